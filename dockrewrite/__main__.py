@@ -1,0 +1,3 @@
+from dockrewrite.cli import main
+
+main()

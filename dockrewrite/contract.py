@@ -1,0 +1,102 @@
+"""The runtime contract of a stage: what must reach the final stage so the image runs the same way."""
+
+from __future__ import annotations
+
+from dockrewrite import shell
+from dockrewrite.model import Instruction, Stage
+from dockrewrite.plan import Step
+
+# Instructions that only describe how the image runs; the builder stage does not need them.
+RUNTIME_ONLY = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "MAINTAINER"})
+# Of these, only the last one in a stage has any effect.
+LAST_WINS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "USER"})
+
+
+def builder_instructions(stage: Stage) -> list[Instruction]:
+    """The stage minus runtime-only metadata; a USER stays only while later steps run as that user."""
+    out: list[Instruction] = []
+    items = list(stage.instructions)
+    for i, ins in enumerate(items):
+        if ins.keyword in RUNTIME_ONLY:
+            continue
+        if ins.keyword == "USER" and not any(k.keyword in ("RUN", "COPY", "ADD") for k in items[i + 1 :]):
+            continue
+        out.append(ins)
+    return out
+
+
+def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
+    args = list(ins.args)
+    return [(args[i], args[i + 1] if i + 1 < len(args) else "") for i in range(0, len(args), 2)]
+
+
+def stage_env(stage: Stage) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for ins in stage.find("ENV"):
+        for key, value in env_pairs(ins):
+            env[key] = value.strip("\"'")
+    return env
+
+
+def env_step(ins: Instruction, drop: frozenset[str]) -> Step | None:
+    pairs = env_pairs(ins)
+    keep = [(k, v) for k, v in pairs if k not in drop]
+    if len(keep) == len(pairs):
+        return Step(ins.text)
+    if not keep:
+        return None
+    return Step("ENV " + " ".join(f"{k}={v}" for k, v in keep))
+
+
+def contract_steps(stage: Stage, drop_env: frozenset[str], replace: dict[str, str | None]) -> list[Step]:
+    """Runtime instructions in their original order; `replace` maps a keyword to new text (None drops it).
+
+    A keyword in `replace` that the stage lacks (USER for a new non-root user) is added before
+    HEALTHCHECK/ENTRYPOINT/CMD.
+    """
+    steps: list[Step] = []
+    last = {k: stage.last(k) for k in LAST_WINS}
+    for ins in stage.instructions:
+        k = ins.keyword
+        if k == "ENV":
+            step = env_step(ins, drop_env)
+            if step:
+                steps.append(step)
+            continue
+        if k not in RUNTIME_ONLY and k != "USER":
+            continue
+        if k in LAST_WINS and ins is not last[k]:
+            continue
+        if k in replace:
+            if replace[k] is not None:
+                steps.append(Step(replace[k], ins.comments))
+            continue
+        steps.append(Step(ins.text, ins.comments))
+    missing = [k for k in replace if replace[k] is not None and last.get(k) is None and k in LAST_WINS]
+    for k in missing:
+        at = next(
+            (
+                i
+                for i, s in enumerate(steps)
+                if s.text.split(None, 1)[0].upper() in ("HEALTHCHECK", "ENTRYPOINT", "CMD")
+            ),
+            len(steps),
+        )
+        steps.insert(at, Step(replace[k]))
+    return steps
+
+
+def arg_redeclarations(stage: Stage, texts: list[str]) -> list[Step]:
+    """ARG lines the final stage needs so that $VARS in the carried instructions still expand."""
+    used: set[str] = set()
+    for text in texts:
+        used |= shell.variables(text)
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for ins in stage.find("ARG"):
+        for item in ins.args:
+            name = item.split("=", 1)[0]
+            if name in used and name not in seen:
+                seen.add(name)
+                steps.append(Step(f"ARG {item}"))
+    return steps

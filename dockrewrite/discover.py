@@ -1,0 +1,147 @@
+"""Find Dockerfiles below the paths a user gives, the way they would expect."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "vendor",
+        "__pycache__",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+
+
+def is_dockerfile_name(name: str) -> bool:
+    lower = name.lower()
+    if lower.endswith((".j2", ".jinja", ".tmpl", ".tpl", ".orig", ".rej", ".bak", ".swp", "~", ".dockrewrite")):
+        return False
+    return (
+        lower in ("dockerfile", "containerfile")
+        or lower.startswith(("dockerfile.", "containerfile."))
+        or lower.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+def _is_virtualenv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
+
+
+class _GitIgnore:
+    """The subset of .gitignore that matters for finding files: names, globs, anchored paths, negation."""
+
+    def __init__(self, base: Path, patterns: list[tuple[bool, str, bool, bool]]):
+        self.base = base
+        self.patterns = patterns
+
+    @classmethod
+    def load(cls, directory: Path) -> _GitIgnore | None:
+        path = directory / ".gitignore"
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        patterns = []
+        for line in text.splitlines():
+            line = line.rstrip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line[1:] if negate else line
+            dir_only = line.endswith("/")
+            line = line.strip("/") if dir_only else line
+            anchored = "/" in line.rstrip("/")
+            patterns.append((negate, line.lstrip("/"), dir_only, anchored))
+        return cls(directory, patterns) if patterns else None
+
+    def ignored(self, path: Path, is_dir: bool) -> bool | None:
+        rel = path.relative_to(self.base).as_posix()
+        verdict = None
+        for negate, pattern, dir_only, anchored in self.patterns:
+            if dir_only and not is_dir:
+                continue
+            target = rel if anchored else path.name
+            if fnmatch.fnmatchcase(target, pattern) or (
+                pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:])
+            ):
+                verdict = not negate
+        return verdict
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """-> (Dockerfiles in a stable order, [(path, problem)] for paths that could not be used)."""
+    found: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_file():
+            key = root.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(root)
+            continue
+        if not root.exists():
+            problems.append((root, "no such file or directory"))
+            continue
+        if not root.is_dir():
+            problems.append((root, "not a regular file or directory"))
+            continue
+        for path in _walk(root):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(path)
+    return found, problems
+
+
+def _walk(root: Path):
+    stack: list[tuple[Path, list[_GitIgnore]]] = [(root, [])]
+    root_real = root.resolve()
+    while stack:
+        directory, ignores = stack.pop()
+        own = _GitIgnore.load(directory)
+        rules = ignores + [own] if own else ignores
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if _ignored(rules, path, is_dir):
+                continue
+            if is_dir:
+                if entry.name in SKIP_DIRS or _is_virtualenv(path):
+                    continue
+                subdirs.append(path)
+            elif is_file and is_dockerfile_name(entry.name):
+                # Symlinks must not lead the walk out of the tree the user named.
+                if path.is_symlink() and not path.resolve().is_relative_to(root_real):
+                    continue
+                yield path
+        for sub in reversed(subdirs):
+            stack.append((sub, rules))
+
+
+def _ignored(rules: list[_GitIgnore], path: Path, is_dir: bool) -> bool:
+    verdict = False
+    for rule in rules:
+        v = rule.ignored(path, is_dir)
+        if v is not None:
+            verdict = v
+    return verdict

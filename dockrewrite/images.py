@@ -1,0 +1,63 @@
+"""Base images the rewrites use, and what we know about image families."""
+
+from __future__ import annotations
+
+import re
+
+from dockrewrite.providers.base import image_name
+
+DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
+ALPINE = "alpine:3.20"
+SCRATCH = "scratch"
+NONROOT_UID = "65532"
+
+# Debian release a golang:<version> tag without a suffix was built on (the official images move
+# their default to each new Debian release).
+_GO_DEFAULT_CODENAME = ((24, "trixie"), (20, "bookworm"), (15, "bullseye"), (12, "buster"), (9, "stretch"))
+DEBIAN_CODENAMES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
+_DISTROLESS_DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
+
+
+def tag_of(image: str) -> str:
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+def family(image: str) -> str | None:
+    """'alpine', a Debian codename, 'ubuntu', or None when the image does not tell."""
+    name, tag = image_name(image), tag_of(image).lower()
+    if name == "alpine" or "alpine" in tag:
+        return "alpine"
+    for codename in DEBIAN_CODENAMES:
+        if codename in tag:
+            return codename
+    if name == "debian":
+        return {"12": "bookworm", "11": "bullseye", "13": "trixie", "10": "buster"}.get(tag.split(".")[0].split("-")[0])
+    if name == "ubuntu":
+        return "ubuntu"
+    if name == "golang":
+        m = re.match(r"1\.(\d+)", tag)
+        if tag in ("latest", "1") or not m:
+            return "trixie" if tag in ("latest", "1") else None
+        minor = int(m.group(1))
+        for since, codename in _GO_DEFAULT_CODENAME:
+            if minor >= since:
+                return codename
+        return "jessie"
+    return None
+
+
+def alpine_for(builder_image: str) -> str:
+    """The alpine release a musl build needs: the one in the builder's tag, else the default."""
+    m = re.search(r"alpine(3\.\d+)", tag_of(builder_image))
+    return f"alpine:{m.group(1)}" if m else ALPINE
+
+
+def debian_slim(codename: str) -> str:
+    return f"debian:{codename}-slim"
+
+
+def distroless_base(codename: str) -> str | None:
+    version = _DISTROLESS_DEBIAN.get(codename)
+    return f"gcr.io/distroless/base-debian{version}" if version else None

@@ -1,0 +1,142 @@
+"""Text -> DockerfileModel.
+
+Instruction boundaries come from BuildKit's own parser (PyPI `dockerfile`), so heredocs, blank lines
+inside continuations, comments inside continuations and `# escape=` are read exactly as Docker reads
+them. dockerfile-parse is used only to check that our output also reads cleanly for the many tools
+built on it (see DESIGN.md for the cases where it disagrees with Docker).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from dockrewrite.model import DIRECTIVE_RE, KNOWN_KEYWORDS, DockerfileModel, Instruction, Stage
+
+
+class ParseError(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def parse(text: str) -> DockerfileModel:
+    import dockerfile  # BuildKit's parser; imported here so `--help` stays fast
+
+    lines = text.split("\n")
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        raise ParseError(1, "no instructions (empty file or only comments)")
+    try:
+        commands = dockerfile.parse_string(text)
+    except dockerfile.GoParseError as exc:
+        raise ParseError(_line_of(str(exc), lines), f"Docker cannot parse this file: {exc}") from None
+
+    escape = "\\"
+    header: list[str] = []
+    first = commands[0].start_line if commands else len(lines) + 1
+    for line in lines[: first - 1]:
+        if line.strip():
+            header.append(line.rstrip())
+        m = re.match(r"^#\s*escape\s*=\s*(\S)", line.strip(), re.IGNORECASE)
+        if m and all(DIRECTIVE_RE.match(h) for h in header):
+            escape = m.group(1)
+
+    instructions: list[Instruction] = []
+    prev_end = first - 1
+    for cmd in commands:
+        keyword = cmd.cmd.upper()
+        if keyword not in KNOWN_KEYWORDS:
+            raise ParseError(cmd.start_line, f"unknown instruction {cmd.cmd!r}")
+        comments = tuple(
+            lines[n].strip() for n in range(prev_end, cmd.start_line - 1) if lines[n].lstrip().startswith("#")
+        )
+        raw = lines[cmd.start_line - 1 : cmd.end_line]
+        if len(raw) > 1 and not cmd.heredocs:
+            # Docker skips blank lines inside a continuation; other parsers end the instruction there.
+            raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
+        text_ = "\n".join(r.rstrip() for r in raw).strip()
+        instructions.append(
+            Instruction(
+                keyword=keyword,
+                text=text_,
+                flags=tuple(cmd.flags),
+                args=tuple(cmd.value),
+                json=cmd.json,
+                line=cmd.start_line,
+                end_line=cmd.end_line,
+                comments=comments,
+                sub_keyword=cmd.sub_cmd.upper() if cmd.sub_cmd else None,
+            )
+        )
+        prev_end = cmd.end_line
+    footer = tuple(line.strip() for line in lines[prev_end:] if line.lstrip().startswith("#"))
+
+    global_args: list[Instruction] = []
+    stages: list[Stage] = []
+    current: Instruction | None = None
+    body: list[Instruction] = []
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            if current is not None:
+                stages.append(_stage(current, body))
+            current, body = ins, []
+        elif current is None:
+            if ins.keyword != "ARG":
+                raise ParseError(ins.line, f"{ins.keyword} before the first FROM (only ARG may come first)")
+            global_args.append(ins)
+        else:
+            body.append(ins)
+    if current is None:
+        raise ParseError(instructions[-1].line if instructions else 1, "no FROM instruction")
+    stages.append(_stage(current, body))
+    return DockerfileModel(tuple(header), tuple(global_args), tuple(stages), footer, escape, tuple(lines))
+
+
+def _stage(from_: Instruction, body: list[Instruction]) -> Stage:
+    args = list(from_.args)
+    if not args or not args[0]:
+        raise ParseError(from_.line, "FROM without an image")
+    name = None
+    if len(args) == 3 and args[1].upper() == "AS":
+        name = args[2]
+    elif len(args) != 1:
+        raise ParseError(from_.line, f"FROM expects 'image [AS name]', got {' '.join(args)!r}")
+    return Stage(from_, args[0], name, from_.flag("platform"), tuple(body))
+
+
+def _line_of(message: str, lines: list[str]) -> int:
+    m = re.search(r"line (\d+)", message)
+    if m:
+        return int(m.group(1))
+    if "heredoc" in message:
+        for n, line in enumerate(lines, 1):
+            if "<<" in line:
+                return n
+    return 1
+
+
+def reparse_check(text: str) -> str | None:
+    """Read text with dockerfile-parse and BuildKit; return a problem, or None when both agree."""
+    import dockerfile
+    from dockerfile_parse import DockerfileParser
+
+    try:
+        official = dockerfile.parse_string(text)
+    except dockerfile.GoParseError as exc:
+        return f"BuildKit's parser rejects the output: {exc}"
+    try:
+        parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
+        structure = parser.structure
+    except Exception as exc:  # the library raises bare exceptions of several kinds
+        return f"dockerfile-parse rejects the output: {exc}"
+    if any("<<" in c.original for c in official if c.heredocs):
+        # dockerfile-parse splits heredocs into fake instructions; compare stages only.
+        ours = sum(1 for c in official if c.cmd.upper() == "FROM")
+        theirs = sum(1 for s in structure if s["instruction"] == "FROM")
+        return None if ours == theirs else "dockerfile-parse sees a different number of stages"
+    official_kw = [c.cmd.upper() for c in official]
+    theirs_kw = [s["instruction"].upper() for s in structure if s["instruction"] != "COMMENT"]
+    if official_kw != theirs_kw:
+        return "dockerfile-parse reads the output differently from BuildKit"
+    return None

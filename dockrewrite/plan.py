@@ -1,0 +1,38 @@
+"""BuildPlan: everything a template needs to render a multi-stage Dockerfile, decided up front."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RUNTIMES = ("auto", "scratch", "distroless", "alpine", "slim")
+
+
+@dataclass(frozen=True)
+class Options:
+    runtime: str = "auto"
+    keep_root: bool = False
+
+
+@dataclass
+class Step:
+    """One instruction to emit, with the comment lines that travel with it."""
+
+    text: str
+    comments: tuple[str, ...] = ()
+
+
+@dataclass
+class BuildPlan:
+    language: str
+    runtime: str
+    header: list[str]
+    global_args: list[Step]
+    builder: list[Step]
+    runtime_from: Step
+    runtime_args: list[Step] = field(default_factory=list)
+    runtime_setup: list[Step] = field(default_factory=list)
+    workdir: str | None = None
+    artifacts: list[Step] = field(default_factory=list)
+    contract: list[Step] = field(default_factory=list)
+    footer: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,748 @@
+"""Go: builder on the original image, a static (or CGO-linked) binary, and a minimal runtime."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockrewrite import images, shell, syslibs
+from dockrewrite.context import BuildContext
+from dockrewrite.contract import arg_redeclarations, builder_instructions, contract_steps
+from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.providers import go_build, go_source
+from dockrewrite.providers.base import LanguageSignals, Provider, image_name
+from dockrewrite.results import Skip
+
+# Toolchain settings that only matter while compiling.
+GO_BUILD_ENV = frozenset(
+    {
+        "CGO_ENABLED",
+        "GOOS",
+        "GOARCH",
+        "GOARM",
+        "GOAMD64",
+        "GO386",
+        "GOFLAGS",
+        "GO111MODULE",
+        "GOPROXY",
+        "GOPRIVATE",
+        "GONOPROXY",
+        "GONOSUMDB",
+        "GONOSUMCHECK",
+        "GOSUMDB",
+        "GOINSECURE",
+        "GOCACHE",
+        "GOMODCACHE",
+        "GOBIN",
+        "GOROOT",
+        "GOTOOLCHAIN",
+        "GOPATH",
+        "CC",
+        "CXX",
+        "CGO_CFLAGS",
+        "CGO_CPPFLAGS",
+        "CGO_CXXFLAGS",
+        "CGO_LDFLAGS",
+        "GOEXPERIMENT",
+        "GOWORK",
+        "GOTMPDIR",
+    }
+)
+_DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+_GOLANG_PATH = ("/go/bin", "/usr/local/go/bin") + _DEFAULT_PATH
+# Folders Go services conventionally read at run time.
+ASSET_DIRS = frozenset(
+    {
+        "templates",
+        "template",
+        "tmpl",
+        "static",
+        "public",
+        "assets",
+        "web",
+        "views",
+        "migrations",
+        "config",
+        "configs",
+        "conf",
+        "locales",
+        "locale",
+        "i18n",
+        "translations",
+        "www",
+        "html",
+        "resources",
+        "sql",
+        "schema",
+        "data",
+        "frontend/dist",
+        "ui",
+    }
+)
+_ASSET_FILE = re.compile(
+    r"^(config|settings|app|conf)[\w.-]*\.(ya?ml|json|toml|ini|env|conf|hcl)$|\.(db|sqlite3?)$", re.I
+)
+_NEVER_CARRY = re.compile(
+    r"^(\.git.*|\.github|\.gitlab.*|\.dockerignore|Dockerfile.*|.*\.Dockerfile|Containerfile|docker-compose.*|"
+    r"compose\.ya?ml|Makefile|README.*|LICENSE.*|CHANGELOG.*|.*\.md|go\.(mod|sum|work|work\.sum)|vendor|"
+    r"\.golangci.*|\.goreleaser.*|\.travis\.yml|\.editorconfig|\.vscode|\.idea|.*\.go|.*_test\.go|Gopkg\.(toml|lock))$"
+)
+# Tools a HEALTHCHECK or shell command may call, and how each runtime provides them.
+_ALPINE_TOOLS = {"sh": None, "wget": None, "nc": None, "curl": "curl", "bash": "bash"}
+_SLIM_TOOLS = {"sh": None, "bash": None, "curl": "curl", "wget": "wget", "nc": "netcat-openbsd"}
+
+
+@dataclass
+class _Copy:
+    sources: list[str]
+    dest: str  # absolute in the image
+    ins: Instruction
+
+
+@dataclass
+class _Walk:
+    """What walking the single stage taught us."""
+
+    workdir: str
+    env: dict[str, str]
+    args: dict[str, str]
+    builds: list[go_build.GoBuild] = field(default_factory=list)
+    build_lines: set[int] = field(default_factory=set)
+    copies: list[_Copy] = field(default_factory=list)
+    context_root: str | None = None  # where `COPY . <dest>` put the context
+    context_copy: Instruction | None = None
+    manifests_copied: bool = False
+    downloads: bool = False
+    packages: list[tuple[Instruction, str, list[str]]] = field(default_factory=list)
+    users: dict[str, str] = field(default_factory=dict)  # user name -> uid, from useradd/adduser
+
+
+class GoProvider(Provider):
+    language = "go"
+    supported = True
+    signals = LanguageSignals(
+        "go",
+        re.compile(r"^(golang|go|tinygo)$"),
+        re.compile(r"(?<![\w/.-])go\s+(build|install|mod\s+download|get|run|generate)\b"),
+        ("go.mod", "go.sum", "Gopkg.toml", "glide.yaml"),
+    )
+
+    def plan(self, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
+        return _GoPlanner(model, ctx, options).plan()
+
+
+class _GoPlanner:
+    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
+        self.model = model
+        self.ctx = ctx
+        self.options = options
+        self.stage: Stage = model.stages[0]
+        self.warnings: list[str] = []
+        self.golang_image = image_name(self.stage.image) == "golang"
+
+    # -- analysis ---------------------------------------------------------------------------
+    def plan(self) -> BuildPlan:
+        stage = self.stage
+        for ins in stage.instructions:
+            if ins.keyword == "ONBUILD":
+                raise Skip(
+                    "ONBUILD triggers run in images built FROM this one; splitting stages would move them", ins.line
+                )
+            if ins.keyword == "SHELL":
+                raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
+        walk = self._walk()
+        if not walk.builds:
+            self._no_build_reason(walk)
+        src = go_source.scan(self.ctx)
+        entry = self._entry()
+        main = self._main_binary(walk, entry)
+        cgo, cgo_reason = self._cgo(walk, src, main)
+        family = images.family(self._resolved_image(walk))
+        tools = self._tools_needed(entry)
+        runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, family, tools)
+        return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
+
+    def _resolved_image(self, walk: _Walk) -> str:
+        values = {a.args[0].split("=", 1)[0]: a.args[0].partition("=")[2] for a in self.model.global_args if a.args}
+        return shell.substitute(self.stage.image, values) or self.stage.image
+
+    def _walk(self) -> _Walk:
+        stage = self.stage
+        args: dict[str, str] = {}
+        for ins in self.model.global_args:
+            for item in ins.args:
+                key, _, value = item.partition("=")
+                args[key] = value
+        walk = _Walk(workdir="/go" if self.golang_image else "/", env={}, args={})
+        if self.golang_image:
+            walk.env.update({"GOPATH": "/go", "PATH": ":".join(_GOLANG_PATH)})
+        for ins in stage.instructions:
+            values = {**args, **walk.env}
+            if ins.keyword == "ARG":
+                for item in ins.args:
+                    key, _, value = item.partition("=")
+                    args[key] = value.strip("\"'") if value else args.get(key, "")
+                    walk.args[key] = args[key]
+            elif ins.keyword == "ENV":
+                for i in range(0, len(ins.args) - 1, 2):
+                    value = ins.args[i + 1].strip("\"'")
+                    walk.env[ins.args[i]] = shell.substitute(value, values) or value
+            elif ins.keyword == "WORKDIR":
+                target = shell.substitute(ins.args[0] if ins.args else "/", values)
+                if target is None:
+                    raise Skip(f"WORKDIR {ins.args[0]} depends on a build argument without a default", ins.line)
+                walk.workdir = shell.resolve(walk.workdir, target.strip("\"'"))
+            elif ins.keyword in ("COPY", "ADD"):
+                self._record_copy(walk, ins, values)
+            elif ins.keyword == "RUN":
+                self._record_run(walk, ins, values)
+        return walk
+
+    def _record_copy(self, walk: _Walk, ins: Instruction, values: dict[str, str]) -> None:
+        if ins.flag("from") is not None or len(ins.args) < 2:
+            return
+        *sources, dest = [shell.substitute(a, values) or a for a in ins.args]
+        dest_abs = shell.resolve(walk.workdir, dest)
+        walk.copies.append(_Copy(sources, dest_abs, ins))
+        if any(s.rstrip("/") in (".", "") for s in sources) and walk.context_root is None:
+            walk.context_root = dest_abs
+            walk.context_copy = ins
+        if any(posixpath.basename(s) == "go.mod" for s in sources):
+            walk.manifests_copied = True
+
+    def _record_run(self, walk: _Walk, ins: Instruction, values: dict[str, str]) -> None:
+        text = ins.shell
+        manager, names = syslibs.installed_packages(text)
+        if manager:
+            walk.packages.append((ins, manager, names))
+        if re.search(r"\bgo\s+mod\s+download\b", text):
+            walk.downloads = True
+        for m in re.finditer(r"\b(?:useradd|adduser)\b([^;&|]*)", text):
+            words = shell.split_words(m.group(1))
+            uid = None
+            for i, w in enumerate(words):
+                if w in ("-u", "--uid") and i + 1 < len(words):
+                    uid = words[i + 1]
+                elif w.startswith("--uid="):
+                    uid = w.split("=", 1)[1]
+            names_ = [w for w in words if not w.startswith("-") and w != uid]
+            if uid and names_:
+                walk.users[names_[-1]] = uid
+        cwd = walk.workdir
+        env = dict(walk.env)
+        for seg in shell.segments(text):
+            words = seg.words()
+            if words[:1] == ["cd"] and len(words) > 1:
+                cwd = shell.resolve(cwd, shell.substitute(words[1], values) or words[1])
+                continue
+            if words[:1] == ["export"]:
+                for w in words[1:]:
+                    key, eq, value = w.partition("=")
+                    if eq:
+                        env[key] = value
+                continue
+            parsed = go_build.parse_build(words)
+            if parsed is None:
+                continue
+            seg_env, verb, flags, positional = parsed
+            build_cwd = shell.resolve(cwd, flags["C"]) if "C" in flags else cwd
+            gobin = env.get("GOBIN") or posixpath.join(env.get("GOPATH") or "/root/go", "bin")
+            name = go_build.binary_name(positional, build_cwd, self._module_at(walk, build_cwd))
+            out = go_build.output_path(verb, flags, name, build_cwd, gobin)
+            if out is not None:
+                resolved = shell.substitute(out, {**values, **env})
+                if resolved is None:
+                    raise Skip(f"the binary path {out} depends on a build argument", ins.line)
+                out = resolved
+            cgo = seg_env.get("CGO_ENABLED", env.get("CGO_ENABLED"))
+            walk.builds.append(go_build.GoBuild(verb, ins.line, build_cwd, out, positional, cgo, flags))
+            walk.build_lines.add(ins.line)
+
+    def _module_at(self, walk: _Walk, cwd: str) -> str | None:
+        """Module path when cwd is a module root in the context (module mode names binaries after it)."""
+        if walk.context_root is None:
+            return None
+        rel = posixpath.relpath(cwd, walk.context_root)
+        if rel.startswith(".."):
+            return None
+        return go_source.module_path(self.ctx, rel)
+
+    def _no_build_reason(self, walk: _Walk) -> None:
+        for ins in self.stage.find("CMD", "ENTRYPOINT", "RUN"):
+            if re.search(r"\bgo\s+run\b", ins.shell):
+                raise Skip(
+                    f"{ins.keyword} compiles and runs the program with `go run`; there is no binary to carry into "
+                    "a runtime stage (build one with `go build -o` first)",
+                    ins.line,
+                )
+        if walk.copies and not any(re.search(r"\bgo\s+(get|build|install)\b", i.shell) for i in self.stage.find("RUN")):
+            raise Skip(
+                "nothing is built here: the image only copies in files made elsewhere, so there is no build "
+                "stage to split off",
+                walk.copies[-1].ins.line,
+            )
+        raise Skip("no `go build` or `go install` that writes a binary was found", self.stage.from_.line)
+
+    def _entry(self) -> tuple[Instruction | None, Instruction | None]:
+        ep, cmd = self.stage.last("ENTRYPOINT"), self.stage.last("CMD")
+        if ep is not None and ep.json and not ep.args:
+            ep = None  # `ENTRYPOINT []` clears the entrypoint
+        return ep, cmd
+
+    def _program_command(self, entry) -> tuple[Instruction, Command]:
+        ep, cmd = entry
+        ins = ep or cmd
+        if ins is None:
+            raise Skip(
+                "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile (compose, the base image), "
+                "so the binary it runs cannot be known",
+                self.stage.from_.line,
+            )
+        return ins, Command.of(ins)
+
+    def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
+        ins, command = self._program_command(entry)
+        program = command.program
+        if program in ("sh", "/bin/sh", "bash", "/bin/bash") and command.exec_form and len(command.argv) > 2:
+            inner = Command(False, shell=command.argv[2])
+            program = inner.program
+        if program is None:
+            raise Skip(f"cannot tell which program {ins.keyword} runs", ins.line)
+        built = [b for b in walk.builds if b.output]
+        match = self._match_program(walk, program, built)
+        if match is None:
+            names = ", ".join(sorted({posixpath.basename(b.output) for b in built})) or "none"
+            if program in ("tini", "/sbin/tini", "/usr/bin/tini", "dumb-init", "/usr/bin/dumb-init"):
+                raise Skip(f"{ins.keyword} runs {program}, an init process the runtime image lacks", ins.line)
+            raise Skip(
+                f"{ins.keyword} runs {program}, which is not a binary this Dockerfile builds (built: {names})",
+                ins.line,
+            )
+        return match
+
+    def _match_program(self, walk: _Walk, program: str, built: list[go_build.GoBuild]) -> go_build.GoBuild | None:
+        if "/" in program:
+            path = shell.resolve(walk.workdir, program)
+            return next((b for b in reversed(built) if b.output == path), None)
+        path_dirs = walk.env.get("PATH", ":".join(_DEFAULT_PATH)).split(":")
+        for directory in path_dirs:
+            for b in reversed(built):
+                if b.output == posixpath.join(directory, program):
+                    return b
+        return None
+
+    def _cgo(self, walk: _Walk, src: go_source.GoSources, main: go_build.GoBuild) -> tuple[bool, str]:
+        if main.cgo == "1":
+            return True, f"CGO_ENABLED=1 (line {main.line})"
+        if main.cgo == "0":
+            return False, ""
+        if main.flags.get("tags") and "netgo" not in main.flags["tags"] and "sqlite" in main.flags["tags"]:
+            return True, f"build tags {main.flags['tags']} (line {main.line})"
+        if src.uses_cgo:
+            return True, src.cgo_reason
+        for ins, _manager, names in walk.packages:
+            libs = [n for n in names if n.endswith(("-dev", "-devel")) and n not in syslibs.BUILD_ONLY]
+            if libs:
+                return True, f"C libraries installed for the build: {', '.join(libs)} (line {ins.line})"
+        return False, ""
+
+    def _tools_needed(self, entry) -> dict[str, int]:
+        """Programs the runtime must provide (sh, wget, …) -> the line that needs them."""
+        tools: dict[str, int] = {}
+        ins, command = self._program_command(entry)
+        if not command.exec_form and command.as_simple_argv() is None:
+            tools["sh"] = ins.line
+        elif command.exec_form and command.program in ("sh", "/bin/sh", "bash", "/bin/bash"):
+            tools[posixpath.basename(command.program)] = ins.line
+        hc = self.stage.last("HEALTHCHECK")
+        if hc is not None and hc.args and hc.args[0].upper() == "CMD":
+            check = self._healthcheck_command(hc)
+            argv = check.as_simple_argv() if not check.exec_form else check.argv
+            if argv is None:
+                tools["sh"] = hc.line
+                program = check.program
+            else:
+                program = argv[0]
+            if program and "/" not in program:
+                tools.setdefault(program, hc.line)
+        return tools
+
+    @staticmethod
+    def _healthcheck_command(hc: Instruction) -> Command:
+        if hc.json:
+            return Command(True, tuple(hc.args[1:]))
+        text = hc.args[1] if len(hc.args) > 1 else ""
+        # `|| exit 1` only maps failures to 1, which Docker already treats as unhealthy.
+        bare = re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", text)
+        return Command(False, shell=bare)
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _runtime(self, walk, src, cgo: bool, cgo_reason: str, family: str | None, tools: dict[str, int]):
+        requested = self.options.runtime
+        tool_names = {t for t in tools if t not in self._built_names(walk)}
+        needs_shell = bool(tool_names)
+        if cgo:
+            if family is None:
+                raise Skip(
+                    f"the program links C code ({cgo_reason}) and the builder image {self.stage.image} does not say "
+                    "which C library it has; pin a tag such as -bookworm or -alpine",
+                    self.stage.from_.line,
+                )
+            libs, unknown = self._runtime_libs(walk, family)
+            if requested in ("scratch",) or (requested == "distroless" and (libs or needs_shell)):
+                raise Skip(
+                    f"the program links C code ({cgo_reason}); {requested} has no C library"
+                    + (" or shared libraries" if libs else "")
+                    + "; use --runtime slim",
+                    self.stage.from_.line,
+                )
+            if family == "alpine":
+                if requested not in ("auto", "alpine"):
+                    raise Skip(
+                        f"the program is linked against musl (alpine builder); --runtime {requested} would "
+                        "not run it; use --runtime alpine",
+                        self.stage.from_.line,
+                    )
+                return "alpine", images.alpine_for(self.stage.image), self._apk_setup(libs, tool_names, src)
+            if requested == "alpine":
+                raise Skip(
+                    f"the program is linked against glibc ({self.stage.image}); alpine has musl; use --runtime slim",
+                    self.stage.from_.line,
+                )
+            if family == "ubuntu":
+                base = "ubuntu:" + images.tag_of(self._resolved_image(walk))
+                return "slim", base, self._apt_setup(libs, tool_names, src)
+            distroless = images.distroless_base(family)
+            if (requested == "distroless" or (requested == "auto" and not libs and not needs_shell)) and distroless:
+                return "distroless", distroless + ("" if self.options.keep_root else ":nonroot"), []
+            if requested == "distroless":
+                raise Skip(
+                    f"no distroless image matches the builder's Debian release ({family})", self.stage.from_.line
+                )
+            return "slim", images.debian_slim(family), self._apt_setup(libs, tool_names, src)
+        # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
+        if requested in ("scratch", "distroless") and needs_shell:
+            tool, line = next((t, line) for t, line in tools.items() if t in tool_names)
+            raise Skip(f"line {line} needs `{tool}`, which {requested} does not have; use --runtime alpine", line)
+        if requested == "auto":
+            requested = (
+                "alpine" if needs_shell and "bash" not in tool_names else "slim" if needs_shell else "distroless"
+            )
+            if needs_shell:
+                self.warnings.append(
+                    f"runtime {requested}: {', '.join(sorted(tool_names))} needed by line "
+                    f"{min(tools[t] for t in tool_names)}, and distroless has no shell or tools"
+                )
+        if requested == "distroless":
+            return "distroless", images.DISTROLESS_STATIC + ("" if self.options.keep_root else ":nonroot"), []
+        if requested == "scratch":
+            return "scratch", images.SCRATCH, self._scratch_setup(src)
+        if requested == "alpine":
+            return "alpine", images.alpine_for(self.stage.image), self._apk_setup([], tool_names, src)
+        codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
+        return "slim", images.debian_slim(codename), self._apt_setup([], tool_names, src)
+
+    def _built_names(self, walk: _Walk) -> set[str]:
+        return {posixpath.basename(b.output) for b in walk.builds if b.output}
+
+    def _runtime_libs(self, walk: _Walk, family: str) -> tuple[list[str], list[str]]:
+        libs: list[str] = []
+        for ins, _manager, names in walk.packages:
+            needed, unknown = syslibs.runtime_packages(names, "alpine" if family == "alpine" else "debian")
+            if unknown:
+                raise Skip(
+                    f"no known runtime package for {', '.join(unknown)}; the CGO binary would miss its shared "
+                    "libraries",
+                    ins.line,
+                )
+            libs += [n for n in needed if n not in libs]
+        return libs, []
+
+    def _apk_setup(self, libs: list[str], tools: set[str], src) -> list[Step]:
+        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)]
+        packages += libs + sorted(filter(None, (_ALPINE_TOOLS.get(t) for t in tools)))
+        if not packages:
+            return []
+        return [Step(f"RUN apk add --no-cache {' '.join(packages)}", ("# hadolint ignore=DL3018",))]
+
+    def _apt_setup(self, libs: list[str], tools: set[str], src) -> list[Step]:
+        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)]
+        packages += libs + sorted(filter(None, (_SLIM_TOOLS.get(t) for t in tools)))
+        if not packages:
+            return []
+        return [
+            Step(
+                "RUN apt-get update \\\n"
+                f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
+                " && rm -rf /var/lib/apt/lists/*",
+                ("# hadolint ignore=DL3008",),
+            )
+        ]
+
+    def _scratch_setup(self, src) -> list[Step]:
+        steps = []
+        if src.needs_certs:
+            steps.append(Step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
+        if src.needs_tzdata:
+            if not self.golang_image:
+                raise Skip(
+                    "scratch has no time zone data and this builder is not a golang image to copy it from; use "
+                    "--runtime distroless",
+                    self.stage.from_.line,
+                )
+            steps.append(Step("COPY --from=builder /usr/local/go/lib/time/zoneinfo.zip /zoneinfo.zip"))
+            steps.append(Step("ENV ZONEINFO=/zoneinfo.zip"))
+        return steps
+
+    @staticmethod
+    def _needs(package: str, src) -> bool:
+        return src.needs_certs if package == "ca-certificates" else src.needs_tzdata
+
+    # -- output ------------------------------------------------------------------------------
+    def _assemble(self, walk, src, entry, main, cgo, runtime, runtime_image, setup) -> BuildPlan:
+        stage = self.stage
+        builder = [Step(self._builder_from(), stage.from_.comments)]
+        for ins in builder_instructions(stage):
+            if ins is walk.context_copy and self._wants_download_step(walk):
+                builder.extend(self._download_steps(ins))
+            text = ins.text
+            if ins.line in walk.build_lines:
+                text = go_build.edit_run(text, make_static=not cgo)
+            builder.append(Step(text, ins.comments))
+        if not cgo:
+            self.warnings.append(f'static binary: CGO_ENABLED=0, -trimpath and -ldflags "-s -w" (line {main.line})')
+
+        workdir = walk.workdir
+        replace: dict[str, str | None] = {}
+        binaries = self._binaries(walk, entry, main)
+        runtime_user = self._user(walk, runtime)
+        if runtime_user is not None:
+            replace["USER"] = runtime_user
+        replace.update(self._command_rewrites(entry, runtime, binaries))
+        contract = contract_steps(stage, GO_BUILD_ENV, replace)
+
+        artifacts: list[Step] = []
+        chown = runtime_user if runtime_user and runtime_user != "USER root" else None
+        for path, label in self._assets(walk, src):
+            owner = f"--chown={chown[5:]} " if chown and re.search(r"\.(db|sqlite3?)$|^data$", label) else ""
+            artifacts.append(Step(f"COPY --from=builder {owner}{path} {self._dest(path, workdir)}"))
+        for source, dest in binaries:
+            artifacts.append(Step(f"COPY --from=builder {source} {self._dest(dest, workdir)}"))
+
+        texts = [s.text for s in contract + artifacts]
+        runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
+        plan = BuildPlan(
+            language="go",
+            runtime=runtime,
+            header=list(self.model.header),
+            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            builder=builder,
+            runtime_from=Step(runtime_from + " AS runtime"),
+            runtime_args=arg_redeclarations(stage, texts),
+            runtime_setup=setup,
+            workdir=workdir,
+            artifacts=artifacts,
+            contract=contract,
+            footer=list(self.model.footer),
+            warnings=self.warnings,
+        )
+        return plan
+
+    def _builder_from(self) -> str:
+        platform = f"--platform={self.stage.platform} " if self.stage.platform else ""
+        return f"FROM {platform}{self.stage.image} AS builder"
+
+    def _keep_platform(self) -> bool:
+        return bool(self.stage.platform) and "BUILDPLATFORM" not in self.stage.platform
+
+    def _wants_download_step(self, walk: _Walk) -> bool:
+        if walk.manifests_copied or walk.downloads or walk.context_root is None:
+            return False
+        if self.ctx.is_dir("vendor") or "-mod=vendor" in walk.env.get("GOFLAGS", ""):
+            return False
+        return self.ctx.exists("go.mod")
+
+    def _download_steps(self, copy_all: Instruction) -> list[Step]:
+        dest = copy_all.args[-1]
+        dest = "./" if dest in (".", "./") else dest if dest.endswith("/") else dest + "/"
+        flags = " ".join(f for f in copy_all.flags if not f.lower().startswith("--from"))
+        manifests = "go.mod go.sum" if self.ctx.exists("go.sum") else "go.mod"
+        copy = f"COPY {flags + ' ' if flags else ''}{manifests} {dest}"
+        return [
+            Step(copy, ("# Dependencies first, so source edits do not download them again",)),
+            Step("RUN go mod download"),
+        ]
+
+    def _binaries(self, walk: _Walk, entry, main) -> list[tuple[str, str]]:
+        """(path in builder, path in runtime) for the binaries the runtime runs."""
+        ins, command = self._program_command(entry)
+        referenced = " ".join(i.shell for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK") if i.args)
+        picked: list[go_build.GoBuild] = [main]
+        for b in walk.builds:
+            if b.output and b is not main and b.output not in {p.output for p in picked}:
+                name = posixpath.basename(b.output)
+                if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", referenced):
+                    picked.append(b)
+                else:
+                    self.warnings.append(
+                        f"{b.output} (line {b.line}) is built but nothing in the image runs it; it stays in the builder"
+                    )
+        out = []
+        for b in picked:
+            dest = b.output
+            # A binary found through the golang image's PATH (/go/bin) must land on the runtime's PATH.
+            if posixpath.dirname(dest) not in _DEFAULT_PATH and not self._path_referenced(dest):
+                dest = posixpath.join("/usr/local/bin", posixpath.basename(dest))
+            out.append((b.output, dest))
+        return out
+
+    def _path_referenced(self, path: str) -> bool:
+        for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            words = Command.of(ins).argv if ins.json else tuple(shell.split_words(ins.shell))
+            for w in words:
+                if "/" in w and shell.resolve(self._final_workdir(), w) == path:
+                    return True
+        return False
+
+    def _final_workdir(self) -> str:
+        wd = "/go" if self.golang_image else "/"
+        for ins in self.stage.find("WORKDIR"):
+            wd = shell.resolve(wd, ins.args[0] if ins.args else "/")
+        return wd
+
+    @staticmethod
+    def _dest(path: str, workdir: str) -> str:
+        if workdir != "/" and path.startswith(workdir.rstrip("/") + "/"):
+            return "./" + path[len(workdir.rstrip("/")) + 1 :]
+        return path
+
+    def _assets(self, walk: _Walk, src) -> list[tuple[str, str]]:
+        """(absolute path in builder, context entry) for files the program may read at run time."""
+        found: list[tuple[str, str]] = []
+        carried: list[str] = []
+        for copy in walk.copies:
+            for source in copy.sources:
+                entry = source.rstrip("/")
+                if entry in (".", "") or "*" in entry or "$" in entry or _NEVER_CARRY.match(posixpath.basename(entry)):
+                    continue
+                if self._is_go_source(entry):
+                    continue
+                multi = len(copy.sources) > 1 or copy.ins.args[-1].endswith("/")
+                dest = (
+                    posixpath.join(copy.dest, posixpath.basename(entry))
+                    if multi or self.ctx.is_dir(entry) and copy.ins.args[-1].endswith("/")
+                    else copy.dest
+                )
+                if dest not in [f[0] for f in found]:
+                    found.append((dest, entry))
+                    carried.append(f"{entry} (copied on line {copy.ins.line})")
+        if walk.context_root is not None:
+            for entry in self.ctx.entries:
+                if _NEVER_CARRY.match(entry) or entry in src.embedded:
+                    continue
+                is_dir = self.ctx.is_dir(entry)
+                conventional = entry in ASSET_DIRS if is_dir else bool(_ASSET_FILE.search(entry))
+                named = go_source.names_entry(src.literals, entry)
+                if not (conventional or named) or (is_dir and self._is_go_source(entry)):
+                    continue
+                path = posixpath.join(walk.context_root, entry)
+                if path not in [f[0] for f in found]:
+                    found.append((path, entry))
+                    why = (
+                        "named in the Go code"
+                        if named
+                        else "a conventional run-time folder"
+                        if is_dir
+                        else "a configuration file"
+                    )
+                    carried.append(f"{entry}{'/' if is_dir else ''} ({why})")
+        if carried:
+            self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
+        return found
+
+    def _is_go_source(self, entry: str) -> bool:
+        if entry.endswith((".go", "go.mod", "go.sum")) or entry in ("vendor", "cmd", "internal", "pkg"):
+            return True
+        return self.ctx.is_dir(entry) and any(True for _ in _walk_go(self.ctx, entry))
+
+    def _user(self, walk: _Walk, runtime: str) -> str | None:
+        """The USER line for the runtime, or None to keep the original's."""
+        original = self.stage.last("USER")
+        if original is None:
+            if self.options.keep_root:
+                if runtime == "distroless":
+                    return None
+                return None
+            self.warnings.append(
+                f"no USER in the original: the runtime runs as the non-root uid {images.NONROOT_UID} "
+                "(--keep-root keeps root)"
+            )
+            return f"USER {images.NONROOT_UID}:{images.NONROOT_UID}"
+        spec = original.args[0] if original.args else ""
+        name, _, group = spec.partition(":")
+        if name.isdigit() or name == "root":
+            return None
+        if name in walk.users:
+            uid = walk.users[name]
+            gid = walk.users.get(group, uid if not group or group == name else None) if group else None
+            text = f"USER {uid}:{gid}" if gid else f"USER {uid}"
+            self.warnings.append(
+                f"USER {spec} (line {original.line}) becomes {text[5:]}: the runtime image has no user named {name}"
+            )
+            return text
+        if name == "nobody" and runtime in ("scratch", "distroless"):
+            return "USER 65534:65534"
+        if runtime in ("alpine", "slim") and name == "nobody":
+            return None
+        raise Skip(
+            f"USER {spec}: its uid is not known and the runtime image has no such user; create it with an "
+            "explicit -u/--uid or use a numeric USER",
+            original.line,
+        )
+
+    def _command_rewrites(self, entry, runtime: str, binaries) -> dict[str, str | None]:
+        """Exec form for simple shell-form commands when the runtime has no shell; moved binary paths."""
+        out: dict[str, str | None] = {}
+        moved = {src: dest for src, dest in binaries if src != dest}
+        has_shell = runtime in ("alpine", "slim")
+        for ins in (entry[0], entry[1], self.stage.last("HEALTHCHECK")):
+            if ins is None or not ins.args:
+                continue
+            if ins.keyword == "HEALTHCHECK":
+                if ins.args[0].upper() != "CMD":
+                    continue
+                command = self._healthcheck_command(ins)
+            else:
+                command = Command.of(ins)
+            if command.exec_form and ins.json and not moved:
+                continue
+            argv = command.as_simple_argv()
+            if command.exec_form and not ins.json:
+                argv = command.argv
+            if not has_shell and not command.exec_form:
+                if argv is None:
+                    continue  # _runtime already refused this combination
+                self.warnings.append(f"{ins.keyword} (line {ins.line}) is now exec form: {runtime} has no /bin/sh")
+            elif has_shell and not moved:
+                continue
+            if argv is None:
+                continue
+            argv = tuple(moved.get(shell.resolve(self._final_workdir(), a), a) if "/" in a else a for a in argv)
+            exec_text = json.dumps(list(argv))
+            if ins.keyword == "HEALTHCHECK":
+                flags = " ".join(ins.flags)
+                out["HEALTHCHECK"] = f"HEALTHCHECK {flags + ' ' if flags else ''}CMD {exec_text}"
+            else:
+                out[ins.keyword] = f"{ins.keyword} {exec_text}"
+        return out
+
+
+def _walk_go(ctx: BuildContext, entry: str):
+    if not ctx.known:
+        return
+    for path in (ctx.root / entry).rglob("*.go"):
+        yield path
+        return

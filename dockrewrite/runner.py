@@ -1,0 +1,65 @@
+"""Convert many files; every file becomes one Result, whatever goes wrong with it."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockrewrite import source
+from dockrewrite.context import BuildContext
+from dockrewrite.plan import Options
+from dockrewrite.results import CHANGED, FAILED, Result
+from dockrewrite.transform import convert_text
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    context: Path | None
+    options: Options
+    write: bool = False
+
+
+def run_one(job: Job) -> Result:
+    shown = str(job.path)
+    try:
+        data = job.path.read_bytes()
+    except OSError as exc:
+        return Result(path=shown, status=FAILED, reason=f"cannot read: {exc.strerror or exc}")
+    try:
+        text, fmt = source.decode(data)
+    except source.SourceError as exc:
+        return Result(path=shown, status=FAILED, reason=str(exc), line=1)
+    context = BuildContext(job.context if job.context is not None else job.path.parent)
+    try:
+        result = convert_text(text, context, job.options, shown)
+    except Exception as exc:  # a bug of ours must not stop the other files or show a traceback
+        if os.environ.get("DOCKREWRITE_DEBUG"):
+            traceback.print_exc()
+        return Result(
+            path=shown,
+            status=FAILED,
+            original=text,
+            reason=f"internal error ({type(exc).__name__}: {exc}); please report this file",
+        )
+    result.encoding = fmt
+    if job.write and result.status == CHANGED:
+        try:
+            source.write_atomic(job.path, source.encode(result.output, fmt))
+        except (OSError, source.SourceError) as exc:
+            result.status, result.reason = FAILED, f"cannot write: {exc}"
+    return result
+
+
+def run(jobs: list[Job], workers: int = 1) -> Iterator[Result]:
+    """Yield results in input order; several processes when workers > 1 and there is enough work."""
+    if workers <= 1 or len(jobs) < 8:
+        for job in jobs:
+            yield run_one(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(run_one, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8))))
