@@ -48,6 +48,14 @@ def family(image: str) -> str | None:
     return None
 
 
+def go_minor(image: str) -> int | None:
+    """The Go minor version of a golang:<1.N...> image, None when the tag does not say."""
+    if image_name(image) != "golang":
+        return None
+    m = re.match(r"1\.(\d+)", tag_of(image))
+    return int(m.group(1)) if m else None
+
+
 def alpine_for(builder_image: str) -> str:
     """The alpine release a musl build needs: the one in the builder's tag, else the default."""
     m = re.search(r"alpine(3\.\d+)", tag_of(builder_image))

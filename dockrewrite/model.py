@@ -46,6 +46,7 @@ class Instruction:
     end_line: int
     comments: tuple[str, ...] = ()
     sub_keyword: str | None = None
+    heredocs: tuple[str, ...] = ()
 
     def flag(self, name: str) -> str | None:
         prefix = f"--{name}="
@@ -61,7 +62,11 @@ class Instruction:
         """The command text for RUN/CMD/ENTRYPOINT, joined the way Docker joins it."""
         if self.json:
             return " ".join(shlex.quote(a) for a in self.args)
-        return self.args[0] if self.args else ""
+        text = self.args[0] if self.args else ""
+        if self.heredocs and text.lstrip().startswith("<<"):
+            # `RUN <<EOT` runs the heredoc itself as the script
+            return "\n".join(self.heredocs)
+        return text
 
     def command(self) -> Command:
         return Command.of(self)

@@ -56,6 +56,8 @@ def parse(text: str) -> DockerfileModel:
             # Docker skips blank lines inside a continuation; other parsers end the instruction there.
             raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
         text_ = "\n".join(r.rstrip() for r in raw).strip()
+        if text_[: len(cmd.cmd)].upper() == keyword:
+            text_ = keyword + text_[len(cmd.cmd) :]  # conventional upper-case keywords in what we write
         instructions.append(
             Instruction(
                 keyword=keyword,
@@ -67,6 +69,7 @@ def parse(text: str) -> DockerfileModel:
                 end_line=cmd.end_line,
                 comments=comments,
                 sub_keyword=cmd.sub_cmd.upper() if cmd.sub_cmd else None,
+                heredocs=tuple(h.content for h in cmd.heredocs),
             )
         )
         prev_end = cmd.end_line

@@ -36,3 +36,4 @@ class BuildPlan:
     contract: list[Step] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    note: str = ""  # one line that says why this runtime image, shown above the runtime stage

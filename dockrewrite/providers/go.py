@@ -250,16 +250,47 @@ class _GoPlanner:
             seg_env, verb, flags, positional = parsed
             build_cwd = shell.resolve(cwd, flags["C"]) if "C" in flags else cwd
             gobin = env.get("GOBIN") or posixpath.join(env.get("GOPATH") or "/root/go", "bin")
-            name = go_build.binary_name(positional, build_cwd, self._module_at(walk, build_cwd))
-            out = go_build.output_path(verb, flags, name, build_cwd, gobin)
-            if out is not None:
-                resolved = shell.substitute(out, {**values, **env})
-                if resolved is None:
-                    raise Skip(f"the binary path {out} depends on a build argument", ins.line)
-                out = resolved
             cgo = seg_env.get("CGO_ENABLED", env.get("CGO_ENABLED"))
-            walk.builds.append(go_build.GoBuild(verb, ins.line, build_cwd, out, positional, cgo, flags))
+            if verb == "install" and any(p.endswith("...") for p in positional):
+                # `go install ./...` installs every main package below the pattern.
+                names = self._main_packages(walk, build_cwd, positional)
+            else:
+                names = [go_build.binary_name(positional, build_cwd, self._module_at(walk, build_cwd))]
+            for name in names:
+                out = go_build.output_path(verb, flags, name, build_cwd, gobin)
+                if out is not None:
+                    resolved = shell.substitute(out, {**values, **env})
+                    if resolved is None:
+                        raise Skip(f"the binary path {out} depends on a build argument", ins.line)
+                    out = resolved
+                walk.builds.append(go_build.GoBuild(verb, ins.line, build_cwd, out, positional, cgo, flags))
             walk.build_lines.add(ins.line)
+
+    def _main_packages(self, walk: _Walk, cwd: str, patterns: list[str]) -> list[str]:
+        if walk.context_root is None or not self.ctx.known:
+            return []
+        names: list[str] = []
+        for pattern in patterns:
+            base = shell.resolve(cwd, pattern[: -len("...")].rstrip("/") or ".")
+            rel = posixpath.relpath(base, walk.context_root)
+            if rel.startswith(".."):
+                continue
+            for go_file in self.ctx.walk((".go",), limit=500):
+                directory = posixpath.dirname(go_file)
+                inside = rel == "." or directory == rel or directory.startswith(rel + "/")
+                if not inside or go_file.endswith("_test.go"):
+                    continue
+                text = self.ctx.read_text(go_file, limit=400_000) or ""
+                if not re.search(r"^package\s+main\b", text, re.MULTILINE):
+                    continue
+                if directory in ("", "."):
+                    module = go_source.module_path(self.ctx, ".")
+                    name = go_build.binary_name([], posixpath.join(walk.context_root), module)
+                else:
+                    name = posixpath.basename(directory)
+                if name and name not in names:
+                    names.append(name)
+        return names
 
     def _module_at(self, walk: _Walk, cwd: str) -> str | None:
         """Module path when cwd is a module root in the context (module mode names binaries after it)."""
@@ -510,10 +541,11 @@ class _GoPlanner:
                 builder.extend(self._download_steps(ins))
             text = ins.text
             if ins.line in walk.build_lines:
-                text = go_build.edit_run(text, make_static=not cgo)
+                text = go_build.edit_run(text, make_static=not cgo, trimpath=self._supports_trimpath())
             builder.append(Step(text, ins.comments))
         if not cgo:
-            self.warnings.append(f'static binary: CGO_ENABLED=0, -trimpath and -ldflags "-s -w" (line {main.line})')
+            trim = "-trimpath and " if self._supports_trimpath() else ""
+            self.warnings.append(f'static binary: CGO_ENABLED=0, {trim}-ldflags "-s -w" (line {main.line})')
 
         workdir = walk.workdir
         replace: dict[str, str | None] = {}
@@ -548,8 +580,23 @@ class _GoPlanner:
             contract=contract,
             footer=list(self.model.footer),
             warnings=self.warnings,
+            note=self._note(runtime, cgo),
         )
         return plan
+
+    def _supports_trimpath(self) -> bool:
+        minor = images.go_minor(self._resolved_image(None))
+        return minor is None or minor >= 13  # -trimpath arrived in Go 1.13
+
+    def _note(self, runtime: str, cgo: bool) -> str:
+        if cgo:
+            libc = "musl, like the builder" if runtime == "alpine" else "glibc, like the builder"
+            return f"{runtime} ({libc}) with the shared libraries the CGO binary links"
+        if runtime == "distroless":
+            return "distroless static: no shell or package manager, only the binary and its files"
+        if runtime == "scratch":
+            return "scratch: an empty image holding only the static binary and the files it reads"
+        return f"{runtime} with the shell and tools the commands below call"
 
     def _builder_from(self) -> str:
         platform = f"--platform={self.stage.platform} " if self.stage.platform else ""

@@ -86,7 +86,7 @@ def binary_name(positional: list[str], cwd: str, module: str | None) -> str | No
     return parts[-1] if parts else None
 
 
-def static_edit(segment_text: str, make_static: bool) -> str:
+def static_edit(segment_text: str, make_static: bool, trimpath: bool = True) -> str:
     """Add -trimpath and -s -w to the ldflags (keeping any -X), and CGO_ENABLED=0 when asked."""
     m = _GO_CMD.search(segment_text)
     if not m:
@@ -94,7 +94,7 @@ def static_edit(segment_text: str, make_static: bool) -> str:
     head, tail = segment_text[: m.end()], segment_text[m.end() :]
     lm = _LDFLAGS.search(tail)
     inserts = []
-    if "-trimpath" not in tail:
+    if trimpath and "-trimpath" not in tail:
         inserts.append("-trimpath")
     if lm:
         value = lm.group("value")
@@ -119,7 +119,7 @@ def static_edit(segment_text: str, make_static: bool) -> str:
     return head + tail
 
 
-def edit_run(text: str, make_static: bool) -> str:
+def edit_run(text: str, make_static: bool, trimpath: bool = True) -> str:
     """Apply static_edit to every go build/install segment of a RUN instruction's text."""
     head = re.match(r"(?is)^\s*run\b(?:\s|\\\n)*(?:--\S+(?:\s|\\\n)+)*", text)
     prefix, out = (text[: head.end()], text[head.end() :]) if head else ("", text)
@@ -128,7 +128,7 @@ def edit_run(text: str, make_static: bool) -> str:
             words = seg.words()
             if parse_build(words) is None:
                 continue
-            out = out[: seg.start] + static_edit(seg.text, make_static) + out[seg.end :]
+            out = out[: seg.start] + static_edit(seg.text, make_static, trimpath) + out[seg.end :]
     return prefix + out
 
 

@@ -1,0 +1,224 @@
+"""The command line as a user drives it: modes, exit codes, what is printed where, what is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dockrewrite import __version__
+from dockrewrite.cli import app
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "go"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    target = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "seed-minimal", target, ignore=shutil.ignore_patterns("expected"))
+    return target
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"dockrewrite {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["convert"], ["detect"]])
+def test_help_on_every_command(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+
+
+def test_diff_mode_prints_a_diff_and_writes_nothing(project: Path):
+    before = (project / "Dockerfile").read_bytes()
+    result = invoke("convert", project / "Dockerfile")
+    assert result.exit_code == 0
+    assert "+FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.stdout
+    assert "\033[" not in result.stdout  # not a terminal: no colour
+    assert "1 converted, 0 unchanged, 0 skipped, 0 failed" in result.stderr
+    assert (project / "Dockerfile").read_bytes() == before
+
+
+def test_check_lists_pending_files_and_exits_1(project: Path):
+    result = invoke("convert", "--check", project)
+    assert result.exit_code == 1
+    assert result.stdout.strip() == str(project / "Dockerfile")
+
+
+def test_check_exits_0_when_nothing_would_change():
+    result = invoke("convert", "--check", FIXTURES / "already-multistage" / "Dockerfile")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_write_replaces_the_file_and_a_second_run_is_a_no_op(project: Path):
+    dockerfile = project / "Dockerfile"
+    result = invoke("convert", "--write", dockerfile)
+    assert result.exit_code == 0
+    assert "1 written" in result.stderr
+    expected = (FIXTURES / "seed-minimal" / "expected" / "auto.Dockerfile").read_text()
+    assert dockerfile.read_text() == expected
+    again = invoke("convert", "--check", dockerfile)
+    assert again.exit_code == 0
+    assert not list(project.glob(".Dockerfile.*"))  # no temporary file left behind
+
+
+def test_write_keeps_bom_crlf_missing_final_newline_and_mode(tmp_path: Path):
+    case = tmp_path / "crlf"
+    shutil.copytree(FIXTURES / "crlf-bom", case)
+    dockerfile = case / "Dockerfile"
+    dockerfile.chmod(0o640)
+    result = invoke("convert", "--write", dockerfile)
+    assert result.exit_code == 0, result.stderr
+    data = dockerfile.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert not data.endswith(b"\n")
+    assert "café".encode() in data
+    assert stat.S_IMODE(dockerfile.stat().st_mode) == 0o640
+    assert b"AS runtime" in data
+
+
+def test_output_dash_prints_the_whole_file(project: Path):
+    result = invoke("convert", "--output", "-", project / "Dockerfile")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("FROM golang:1.24 AS builder\n")
+
+
+def test_output_file(project: Path, tmp_path: Path):
+    target = tmp_path / "Dockerfile.multi"
+    result = invoke("convert", "-o", target, project / "Dockerfile")
+    assert result.exit_code == 0
+    assert "AS runtime" in target.read_text()
+
+
+def test_output_needs_exactly_one_input(project: Path):
+    result = invoke("convert", "--output", "-", project / "Dockerfile", FIXTURES / "cmd-server" / "Dockerfile")
+    assert result.exit_code == 2
+    assert "--output needs exactly one input" in result.stderr
+
+
+def test_write_and_check_together_is_a_usage_error(project: Path):
+    result = invoke("convert", "--write", "--check", project)
+    assert result.exit_code == 2
+    assert "cannot be used together" in result.stderr
+
+
+def test_bad_runtime_value_is_a_usage_error(project: Path):
+    assert invoke("convert", "--runtime", "windows", project).exit_code == 2
+
+
+def test_missing_path_is_reported_and_exits_2(tmp_path: Path):
+    result = invoke("convert", tmp_path / "nope")
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.stderr
+
+
+def test_a_failing_file_does_not_stop_the_others(tmp_path: Path, project: Path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "Dockerfile").write_bytes(b"\x00\x01\x02garbage")
+    result = invoke("convert", "--write", tmp_path)
+    assert result.exit_code == 2
+    assert "broken/Dockerfile:1: error: binary file" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "AS runtime" in (project / "Dockerfile").read_text()
+    assert "1 written, 0 unchanged, 0 skipped, 1 failed" in result.stderr
+
+
+def test_skipped_and_unchanged_are_explained_with_their_line():
+    result = invoke("convert", FIXTURES / "java-skipped" / "Dockerfile", FIXTURES / "already-multistage" / "Dockerfile")
+    assert result.exit_code == 0
+    assert "java-skipped/Dockerfile:1: skipped: language java is not supported" in result.stderr
+    assert "already-multistage/Dockerfile:6: unchanged: already multi-stage" in result.stderr
+
+
+def test_unparsable_file_reports_path_line_and_exit_2():
+    result = invoke("convert", FIXTURES / "garbage" / "Dockerfile")
+    assert result.exit_code == 2
+    assert "garbage/Dockerfile:1: error: unknown instruction" in result.stderr
+
+
+def test_json_report(project: Path):
+    result = invoke("convert", "--format", "json", project, FIXTURES / "java-skipped")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    by_status = {f["status"]: f for f in report["files"]}
+    assert by_status["changed"]["language"] == "go"
+    assert by_status["changed"]["runtime"] == "distroless"
+    assert by_status["changed"]["diff"].startswith("--- a/")
+    assert by_status["skipped"]["reason"].startswith("language java")
+    assert report["summary"] == {"changed": 1, "unchanged": 0, "skipped": 1, "failed": 0}
+
+
+def test_runtime_flag_changes_the_final_image(project: Path):
+    result = invoke("convert", "--runtime", "scratch", "-o", "-", project / "Dockerfile")
+    assert "FROM scratch AS runtime" in result.stdout
+
+
+def test_keep_root_keeps_root(project: Path):
+    result = invoke("convert", "--keep-root", "-o", "-", project / "Dockerfile")
+    assert "USER" not in result.stdout
+    assert "FROM gcr.io/distroless/static-debian12 AS runtime" in result.stdout
+
+
+def test_context_option(tmp_path: Path):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "runtime-assets", repo, ignore=shutil.ignore_patterns("expected", "Dockerfile"))
+    (repo / "build").mkdir()
+    shutil.copy(FIXTURES / "runtime-assets" / "Dockerfile", repo / "build" / "Dockerfile")
+    without = invoke("convert", "-o", "-", repo / "build" / "Dockerfile")
+    with_context = invoke("convert", "--context", repo, "-o", "-", repo / "build" / "Dockerfile")
+    assert "templates" not in without.stdout
+    assert "COPY --from=builder /srv/blog/templates ./templates" in with_context.stdout
+
+
+def test_directory_discovery(tmp_path: Path):
+    for rel in [
+        "Dockerfile",
+        "api/Dockerfile.prod",
+        "web/app.Dockerfile",
+        "tool/Containerfile",
+        "node_modules/x/Dockerfile",
+        ".git/Dockerfile",
+        "venv/Dockerfile",
+        "ignored/Dockerfile",
+        "api/Dockerfile.j2",
+        "notes/readme.txt",
+    ]:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('FROM alpine:3.20\nCMD ["true"]\n')
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / ".gitignore").write_text("ignored/\n")
+    result = invoke("detect", "--format", "json", tmp_path)
+    found = sorted(os.path.relpath(f["path"], tmp_path) for f in json.loads(result.stdout)["files"])
+    assert found == ["Dockerfile", "api/Dockerfile.prod", "tool/Containerfile", "web/app.Dockerfile"]
+
+
+def test_detect_explains_its_signals():
+    result = invoke("detect", FIXTURES / "cgo-sqlite")
+    assert result.exit_code == 0
+    assert "go (single-stage)" in result.stdout
+    assert "base image golang:1.22-bookworm (line 1)" in result.stdout
+    assert "go.mod in the context" in result.stdout
+
+
+def test_detect_json_for_node_and_ambiguous():
+    result = invoke("detect", "--format", "json", FIXTURES / "node-detected", FIXTURES / "ambiguous")
+    files = json.loads(result.stdout)["files"]
+    assert files[0]["language"] == "node"
+    assert files[1]["language"] == "ambiguous"
+    assert sorted(files[1]["candidates"]) == ["go", "node"]

@@ -1,0 +1,161 @@
+"""Inline before/after cases for the pieces the Go rewrite is built from, with explicit no-op cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockrewrite import source, syslibs
+from dockrewrite.context import BuildContext
+from dockrewrite.model import Command
+from dockrewrite.parse import ParseError, parse
+from dockrewrite.plan import Options
+from dockrewrite.providers.go_build import binary_name, edit_run
+from dockrewrite.results import CHANGED, SKIPPED, UNCHANGED
+from dockrewrite.safety import UnsafeOutput, check
+from dockrewrite.transform import convert_text
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("RUN go build -o app .", 'RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o app .'),
+        (
+            'RUN go build -ldflags "-X main.v=${V}" -o app',
+            'RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.v=${V}" -o app',
+        ),
+        (
+            "RUN CGO_ENABLED=1 GOOS=linux go build -ldflags='-w' .",
+            "RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' .",
+        ),
+        (
+            'RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o app',
+            'RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o app',
+        ),
+        (
+            "RUN go mod download && go build -o x",
+            'RUN go mod download && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o x',
+        ),
+        (
+            "RUN --mount=type=cache,target=/root/.cache go build",
+            'RUN --mount=type=cache,target=/root/.cache CGO_ENABLED=0 go build -trimpath -ldflags="-s -w"',
+        ),
+        ("RUN echo 'go build is great'", "RUN echo 'go build is great'"),
+    ],
+)
+def test_static_build_edit(before, after):
+    assert edit_run(before, make_static=True) == after
+
+
+def test_cgo_build_keeps_cgo():
+    assert edit_run("RUN go build -o app", make_static=False) == 'RUN go build -trimpath -ldflags="-s -w" -o app'
+
+
+@pytest.mark.parametrize(
+    ("positional", "cwd", "module", "name"),
+    [
+        ([], "/app", "example.com/shop", "shop"),
+        (["."], "/app", "example.com/shop/v2", "shop"),
+        (["./cmd/server"], "/app", None, "server"),
+        (["cmd/tool/main.go", "cmd/tool/util.go"], "/app", None, "main"),
+        (["./..."], "/app", None, None),
+        (["./a", "./b"], "/app", None, None),
+        ([], "/go/src/github.com/acme/hello", None, "hello"),
+    ],
+)
+def test_binary_name(positional, cwd, module, name):
+    assert binary_name(positional, cwd, module) == name
+
+
+def test_source_round_trip_keeps_bytes():
+    for data in [
+        b"FROM a\nRUN b\n",
+        b"FROM a\r\nRUN b",
+        b"\xef\xbb\xbfFROM a\n# caf\xc3\xa9\n",
+        b"FROM a\n# caf\xe9 latin-1\n",
+        "FROM a\n".encode("utf-16"),
+    ]:
+        text, fmt = source.decode(data)
+        assert "\r" not in text
+        assert source.encode(text, fmt) == data
+
+
+def test_binary_input_is_refused():
+    with pytest.raises(source.SourceError):
+        source.decode(b"\x7fELF\x00\x00")
+
+
+def test_parse_keeps_comments_with_their_instruction_and_header_on_top():
+    model = parse("# syntax=docker/dockerfile:1\n# about\nFROM a\n\n# why\nRUN b \\\n\n  c\n# end\n")
+    assert model.directives == ("# syntax=docker/dockerfile:1",)
+    assert model.header == ("# syntax=docker/dockerfile:1", "# about")
+    run = model.stages[0].instructions[0]
+    assert run.comments == ("# why",)
+    assert run.text == "RUN b \\\n  c"  # Docker skips the blank line; so does our copy of it
+    assert model.footer == ("# end",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no instructions"),
+        ("# only\n", "no instructions"),
+        ("RUN x\n", "before the first FROM"),
+        ("FROM\n", "FROM without an image"),
+        ("FROM a\nFOO b\n", "unknown instruction 'FOO'"),
+        ("FROM a\nRUN <<EOF\nx\n", "unterminated heredoc"),
+    ],
+)
+def test_parse_errors_name_the_problem(text, message):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert message in info.value.message
+
+
+def test_exec_form_that_is_not_json_is_shell_form():
+    cmd = Command.of(parse("FROM a\nCMD [npm run preview --host ]\n").stages[0].instructions[0])
+    assert not cmd.exec_form
+    cmd = Command.of(parse('FROM a\nCMD ["./app", "-v"]\n').stages[0].instructions[0])
+    assert cmd.argv == ("./app", "-v")
+
+
+def test_runtime_package_table():
+    assert syslibs.runtime_packages(["gcc", "libpq-dev", "zlib1g-dev", "make"], "debian") == (["libpq5", "zlib1g"], [])
+    assert syslibs.runtime_packages(["postgresql-dev", "musl-dev"], "alpine") == (["libpq"], [])
+    assert syslibs.runtime_packages(["libweird-dev"], "debian") == ([], ["libweird-dev"])
+    assert syslibs.installed_packages(
+        "apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev=15.*"
+    ) == ("apt", ["gcc", "libpq-dev"])
+    assert syslibs.installed_packages("apk add --no-cache --virtual .deps gcc musl-dev") == ("apk", ["gcc", "musl-dev"])
+
+
+def test_safety_refuses_copy_from_an_unknown_stage():
+    original = parse('FROM golang:1.22\nCMD ["./a"]\n')
+    with pytest.raises(UnsafeOutput, match="names no earlier stage"):
+        check(original, 'FROM golang:1.22 AS builder\nFROM scratch AS runtime\nCOPY --from=build /a /a\nCMD ["./a"]\n')
+
+
+def test_safety_refuses_a_lost_expose():
+    original = parse('FROM golang:1.22\nEXPOSE 80\nCMD ["./a"]\n')
+    with pytest.raises(UnsafeOutput, match="EXPOSE"):
+        check(
+            original, 'FROM golang:1.22 AS builder\nFROM scratch AS runtime\nCOPY --from=builder /a /a\nCMD ["./a"]\n'
+        )
+
+
+def test_no_op_cases():
+    ctx = BuildContext(None)
+    multi = "FROM golang AS b\nRUN go build -o /a\nFROM scratch\nCOPY --from=b /a /a\n"
+    assert convert_text(multi, ctx, Options()).status == UNCHANGED
+    assert convert_text('FROM alpine:3.20\nCMD ["sh"]\n', ctx, Options()).status == SKIPPED
+    prebuilt = 'FROM alpine:3.20\nCOPY app /usr/bin/app\nCMD ["app"]\n'
+    assert convert_text(prebuilt, ctx, Options()).status == SKIPPED
+
+
+def test_unknown_context_still_converts_without_a_download_step():
+    result = convert_text(
+        'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o app .\nCMD ["./app"]\n',
+        BuildContext(None),
+        Options(),
+    )
+    assert result.status == CHANGED
+    assert "go mod download" not in result.output
