@@ -244,6 +244,9 @@ class _GoPlanner:
                     if eq:
                         env[key] = value
                 continue
+            if words[:1] in (["cp"], ["mv"], ["install"]) and len(words) >= 3:
+                self._record_move(walk, ins, cwd, words)
+                continue
             parsed = go_build.parse_build(words)
             if parsed is None:
                 continue
@@ -254,6 +257,9 @@ class _GoPlanner:
             if verb == "install" and any(p.endswith("...") for p in positional):
                 # `go install ./...` installs every main package below the pattern.
                 names = self._main_packages(walk, build_cwd, positional)
+                if not names and walk.context_root is None:
+                    # Only some files were copied in: the package in the working directory is the program.
+                    names = [go_build.binary_name([], build_cwd, None)]
             else:
                 names = [go_build.binary_name(positional, build_cwd, self._module_at(walk, build_cwd))]
             for name in names:
@@ -265,6 +271,24 @@ class _GoPlanner:
                     out = resolved
                 walk.builds.append(go_build.GoBuild(verb, ins.line, build_cwd, out, positional, cgo, flags))
             walk.build_lines.add(ins.line)
+
+    def _record_move(self, walk: _Walk, ins: Instruction, cwd: str, words: list[str]) -> None:
+        """`cp`/`mv`/`install` of a built binary gives it a new path (e.g. `RUN cp /build/app /dist/`)."""
+        args = [w for w in words[1:] if not w.startswith("-")]
+        if len(args) < 2:
+            return
+        *sources, dest = args
+        dirs = {walk.workdir, *_GOLANG_PATH} | {
+            shell.resolve("/", i.args[0]) for i in self.stage.find("WORKDIR") if i.args
+        }
+        target = shell.resolve(cwd, dest)
+        is_dir = dest.endswith("/") or dest in (".", "./") or target in dirs or len(sources) > 1
+        for src in sources:
+            path = shell.resolve(cwd, src)
+            for b in list(walk.builds):
+                if b.output == path:
+                    moved = posixpath.join(target, posixpath.basename(path)) if is_dir else target
+                    walk.builds.append(go_build.GoBuild(b.verb, ins.line, b.cwd, moved, b.packages, b.cgo, b.flags))
 
     def _main_packages(self, walk: _Walk, cwd: str, patterns: list[str]) -> list[str]:
         if walk.context_root is None or not self.ctx.known:
@@ -626,17 +650,20 @@ class _GoPlanner:
     def _binaries(self, walk: _Walk, entry, main) -> list[tuple[str, str]]:
         """(path in builder, path in runtime) for the binaries the runtime runs."""
         ins, command = self._program_command(entry)
-        referenced = " ".join(i.shell for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK") if i.args)
+        built = [b for b in walk.builds if b.output]
+        words = {w for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK") for w in shell.split_words(i.shell)}
+        # Other binaries count only when a command names them by a path or name that resolves to them.
+        referenced = {m.output for w in words if (m := self._match_program(walk, w, built)) is not None}
         picked: list[go_build.GoBuild] = [main]
-        for b in walk.builds:
-            if b.output and b is not main and b.output not in {p.output for p in picked}:
-                name = posixpath.basename(b.output)
-                if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", referenced):
-                    picked.append(b)
-                else:
-                    self.warnings.append(
-                        f"{b.output} (line {b.line}) is built but nothing in the image runs it; it stays in the builder"
-                    )
+        for b in built:
+            if b is main or b.output in {p.output for p in picked}:
+                continue
+            if b.output in referenced:
+                picked.append(b)
+            elif posixpath.basename(b.output) != posixpath.basename(main.output):
+                self.warnings.append(
+                    f"{b.output} (line {b.line}) is built but nothing in the image runs it; it stays in the builder"
+                )
         out = []
         for b in picked:
             dest = b.output
