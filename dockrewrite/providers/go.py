@@ -7,7 +7,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockrewrite import images, shell, syslibs
+from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, builder_instructions, contract_steps
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
@@ -90,9 +90,6 @@ _NEVER_CARRY = re.compile(
     r"compose\.ya?ml|Makefile|README.*|LICENSE.*|CHANGELOG.*|.*\.md|go\.(mod|sum|work|work\.sum)|vendor|"
     r"\.golangci.*|\.goreleaser.*|\.travis\.yml|\.editorconfig|\.vscode|\.idea|.*\.go|.*_test\.go|Gopkg\.(toml|lock))$"
 )
-# Tools a HEALTHCHECK or shell command may call, and how each runtime provides them.
-_ALPINE_TOOLS = {"sh": None, "wget": None, "nc": None, "curl": "curl", "bash": "bash"}
-_SLIM_TOOLS = {"sh": None, "bash": None, "curl": "curl", "wget": "wget", "nc": "netcat-openbsd"}
 
 
 @dataclass
@@ -161,8 +158,8 @@ class _GoPlanner:
         main = self._main_binary(walk, entry)
         cgo, cgo_reason = self._cgo(walk, src, main)
         family = images.family(self._resolved_image(walk))
-        tools = self._tools_needed(entry)
-        runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, family, tools)
+        needed = self._tools_needed(walk, entry)
+        runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, family, needed)
         return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
 
     def _resolved_image(self, walk: _Walk) -> str:
@@ -358,25 +355,28 @@ class _GoPlanner:
             )
         return ins, Command.of(ins)
 
-    def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
+    def _entry_programs(self, entry) -> tuple[Instruction, list[str], bool]:
+        """(instruction, programs the container's command runs, whether it needs a shell)."""
         ins, command = self._program_command(entry)
-        program = command.program
-        if program in ("sh", "/bin/sh", "bash", "/bin/bash") and command.exec_form and len(command.argv) > 2:
-            inner = Command(False, shell=command.argv[2])
-            program = inner.program
-        if program is None:
+        ep, cmd = entry
+        extra = Command.of(cmd).argv if ep is not None and ep.json and cmd is not None and cmd.json else ()
+        programs, needs_shell = tools.programs(command, extra)
+        return ins, programs, needs_shell
+
+    def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
+        ins, programs, _ = self._entry_programs(entry)
+        if not programs:
             raise Skip(f"cannot tell which program {ins.keyword} runs", ins.line)
         built = [b for b in walk.builds if b.output]
-        match = self._match_program(walk, program, built)
-        if match is None:
-            names = ", ".join(sorted({posixpath.basename(b.output) for b in built})) or "none"
-            if program in ("tini", "/sbin/tini", "/usr/bin/tini", "dumb-init", "/usr/bin/dumb-init"):
-                raise Skip(f"{ins.keyword} runs {program}, an init process the runtime image lacks", ins.line)
-            raise Skip(
-                f"{ins.keyword} runs {program}, which is not a binary this Dockerfile builds (built: {names})",
-                ins.line,
-            )
-        return match
+        for program in programs:
+            match = self._match_program(walk, program, built)
+            if match is not None:
+                return match
+        names = ", ".join(sorted({posixpath.basename(b.output) for b in built})) or "none"
+        shown = " / ".join(programs)
+        raise Skip(
+            f"{ins.keyword} runs {shown}, which is not a binary this Dockerfile builds (built: {names})", ins.line
+        )
 
     def _match_program(self, walk: _Walk, program: str, built: list[go_build.GoBuild]) -> go_build.GoBuild | None:
         if "/" in program:
@@ -404,26 +404,21 @@ class _GoPlanner:
                 return True, f"C libraries installed for the build: {', '.join(libs)} (line {ins.line})"
         return False, ""
 
-    def _tools_needed(self, entry) -> dict[str, int]:
-        """Programs the runtime must provide (sh, wget, …) -> the line that needs them."""
-        tools: dict[str, int] = {}
-        ins, command = self._program_command(entry)
-        if not command.exec_form and command.as_simple_argv() is None:
-            tools["sh"] = ins.line
-        elif command.exec_form and command.program in ("sh", "/bin/sh", "bash", "/bin/bash"):
-            tools[posixpath.basename(command.program)] = ins.line
+    def _tools_needed(self, walk: _Walk, entry) -> dict[str, int]:
+        """Programs other than our binaries that the runtime must provide (sh, wget, tini…) -> line."""
+        needed: dict[str, int] = {}
+        built = [b for b in walk.builds if b.output]
+        checks: list[tuple[Instruction, list[str], bool]] = [self._entry_programs(entry)]
         hc = self.stage.last("HEALTHCHECK")
         if hc is not None and hc.args and hc.args[0].upper() == "CMD":
-            check = self._healthcheck_command(hc)
-            argv = check.as_simple_argv() if not check.exec_form else check.argv
-            if argv is None:
-                tools["sh"] = hc.line
-                program = check.program
-            else:
-                program = argv[0]
-            if program and "/" not in program:
-                tools.setdefault(program, hc.line)
-        return tools
+            checks.append((hc, *tools.programs(self._healthcheck_command(hc))))
+        for ins, programs, needs_shell in checks:
+            if needs_shell:
+                needed.setdefault("sh", ins.line)
+            for program in programs:
+                if self._match_program(walk, program, built) is None:
+                    needed.setdefault(posixpath.basename(program), ins.line)
+        return needed
 
     @staticmethod
     def _healthcheck_command(hc: Instruction) -> Command:
@@ -435,75 +430,91 @@ class _GoPlanner:
         return Command(False, shell=bare)
 
     # -- decisions ---------------------------------------------------------------------------
-    def _runtime(self, walk, src, cgo: bool, cgo_reason: str, family: str | None, tools: dict[str, int]):
+    def _runtime(self, walk, src, cgo: bool, cgo_reason: str, family: str | None, needed: dict[str, int]):
         requested = self.options.runtime
-        tool_names = {t for t in tools if t not in self._built_names(walk)}
-        needs_shell = bool(tool_names)
+        line = self.stage.from_.line
         if cgo:
             if family is None:
                 raise Skip(
                     f"the program links C code ({cgo_reason}) and the builder image {self.stage.image} does not say "
                     "which C library it has; pin a tag such as -bookworm or -alpine",
-                    self.stage.from_.line,
+                    line,
                 )
-            libs, unknown = self._runtime_libs(walk, family)
-            if requested in ("scratch",) or (requested == "distroless" and (libs or needs_shell)):
+            libs = self._runtime_libs(walk, family)
+            if requested == "scratch" or (requested == "distroless" and (libs or needed)):
+                lacks = " and ".join(
+                    x for x, on in (("a C library", True), ("shared libraries", libs), ("tools", needed)) if on
+                )
                 raise Skip(
-                    f"the program links C code ({cgo_reason}); {requested} has no C library"
-                    + (" or shared libraries" if libs else "")
-                    + "; use --runtime slim",
-                    self.stage.from_.line,
+                    f"the program links C code ({cgo_reason}); {requested} lacks {lacks}; use --runtime slim", line
                 )
             if family == "alpine":
                 if requested not in ("auto", "alpine"):
                     raise Skip(
                         f"the program is linked against musl (alpine builder); --runtime {requested} would "
                         "not run it; use --runtime alpine",
-                        self.stage.from_.line,
+                        line,
                     )
-                return "alpine", images.alpine_for(self.stage.image), self._apk_setup(libs, tool_names, src)
+                return (
+                    "alpine",
+                    images.alpine_for(self.stage.image),
+                    self._apk_setup(libs, self._packages("alpine", needed), src),
+                )
             if requested == "alpine":
                 raise Skip(
                     f"the program is linked against glibc ({self.stage.image}); alpine has musl; use --runtime slim",
-                    self.stage.from_.line,
+                    line,
                 )
+            packages = self._packages("slim", needed)
             if family == "ubuntu":
                 base = "ubuntu:" + images.tag_of(self._resolved_image(walk))
-                return "slim", base, self._apt_setup(libs, tool_names, src)
+                return "slim", base, self._apt_setup(libs, packages, src)
             distroless = images.distroless_base(family)
-            if (requested == "distroless" or (requested == "auto" and not libs and not needs_shell)) and distroless:
+            if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and distroless:
                 return "distroless", distroless + ("" if self.options.keep_root else ":nonroot"), []
             if requested == "distroless":
-                raise Skip(
-                    f"no distroless image matches the builder's Debian release ({family})", self.stage.from_.line
-                )
-            return "slim", images.debian_slim(family), self._apt_setup(libs, tool_names, src)
+                raise Skip(f"no distroless image matches the builder's Debian release ({family})", line)
+            return "slim", images.debian_slim(family), self._apt_setup(libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
-        if requested in ("scratch", "distroless") and needs_shell:
-            tool, line = next((t, line) for t, line in tools.items() if t in tool_names)
-            raise Skip(f"line {line} needs `{tool}`, which {requested} does not have; use --runtime alpine", line)
-        if requested == "auto":
-            requested = (
-                "alpine" if needs_shell and "bash" not in tool_names else "slim" if needs_shell else "distroless"
+        if requested in ("scratch", "distroless") and needed:
+            tool, at = next(iter(needed.items()))
+            raise Skip(f"`{tool}` is needed here and {requested} does not have it; use --runtime alpine", at)
+        if requested == "auto" and needed:
+            requested = next((r for r in ("alpine", "slim") if all(tools.provided(r, t)[0] for t in needed)), None)
+            if requested is None:
+                tool, at = next((t, a) for t, a in needed.items() if not tools.provided("slim", t)[0])
+                raise Skip(f"`{tool}` is needed here and no runtime image dockrewrite knows provides it", at)
+            self.warnings.append(
+                f"runtime {requested}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
+                "distroless has no shell or tools"
             )
-            if needs_shell:
-                self.warnings.append(
-                    f"runtime {requested}: {', '.join(sorted(tool_names))} needed by line "
-                    f"{min(tools[t] for t in tool_names)}, and distroless has no shell or tools"
-                )
+        if requested == "auto":
+            requested = "distroless"
         if requested == "distroless":
             return "distroless", images.DISTROLESS_STATIC + ("" if self.options.keep_root else ":nonroot"), []
         if requested == "scratch":
             return "scratch", images.SCRATCH, self._scratch_setup(src)
+        packages = self._packages(requested, needed)
         if requested == "alpine":
-            return "alpine", images.alpine_for(self.stage.image), self._apk_setup([], tool_names, src)
+            return "alpine", images.alpine_for(self.stage.image), self._apk_setup([], packages, src)
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
-        return "slim", images.debian_slim(codename), self._apt_setup([], tool_names, src)
+        return "slim", images.debian_slim(codename), self._apt_setup([], packages, src)
+
+    @staticmethod
+    def _packages(runtime: str, needed: dict[str, int]) -> list[str]:
+        out: list[str] = []
+        for tool, at in needed.items():
+            available, package = tools.provided(runtime, tool)
+            if not available:
+                raise Skip(f"`{tool}` is needed here and {runtime} does not provide it", at)
+            if package and package not in out:
+                out.append(package)
+        return sorted(out)
 
     def _built_names(self, walk: _Walk) -> set[str]:
         return {posixpath.basename(b.output) for b in walk.builds if b.output}
 
-    def _runtime_libs(self, walk: _Walk, family: str) -> tuple[list[str], list[str]]:
+    def _runtime_libs(self, walk: _Walk, family: str) -> list[str]:
         libs: list[str] = []
         for ins, _manager, names in walk.packages:
             needed, unknown = syslibs.runtime_packages(names, "alpine" if family == "alpine" else "debian")
@@ -514,18 +525,16 @@ class _GoPlanner:
                     ins.line,
                 )
             libs += [n for n in needed if n not in libs]
-        return libs, []
+        return libs
 
-    def _apk_setup(self, libs: list[str], tools: set[str], src) -> list[Step]:
-        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)]
-        packages += libs + sorted(filter(None, (_ALPINE_TOOLS.get(t) for t in tools)))
+    def _apk_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
+        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
         if not packages:
             return []
         return [Step(f"RUN apk add --no-cache {' '.join(packages)}", ("# hadolint ignore=DL3018",))]
 
-    def _apt_setup(self, libs: list[str], tools: set[str], src) -> list[Step]:
-        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)]
-        packages += libs + sorted(filter(None, (_SLIM_TOOLS.get(t) for t in tools)))
+    def _apt_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
+        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
         if not packages:
             return []
         return [
@@ -651,7 +660,12 @@ class _GoPlanner:
         """(path in builder, path in runtime) for the binaries the runtime runs."""
         ins, command = self._program_command(entry)
         built = [b for b in walk.builds if b.output]
-        words = {w for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK") for w in shell.split_words(i.shell)}
+        commands = [
+            self._healthcheck_command(i) if i.keyword == "HEALTHCHECK" else Command.of(i)
+            for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK")
+            if i.args
+        ]
+        words = {w for c in commands for w in tools.command_words(c)}
         # Other binaries count only when a command names them by a path or name that resolves to them.
         referenced = {m.output for w in words if (m := self._match_program(walk, w, built)) is not None}
         picked: list[go_build.GoBuild] = [main]
@@ -675,8 +689,8 @@ class _GoPlanner:
 
     def _path_referenced(self, path: str) -> bool:
         for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
-            words = Command.of(ins).argv if ins.json else tuple(shell.split_words(ins.shell))
-            for w in words:
+            command = self._healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
+            for w in tools.command_words(command):
                 if "/" in w and shell.resolve(self._final_workdir(), w) == path:
                     return True
         return False
