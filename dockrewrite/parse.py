@@ -15,10 +15,11 @@ from dockrewrite.model import DIRECTIVE_RE, KNOWN_KEYWORDS, DockerfileModel, Ins
 
 
 class ParseError(Exception):
-    def __init__(self, line: int, message: str):
+    def __init__(self, line: int, message: str, empty: bool = False):
         super().__init__(message)
         self.line = line
         self.message = message
+        self.empty = empty
 
 
 def parse(text: str) -> DockerfileModel:
@@ -26,7 +27,7 @@ def parse(text: str) -> DockerfileModel:
 
     lines = text.split("\n")
     if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-        raise ParseError(1, "no instructions (empty file or only comments)")
+        raise ParseError(1, "no instructions (empty file or only comments)", empty=True)
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:

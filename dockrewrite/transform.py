@@ -22,7 +22,9 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
     try:
         model = parse(text)
     except ParseError as exc:
-        result.status, result.reason, result.line = FAILED, exc.message, exc.line
+        # An empty placeholder is nothing to convert, not a broken file.
+        result.status = SKIPPED if exc.empty else FAILED
+        result.reason, result.line = exc.message, exc.line
         return result
 
     from dockrewrite.providers import detect

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from dockrewrite import images, shell, syslibs, tools
@@ -372,6 +373,12 @@ class _GoPlanner:
             match = self._match_program(walk, program, built)
             if match is not None:
                 return match
+        if programs[0] == "go" and "run" in tools.command_words(Command.of(ins))[:3]:
+            raise Skip(
+                f"{ins.keyword} compiles and runs the program with `go run` at start-up; build it with "
+                "`go build -o` and run the binary instead",
+                ins.line,
+            )
         names = ", ".join(sorted({posixpath.basename(b.output) for b in built})) or "none"
         shown = " / ".join(programs)
         raise Skip(
@@ -574,7 +581,14 @@ class _GoPlanner:
                 builder.extend(self._download_steps(ins))
             text = ins.text
             if ins.line in walk.build_lines:
-                text = go_build.edit_run(text, make_static=not cgo, trimpath=self._supports_trimpath())
+                if ins.json:
+                    # Exec-form RUN has no shell to set variables in; the same argv in shell form does.
+                    flags = "".join(f"{f} " for f in ins.flags)
+                    text = f"RUN {flags}{shlex.join(ins.args)}"
+                edited = go_build.edit_run(text, make_static=not cgo, trimpath=self._supports_trimpath())
+                if not cgo and "CGO_ENABLED=0" not in edited:
+                    raise Skip("could not make this go build static (no CGO_ENABLED=0 could be added)", ins.line)
+                text = edited
             builder.append(Step(text, ins.comments))
         if not cgo:
             trim = "-trimpath and " if self._supports_trimpath() else ""
