@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 RUNTIMES = ("auto", "scratch", "distroless", "alpine", "slim")
+PYTHON_STRATEGIES = ("auto", "user", "prefix", "venv")
 
 
 @dataclass(frozen=True)
 class Options:
     runtime: str = "auto"
     keep_root: bool = False
+    python_strategy: str = "auto"
 
 
 @dataclass
@@ -29,6 +31,7 @@ class BuildPlan:
     global_args: list[Step]
     builder: list[Step]
     runtime_from: Step
+    extra_stages: list[list[Step]] = field(default_factory=list)  # between builder and runtime, FROM first
     runtime_args: list[Step] = field(default_factory=list)
     runtime_setup: list[Step] = field(default_factory=list)
     workdir: str | None = None
@@ -36,4 +39,5 @@ class BuildPlan:
     contract: list[Step] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rewritten: set[str] = field(default_factory=set)  # CMD/ENTRYPOINT the rewrite changed on purpose
     note: str = ""  # one line that says why this runtime image, shown above the runtime stage

@@ -12,7 +12,7 @@ class UnsafeOutput(Exception):
     pass
 
 
-def check(original: DockerfileModel, output: str) -> DockerfileModel:
+def check(original: DockerfileModel, output: str, rewritten: frozenset[str] = frozenset()) -> DockerfileModel:
     problem = reparse_check(output)
     if problem:
         raise UnsafeOutput(problem)
@@ -31,7 +31,7 @@ def check(original: DockerfileModel, output: str) -> DockerfileModel:
         if stage.name:
             names.add(stage.name)
         names.add(str(index))
-    _contract(original, model)
+    _contract(original, model, rewritten)
     return model
 
 
@@ -40,7 +40,7 @@ def _external(ref: str, index: int) -> bool:
     return bool(re.search(r"[:/@.]", ref)) or (ref.isdigit() and int(ref) < index)
 
 
-def _contract(original: DockerfileModel, output: DockerfileModel) -> None:
+def _contract(original: DockerfileModel, output: DockerfileModel, rewritten: frozenset[str]) -> None:
     before, after = original.stages[-1], output.stages[-1]
     for keyword in ("EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL", "MAINTAINER"):
         want = [" ".join(i.args) for i in before.find(keyword)]
@@ -59,7 +59,7 @@ def _contract(original: DockerfileModel, output: DockerfileModel) -> None:
             raise UnsafeOutput(f"the final stage lost or gained {keyword}")
         if want is not None and got is not None:
             a, b = Command.of(want), Command.of(got)
-            if a.exec_form and b.exec_form and len(a.argv) != len(b.argv):
+            if keyword not in rewritten and a.exec_form and b.exec_form and len(a.argv) != len(b.argv):
                 raise UnsafeOutput(f"{keyword} changed its arguments: {list(a.argv)} became {list(b.argv)}")
     lost = {k for k in keys_before - keys_after if not k.startswith(("GO", "CGO_", "CC", "CXX"))}
     if lost:

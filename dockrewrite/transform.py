@@ -65,7 +65,7 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
     result.runtime = plan.runtime
     result.warnings = list(plan.warnings)
     try:
-        check(model, output)
+        check(model, output, frozenset(plan.rewritten))
     except UnsafeOutput as exc:
         result.status, result.reason = FAILED, f"safety check: {exc}"
         return result

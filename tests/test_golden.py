@@ -1,7 +1,8 @@
 """Golden pairs: fixtures/<language>/<case>/Dockerfile -> expected/<runtime>.Dockerfile (or .status).
 
 Refresh on purpose with `DOCKREWRITE_REFRESH=1 python -m pytest tests/test_golden.py`, then read the diff.
-To add a runtime to a case, create an empty expected/<runtime>.Dockerfile (or .status) and refresh.
+To add a runtime to a case, create an empty expected/<runtime>.Dockerfile (or .status) and refresh;
+expected/strategy-<user|prefix|venv>.Dockerfile pins the Python install strategy instead.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def _cases():
             )
 
 
+def _options(name: str) -> Options:
+    """expected/<runtime>.* or expected/strategy-<python strategy>.*"""
+    if name.startswith("strategy-"):
+        return Options(python_strategy=name.split("-", 1)[1])
+    return Options(runtime=name)
+
+
 def _status_text(result) -> str:
     return f"{result.status}\nline {result.line}\n{result.reason}\n"
 
@@ -40,7 +48,7 @@ def _status_text(result) -> str:
 @pytest.mark.parametrize(("case", "runtime", "expected"), list(_cases()))
 def test_golden(case, runtime, expected):
     text, _fmt = source.read(case / "Dockerfile")
-    result = convert_text(text, BuildContext(case), Options(runtime=runtime), "Dockerfile")
+    result = convert_text(text, BuildContext(case), _options(runtime), "Dockerfile")
     if expected.suffix == ".Dockerfile":
         actual = result.output if result.status == CHANGED else _status_text(result)
     else:

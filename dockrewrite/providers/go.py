@@ -628,6 +628,7 @@ class _GoPlanner:
             footer=list(self.model.footer),
             warnings=self.warnings,
             note=self._note(runtime, cgo),
+            rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
         )
         return plan
 

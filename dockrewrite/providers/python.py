@@ -1,14 +1,59 @@
-"""Python: detection now; the rewrite arrives with its own issue."""
+"""Python: dependencies installed in a builder on the original image, the app on the matching slim image."""
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
+from dataclasses import dataclass
 
-from dockrewrite.providers.base import LanguageSignals, Provider
+from dockrewrite import images, shell, syslibs, tools
+from dockrewrite.context import BuildContext
+from dockrewrite.contract import arg_redeclarations, stage_env
+from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers.base import LanguageSignals, Provider, image_name
+from dockrewrite.results import Skip
+
+VENV = "/opt/venv"
+PREFIX = "/install"
+APP_UID = "10001"
+_PYTHON_PROGRAM = re.compile(r"^(/usr/local/bin/)?(python3?(\.\d+)?|pip3?)$")
+# Programs a build step may call that a slim runtime does not have: such steps cannot move there.
+_BUILD_PROGRAMS = frozenset(
+    {"gcc", "g++", "cc", "make", "cmake", "git", "npm", "npx", "node", "yarn", "pnpm", "cargo", "go", "curl", "wget"}
+)
+_DEV_FILES = (
+    "requirements.dev.txt",
+    "requirements-dev.txt",
+    "dev-requirements.txt",
+    "requirements_dev.txt",
+    "requirements/dev.txt",
+    "requirements/development.txt",
+    "requirements/local.txt",
+)
+_PROD_FILES = (
+    "requirements.prod.txt",
+    "requirements-prod.txt",
+    "prod-requirements.txt",
+    "requirements_prod.txt",
+    "requirements/prod.txt",
+    "requirements/production.txt",
+)
+_BASE_FILES = ("requirements.txt", "requirements/base.txt", "requirements/common.txt")
+
+
+@dataclass
+class _Item:
+    ins: Instruction
+    role: str  # builder | runtime | both | split | meta
+    segments: list[deps.Segment]
 
 
 class PythonProvider(Provider):
     language = "python"
+    supported = True
     signals = LanguageSignals(
         "python",
         re.compile(r"^(python|pypy)$|^python\d"),
@@ -28,3 +73,504 @@ class PythonProvider(Provider):
         ),
         ("requirements*.txt",),
     )
+
+    def plan(self, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
+        return _PythonPlanner(model, ctx, options).plan()
+
+
+class _PythonPlanner:
+    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
+        self.model = model
+        self.ctx = ctx
+        self.options = options
+        self.stage: Stage = model.stages[0]
+        self.warnings: list[str] = []
+        self.rewritten: set[str] = set()
+
+    # -- analysis ---------------------------------------------------------------------------
+    def plan(self) -> BuildPlan:
+        stage = self.stage
+        for ins in stage.instructions:
+            if ins.keyword in ("ONBUILD", "SHELL"):
+                raise Skip(f"{ins.keyword} is not supported in Python rewrites yet", ins.line)
+        image = self._resolved_image()
+        self.image_text = stage.image
+        if image_name(image) != "python":
+            raise Skip(
+                f"the base image {stage.image} is not an official python image, so where its interpreter and "
+                "site-packages live is not known",
+                stage.from_.line,
+            )
+        if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
+            raise Skip("no CMD or ENTRYPOINT: the command comes from outside the Dockerfile", stage.from_.line)
+        self.alpine = "alpine" in images.tag_of(image)
+        items = self._classify()
+        last_dep = max((i for i, it in enumerate(items) if it.role in ("builder", "split")), default=-1)
+        if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
+            raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
+        strategy = self._strategy(items)
+        runtime_image, runtime = self._runtime_image(image)
+        builder = self._builder(items, last_dep, strategy)
+        runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        texts = [s.text for s in runtime_steps + setup + artifacts]
+        return BuildPlan(
+            language="python",
+            runtime=runtime,
+            header=list(self.model.header),
+            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            builder=builder,
+            runtime_from=Step(f"FROM {runtime_image} AS runtime"),
+            runtime_args=arg_redeclarations(stage, texts),
+            runtime_setup=setup,
+            artifacts=artifacts,
+            contract=runtime_steps,
+            footer=list(self.model.footer),
+            warnings=self.warnings,
+            note=self._note(runtime, strategy),
+            rewritten=self.rewritten,
+        )
+
+    def _resolved_image(self) -> str:
+        values = {}
+        for ins in self.model.global_args:
+            for item in ins.args:
+                key, _, value = item.partition("=")
+                values[key] = value.strip("\"'")
+        return shell.substitute(self.stage.image, values) or self.stage.image
+
+    def _classify(self) -> list[_Item]:
+        items: list[_Item] = []
+        for ins in self.stage.instructions:
+            if ins.keyword != "RUN":
+                items.append(_Item(ins, "meta", []))
+                continue
+            if ins.flag("mount") is not None and "type=secret" not in (ins.flag("mount") or ""):
+                pass  # cache and bind mounts only speed up the step; it is classified like any other
+            segments = deps.classify(ins.shell)
+            kinds = {s.kind for s in segments}
+            has_dep = bool(kinds & {deps.SYSTEM, deps.PIP, deps.TOOL})
+            has_app = deps.APP in kinds
+            if has_dep and has_app:
+                if re.search(r"\|\||(?<!\|)\|(?!\|)", ins.shell) or ins.heredocs:
+                    raise Skip(
+                        "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
+                        "into separate RUN instructions",
+                        ins.line,
+                    )
+                role = "split"
+            elif has_dep:
+                role = "builder"
+            elif has_app:
+                role = "runtime"
+            else:
+                role = "neutral"
+            items.append(_Item(ins, role, segments))
+        return items
+
+    def _strategy(self, items: list[_Item]) -> str:
+        managers = {s.words[0] for it in items for s in it.segments if s.kind == deps.PIP and s.words}
+        env_managers = managers & {"poetry", "pipenv", "uv", "pdm"}
+        requested = self.options.python_strategy
+        if env_managers and requested in ("prefix", "user"):
+            tool = sorted(env_managers)[0]
+            raise Skip(
+                f"{tool} installs into an environment; --python-strategy {requested} cannot hold it; use venv",
+                next(it.ins.line for it in items if any(s.words[:1] == [tool] for s in it.segments)),
+            )
+        if requested != "auto":
+            return requested
+        if env_managers:
+            self.warnings.append(
+                f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which "
+                "the runtime copies whole (same interpreter path in both images)"
+            )
+            return "venv"
+        self.warnings.append(
+            f"strategy prefix: packages installed under {PREFIX} in the builder are copied onto "
+            "/usr/local, where the official python images keep site-packages and scripts"
+        )
+        return "prefix"
+
+    def _runtime_image(self, image: str) -> tuple[str, str]:
+        requested = self.options.runtime
+        line = self.stage.from_.line
+        if requested in ("scratch", "distroless"):
+            raise Skip(
+                f"--runtime {requested} cannot run this Python app: "
+                + (
+                    "scratch has no interpreter"
+                    if requested == "scratch"
+                    else "distroless python uses Debian's /usr/bin/python3, not the /usr/local one this builder has"
+                ),
+                line,
+            )
+        if self.alpine:
+            if requested == "slim":
+                raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
+            return self.image_text, "alpine"
+        if requested == "alpine":
+            raise Skip("packages built on a Debian python image (glibc) do not run on alpine (musl)", line)
+        return _slim_of(self.image_text), "slim"
+
+    @staticmethod
+    def _note(runtime: str, strategy: str) -> str:
+        image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
+        where = {
+            "prefix": f"packages from {PREFIX} land in /usr/local",
+            "venv": f"the virtualenv {VENV} is copied whole",
+            "user": "the user site (~/.local) is copied",
+        }[strategy]
+        return f"{image}; {where}"
+
+    # -- builder -----------------------------------------------------------------------------
+    def _builder(self, items: list[_Item], last_dep: int, strategy: str) -> list[Step]:
+        stage = self.stage
+        steps = [Step(f"FROM {self._platform()}{stage.image} AS builder", stage.from_.comments)]
+        venv_made = False
+        for it in items[: last_dep + 1]:
+            ins = it.ins
+            k = ins.keyword
+            if k in (
+                "USER",
+                "CMD",
+                "ENTRYPOINT",
+                "EXPOSE",
+                "HEALTHCHECK",
+                "LABEL",
+                "STOPSIGNAL",
+                "VOLUME",
+                "MAINTAINER",
+            ):
+                continue
+            if k != "RUN":
+                steps.append(Step(ins.text, ins.comments))
+                continue
+            if it.role == "runtime":
+                self._check_builder_app_step(it)
+                steps.append(Step(ins.text, ins.comments))
+                continue
+            if it.role == "neutral":
+                steps.append(Step(ins.text, ins.comments))
+                continue
+            needs_env = any(s.kind == deps.PIP and not deps.tool_only_install(s.words) for s in it.segments)
+            if strategy == "venv" and needs_env and not venv_made:
+                steps.append(
+                    Step(
+                        f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)
+                    )
+                )
+                steps.append(Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'))
+                venv_made = True
+            steps.append(Step(self._builder_run(it, strategy), ins.comments))
+        if strategy == "venv" and not venv_made:
+            raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
+        return steps
+
+    def _check_builder_app_step(self, it: _Item) -> None:
+        """An app step before the dependency installs runs in both stages; the runtime must be able to."""
+        for seg in it.segments:
+            if seg.kind == deps.APP and seg.words and posixpath.basename(seg.words[0]) in _BUILD_PROGRAMS:
+                raise Skip(
+                    f"`{seg.words[0]}` runs before the dependencies are installed and its result cannot be "
+                    "separated from them",
+                    it.ins.line,
+                )
+
+    def _builder_run(self, it: _Item, strategy: str) -> str:
+        ins = it.ins
+        prefix = _run_prefix(ins)
+        body = ins.text[len(prefix) :]
+        if it.role == "split":
+            kept = [s for s in it.segments if s.kind != deps.APP]
+            body = " \\\n && ".join(s.text.strip() for s in kept)
+        out = body
+        for seg in reversed([s for s in deps.classify(body)]):
+            if seg.kind != deps.PIP or not seg.words:
+                continue
+            new = seg.text
+            if seg.words[0] == "pipenv":
+                new = self._pipenv(seg)
+            elif seg.words[0] in ("poetry", "uv", "pdm"):
+                new = self._env_manager(seg)
+            elif seg.words[0].startswith("python") and "setup.py" in seg.words:
+                new = deps.rewrite_pip(
+                    re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
+                )
+            elif not deps.tool_only_install(seg.words):
+                if strategy == "venv":
+                    new = re.sub(r"(?<!\S)--system(?!\S)\s*", "", seg.text)
+                    new = deps.rewrite_pip(new, "venv")
+                else:
+                    new = deps.rewrite_pip(seg.text, strategy)
+            start = body.find(seg.text)
+            if start >= 0:
+                out = out[:start] + new + out[start + len(seg.text) :]
+        return prefix + out
+
+    @staticmethod
+    def _pipenv(seg: deps.Segment) -> str:
+        # Pipenv installs into the activated environment (VIRTUAL_ENV), with or without --system.
+        return seg.text
+
+    def _env_manager(self, seg: deps.Segment) -> str:
+        words = seg.words
+        text = seg.text
+        if words[0] == "uv" and words[1:2] == ["sync"]:
+            lead = text[: len(text) - len(text.lstrip())]
+            return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {text.lstrip()}"
+        if words[0] == "uv" and words[1:3] == ["pip", "install"]:
+            return re.sub(r"(?<!\S)--system(?!\S)\s*", "", text)
+        # Poetry and Pipenv install into the active environment (VIRTUAL_ENV) as they are.
+        return text
+
+    def _platform(self) -> str:
+        return f"--platform={self.stage.platform} " if self.stage.platform else ""
+
+    # -- runtime -----------------------------------------------------------------------------
+    def _runtime(self, items: list[_Item], last_dep: int, strategy: str, runtime: str):
+        stage = self.stage
+        setup: list[Step] = []
+        packages = self._runtime_packages(items, runtime)
+        packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
+        env = stage_env(stage)
+        non_root = not self.options.keep_root and stage.last("USER") is None
+        if packages:
+            setup.append(self._install_step(packages, runtime))
+        missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
+        if missing_env:
+            setup.append(Step("ENV " + " ".join(missing_env)))
+        if non_root:
+            setup.append(Step(self._useradd(runtime), ("# An unprivileged user to run the app",)))
+        artifacts = self._copy_packages(strategy, non_root)
+
+        steps: list[Step] = []
+        for index, it in enumerate(items):
+            ins = it.ins
+            k = ins.keyword
+            if k == "ARG":
+                continue  # redeclared at the top where the carried lines use them
+            if k in ("COPY", "ADD"):
+                if ins.flag("from") is not None:
+                    if index > last_dep:
+                        steps.append(Step(ins.text, ins.comments))  # earlier ones bring build tools (uv …)
+                elif not self._copies_manifests_only(ins):
+                    steps.append(Step(ins.text, ins.comments))
+                continue
+            if k == "RUN":
+                if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
+                    steps.append(Step(ins.text, ins.comments))
+                elif it.role == "split":
+                    app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
+                    if any(s.kind == deps.APP for s in app):
+                        steps.append(
+                            Step(_run_prefix(ins) + " \\\n && ".join(s.text.strip() for s in app), ins.comments)
+                        )
+                continue
+            if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
+                continue
+            if k in ("CMD", "ENTRYPOINT"):
+                direct = _without_runner(ins)
+                if direct is not None:
+                    self.warnings.append(
+                        f"{k} (line {ins.line}) runs the command directly: the runtime has the "
+                        f"environment on PATH and no {ins.shell.split()[0]} to run it with"
+                    )
+                    steps.append(Step(direct, ins.comments))
+                    self.rewritten.add(k)
+                    continue
+            steps.append(Step(ins.text, ins.comments))
+        if non_root:
+            at = next(
+                (
+                    i
+                    for i, s in enumerate(steps)
+                    if s.text.split(None, 1)[0].upper() in ("HEALTHCHECK", "ENTRYPOINT", "CMD")
+                ),
+                len(steps),
+            )
+            steps.insert(at, Step(f"USER {APP_UID}:{APP_UID}"))
+            self.warnings.append(
+                f"no USER in the original: the runtime runs as uid {APP_UID} (user app; "
+                "--keep-root keeps root); files the app writes must be writable by it"
+            )
+        return steps, setup, artifacts
+
+    def _copies_manifests_only(self, ins: Instruction) -> bool:
+        sources = list(ins.args[:-1])
+        return bool(sources) and all(deps.is_manifest(s) for s in sources)
+
+    def _copy_packages(self, strategy: str, non_root: bool) -> list[Step]:
+        if strategy == "prefix":
+            return [Step(f"COPY --from=builder {PREFIX} /usr/local")]
+        if strategy == "venv":
+            return [Step(f"COPY --from=builder {VENV} {VENV}"), Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"')]
+        home = "/home/app" if non_root else "/root"
+        chown = f"--chown={APP_UID}:{APP_UID} " if non_root else ""
+        return [
+            Step(f"COPY --from=builder {chown}/root/.local {home}/.local"),
+            Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
+        ]
+
+    def _useradd(self, runtime: str) -> str:
+        if runtime == "alpine":
+            return f"RUN adduser -D -u {APP_UID} app"
+        return f"RUN useradd --create-home --uid {APP_UID} app"
+
+    def _install_step(self, packages: list[str], runtime: str) -> Step:
+        if runtime == "alpine":
+            return Step(f"RUN apk add --no-cache {' '.join(packages)}", ("# hadolint ignore=DL3018",))
+        return Step(
+            "RUN apt-get update \\\n"
+            f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
+            " && rm -rf /var/lib/apt/lists/*",
+            ("# Shared libraries and tools the app needs at run time", "# hadolint ignore=DL3008"),
+        )
+
+    def _runtime_packages(self, items: list[_Item], runtime: str) -> list[str]:
+        family = "alpine" if runtime == "alpine" else "debian"
+        packages: list[str] = []
+        for it in items:
+            for seg in it.segments:
+                if seg.kind != deps.SYSTEM or not seg.packages:
+                    continue
+                virtual = "--virtual" in seg.words or "-t" in seg.words
+                dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
+                needed, unknown = syslibs.runtime_packages(dev, family)
+                if unknown:
+                    raise Skip(
+                        f"no known runtime package for {', '.join(unknown)}; packages built against it "
+                        "would miss their shared library",
+                        it.ins.line,
+                    )
+                plain = [p for p in seg.packages if p not in dev and p not in syslibs.BUILD_ONLY]
+                packages += [p for p in needed + plain if p not in packages]
+        for name in self._requirement_names(items):
+            libs = deps.PIP_RUNTIME_LIBS.get(name)
+            if libs:
+                lib = libs[1] if family == "alpine" else libs[0]
+                if lib not in packages:
+                    packages.append(lib)
+                    self.warnings.append(
+                        f"{name} is built from source against a system library: the runtime gets {lib}"
+                    )
+        return packages
+
+    def _requirement_names(self, items: list[_Item]) -> list[str]:
+        names: list[str] = []
+        workdir = "/"
+        for it in items:
+            if it.ins.keyword == "WORKDIR" and it.ins.args:
+                workdir = shell.resolve(workdir, it.ins.args[0])
+            for seg in it.segments:
+                if seg.kind != deps.PIP:
+                    continue
+                files, specs, _ = deps.pip_targets(seg.words)
+                names += [deps.spec_name(s) for s in specs]
+                for f in files:
+                    names += deps.requirement_names(self.ctx, posixpath.basename(f) if f.startswith("/") else f)
+        if self.ctx.exists("Pipfile"):
+            text = self.ctx.read_text("Pipfile") or ""
+            names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+        return names
+
+    def _runtime_tools(self, items: list[_Item], last_dep: int, runtime: str) -> list[str]:
+        """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""
+        stage = self.stage
+        checks: list[tuple[Instruction, list[str]]] = []
+        for index, it in enumerate(items):
+            if it.ins.keyword == "RUN" and (
+                it.role == "runtime" or it.role == "split" or (it.role == "neutral" and index > last_dep)
+            ):
+                checks.append((it.ins, [s.words[0] for s in it.segments if s.kind == deps.APP and s.words]))
+        for keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            ins = stage.last(keyword)
+            if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
+                continue
+            command = _healthcheck(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
+            checks.append((ins, tools.programs(command)[0]))
+        family = "alpine" if runtime == "alpine" else "slim"
+        extra: list[str] = []
+        for ins, programs in checks:
+            for program in programs:
+                name = posixpath.basename(program)
+                if _PYTHON_PROGRAM.match(program) or "/" in program and not program.startswith("/usr/bin/"):
+                    continue  # the interpreter, or a script/binary the app ships
+                if name in _BUILD_PROGRAMS and ins.keyword == "RUN":
+                    raise Skip(
+                        f"`{name}` runs here after the dependencies; the slim runtime does not have it", ins.line
+                    )
+                available, package = tools.provided(family, name)
+                if available and package and package not in extra:
+                    extra.append(package)
+        if extra:
+            self.warnings.append(
+                f"the runtime installs {', '.join(extra)}: the commands call them and the slim image lacks them"
+            )
+        return extra
+
+
+# `uv run`, `poetry run`, `pipenv run` and `pdm run` options that take a value.
+_RUNNER_VALUE_OPTIONS = frozenset(
+    {
+        "--with",
+        "--python",
+        "-p",
+        "--env-file",
+        "--directory",
+        "--project",
+        "--group",
+        "--extra",
+        "--package",
+        "--index",
+        "-C",
+    }
+)
+
+
+def _without_runner(ins: Instruction) -> str | None:
+    """`CMD ["uv", "run", "python", "app.py"]` -> `CMD ["python", "app.py"]` (the venv is on PATH)."""
+    command = Command.of(ins)
+    if command.exec_form:
+        argv = list(command.argv)
+    else:
+        argv = shell.split_words(command.shell)
+        if command.as_simple_argv() is None and not re.match(r"^\s*(uv|poetry|pipenv|pdm)\s+run\s", command.shell):
+            return None
+    if len(argv) < 3 or argv[0] not in ("uv", "poetry", "pipenv", "pdm") or argv[1] != "run":
+        return None
+    rest = argv[2:]
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in _RUNNER_VALUE_OPTIONS and "=" not in flag and rest:
+            rest.pop(0)
+    if not rest:
+        return None
+    if command.exec_form:
+        return f"{ins.keyword} {json.dumps(rest)}"
+    prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
+    return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+
+
+def _healthcheck(ins: Instruction) -> Command:
+    if ins.json:
+        return Command(True, tuple(ins.args[1:]))
+    return Command(False, shell=re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", ins.args[1] if len(ins.args) > 1 else ""))
+
+
+def _run_prefix(ins: Instruction) -> str:
+    m = re.match(r"(?is)^\s*run\b(?:\s|\\\n)*(?:--\S+(?:\s|\\\n)+)*", ins.text)
+    return ins.text[: m.end()] if m else "RUN "
+
+
+def _slim_of(image: str) -> str:
+    """python:3.10 -> python:3.10-slim; python:3.11-bookworm -> python:3.11-slim-bookworm."""
+    ref, _, digest = image.partition("@")
+    repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    if not tag or tag == "latest":
+        return f"{repo}:slim"
+    if "slim" in tag:
+        return f"{repo}:{tag}"
+    for codename in images.DEBIAN_CODENAMES:
+        if tag.endswith("-" + codename):
+            return f"{repo}:{tag[: -len(codename) - 1]}-slim-{codename}"
+    return f"{repo}:{tag}-slim"
