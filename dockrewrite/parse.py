@@ -58,7 +58,9 @@ def parse(text: str) -> DockerfileModel:
             raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
         text_ = "\n".join(r.rstrip() for r in raw).strip()
         if text_[: len(cmd.cmd)].upper() == keyword:
-            text_ = keyword + text_[len(cmd.cmd) :]  # conventional upper-case keywords in what we write
+            # What we write uses conventional upper-case keywords and one space after them.
+            rest = text_[len(cmd.cmd) :]
+            text_ = keyword + (" " + rest.lstrip(" \t") if rest[:1] in (" ", "\t") else rest)
         instructions.append(
             Instruction(
                 keyword=keyword,

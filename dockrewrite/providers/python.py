@@ -108,10 +108,17 @@ class _PythonPlanner:
         last_dep = max((i for i, it in enumerate(items) if it.role in ("builder", "split")), default=-1)
         if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
+        self.split = self._split_requirements(items)
         strategy = self._strategy(items)
         runtime_image, runtime = self._runtime_image(image)
         builder = self._builder(items, last_dep, strategy)
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        extra_stages: list[list[Step]] = []
+        runtime_name = "runtime"
+        if self.split:
+            extra_stages, source = self._split_stages(runtime_steps)
+            artifacts = [Step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
+            runtime_name = "production"
         texts = [s.text for s in runtime_steps + setup + artifacts]
         return BuildPlan(
             language="python",
@@ -119,7 +126,8 @@ class _PythonPlanner:
             header=list(self.model.header),
             global_args=[Step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
-            runtime_from=Step(f"FROM {runtime_image} AS runtime"),
+            runtime_from=Step(f"FROM {runtime_image} AS {runtime_name}"),
+            extra_stages=extra_stages,
             runtime_args=arg_redeclarations(stage, texts),
             runtime_setup=setup,
             artifacts=artifacts,
@@ -167,6 +175,57 @@ class _PythonPlanner:
             items.append(_Item(ins, role, segments))
         return items
 
+    def _split_requirements(self, items: list[_Item]) -> dict[str, str] | None:
+        """Base + dev (+ prod) requirement files installed together: {role: path as the pip command names it}."""
+        named: dict[str, str] = {}
+        for it in items:
+            for seg in it.segments:
+                if seg.kind != deps.PIP:
+                    continue
+                for path in deps.pip_targets(seg.words)[0]:
+                    for role, candidates in (("base", _BASE_FILES), ("dev", _DEV_FILES), ("prod", _PROD_FILES)):
+                        if any(path == c or path.endswith("/" + c) for c in candidates):
+                            named.setdefault(role, path)
+        for role, candidates in (("dev", _DEV_FILES), ("prod", _PROD_FILES)):
+            if role not in named:
+                found = next((c for c in candidates if self.ctx.exists(c)), None)
+                if found:
+                    named[role] = "./" + found
+        if "base" not in named or "dev" not in named:
+            return None
+        self.warnings.append(
+            f"split requirements: stage `base` installs {named['base']}, `develop` adds {named['dev']} "
+            "(docker build --target develop), and the default target `production` carries base"
+            + (f" + {named['prod']}" if "prod" in named else "")
+            + " only"
+        )
+        return named
+
+    def _split_stages(self, runtime_steps: list[Step]) -> tuple[list[list[Step]], str]:
+        split = self.split
+        dev = split["dev"]
+        develop = [
+            Step(
+                "FROM base AS develop",
+                ("# Development target: docker build --target develop (compose: target: develop)",),
+            ),
+            Step(f"COPY {_context_path(dev)} {dev}"),
+            Step(f"RUN pip install --no-cache-dir -r {dev}"),
+        ] + [s for s in runtime_steps if not s.text.startswith(f"USER {APP_UID}")]
+        stages = [develop]
+        source = "base"
+        if "prod" in split:
+            prod = split["prod"]
+            stages.append(
+                [
+                    Step("FROM base AS builder", ("# Production dependencies on top of the shared base",)),
+                    Step(f"COPY {_context_path(prod)} {prod}"),
+                    Step(f"RUN pip install --no-cache-dir -r {prod}"),
+                ]
+            )
+            source = "builder"
+        return stages, source
+
     def _strategy(self, items: list[_Item]) -> str:
         managers = {s.words[0] for it in items for s in it.segments if s.kind == deps.PIP and s.words}
         env_managers = managers & {"poetry", "pipenv", "uv", "pdm"}
@@ -178,7 +237,15 @@ class _PythonPlanner:
                 next(it.ins.line for it in items if any(s.words[:1] == [tool] for s in it.segments)),
             )
         if requested != "auto":
+            if self.split and requested != "venv":
+                raise Skip(
+                    f"split requirement targets share one environment between stages; --python-strategy "
+                    f"{requested} cannot; use venv",
+                    self.stage.from_.line,
+                )
             return requested
+        if self.split:
+            return "venv"
         if env_managers:
             self.warnings.append(
                 f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which "
@@ -225,7 +292,8 @@ class _PythonPlanner:
     # -- builder -----------------------------------------------------------------------------
     def _builder(self, items: list[_Item], last_dep: int, strategy: str) -> list[Step]:
         stage = self.stage
-        steps = [Step(f"FROM {self._platform()}{stage.image} AS builder", stage.from_.comments)]
+        name = "base" if self.split else "builder"
+        steps = [Step(f"FROM {self._platform()}{stage.image} AS {name}", stage.from_.comments)]
         venv_made = False
         for it in items[: last_dep + 1]:
             ins = it.ins
@@ -261,7 +329,9 @@ class _PythonPlanner:
                 )
                 steps.append(Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'))
                 venv_made = True
-            steps.append(Step(self._builder_run(it, strategy), ins.comments))
+            text = self._builder_run(it, strategy)
+            if text is not None:
+                steps.append(Step(text, ins.comments))
         if strategy == "venv" and not venv_made:
             raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
         return steps
@@ -276,7 +346,7 @@ class _PythonPlanner:
                     it.ins.line,
                 )
 
-    def _builder_run(self, it: _Item, strategy: str) -> str:
+    def _builder_run(self, it: _Item, strategy: str) -> str | None:
         ins = it.ins
         prefix = _run_prefix(ins)
         body = ins.text[len(prefix) :]
@@ -284,7 +354,7 @@ class _PythonPlanner:
             kept = [s for s in it.segments if s.kind != deps.APP]
             body = " \\\n && ".join(s.text.strip() for s in kept)
         out = body
-        for seg in reversed([s for s in deps.classify(body)]):
+        for seg in reversed(deps.classify(body)):
             if seg.kind != deps.PIP or not seg.words:
                 continue
             new = seg.text
@@ -297,15 +367,22 @@ class _PythonPlanner:
                     re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
                 )
             elif not deps.tool_only_install(seg.words):
-                if strategy == "venv":
-                    new = re.sub(r"(?<!\S)--system(?!\S)\s*", "", seg.text)
+                if self.split:
+                    new = deps.drop_requirement_files(
+                        seg.text, [self.split[r] for r in ("dev", "prod") if r in self.split]
+                    )
+                    if new is None:
+                        new = ""
+                if not new:
+                    pass
+                elif strategy == "venv":
+                    new = re.sub(r"(?<!\S)--system(?!\S)\s*", "", new)
                     new = deps.rewrite_pip(new, "venv")
                 else:
-                    new = deps.rewrite_pip(seg.text, strategy)
-            start = body.find(seg.text)
-            if start >= 0:
-                out = out[:start] + new + out[start + len(seg.text) :]
-        return prefix + out
+                    new = deps.rewrite_pip(new, strategy)
+            out = out[: seg.start] + new + out[seg.end :]
+        out = _tidy_connectors(out)
+        return prefix + out if out.strip() else None
 
     @staticmethod
     def _pipenv(seg: deps.Segment) -> str:
@@ -555,6 +632,18 @@ def _healthcheck(ins: Instruction) -> Command:
     if ins.json:
         return Command(True, tuple(ins.args[1:]))
     return Command(False, shell=re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", ins.args[1] if len(ins.args) > 1 else ""))
+
+
+def _tidy_connectors(text: str) -> str:
+    """Remove the `&&` left dangling where a command was taken out of a chain."""
+    out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
+    out = re.sub(r"^\s*(\\\n)?\s*&&\s*", "", out)
+    out = re.sub(r"\s*&&\s*(\\)?\s*$", "", out)
+    return out
+
+
+def _context_path(image_path: str) -> str:
+    return image_path[2:] if image_path.startswith("./") else image_path.lstrip("/")
 
 
 def _run_prefix(ins: Instruction) -> str:

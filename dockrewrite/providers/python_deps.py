@@ -60,6 +60,8 @@ class Segment:
     words: list[str]
     packages: list[str] = field(default_factory=list)  # system packages installed (SYSTEM)
     manager: str | None = None
+    start: int = 0  # where the command stands in the text given to classify()
+    end: int = 0
 
 
 def _is_pip(words: list[str]) -> int:
@@ -78,7 +80,7 @@ def classify(text: str) -> list[Segment]:
     for seg in shell.segments(text):
         _, words = shell.env_prefix(seg.words())
         kind = _kind(words)
-        segment = Segment(kind, seg.text, words)
+        segment = Segment(kind, seg.text, words, start=seg.start, end=seg.end)
         if kind == SYSTEM:
             from dockrewrite import syslibs
 
@@ -229,3 +231,14 @@ MANIFESTS = re.compile(
 
 def is_manifest(source: str) -> bool:
     return bool(MANIFESTS.match(source.rstrip("/").lstrip("./"))) or source.rstrip("/") == "requirements"
+
+
+def drop_requirement_files(text: str, drop: list[str]) -> str | None:
+    """Remove `-r FILE` for the given files from a pip command; None when nothing is left to install."""
+    out = text
+    for path in drop:
+        for variant in {path, path[2:] if path.startswith("./") else "./" + path}:
+            v = re.escape(variant)
+            out = re.sub(rf"\s(-r|--requirement)(\s+|=)?{v}(?=\s|$)", "", out)
+    files, specs, local = pip_targets(shell.split_words(out))
+    return out if files or specs or local else None

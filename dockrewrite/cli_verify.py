@@ -1,0 +1,264 @@
+"""`dockrewrite verify`: build each Dockerfile and its rewrite on a real engine and compare them.
+
+Only flags, printing and exit codes live here; the work is in dockrewrite.verify.
+Exit codes: 0 every file built, kept its contract (or differs only as intended) and passed its smoke
+run; 1 a rewrite failed verification (or there was no rewrite to verify); 2 usage error, no engine,
+an original that does not build or pass its own smoke check, or a base image that cannot be pulled.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class _Runtime(str, Enum):
+    auto = "auto"
+    scratch = "scratch"
+    distroless = "distroless"
+    alpine = "alpine"
+    slim = "slim"
+
+
+class _Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _usage(message: str) -> None:
+    _err(f"dockrewrite: error: {message}")
+    raise typer.Exit(2)
+
+
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _usage(f"{flag} wants KEY=VALUE, got {item!r}")
+        out.append((key, value))
+    return out
+
+
+def _mb(size: int | None) -> str:
+    return "-" if size is None else f"{size / 1e6:.1f} MB"
+
+
+class _Progress:
+    """One line on stderr while builds run: rewritten in place on a terminal, phase lines otherwise."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.tty = sys.stderr.isatty()
+        self.lock = threading.Lock()
+        self.last: dict[str, str] = {}
+
+    def __call__(self, path: str, message: str) -> None:
+        if not self.enabled:
+            return
+        step = message.startswith(("original: ", "rewrite: "))
+        with self.lock:
+            if self.tty:
+                line = f"[{self.done}/{self.total}] {path}: {message}"
+                sys.stderr.write("\r\033[K" + line[:150])
+                sys.stderr.flush()
+            elif not step and self.last.get(path) != message:
+                self.last[path] = message
+                sys.stderr.write(f"[{self.done}/{self.total}] {path}: {message}\n")
+                sys.stderr.flush()
+
+    def finished(self) -> None:
+        with self.lock:
+            self.done += 1
+            if self.enabled and self.tty:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+
+
+def _table(result) -> str:
+    from dockrewrite.verify import PASSED
+
+    lines = [f"{result.path}: {result.status.upper()}" + (f" ({result.runtime} runtime)" if result.runtime else "")]
+    if result.message:
+        lines.append(f"  {result.message}")
+    o, r = result.original, result.rewrite
+    rows: list[tuple[str, str, str, str]] = []
+    if o or r:
+        ratio = f"{result.ratio:.1f}x smaller" if result.ratio else ""
+        rows.append(("size", _mb(o.size if o else None), _mb(r.size if r else None), ratio))
+        rows.append(("layers", str(o.layers if o else "-"), str(r.layers if r else "-"), ""))
+    if result.build_seconds:
+        rows.append(
+            (
+                "build",
+                f"{result.build_seconds.get('original', 0):.1f} s" if "original" in result.build_seconds else "-",
+                f"{result.build_seconds.get('rewrite', 0):.1f} s" if "rewrite" in result.build_seconds else "-",
+                "",
+            )
+        )
+    if rows:
+        width = [max(len(row[i]) for row in [("", "original", "rewrite", ""), *rows]) for i in range(4)]
+        header = ("", "original", "rewrite", "")
+        for row in [header, *rows]:
+            lines.append("  " + "  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)).rstrip())
+    if r and r.largest_layer:
+        lines.append(f"  dominated by: {r.largest_layer[:100]} ({_mb(r.largest_layer_size)})")
+    if result.differences:
+        intended = sum(d.intended for d in result.differences)
+        lines.append(f"  contract: {len(result.differences)} differences, {intended} intended")
+        for d in result.differences:
+            lines.append(f"    {d.describe()}")
+    elif o and r:
+        lines.append("  contract: identical")
+    for check in result.smoke:
+        mark = "ok" if check.status == PASSED else check.status.upper()
+        lines.append(f"  smoke {check.kind}: {check.description}: {mark}: {check.detail}")
+    if result.build_log and result.status != PASSED:
+        lines.append("  build output (tail):")
+        lines.extend(f"    {line}" for line in result.build_log[-12:])
+    return "\n".join(lines)
+
+
+def _markdown(results) -> str:
+    rows = [
+        "| Dockerfile | runtime | original | rewrite | ratio | layers | largest layer of the rewrite | result |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    for res in results:
+        o, r = res.original, res.rewrite
+        largest = (r.largest_layer[:60].replace("|", "\\|") + f" ({_mb(r.largest_layer_size)})") if r else ""
+        rows.append(
+            f"| `{res.path}` | {res.runtime or '-'} | {_mb(o.size if o else None)} | {_mb(r.size if r else None)} | "
+            f"{f'{res.ratio:.1f}x' if res.ratio else '-'} | {f'{o.layers} -> {r.layers}' if o and r else '-'} | "
+            f"{largest} | {res.status}{': ' + res.message.replace('|', '/') if res.status != 'passed' else ''} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `verify` command to the dockrewrite Typer app."""
+
+    @app.command()
+    def verify(
+        paths: list[Path] = typer.Argument(
+            ..., help="Dockerfiles, or directories to search for them.", show_default=False
+        ),
+        context: Path = typer.Option(
+            None, "--context", help="Build context directory (default: each Dockerfile's folder).", file_okay=False
+        ),
+        runtime: _Runtime = typer.Option(_Runtime.auto, "--runtime", help="Runtime base for the rewrite."),
+        keep_root: bool = typer.Option(False, "--keep-root", help="Do not switch a root image to a non-root user."),
+        builder: str = typer.Option(
+            None, "--builder", help="docker buildx builder to build with (remote or clustered BuildKit)."
+        ),
+        network: str = typer.Option(
+            None,
+            "--network",
+            envvar="DOCKREWRITE_BUILD_NETWORK",
+            help="Network mode for RUN steps during builds (e.g. host).",
+        ),
+        jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Files verified at once."),
+        smoke_cmd: str = typer.Option(
+            None, "--smoke-cmd", help="Command for the smoke run instead of the image's CMD (ENTRYPOINT stays)."
+        ),
+        smoke_env: list[str] = typer.Option(
+            [], "--smoke-env", help="KEY=VALUE for the smoke run (repeatable).", show_default=False
+        ),
+        smoke_http: str = typer.Option(
+            None,
+            "--smoke-http",
+            help="PORT/PATH: also start the default command and poll this URL on 127.0.0.1 until it answers.",
+        ),
+        http_env: list[str] = typer.Option(
+            [], "--http-env", help="KEY=VALUE for the HTTP check's container (repeatable).", show_default=False
+        ),
+        timeout: float = typer.Option(20.0, "--timeout", min=1, help="Seconds each smoke run or HTTP wait may take."),
+        build_timeout: float = typer.Option(1200.0, "--build-timeout", min=10, help="Seconds each build may take."),
+        keep_images: bool = typer.Option(False, "--keep-images", help="Keep the built images (tags are printed)."),
+        fmt: _Format = typer.Option(_Format.text, "--format", help="text: a table per file; json: one object."),
+        report: Path = typer.Option(
+            None, "--report", help="Also write a Markdown size table to this file.", dir_okay=False
+        ),
+    ) -> None:
+        """Build each Dockerfile and its rewrite with Docker (BuildKit), compare contract and size, smoke-test both.
+
+        Exit codes: 0 all verified, 1 a rewrite failed verification, 2 usage or engine error (or an original
+        that does not build).
+        """
+        from dockrewrite import verify as v
+        from dockrewrite.discover import discover
+        from dockrewrite.plan import Options
+
+        env = _pairs(smoke_env, "--smoke-env")
+        env_http = _pairs(http_env, "--http-env")
+        if smoke_http:
+            try:
+                v.parse_http(smoke_http)
+            except ValueError as exc:
+                _usage(str(exc))
+        files, problems = discover(paths)
+        for path, problem in problems:
+            _err(f"{path}: {problem}")
+        if problems or not files:
+            _usage("no Dockerfile to verify" if not problems else "some paths cannot be read")
+        try:
+            v.find_docker(builder, network)
+        except v.EngineError as exc:
+            _err(f"dockrewrite: error: {exc}")
+            raise typer.Exit(2) from None
+
+        options = Options(runtime=runtime.value, keep_root=keep_root)
+        progress = _Progress(len(files), enabled=True)
+
+        def one(path: Path):
+            try:
+                return v.verify_file(
+                    path,
+                    context,
+                    options,
+                    builder=builder,
+                    network=network,
+                    smoke_cmd=smoke_cmd,
+                    smoke_env=env,
+                    smoke_http=smoke_http,
+                    http_env=env_http,
+                    timeout=timeout,
+                    build_timeout=build_timeout,
+                    keep_images=keep_images,
+                    progress=progress,
+                )
+            finally:
+                progress.finished()
+
+        results = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for result in pool.map(one, files):
+                results.append(result)
+                if fmt is _Format.text:
+                    typer.echo(_table(result))
+                    for which, tag in result.images.items():
+                        typer.echo(f"  kept {which}: {tag}")
+                    typer.echo("")
+        code = v.exit_code(results)
+        counts = {s: sum(r.status == s for r in results) for s in (v.PASSED, v.FAILED, v.ERROR, v.SKIPPED)}
+        if fmt is _Format.json:
+            typer.echo(json.dumps({"files": [r.as_dict() for r in results], "summary": counts}, indent=2))
+        else:
+            _err(", ".join(f"{n} {s}" for s, n in counts.items()))
+        if report is not None:
+            try:
+                report.write_text(_markdown(results), encoding="utf-8")
+            except OSError as exc:
+                _err(f"{report}: error: cannot write: {exc.strerror or exc}")
+                raise typer.Exit(2) from None
+        raise typer.Exit(code)
