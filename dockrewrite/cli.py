@@ -30,6 +30,13 @@ class Runtime(str, Enum):
     slim = "slim"
 
 
+class Strategy(str, Enum):
+    auto = "auto"
+    user = "user"
+    prefix = "prefix"
+    venv = "venv"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -104,6 +111,12 @@ def convert(
         "or distroless base for CGO).",
     ),
     keep_root: bool = typer.Option(False, "--keep-root", help="Do not switch a root image to a non-root user."),
+    python_strategy: Strategy = typer.Option(
+        Strategy.auto,
+        "--python-strategy",
+        help="Where Python packages are installed in the builder and copied "
+        "from: prefix (/install onto /usr/local), user (~/.local), venv (/opt/venv); auto picks per case.",
+    ),
     fmt: Format = typer.Option(Format.text, "--format", help="text: diffs and messages; json: one report object."),
     no_color: bool = typer.Option(False, "--no-color", help="Never colour the diff."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Files converted in parallel (0: one per core).", min=0),
@@ -121,7 +134,7 @@ def convert(
     files, bad_paths = _collect(paths)
     if output is not None and (len(files) != 1 or bad_paths):
         _usage(f"--output needs exactly one input Dockerfile, got {len(files)}")
-    options = Options(runtime=runtime.value, keep_root=keep_root)
+    options = Options(runtime=runtime.value, keep_root=keep_root, python_strategy=python_strategy.value)
     job_list = [Job(p, context, options, write=write) for p in files]
     workers = jobs or os.cpu_count() or 1
     color = not no_color and fmt is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -171,26 +184,43 @@ def convert(
 def detect(
     paths: list[Path] = PATHS,
     context: Path = CONTEXT,
+    runtime: Runtime = typer.Option(Runtime.auto, "--runtime", help="Runtime to plan for (see convert)."),
+    python_strategy: Strategy = typer.Option(
+        Strategy.auto, "--python-strategy", help="Python install strategy to plan for (see convert)."
+    ),
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
 ) -> None:
-    """Show the language of each Dockerfile, whether it is multi-stage, and the signals behind the verdict."""
+    """Show each Dockerfile's language, whether it is multi-stage, the signals behind the verdict, and what
+    convert would do with it (runtime, strategy, notes, or why it would skip)."""
     from dockrewrite import source
     from dockrewrite.context import BuildContext
     from dockrewrite.parse import ParseError, parse
+    from dockrewrite.plan import Options
     from dockrewrite.providers import detect as run_detect
+    from dockrewrite.transform import convert_text
 
     files, bad_paths = _collect(paths)
     records = []
     failed = bad_paths
+    options = Options(runtime=runtime.value, python_strategy=python_strategy.value)
     for path in files:
-        record = {"path": str(path), "language": None, "multistage": None, "signals": [], "error": None}
+        record = {"path": str(path), "language": None, "multistage": None, "signals": [], "error": None, "plan": None}
         try:
             text, _ = source.read(path)
             model = parse(text)
-            found = run_detect(model, BuildContext(context or path.parent))
+            ctx = BuildContext(context or path.parent)
+            found = run_detect(model, ctx)
             record.update(language=found.language, multistage=model.is_multistage, signals=found.signals)
             if found.ambiguous:
                 record["candidates"] = [e.language for e in found.candidates]
+            result = convert_text(text, ctx, options, str(path))
+            record["plan"] = {
+                "status": result.status,
+                "runtime": result.runtime,
+                "reason": result.reason,
+                "line": result.line,
+                "notes": result.warnings,
+            }
         except ParseError as exc:
             record["error"] = f"line {exc.line}: {exc.message}"
             failed += 1
@@ -199,16 +229,28 @@ def detect(
             failed += 1
         records.append(record)
         if fmt is Format.text:
-            if record["error"]:
-                _err(f"{path}: error: {record['error']}")
-                continue
-            stages = "multi-stage" if record["multistage"] else "single-stage"
-            typer.echo(f"{path}: {record['language']} ({stages})")
-            for signal in record["signals"]:
-                typer.echo(f"  - {signal}")
+            _print_detection(path, record)
     if fmt is Format.json:
         typer.echo(json.dumps({"files": records}, indent=2))
     raise typer.Exit(2 if failed else 0)
+
+
+def _print_detection(path: Path, record: dict) -> None:
+    if record["error"]:
+        _err(f"{path}: error: {record['error']}")
+        return
+    stages = "multi-stage" if record["multistage"] else "single-stage"
+    typer.echo(f"{path}: {record['language']} ({stages})")
+    for signal in record["signals"]:
+        typer.echo(f"  - {signal}")
+    plan = record["plan"]
+    if plan["status"] == "changed":
+        typer.echo(f"  convert: runtime {plan['runtime']}")
+        for note in plan["notes"]:
+            typer.echo(f"    - {note}")
+    elif plan["reason"]:
+        where = f" (line {plan['line']})" if plan["line"] else ""
+        typer.echo(f"  convert: {plan['status']}{where}: {plan['reason']}")
 
 
 def main() -> None:

@@ -222,3 +222,21 @@ def test_detect_json_for_node_and_ambiguous():
     assert files[0]["language"] == "node"
     assert files[1]["language"] == "ambiguous"
     assert sorted(files[1]["candidates"]) == ["go", "node"]
+
+
+PY_FIXTURES = FIXTURES.parent / "python"
+
+
+def test_python_strategy_flag():
+    result = invoke("convert", "--python-strategy", "venv", "-o", "-", PY_FIXTURES / "seed-requirements" / "Dockerfile")
+    assert result.exit_code == 0
+    assert result.stdout == (PY_FIXTURES / "seed-requirements" / "expected" / "strategy-venv.Dockerfile").read_text()
+
+
+def test_detect_explains_the_plan():
+    result = invoke("detect", PY_FIXTURES / "poetry" / "Dockerfile")
+    assert "convert: runtime slim" in result.stdout
+    assert "strategy venv: poetry installs into /opt/venv" in result.stdout
+    skipped = invoke("detect", "--format", "json", FIXTURES / "no-cmd" / "Dockerfile")
+    plan = json.loads(skipped.stdout)["files"][0]["plan"]
+    assert plan["status"] == "skipped" and plan["reason"].startswith("no CMD or ENTRYPOINT")

@@ -120,6 +120,7 @@ class _PythonPlanner:
             artifacts = [Step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
             runtime_name = "production"
         texts = [s.text for s in runtime_steps + setup + artifacts]
+        self._import_warnings(items)
         return BuildPlan(
             language="python",
             runtime=runtime,
@@ -542,13 +543,54 @@ class _PythonPlanner:
                 if seg.kind != deps.PIP:
                     continue
                 files, specs, _ = deps.pip_targets(seg.words)
-                names += [deps.spec_name(s) for s in specs]
+                names += [n for n in (deps.spec_name(s) for s in specs) if n]
                 for f in files:
                     names += deps.requirement_names(self.ctx, posixpath.basename(f) if f.startswith("/") else f)
+        if any(
+            deps.pip_targets(seg.words)[2] or seg.words[:2] in (["python", "setup.py"], ["python3", "setup.py"])
+            for it in items
+            for seg in it.segments
+            if seg.kind == deps.PIP
+        ):
+            names += self._project_dependencies()
         if self.ctx.exists("Pipfile"):
             text = self.ctx.read_text("Pipfile") or ""
             names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
         return names
+
+    def _project_dependencies(self) -> list[str]:
+        """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
+        names: list[str] = []
+        text = self.ctx.read_text("pyproject.toml")
+        if text:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError:
+                data = {}
+            names += [deps.spec_name(d) for d in data.get("project", {}).get("dependencies", [])]
+            poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+            names += [deps.normalize(n) for n in poetry if n != "python"]
+        setup = self.ctx.read_text("setup.py")
+        if setup:
+            from dockrewrite.providers.python_source import read_setup_py
+
+            info = read_setup_py(setup)
+            if info is not None:
+                names += [deps.spec_name(r) for r in info.install_requires]
+        return [n for n in names if n]
+
+    def _import_warnings(self, items: list[_Item]) -> None:
+        if not self.ctx.known:
+            return
+        from dockrewrite.providers import python_source
+
+        requirements = self._requirement_names(items)
+        for warning in python_source.import_warnings(python_source.imports(self.ctx), requirements):
+            self.warnings.append(warning)
 
     def _runtime_tools(self, items: list[_Item], last_dep: int, runtime: str) -> list[str]:
         """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""

@@ -1,0 +1,263 @@
+"""What a Python project's files say, read with libcst and never executed: setup.py metadata, imports."""
+
+from __future__ import annotations
+
+import posixpath
+import sys
+from dataclasses import dataclass, field
+
+from dockrewrite.context import BuildContext
+from dockrewrite.providers.python_deps import normalize, spec_name
+
+# Import name -> distribution name, where the two differ.
+IMPORT_TO_DIST = {
+    "yaml": "pyyaml",
+    "pil": "pillow",
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "jwt": "pyjwt",
+    "dotenv": "python-dotenv",
+    "mysqldb": "mysqlclient",
+    "attr": "attrs",
+    "magic": "python-magic",
+    "serial": "pyserial",
+    "crypto": "pycryptodome",
+    "jose": "python-jose",
+    "multipart": "python-multipart",
+    "slugify": "python-slugify",
+    "telegram": "python-telegram-bot",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "git": "gitpython",
+    "zmq": "pyzmq",
+    "openssl": "pyopenssl",
+    "fitz": "pymupdf",
+    "skimage": "scikit-image",
+    "ldap": "python-ldap",
+    "websocket": "websocket-client",
+    "google": "google-api-core",
+    "sentry_sdk": "sentry-sdk",
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "rest_framework": "djangorestframework",
+    "corsheaders": "django-cors-headers",
+    "socketio": "python-socketio",
+    "engineio": "python-engineio",
+    "faiss": "faiss-cpu",
+    "grpc": "grpcio",
+    "pkg_resources": "setuptools",
+    "dns": "dnspython",
+    "nacl": "pynacl",
+    "usb": "pyusb",
+    "gi": "pygobject",
+    "cairo": "pycairo",
+}
+# Distributions that provide more than one import name or none at all worth matching.
+_ALSO_PROVIDES = {
+    "psycopg2-binary": "psycopg2",
+    "opencv-python-headless": "cv2",
+    "opencv-contrib-python": "cv2",
+    "pillow-simd": "pil",
+    "pymysql": "pymysql",
+    "uvicorn": "uvicorn",
+}
+# Installed for their command-line programs or loaded by name, not imported.
+_NOT_IMPORTED = frozenset(
+    {
+        "gunicorn",
+        "uvicorn",
+        "celery",
+        "alembic",
+        "supervisor",
+        "honcho",
+        "newrelic",
+        "ddtrace",
+        "whitenoise",
+        "psycopg2",
+        "psycopg2-binary",
+        "mysqlclient",
+        "pymysql",
+        "gevent",
+        "eventlet",
+        "uvloop",
+        "httptools",
+        "daphne",
+        "hypercorn",
+        "waitress",
+        "setuptools",
+        "wheel",
+        "pip",
+        "python-dotenv",
+        "django-environ",
+    }
+)
+
+
+@dataclass
+class SetupInfo:
+    install_requires: list[str] = field(default_factory=list)
+    extras: dict[str, list[str]] = field(default_factory=dict)
+    console_scripts: list[str] = field(default_factory=list)
+    python_requires: str | None = None
+
+
+def read_setup_py(text: str) -> SetupInfo | None:
+    """The literal arguments of the setup() call; None when the file does not parse."""
+    import libcst as cst
+
+    try:
+        module = cst.parse_module(text)
+    except Exception:  # libcst raises ParserSyntaxError and friends for broken files
+        return None
+    info = SetupInfo()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            name = node.func.value if isinstance(node.func, cst.Name) else getattr(node.func, "attr", None)
+            name = name.value if isinstance(name, cst.Name) else name
+            if name != "setup":
+                return
+            for arg in node.args:
+                key = arg.keyword.value if arg.keyword else None
+                if key == "install_requires":
+                    info.install_requires = _strings(arg.value)
+                elif key == "extras_require" and isinstance(arg.value, cst.Dict):
+                    for element in arg.value.elements:
+                        k = _string(getattr(element, "key", None))
+                        if k is not None:
+                            info.extras[k] = _strings(element.value)
+                elif key == "entry_points" and isinstance(arg.value, cst.Dict):
+                    for element in arg.value.elements:
+                        if _string(getattr(element, "key", None)) == "console_scripts":
+                            info.console_scripts = [s.split("=", 1)[0].strip() for s in _strings(element.value)]
+                elif key == "python_requires":
+                    info.python_requires = _string(arg.value)
+
+    module.visit(Visitor())
+    return info
+
+
+def _string(node) -> str | None:
+    import libcst as cst
+
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value if isinstance(node.evaluated_value, str) else None
+    return None
+
+
+def _strings(node) -> list[str]:
+    import libcst as cst
+
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [v for v in (_string(e.value) for e in node.elements) if v is not None]
+    return []
+
+
+def imports(ctx: BuildContext, limit: int = 300) -> dict[str, str]:
+    """Top-level modules the project's own code imports -> the first file that does."""
+    import libcst as cst
+
+    local = _local_modules(ctx)
+    found: dict[str, str] = {}
+    for rel in ctx.walk((".py",), limit=limit):
+        parts = rel.split("/")
+        if (
+            any(p in ("tests", "test", "migrations", "docs", "scripts") for p in parts[:-1])
+            or parts[-1].startswith("test_")
+            or parts[-1] in ("setup.py", "conftest.py", "noxfile.py")
+        ):
+            continue
+        text = ctx.read_text(rel, limit=300_000)
+        if text is None:
+            continue
+        try:
+            module = cst.parse_module(text)
+        except Exception:
+            continue
+        for name in _imported_names(module):
+            top = name.split(".", 1)[0]
+            if top and top not in local and top not in sys.stdlib_module_names and top != "__future__":
+                found.setdefault(top, rel)
+    return found
+
+
+def _imported_names(module) -> list[str]:
+    import libcst as cst
+
+    names: list[str] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                names.append(_dotted(alias.name))
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if node.relative or node.module is None:
+                return
+            names.append(_dotted(node.module))
+
+    module.visit(Visitor())
+    return names
+
+
+def _dotted(node) -> str:
+    import libcst as cst
+
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _local_modules(ctx: BuildContext) -> set[str]:
+    local: set[str] = set()
+    for rel in ctx.walk((".py",), limit=2000):
+        parts = rel.split("/")
+        local.add(posixpath.splitext(parts[0])[0])
+        if len(parts) > 1 and parts[0] in ("src", "app", "lib"):
+            local.add(posixpath.splitext(parts[1])[0])
+    return local
+
+
+def import_warnings(imported: dict[str, str], requirements: list[str]) -> list[str]:
+    """Imports no requirement provides, and requirements nothing imports."""
+    provided = {normalize(spec_name(r) or r) for r in requirements if r and spec_name(r)}
+    names_provided = set()
+    for dist in provided:
+        names_provided.add(dist.replace("-", "_"))
+        if dist in _ALSO_PROVIDES:
+            names_provided.add(_ALSO_PROVIDES[dist])
+    for module, dist in IMPORT_TO_DIST.items():
+        if dist in provided:
+            names_provided.add(module)
+    warnings = []
+    missing = sorted(
+        m
+        for m in imported
+        if m.lower() not in names_provided and normalize(IMPORT_TO_DIST.get(m.lower(), m)) not in provided
+    )
+    if missing:
+        shown = ", ".join(f"{m} ({imported[m]})" for m in missing[:5])
+        warnings.append(
+            f"the code imports {shown} but no requirement provides "
+            f"{'it' if len(missing) == 1 else 'them'}: the runtime would lack "
+            f"{'it' if len(missing) == 1 else 'them'} unless a dependency pulls "
+            f"{'it' if len(missing) == 1 else 'them'} in"
+        )
+    imported_lower = {m.lower() for m in imported}
+    unused = sorted(
+        d
+        for d in provided
+        if d not in _NOT_IMPORTED
+        and d.replace("-", "_") not in imported_lower
+        and not any(IMPORT_TO_DIST.get(m) == d or _ALSO_PROVIDES.get(d) == m for m in imported_lower)
+    )
+    if unused and imported:
+        warnings.append(
+            f"the runtime carries {', '.join(unused[:6])}, which no module of the app imports "
+            "(fine for plugins and servers; otherwise drop them from the requirements)"
+        )
+    return warnings
