@@ -253,6 +253,11 @@ def _print_detection(path: Path, record: dict) -> None:
         typer.echo(f"  convert: {plan['status']}{where}: {plan['reason']}")
 
 
+from dockrewrite.cli_verify import register as _register_verify  # noqa: E402  (needs `app` defined above)
+
+_register_verify(app)
+
+
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
         # Answer without loading the rest of the tool.

@@ -89,7 +89,7 @@ def _table(result) -> str:
     from dockrewrite.verify import PASSED
 
     lines = [f"{result.path}: {result.status.upper()}" + (f" ({result.runtime} runtime)" if result.runtime else "")]
-    if result.message:
+    if result.message and result.status != PASSED:
         lines.append(f"  {result.message}")
     o, r = result.original, result.rewrite
     rows: list[tuple[str, str, str, str]] = []

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Size and build-time benchmark: one Markdown table row per fixture app (fixtures/apps/*).
+
+For each app: original and rewritten image size, ratio, the payload floor (the Go binary as it sits
+in the rewritten image), rewritten/floor, cold build time of each (--no-cache), and the rebuild time
+of each after a one-line source change (a comment appended to a .go file in a temporary copy of the
+context, so the dependency layers may stay cached). Stand-in base image sizes are printed below.
+
+Usage: python bench/size.py [APP ...] [--network host]     (needs a Docker engine and the stand-ins:
+tests/e2e/images/ensure.sh). Images it builds are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import posixpath
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dockrewrite import source  # noqa: E402
+from dockrewrite.context import BuildContext  # noqa: E402
+from dockrewrite.plan import Options  # noqa: E402
+from dockrewrite.results import CHANGED  # noqa: E402
+from dockrewrite.transform import convert_text  # noqa: E402
+from dockrewrite.verify import Docker, EngineError, build_error, find_docker, inspect_image  # noqa: E402
+
+APPS = ROOT / "fixtures" / "apps"
+BASES = (
+    "golang:1.22",
+    "debian:bookworm-slim",
+    "alpine:3.20",
+    "gcr.io/distroless/static-debian12:nonroot",
+    "gcr.io/distroless/base-debian12:nonroot",
+)
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def build(docker: Docker, dockerfile: Path, context: Path, tag: str, no_cache: bool = False) -> float:
+    ok, lines, seconds = docker.build(dockerfile, context, tag, 1800, extra=["--no-cache"] if no_cache else [])
+    if not ok:
+        raise RuntimeError(f"{dockerfile.name} does not build: {build_error(lines)}")
+    return seconds
+
+
+def file_size_in_image(docker: Docker, image: str, path: str) -> int | None:
+    """Size of one regular file inside an image (docker create + docker cp, works without a shell)."""
+    cid = docker.cmd(["create", image], 60, check=True).stdout.strip()
+    try:
+        proc = subprocess.run([docker.binary, "cp", "-L", f"{cid}:{path}", "-"], capture_output=True, timeout=120)
+        if proc.returncode != 0:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            return member.size if member else None
+    finally:
+        docker.cmd(["rm", "-f", cid], 60)
+
+
+def payload_floor(docker: Docker, image: str) -> tuple[str, int] | None:
+    """The program the image runs (its Go binary): resolved from ENTRYPOINT/CMD, WORKDIR and PATH."""
+    facts = inspect_image(docker, image, history=False)
+    if facts is None or not facts.command:
+        return None
+    program = facts.command[0]
+    if "/" in program:
+        candidates = [posixpath.normpath(posixpath.join(facts.working_dir or "/", program))]
+    else:
+        path = facts.env.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+        candidates = [posixpath.join(d, program) for d in path.split(":") if d]
+    for candidate in candidates:
+        size = file_size_in_image(docker, image, candidate)
+        if size:
+            return candidate, size
+    return None
+
+
+def bench_app(docker: Docker, app: Path) -> str:
+    text, fmt = source.decode((app / "Dockerfile").read_bytes())
+    converted = convert_text(text, BuildContext(app), Options(), str(app / "Dockerfile"))
+    if converted.status != CHANGED:
+        return f"| {app.name} | {converted.status}: {converted.reason} |" + " |" * 8
+    work = Path(tempfile.mkdtemp(prefix="dockrewrite-bench-"))
+    tags = {w: f"dockrewrite-bench/{app.name}:{w}-{uuid.uuid4().hex[:8]}" for w in ("original", "rewrite")}
+    try:
+        ctx = work / "ctx"
+        shutil.copytree(app, ctx)
+        files = {"original": work / "original.Dockerfile", "rewrite": work / "rewrite.Dockerfile"}
+        files["original"].write_text(text)
+        files["rewrite"].write_bytes(source.encode(converted.output, fmt))
+        cold = {w: build(docker, f, ctx, tags[w], no_cache=True) for w, f in files.items()}
+        sizes = {w: inspect_image(docker, tags[w], history=False).size for w in files}
+        floor = payload_floor(docker, tags["rewrite"])
+        go_file = sorted(ctx.rglob("*.go"))[0]
+        with go_file.open("a") as handle:
+            handle.write(f"\n// bench edit {time.time()}\n")
+        rebuild = {w: build(docker, f, ctx, tags[w]) for w, f in files.items()}
+    finally:
+        subprocess.run([docker.binary, "image", "rm", *tags.values()], capture_output=True, timeout=120)
+        shutil.rmtree(work, ignore_errors=True)
+    ratio = sizes["original"] / sizes["rewrite"]
+    floor_cells = f"{mb(floor[1])} (`{floor[0]}`) | {sizes['rewrite'] / floor[1]:.2f}x" if floor else "- | -"
+    return (
+        f"| {app.name} | {converted.runtime} | {mb(sizes['original'])} | {mb(sizes['rewrite'])} | {ratio:.1f}x | "
+        f"{floor_cells} | {cold['original']:.1f} s | {cold['rewrite']:.1f} s | "
+        f"{rebuild['original']:.1f} s | {rebuild['rewrite']:.1f} s ({rebuild['rewrite'] / rebuild['original']:.2f}x) |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("apps", nargs="*", help="fixture app names (default: every folder in fixtures/apps)")
+    parser.add_argument("--network", default="host", help="network for RUN steps (default: host)")
+    args = parser.parse_args()
+    try:
+        docker = find_docker(network=args.network or None)
+    except EngineError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    apps = [APPS / a for a in args.apps] if args.apps else sorted(p for p in APPS.iterdir() if p.is_dir())
+    print(f"Measured {date.today()} on {platform.machine()}, {_cpus()} CPUs, Docker {docker.version}, stand-in bases.")
+    print()
+    print(
+        "| app | runtime | original | rewritten | ratio | payload floor | rewritten/floor | cold build original "
+        "| cold build rewritten | rebuild original | rebuild rewritten |"
+    )
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    failed = 0
+    for app in apps:
+        try:
+            print(bench_app(docker, app), flush=True)
+        except (RuntimeError, EngineError) as exc:
+            failed += 1
+            print(f"| {app.name} | error: {exc} |" + " |" * 9, flush=True)
+    print()
+    print("Stand-in base images (leaner than the official ones, so ratios read lower):")
+    print()
+    print("| image | size |")
+    print("|---|---:|")
+    for base in BASES:
+        facts = inspect_image(docker, base, history=False)
+        print(f"| {base} | {mb(facts.size) if facts else 'missing'} |")
+    return 1 if failed else 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Each Go fixture app: build the original and the rewrite, smoke both, compare contract and size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockrewrite.plan import Options
+from dockrewrite.verify import PASSED, verify_file
+
+pytestmark = pytest.mark.e2e
+
+APPS = Path(__file__).resolve().parents[2] / "fixtures" / "apps"
+
+GO_APPS = sorted(p.name for p in APPS.iterdir() if (p / "go.mod").is_file() and (p / "smoke.json").is_file())
+
+
+def _explain(result) -> str:
+    lines = [f"{result.status} at {result.stage}: {result.message}", *result.build_log[-15:]]
+    lines += [d.describe() for d in result.differences]
+    lines += [f"smoke {c.kind}: {c.status}: {c.detail}" for c in result.smoke]
+    lines += ["--- rewrite ---", result.dockerfile or "(none)"]
+    return "\n".join(lines)
+
+
+def test_there_are_go_apps():
+    assert {"go-http", "go-cgo", "go-templates"} <= set(GO_APPS)
+
+
+@pytest.mark.parametrize("name", GO_APPS)
+def test_go_app(name: str, docker_engine):
+    app: Path = APPS / name
+    spec = json.loads((app / "smoke.json").read_text())
+    result = verify_file(
+        app / "Dockerfile",
+        app,
+        Options(),
+        network=docker_engine.network,
+        smoke_env=spec.get("env", {}),
+        smoke_http=spec.get("http"),
+        http_env=spec.get("http_env", {}),
+        timeout=30,
+    )
+    assert result.original is not None and result.rewrite is not None, _explain(result)
+
+    assert result.smoke, "no smoke check ran"
+    for check in result.smoke:
+        assert check.status == PASSED, _explain(result)
+    run = next(c for c in result.smoke if c.kind == "run")
+    assert run.original.exit_code == run.rewrite.exit_code == 0, _explain(result)
+    assert run.original.stdout == run.rewrite.stdout
+    assert spec["expect_stdout"] in run.rewrite.stdout, run.rewrite.stdout
+    if spec.get("http"):
+        http = next(c for c in result.smoke if c.kind == "http")
+        assert http.rewrite.http_status == http.original.http_status == 200
+        assert http.rewrite.http_body == http.original.http_body
+
+    assert result.unintended == [], _explain(result)
+    assert any(d.field == "user" and d.intended for d in result.differences), "the rewrite should run as non-root"
+    assert result.ratio >= spec["min_ratio"], (
+        f"{name}: {result.original.size / 1e6:.1f} MB -> {result.rewrite.size / 1e6:.1f} MB = "
+        f"{result.ratio:.1f}x < {spec['min_ratio']}x; largest layer: {result.rewrite.largest_layer}"
+    )
+    assert result.status == PASSED, _explain(result)
