@@ -465,6 +465,8 @@ def compare(
                 why = "PATH of the golang base image; the Go toolchain folders are not in the runtime"
             elif b is not None and new_base and new_base.env.get("PATH") == b and orig_base is None:
                 why = ""
+            elif b is not None and "PATH" in notes:
+                why = "changed by the rewrite (see its notes)"
         elif b is None and a is not None:
             if orig_base is not None and orig_base.env.get(key) == a:
                 why = f"set by {orig_base_name}, not by the Dockerfile"

@@ -417,6 +417,7 @@ class _PythonPlanner:
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
+            self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         if non_root:
             setup.append(Step(self._useradd(runtime), ("# An unprivileged user to run the app",)))
         artifacts = self._copy_packages(strategy, non_root)
@@ -481,8 +482,16 @@ class _PythonPlanner:
         if strategy == "prefix":
             return [Step(f"COPY --from=builder {PREFIX} /usr/local")]
         if strategy == "venv":
+            self.warnings.append(
+                f"ENV VIRTUAL_ENV={VENV} and {VENV}/bin first on PATH, so python and the "
+                "installed scripts come from the virtualenv"
+            )
             return [Step(f"COPY --from=builder {VENV} {VENV}"), Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"')]
         home = "/home/app" if non_root else "/root"
+        self.warnings.append(
+            f"ENV PYTHONUSERBASE={home}/.local and its bin first on PATH, where the user-site "
+            "packages and scripts are copied"
+        )
         chown = f"--chown={APP_UID}:{APP_UID} " if non_root else ""
         return [
             Step(f"COPY --from=builder {chown}/root/.local {home}/.local"),

@@ -1,8 +1,9 @@
-"""Each Go fixture app: build the original and the rewrite, smoke both, compare contract and size."""
+"""Each fixture app: build the original and the rewrite, smoke both, compare contract and size."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.e2e
 
 APPS = Path(__file__).resolve().parents[2] / "fixtures" / "apps"
 
-GO_APPS = sorted(p.name for p in APPS.iterdir() if (p / "go.mod").is_file() and (p / "smoke.json").is_file())
+ALL_APPS = sorted(p.name for p in APPS.iterdir() if (p / "smoke.json").is_file())
+GO_APPS = [name for name in ALL_APPS if (APPS / name / "go.mod").is_file()]
+PYTHON_APPS = [name for name in ALL_APPS if name.startswith("py-")]
 
 
 def _explain(result) -> str:
@@ -25,12 +28,13 @@ def _explain(result) -> str:
     return "\n".join(lines)
 
 
-def test_there_are_go_apps():
+def test_there_are_apps_for_each_language():
     assert {"go-http", "go-cgo", "go-templates"} <= set(GO_APPS)
+    assert {"py-flask", "py-psycopg2", "py-cli-tool", "py-split-reqs"} <= set(PYTHON_APPS)
 
 
-@pytest.mark.parametrize("name", GO_APPS)
-def test_go_app(name: str, docker_engine):
+@pytest.mark.parametrize("name", ALL_APPS)
+def test_app(name: str, docker_engine):
     app: Path = APPS / name
     spec = json.loads((app / "smoke.json").read_text())
     result = verify_file(
@@ -39,6 +43,7 @@ def test_go_app(name: str, docker_engine):
         Options(),
         network=docker_engine.network,
         smoke_env=spec.get("env", {}),
+        smoke_cmd=spec.get("cmd"),
         smoke_http=spec.get("http"),
         http_env=spec.get("http_env", {}),
         timeout=30,
@@ -64,3 +69,32 @@ def test_go_app(name: str, docker_engine):
         f"{result.ratio:.1f}x < {spec['min_ratio']}x; largest layer: {result.rewrite.largest_layer}"
     )
     assert result.status == PASSED, _explain(result)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in ALL_APPS if "targets" in json.loads((APPS / n / "smoke.json").read_text())]
+)
+def test_named_targets_of_the_rewrite(name: str, docker_engine, tmp_path: Path):
+    """Extra stages the rewrite adds (e.g. `develop`) build with --target and run their own check."""
+    from dockrewrite import source
+    from dockrewrite.context import BuildContext
+    from dockrewrite.transform import convert_text
+
+    app = APPS / name
+    spec = json.loads((app / "smoke.json").read_text())
+    text, _ = source.read(app / "Dockerfile")
+    result = convert_text(text, BuildContext(app), Options())
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(result.output)
+    for target, cmd in spec["targets"].items():
+        tag = f"dockrewrite-e2e-{name}-{target}:{tmp_path.name.lower()}"
+        ok, lines, _ = docker_engine.build(dockerfile, app, tag, 900, extra=["--target", target])
+        assert ok, "\n".join(lines[-20:])
+        try:
+            run = subprocess.run(
+                [docker_engine.binary, "run", "--rm", tag, *cmd], capture_output=True, text=True, timeout=120
+            )
+            assert run.returncode == 0, run.stderr
+            assert target in run.stdout, run.stdout
+        finally:
+            subprocess.run([docker_engine.binary, "rmi", "-f", tag], capture_output=True, timeout=120)
