@@ -296,9 +296,13 @@ class _PythonPlanner:
         name = "base" if self.split else "builder"
         steps = [Step(f"FROM {self._platform()}{stage.image} AS {name}", stage.from_.comments)]
         venv_made = False
+        narrowed = self._manifest_copies(items, last_dep)
         for it in items[: last_dep + 1]:
             ins = it.ins
             k = ins.keyword
+            if ins.line in narrowed:
+                steps.extend(narrowed[ins.line])
+                continue
             if k in (
                 "USER",
                 "CMD",
@@ -336,6 +340,72 @@ class _PythonPlanner:
         if strategy == "venv" and not venv_made:
             raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
         return steps
+
+    def _manifest_copies(self, items: list[_Item], last_dep: int) -> dict[int, list[Step]]:
+        """`COPY . .` before the installs -> COPY of just the files the installs read, so editing the
+        sources does not reinstall the dependencies. Only when the installs need nothing else."""
+        if not self.ctx.known:
+            return {}
+        workdir = "/"
+        copy_line, copy_dest, copy_ins = None, None, None
+        needed: list[str] = []
+        for it in items[: last_dep + 1]:
+            ins = it.ins
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+            elif ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) >= 2:
+                if any(a.rstrip("/") in (".", "") for a in ins.args[:-1]):
+                    if copy_line is not None or len(ins.args) != 2 or ins.keyword == "ADD":
+                        return {}
+                    copy_line, copy_dest, copy_ins = ins.line, shell.resolve(workdir, ins.args[-1]), ins
+            elif ins.keyword == "RUN" and copy_line is not None:
+                if it.role in ("runtime", "split") or (it.role == "neutral" and it.segments):
+                    return {}  # an app step between the copy and the installs may need the sources
+                for seg in it.segments:
+                    files = self._files_read_by(seg)
+                    if files is None:
+                        return {}
+                    for f in files:
+                        rel = posixpath.relpath(shell.resolve(workdir, f), copy_dest)
+                        if rel.startswith("..") or not self.ctx.exists(rel):
+                            return {}
+                        for path in deps.requirement_files(self.ctx, rel):
+                            if path not in needed:
+                                needed.append(path)
+        if copy_line is None or not needed:
+            return {}
+        flags = "".join(f"{f} " for f in copy_ins.flags)
+        dest = copy_ins.args[-1]
+        top = [p for p in needed if "/" not in p]
+        steps = []
+        comment = ("# Only the files the installs read, so source edits do not reinstall the dependencies",)
+        if top:
+            slash = dest if dest.endswith("/") else dest + "/"
+            steps.append(Step(f"COPY {flags}{' '.join(top)} {slash}", comment))
+        for path in needed:
+            if "/" in path:
+                steps.append(Step(f"COPY {flags}{path} {posixpath.join(dest, path)}", () if steps else comment))
+        self.warnings.append(f"the builder copies {', '.join(needed)} instead of the whole context (line {copy_line})")
+        return {copy_line: steps}
+
+    @staticmethod
+    def _files_read_by(seg: deps.Segment) -> list[str] | None:
+        """Files a dependency command reads from the context; None when it needs the sources."""
+        if seg.kind in (deps.SYSTEM, deps.NEUTRAL, deps.TOOL) and seg.words[:1] != ["poetry"]:
+            return []
+        words = seg.words
+        if seg.kind == deps.PIP and deps.is_pip(words) >= 0:
+            files, _specs, local = deps.pip_targets(words)
+            return None if local else files + deps.constraint_files(words)
+        if words[:2] == ["pipenv", "install"] or words[:2] == ["pipenv", "sync"]:
+            return ["Pipfile", "Pipfile.lock"]
+        if words[:2] == ["poetry", "install"] and "--no-root" in words:
+            return ["pyproject.toml", "poetry.lock"]
+        if words[:2] == ["uv", "sync"] and "--no-install-project" in words:
+            return ["pyproject.toml", "uv.lock"]
+        if words[:1] == ["poetry"] and seg.kind == deps.TOOL:
+            return [] if words[1:2] == ["config"] else None
+        return None
 
     def _check_builder_app_step(self, it: _Item) -> None:
         """An app step before the dependency installs runs in both stages; the runtime must be able to."""

@@ -64,7 +64,7 @@ class Segment:
     end: int = 0
 
 
-def _is_pip(words: list[str]) -> int:
+def is_pip(words: list[str]) -> int:
     """Index of `install` when words run `pip install` (or `python -m pip install`), else -1."""
     if not words:
         return -1
@@ -95,7 +95,7 @@ def _kind(words: list[str]) -> str:
     first, second = words[0], (words[1] if len(words) > 1 else "")
     if first in ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "apt-key", "add-apt-repository"):
         return SYSTEM
-    if _is_pip(words) >= 0:
+    if is_pip(words) >= 0:
         return PIP
     if re.fullmatch(r"pip3?(\.\d+)?", first) or words[1:3] == ["-m", "pip"]:
         return TOOL  # pip cache purge, pip config, pip --version
@@ -120,7 +120,7 @@ def _is_cleanup(words: list[str]) -> bool:
 
 def pip_targets(words: list[str]) -> tuple[list[str], list[str], bool]:
     """(requirement files, package specs, editable/local install) of a `pip install` command."""
-    start = _is_pip(words)
+    start = is_pip(words)
     files: list[str] = []
     specs: list[str] = []
     local = False
@@ -242,3 +242,33 @@ def drop_requirement_files(text: str, drop: list[str]) -> str | None:
             out = re.sub(rf"\s(-r|--requirement)(\s+|=)?{v}(?=\s|$)", "", out)
     files, specs, local = pip_targets(shell.split_words(out))
     return out if files or specs or local else None
+
+
+def requirement_files(ctx: BuildContext, rel: str, seen: list[str] | None = None) -> list[str]:
+    """rel and every file it includes with -r/-c, context-relative, in reading order."""
+    seen = seen if seen is not None else []
+    rel = posixpath.normpath(rel)
+    if rel in seen or not ctx.exists(rel):
+        return seen
+    seen.append(rel)
+    if not rel.endswith((".txt", ".in")):
+        return seen
+    base = posixpath.dirname(rel)
+    for raw in (ctx.read_text(rel) or "").splitlines():
+        m = re.match(r"^\s*(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", raw)
+        if m:
+            requirement_files(ctx, posixpath.join(base, m.group(2)), seen)
+    return seen
+
+
+def constraint_files(words: list[str]) -> list[str]:
+    """Files a pip command names with -c/--constraint."""
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if w in ("-c", "--constraint") and i + 1 < len(words):
+            out.append(words[i + 1])
+        elif w.startswith("--constraint="):
+            out.append(w.split("=", 1)[1])
+        elif w.startswith("-c") and len(w) > 2 and not w.startswith("--"):
+            out.append(w[2:])
+    return out
