@@ -46,6 +46,8 @@ def parse(text: str) -> DockerfileModel:
     instructions: list[Instruction] = []
     prev_end = first - 1
     for cmd in commands:
+        if not cmd.cmd:
+            continue  # a dangling continuation with nothing after it: Docker reads no instruction there
         keyword = cmd.cmd.upper()
         if keyword not in KNOWN_KEYWORDS:
             raise ParseError(cmd.start_line, f"unknown instruction {cmd.cmd!r}")
@@ -57,6 +59,8 @@ def parse(text: str) -> DockerfileModel:
             # Docker skips blank lines inside a continuation; other parsers end the instruction there.
             raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
         text_ = "\n".join(r.rstrip() for r in raw).strip()
+        # A continuation before the keyword itself (` \` on a line of its own) carries nothing.
+        text_ = re.sub(r"^(?:" + re.escape(escape) + r"[ \t]*\n[ \t]*)+", "", text_)
         if text_[: len(cmd.cmd)].upper() == keyword:
             # What we write uses conventional upper-case keywords and one space after them.
             rest = text_[len(cmd.cmd) :]
@@ -138,10 +142,10 @@ def reparse_check(text: str) -> str | None:
         return f"dockerfile-parse rejects the output: {exc}"
     if any("<<" in c.original for c in official if c.heredocs):
         # dockerfile-parse splits heredocs into fake instructions; compare stages only.
-        ours = sum(1 for c in official if c.cmd.upper() == "FROM")
+        ours = sum(1 for c in official if (c.cmd or "").upper() == "FROM")
         theirs = sum(1 for s in structure if s["instruction"] == "FROM")
         return None if ours == theirs else "dockerfile-parse sees a different number of stages"
-    official_kw = [c.cmd.upper() for c in official]
+    official_kw = [c.cmd.upper() for c in official if c.cmd]
     theirs_kw = [s["instruction"].upper() for s in structure if s["instruction"] != "COMMENT"]
     if official_kw != theirs_kw:
         return "dockerfile-parse reads the output differently from BuildKit"

@@ -36,6 +36,18 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         result.reason = f"already multi-stage ({len(model.stages)} stages)"
         result.line = model.stages[1].from_.line
         return result
+    if model.escape != "\\":
+        result.status = SKIPPED
+        result.line = next((n for n, line in enumerate(model.lines, 1) if "escape" in line.lower()), 1)
+        result.reason = (
+            f"`# escape={model.escape}` (a Windows-style escape character): the rewrites write "
+            "backslash continuations; not supported"
+        )
+        return result
+    clash = _stage_name_clash(model)
+    if clash is not None:
+        result.status, result.reason, result.line = SKIPPED, clash[1], clash[0]
+        return result
     if detection.provider is None:
         result.status = SKIPPED
         result.line = model.stages[0].from_.line
@@ -75,3 +87,18 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         return result
     result.status, result.output = CHANGED, output
     return result
+
+
+# Stage names the rewrites give; a single-stage file that already uses one for an image would change meaning.
+OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "production", "deps", "build"})
+
+
+def _stage_name_clash(model) -> tuple[int, str] | None:
+    for ins in model.stages[0].instructions:
+        ref = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
+        if ref is not None and ref.lower() in OUR_STAGE_NAMES:
+            return ins.line, (
+                f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "
+                "that way; rename the image reference first"
+            )
+    return None
