@@ -1,3 +1,3 @@
-from dockrewrite.cli import main
+from dockrewrite.entry import main
 
 main()

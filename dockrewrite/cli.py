@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 
 import typer
 
 from dockrewrite import __version__
+from dockrewrite.cli_common import Format, Runtime, Strategy, err, usage
 
 app = typer.Typer(
     name="dockrewrite",
@@ -19,27 +18,8 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
-
-
-class Runtime(str, Enum):
-    auto = "auto"
-    scratch = "scratch"
-    distroless = "distroless"
-    alpine = "alpine"
-    slim = "slim"
-
-
-class Strategy(str, Enum):
-    auto = "auto"
-    user = "user"
-    prefix = "prefix"
-    venv = "venv"
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def _version(value: bool) -> None:
@@ -58,21 +38,12 @@ def _root(
     """
 
 
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _usage(message: str) -> None:
-    _err(f"dockrewrite: error: {message}")
-    raise typer.Exit(2)
-
-
 def _collect(paths: list[Path]) -> tuple[list[Path], int]:
     from dockrewrite.discover import discover
 
     files, problems = discover(paths)
     for path, problem in problems:
-        _err(f"{path}: {problem}")
+        err(f"{path}: {problem}")
     return files, len(problems)
 
 
@@ -130,10 +101,10 @@ def convert(
 
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
-        _usage(f"{' and '.join(modes)} cannot be used together")
+        usage(f"{' and '.join(modes)} cannot be used together")
     files, bad_paths = _collect(paths)
     if output is not None and (len(files) != 1 or bad_paths):
-        _usage(f"--output needs exactly one input Dockerfile, got {len(files)}")
+        usage(f"--output needs exactly one input Dockerfile, got {len(files)}")
     options = Options(runtime=runtime.value, keep_root=keep_root, python_strategy=python_strategy.value)
     job_list = [Job(p, context, options, write=write) for p in files]
     workers = jobs or os.cpu_count() or 1
@@ -148,15 +119,15 @@ def convert(
             records.append(result.as_dict(diff_text))
             continue
         if result.status == FAILED:
-            _err(f"{result.location}: error: {result.reason}")
+            err(f"{result.location}: error: {result.reason}")
         elif result.status == SKIPPED:
-            _err(f"{result.location}: skipped: {result.reason}")
+            err(f"{result.location}: skipped: {result.reason}")
         elif result.reason and not check and output is None:
-            _err(f"{result.location}: unchanged: {result.reason}")
+            err(f"{result.location}: unchanged: {result.reason}")
         if result.status == CHANGED:
             for warning in result.warnings:
                 if not check:
-                    _err(f"{result.path}: note: {warning}")
+                    err(f"{result.path}: note: {warning}")
             if check:
                 typer.echo(result.path)
             elif output is not None:
@@ -168,14 +139,16 @@ def convert(
                     try:
                         source.write_atomic(target, source.encode(result.output, fmt_))
                     except (OSError, source.SourceError) as exc:
-                        _err(f"{output}: error: cannot write: {exc}")
+                        err(f"{output}: error: cannot write: {exc}")
                         raise typer.Exit(2) from None
             elif not write:
                 typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
     if fmt is Format.json:
+        import json
+
         typer.echo(json.dumps({"files": records, "summary": report.as_dict()}, indent=2))
     else:
-        _err(report.summary(written=write))
+        err(report.summary(written=write))
     code = report.exit_code(check)
     raise typer.Exit(2 if bad_paths else code)
 
@@ -231,13 +204,15 @@ def detect(
         if fmt is Format.text:
             _print_detection(path, record)
     if fmt is Format.json:
+        import json
+
         typer.echo(json.dumps({"files": records}, indent=2))
     raise typer.Exit(2 if failed else 0)
 
 
 def _print_detection(path: Path, record: dict) -> None:
     if record["error"]:
-        _err(f"{path}: error: {record['error']}")
+        err(f"{path}: error: {record['error']}")
         return
     stages = "multi-stage" if record["multistage"] else "single-stage"
     typer.echo(f"{path}: {record['language']} ({stages})")
@@ -256,11 +231,3 @@ def _print_detection(path: Path, record: dict) -> None:
 from dockrewrite.cli_verify import register as _register_verify  # noqa: E402  (needs `app` defined above)
 
 _register_verify(app)
-
-
-def main() -> None:
-    if sys.argv[1:] == ["--version"]:
-        # Answer without loading the rest of the tool.
-        print(f"dockrewrite {__version__}")
-        return
-    app()

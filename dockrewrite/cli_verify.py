@@ -8,36 +8,16 @@ an original that does not build or pass its own smoke check, or a base image tha
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from enum import Enum
 from pathlib import Path
 
 import typer
 
-
-class _Runtime(str, Enum):
-    auto = "auto"
-    scratch = "scratch"
-    distroless = "distroless"
-    alpine = "alpine"
-    slim = "slim"
-
-
-class _Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _usage(message: str) -> None:
-    _err(f"dockrewrite: error: {message}")
-    raise typer.Exit(2)
+from dockrewrite.cli_common import Format as _Format
+from dockrewrite.cli_common import Runtime as _Runtime
+from dockrewrite.cli_common import err as _err
+from dockrewrite.cli_common import usage as _usage
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
@@ -241,6 +221,8 @@ def register(app: typer.Typer) -> None:
                 progress.finished()
 
         results = []
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             for result in pool.map(one, files):
                 results.append(result)
@@ -252,6 +234,8 @@ def register(app: typer.Typer) -> None:
         code = v.exit_code(results)
         counts = {s: sum(r.status == s for r in results) for s in (v.PASSED, v.FAILED, v.ERROR, v.SKIPPED)}
         if fmt is _Format.json:
+            import json
+
             typer.echo(json.dumps({"files": [r.as_dict() for r in results], "summary": counts}, indent=2))
         else:
             _err(", ".join(f"{n} {s}" for s, n in counts.items()))

@@ -1,0 +1,36 @@
+"""What every subcommand shares: option value types and how messages and usage errors are printed."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+
+class Runtime(str, Enum):
+    auto = "auto"
+    scratch = "scratch"
+    distroless = "distroless"
+    alpine = "alpine"
+    slim = "slim"
+
+
+class Strategy(str, Enum):
+    auto = "auto"
+    user = "user"
+    prefix = "prefix"
+    venv = "venv"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def usage(message: str) -> None:
+    err(f"dockrewrite: error: {message}")
+    raise typer.Exit(2)
