@@ -16,15 +16,23 @@ class BuildContext:
     def __init__(self, root: Path | None):
         self.root = root
 
-    @property
+    @cached_property
     def known(self) -> bool:
         return self.root is not None and self.root.is_dir()
 
     def exists(self, rel: str) -> bool:
-        return self.known and (self.root / rel).exists() and not self.ignored(rel)
+        if not self.known:
+            return False
+        if "/" not in rel:
+            return rel in self._listing  # detection asks about many top-level names; one listdir answers them
+        return (self.root / rel).exists() and not self.ignored(rel)
 
     def is_dir(self, rel: str) -> bool:
-        return self.known and (self.root / rel).is_dir() and not self.ignored(rel)
+        return self.exists(rel) and (self.root / rel).is_dir()
+
+    @cached_property
+    def _listing(self) -> frozenset[str]:
+        return frozenset(self.entries)
 
     def read_text(self, rel: str, limit: int = 1_000_000) -> str | None:
         if not self.known:

@@ -15,6 +15,7 @@ from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import go_build, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
+from dockrewrite.providers.common import healthcheck_command, package_step, resolved_image
 from dockrewrite.results import Skip
 
 # Toolchain settings that only matter while compiling.
@@ -158,14 +159,10 @@ class _GoPlanner:
         entry = self._entry()
         main = self._main_binary(walk, entry)
         cgo, cgo_reason = self._cgo(walk, src, main)
-        family = images.family(self._resolved_image(walk))
+        family = images.family(resolved_image(self.model))
         needed = self._tools_needed(walk, entry)
         runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, family, needed)
         return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
-
-    def _resolved_image(self, walk: _Walk) -> str:
-        values = {a.args[0].split("=", 1)[0]: a.args[0].partition("=")[2] for a in self.model.global_args if a.args}
-        return shell.substitute(self.stage.image, values) or self.stage.image
 
     def _walk(self) -> _Walk:
         stage = self.stage
@@ -418,7 +415,7 @@ class _GoPlanner:
         checks: list[tuple[Instruction, list[str], bool]] = [self._entry_programs(entry)]
         hc = self.stage.last("HEALTHCHECK")
         if hc is not None and hc.args and hc.args[0].upper() == "CMD":
-            checks.append((hc, *tools.programs(self._healthcheck_command(hc))))
+            checks.append((hc, *tools.programs(healthcheck_command(hc))))
         for ins, programs, needs_shell in checks:
             if needs_shell:
                 needed.setdefault("sh", ins.line)
@@ -426,15 +423,6 @@ class _GoPlanner:
                 if self._match_program(walk, program, built) is None:
                     needed.setdefault(posixpath.basename(program), ins.line)
         return needed
-
-    @staticmethod
-    def _healthcheck_command(hc: Instruction) -> Command:
-        if hc.json:
-            return Command(True, tuple(hc.args[1:]))
-        text = hc.args[1] if len(hc.args) > 1 else ""
-        # `|| exit 1` only maps failures to 1, which Docker already treats as unhealthy.
-        bare = re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", text)
-        return Command(False, shell=bare)
 
     # -- decisions ---------------------------------------------------------------------------
     def _runtime(self, walk, src, cgo: bool, cgo_reason: str, family: str | None, needed: dict[str, int]):
@@ -474,7 +462,7 @@ class _GoPlanner:
                 )
             packages = self._packages("slim", needed)
             if family == "ubuntu":
-                base = "ubuntu:" + images.tag_of(self._resolved_image(walk))
+                base = "ubuntu:" + images.tag_of(resolved_image(self.model))
                 return "slim", base, self._apt_setup(libs, packages, src)
             distroless = images.distroless_base(family)
             if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and distroless:
@@ -536,22 +524,11 @@ class _GoPlanner:
 
     def _apk_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
         packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
-        if not packages:
-            return []
-        return [Step(f"RUN apk add --no-cache {' '.join(packages)}", ("# hadolint ignore=DL3018",))]
+        return [package_step(packages, "alpine")] if packages else []
 
     def _apt_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
         packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
-        if not packages:
-            return []
-        return [
-            Step(
-                "RUN apt-get update \\\n"
-                f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
-                " && rm -rf /var/lib/apt/lists/*",
-                ("# hadolint ignore=DL3008",),
-            )
-        ]
+        return [package_step(packages, "debian")] if packages else []
 
     def _scratch_setup(self, src) -> list[Step]:
         steps = []
@@ -633,7 +610,7 @@ class _GoPlanner:
         return plan
 
     def _supports_trimpath(self) -> bool:
-        minor = images.go_minor(self._resolved_image(None))
+        minor = images.go_minor(resolved_image(self.model))
         return minor is None or minor >= 13  # -trimpath arrived in Go 1.13
 
     def _note(self, runtime: str, cgo: bool) -> str:
@@ -676,7 +653,7 @@ class _GoPlanner:
         ins, command = self._program_command(entry)
         built = [b for b in walk.builds if b.output]
         commands = [
-            self._healthcheck_command(i) if i.keyword == "HEALTHCHECK" else Command.of(i)
+            healthcheck_command(i) if i.keyword == "HEALTHCHECK" else Command.of(i)
             for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK")
             if i.args
         ]
@@ -704,7 +681,7 @@ class _GoPlanner:
 
     def _path_referenced(self, path: str) -> bool:
         for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
-            command = self._healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
+            command = healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
             for w in tools.command_words(command):
                 if "/" in w and shell.resolve(self._final_workdir(), w) == path:
                     return True
@@ -817,7 +794,7 @@ class _GoPlanner:
             if ins.keyword == "HEALTHCHECK":
                 if ins.args[0].upper() != "CMD":
                     continue
-                command = self._healthcheck_command(ins)
+                command = healthcheck_command(ins)
             else:
                 command = Command.of(ins)
             if command.exec_form and ins.json and not moved:

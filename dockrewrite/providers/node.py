@@ -1,14 +1,82 @@
-"""Node.js: detection now; the rewrite arrives with its own issue."""
+"""Node.js: production dependencies in `deps`, the build in `builder`, and a runtime with only what runs.
+
+Static front ends (vite, react-scripts, vue-cli, angular) served by `serve`, `http-server`, `vite
+preview` or a dev server are built by Node and served by nginx on the port the original exposed.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import posixpath
 import re
+from dataclasses import dataclass, field
 
-from dockrewrite.providers.base import LanguageSignals, Provider
+from dockrewrite import shell, syslibs, tools
+from dockrewrite.context import BuildContext
+from dockrewrite.contract import LAST_WINS, RUNTIME_ONLY, arg_redeclarations, contract_steps
+from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.providers import node_cmds as cmds
+from dockrewrite.providers import node_images as nimages
+from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.providers.base import LanguageSignals, Provider, image_name
+from dockrewrite.providers.common import healthcheck_command, package_step, run_prefix
+from dockrewrite.results import Skip
+
+NGINX_ROOT = "/usr/share/nginx/html"
+NGINX_CONF = "/etc/nginx/conf.d/default.conf"
+DISTROLESS_NODE = "/nodejs/bin/node"
+NONROOT = "65532:65532"
+NODE_UID = "1000:1000"  # the `node` user of the official node images
+
+# Build tools for native addons (node-gyp): they stay in the build stages.
+NODE_BUILD_ONLY = syslibs.BUILD_ONLY | {"python3", "python", "python-is-python3", "py3-pip", "g++-multilib", "gyp"}
+MANIFEST_NAMES = (
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pnpmfile.cjs",
+    "pnpm-workspace.yaml",
+    ".yarn",
+    "patches",
+    ".nvmrc",
+    ".node-version",
+)
+# Context entries a Node runtime never needs: tooling, tests, docs, secrets, lockfiles.
+_NEVER_CARRY = re.compile(
+    r"^(node_modules|\.git.*|\.github|\.gitlab.*|\.circleci|\.husky|\.vscode|\.idea|\.devcontainer|"
+    r"Dockerfile.*|.*\.Dockerfile|Containerfile|\.dockerignore|docker-compose.*|compose\.ya?ml|"
+    r"README.*|CHANGELOG.*|LICENSE.*|CONTRIBUTING.*|.*\.md|docs?|Makefile|"
+    r"tests?|__tests__|__mocks__|spec|e2e|cypress|playwright|coverage|\.nyc_output|test-results|"
+    r".*\.(test|spec)\.[cm]?[jt]sx?|(jest|vitest|karma|playwright|cypress)\.config\..*|"
+    r"\.eslint.*|eslint\.config\..*|\.prettier.*|prettier\.config\..*|\.stylelint.*|\.editorconfig|"
+    r"\.lintstagedrc.*|lint-staged\.config\..*|commitlint\.config\..*|\.commitlintrc.*|\.releaserc.*|"
+    r"renovate\.json|\.travis\.yml|\.nvmrc|\.node-version|\.env.*|tsconfig.*\.json|\.babelrc.*|babel\.config\..*|"
+    r"nodemon\.json|\.npmrc|\.yarnrc.*|\.yarn|\.pnpmfile\.cjs|pnpm-workspace\.yaml|package\.json|"
+    r"package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|\.storybook|stories)$"
+)
+# Folders an app reads at run time beside its build output.
+RUNTIME_DIRS = ("public", "views", "templates", "static", "locales", "i18n", "config", "prisma", "migrations")
+
+
+@dataclass
+class _Item:
+    ins: Instruction
+    segments: list[cmds.Segment] = field(default_factory=list)
+    workdir: str = "/"
+    source_copy: bool = False  # COPY/ADD of app sources from the context
+    manifest_copy: bool = False  # COPY of package.json/lockfiles only
 
 
 class NodeProvider(Provider):
     language = "node"
+    supported = True
     signals = LanguageSignals(
         "node",
         re.compile(r"^(node|nodejs)$|^node-|^node\d"),
@@ -17,3 +85,1217 @@ class NodeProvider(Provider):
         ),
         ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "npm-shrinkwrap.json"),
     )
+
+    def plan(self, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
+        return _NodePlanner(model, ctx, options).plan()
+
+
+class _NodePlanner:
+    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
+        self.model = model
+        self.ctx = ctx
+        self.options = options
+        self.stage: Stage = model.stages[0]
+        self.warnings: list[str] = []
+        self.rewritten: set[str] = set()
+
+    # -- analysis ---------------------------------------------------------------------------
+    def plan(self) -> BuildPlan:
+        stage = self.stage
+        for ins in stage.instructions:
+            if ins.keyword in ("ONBUILD", "SHELL"):
+                raise Skip(f"{ins.keyword} is not supported in Node rewrites yet", ins.line)
+        self.args = self._global_args()
+        self.resolved = shell.substitute(stage.image, self.args) or stage.image
+        if image_name(self.resolved) != "node":
+            raise Skip(
+                f"the base image {stage.image} is not an official node image, so the slim/alpine/distroless "
+                "image with the same Node is not known",
+                stage.from_.line,
+            )
+        if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
+            raise Skip("no CMD or ENTRYPOINT: the command comes from outside the Dockerfile", stage.from_.line)
+        self.major = nimages.major(self.resolved)
+        self.alpine = nimages.is_alpine(self.resolved)
+        self.pkg = npkg.read_package(self.ctx)
+        if self.ctx.known and not self.pkg.found:
+            raise Skip(
+                "no readable package.json in the build context (is the context another folder? pass --context)",
+                stage.from_.line,
+            )
+        reason = npkg.workspace_reason(self.ctx, self.pkg)
+        if reason:
+            raise Skip(reason, self._line_naming("package.json") or stage.from_.line)
+        other = next((n for n in npkg.OTHER_LOCKFILES if self.ctx.exists(n)), None)
+        if other:
+            raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
+
+        self.items = self._walk()
+        self._find_install()
+        self.start = self._start()
+        self.build_commands = self._build_commands()
+        self.outputs = self._outputs()
+        self.native = self._native()
+        mode = self._mode()
+        if mode == "static":
+            return self._static_plan()
+        return self._server_plan(mode)
+
+    def _global_args(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for ins in self.model.global_args:
+            for item in ins.args:
+                key, _, value = item.partition("=")
+                values[key] = value.strip("\"'")
+        return values
+
+    def _line_naming(self, name: str) -> int | None:
+        for ins in self.stage.find("COPY", "ADD"):
+            if any(fnmatch.fnmatch(name, s.lstrip("./")) for s in ins.args[:-1]):
+                return ins.line
+        return None
+
+    def _walk(self) -> list[_Item]:
+        items: list[_Item] = []
+        workdir = "/"
+        env = dict(self.args)
+        for ins in self.stage.instructions:
+            item = _Item(ins, workdir=workdir)
+            k = ins.keyword
+            if k == "WORKDIR":
+                target = shell.substitute(ins.args[0] if ins.args else "/", env)
+                if target is None:
+                    raise Skip(f"WORKDIR {ins.args[0]} depends on a build argument without a default", ins.line)
+                workdir = shell.resolve(workdir, target.strip("\"'"))
+                item.workdir = workdir
+            elif k in ("ARG", "ENV"):
+                pairs = (
+                    [(a.partition("=")[0], a.partition("=")[2]) for a in ins.args]
+                    if k == "ARG"
+                    else [(ins.args[i], ins.args[i + 1]) for i in range(0, len(ins.args) - 1, 2)]
+                )
+                for key, value in pairs:
+                    env[key] = shell.substitute(value.strip("\"'"), env) or value
+            elif k in ("COPY", "ADD") and ins.flag("from") is None:
+                sources = [s for s in ins.args[:-1]]
+                if k == "ADD" and any(re.match(r"^(https?|git)[:@]", s) for s in sources):
+                    raise Skip("ADD from a URL: what it fetches cannot be placed in a stage safely", ins.line)
+                if ins.heredocs:
+                    raise Skip("COPY with a heredoc is not supported in Node rewrites", ins.line)
+                if sources and all(_is_manifest(s) for s in sources):
+                    item.manifest_copy = True
+                else:
+                    item.source_copy = True
+            elif k == "RUN":
+                item.segments = cmds.classify(ins.shell)
+                if ins.heredocs and any(s.kind in (cmds.INSTALL, cmds.BUILD) for s in item.segments):
+                    raise Skip("a heredoc RUN that installs or builds cannot be split into stages", ins.line)
+            items.append(item)
+        self.final_workdir = workdir
+        return items
+
+    def _find_install(self) -> None:
+        found: tuple[int, cmds.Segment] | None = None
+        for index, it in enumerate(self.items):
+            for seg in it.segments:
+                if seg.kind == cmds.ADD:
+                    raise Skip(
+                        f"`{' '.join(seg.words[:4])}` adds packages while the image builds; add them to "
+                        "package.json so the dependency stages install them",
+                        it.ins.line,
+                    )
+                if seg.kind == cmds.INSTALL:
+                    if found is None:
+                        found = (index, seg)
+                    else:
+                        seg.kind = cmds.PRUNE  # a second, production-only install after the build
+        if found is None:
+            line = next((it.ins.line for it in self.items if it.source_copy), self.stage.from_.line)
+            raise Skip("no npm, yarn or pnpm install was found: nothing to split into a dependency stage", line)
+        self.install_index, self.install = found
+        it = self.items[self.install_index]
+        if it.ins.flag("mount") is not None and "type=bind" in (it.ins.flag("mount") or ""):
+            raise Skip("the install reads its manifests through a bind mount; not supported yet", it.ins.line)
+        if it.ins.json:
+            raise Skip("exec-form RUN installs are not supported in Node rewrites yet", it.ins.line)
+        before = it.segments[: it.segments.index(self.install)]
+        if any(s.words[:1] == ["cd"] for s in before):
+            raise Skip("the install runs after `cd` in the same RUN; use WORKDIR for the app folder", it.ins.line)
+        if re.search(r"\|\||(?<!\|)\|(?!\|)|;", it.ins.shell) and len(it.segments) > 1:
+            raise Skip(
+                "this RUN mixes the install with other steps through `;`, `|` or `||`; split it into RUN lines",
+                it.ins.line,
+            )
+        self.app_dir = it.workdir
+        words = self.install.words
+        frozen = words[1:2] == ["ci"] or "--frozen-lockfile" in words or "--immutable" in words
+        self.manager = npkg.manager_for(self.ctx, self.install.manager or "npm", self.major, frozen)
+        manager = self.manager
+        if self.ctx.known and not manager.lockfile:
+            wrong = npkg.lockfiles(self.ctx)
+            words = self.install.words
+            if manager.name == "npm" and len(words) > 1 and words[1] == "ci":
+                raise Skip("`npm ci` needs package-lock.json, which the build context does not have", it.ins.line)
+            if "--frozen-lockfile" in words or "--immutable" in words:
+                raise Skip(f"`{' '.join(words[:3])}` needs a lockfile the build context does not have", it.ins.line)
+            also = f" ({', '.join(wrong)} belongs to another package manager)" if wrong else ""
+            self.warnings.append(
+                f"no lockfile for {manager.name}{also}: `{manager.install(False, [])}` resolves versions at "
+                "build time, so builds are not reproducible; commit a lockfile"
+            )
+        if manager.lockfile and self.ctx.known and not self._lockfile_reaches_image():
+            self.warnings.append(
+                f"{manager.lockfile} is now copied and installed from (`{manager.install(False, [])}`); "
+                f"the original never copied it (line {it.ins.line})"
+            )
+        if manager.berry:
+            rc = self.ctx.read_text(".yarnrc.yml") or ""
+            if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
+                raise Skip(
+                    "Yarn Plug'n'Play keeps dependencies in .yarn/cache and .pnp.cjs, not node_modules; set "
+                    "`nodeLinker: node-modules` in .yarnrc.yml",
+                    it.ins.line,
+                )
+
+    def _lockfile_reaches_image(self) -> bool:
+        lock = self.manager.lockfile
+        for it in self.items[: self.install_index + 1]:
+            if it.ins.keyword in ("COPY", "ADD") and (it.source_copy or it.manifest_copy):
+                for s in it.ins.args[:-1]:
+                    s = s.rstrip("/")
+                    if s in (".", "./", "") or fnmatch.fnmatch(lock, s.lstrip("./").lstrip("/")):
+                        return True
+        return False
+
+    # -- the start command --------------------------------------------------------------------
+    def _start(self) -> cmds.Start:
+        entry, cmd = self.stage.last("ENTRYPOINT"), self.stage.last("CMD")
+        self.entry_ins, self.cmd_ins = entry, cmd
+        e = Command.of(entry) if entry is not None and entry.args else None
+        c = Command.of(cmd) if cmd is not None and cmd.args else None
+        argv: list[str] | None
+        if e is None:
+            argv = list(c.as_simple_argv() or ()) if c else []
+            if c and c.as_simple_argv() is None:
+                return cmds.Start("shell", ["sh", "-c", c.shell])
+        elif not e.exec_form:
+            return cmds.Start("shell", ["sh", "-c", e.shell])
+        else:
+            rest = list(c.argv) if c and c.exec_form else (list(c.as_simple_argv() or []) if c else [])
+            argv = list(e.argv) + rest
+            if argv and posixpath.basename(argv[0]) == "docker-entrypoint.sh":
+                argv = argv[1:]
+                if argv and (argv[0].startswith("-") or argv[0].endswith((".js", ".mjs", ".cjs"))):
+                    argv = ["node", *argv]
+        return cmds.start_of(argv, self.pkg)
+
+    def _start_programs(self) -> list[list[str]]:
+        start = self.start
+        if start.kind == "script":
+            return [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, start.script)] or (
+                [start.resolved] if start.resolved else []
+            )
+        if start.kind == "shell":
+            return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
+        return [npkg.unwrap(start.argv)] if start.argv else []
+
+    def _build_commands(self) -> list[tuple[_Item, list[str]]]:
+        out: list[tuple[_Item, list[str]]] = []
+        for index, it in enumerate(self.items):
+            for seg in it.segments:
+                if seg.kind != cmds.BUILD or index < self.install_index:
+                    continue
+                if index == self.install_index and it.segments.index(seg) < it.segments.index(self.install):
+                    continue
+                target = npkg.script_target(seg.words, self.pkg)
+                if target is not None:
+                    expanded = npkg.script_commands(self.pkg, target)
+                    out += [(it, npkg.unwrap(w)) for w in expanded] or [(it, seg.words)]
+                else:
+                    out.append((it, npkg.unwrap(seg.words)))
+        return out
+
+    def _outputs(self) -> list[str]:
+        outs: list[str] = []
+        for _, words in self.build_commands:
+            for out in npkg.build_outputs(self.ctx, self.pkg, words):
+                if out not in outs and out not in (".", ""):
+                    outs.append(out)
+        return outs
+
+    def _native(self) -> str | None:
+        """Why dependencies may hold compiled code tied to the builder's C library, or None."""
+        for it in self.items:
+            for seg in it.segments:
+                if seg.kind == cmds.SYSTEM:
+                    _, names = syslibs.installed_packages(seg.text)
+                    tools_ = [n for n in names if n in ("python3", "python", "make", "g++", "gcc", "build-base")]
+                    if tools_:
+                        return f"{' '.join(tools_)} installed for node-gyp (line {it.ins.line})"
+        found = sorted(n for n in self.pkg.deps() if n in npkg.NATIVE_PACKAGES)
+        if found:
+            return f"{', '.join(found)} in dependencies"
+        return None
+
+    def _mode(self) -> str:
+        programs = self._start_programs()
+        first = [p[0] if p else "" for p in programs]
+        self.serve_words: list[str] | None = None
+        for words in programs:
+            if _serves_static(words):
+                self.serve_words = words
+        if self.pkg.has("next") and (
+            "next" in first or any(w[:2] == ["next", "build"] for _, w in self.build_commands)
+        ):
+            return "next"
+        if self.serve_words is not None:
+            if self.pkg.has("@sveltejs/kit") or self.pkg.has("nuxt") or self.pkg.has("@remix-run/serve"):
+                raise Skip(
+                    "a SvelteKit/Nuxt/Remix app served by its dev or preview server: its build is a Node server, "
+                    "not static files; start the built server instead",
+                    self._command_line(),
+                )
+            return "static"
+        for words in programs:
+            if not words:
+                continue
+            tool = words[0]
+            if tool in npkg.DEV_RUNNERS or (tool == "nest" and words[1:2] == ["start"]):
+                raise Skip(
+                    f"`{' '.join(words[:3])}` compiles TypeScript when the container starts, which needs the dev "
+                    "dependencies and sources in the image; start the compiled output (e.g. `node dist/main`) "
+                    "instead",
+                    self._command_line(),
+                )
+            if tool == "next" and words[1:2] == ["dev"] or tool in ("nuxt", "nuxi") and words[1:2] == ["dev"]:
+                raise Skip(f"`{' '.join(words[:2])}` is a development server", self._command_line())
+        return "server"
+
+    def _command_line(self) -> int:
+        ins = self.cmd_ins or self.entry_ins
+        return ins.line if ins is not None else self.stage.from_.line
+
+    # -- stages -------------------------------------------------------------------------------
+    def _from(self, name: str, image: str | None = None) -> str:
+        platform = f"--platform={self.stage.platform} " if self.stage.platform else ""
+        return f"FROM {platform}{image or self.stage.image} AS {name}"
+
+    def _lifecycle(self) -> list[str]:
+        return [s for s in ("preinstall", "install", "postinstall", "prepare") if s in self.pkg.scripts]
+
+    def _reorder(self) -> bool:
+        """Whether the builder installs from the manifests before the sources are copied (cache-friendly)."""
+        return not any(it.source_copy for it in self.items[: self.install_index]) or not self._lifecycle()
+
+    def _manifest_steps(self) -> list[Step]:
+        """COPY lines for what the install reads: the original's manifest COPYs when they cover it."""
+        originals = [it for it in self.items[: self.install_index] if it.manifest_copy]
+        needed = self._manifest_files()
+        covered = set()
+        for it in originals:
+            for s in it.ins.args[:-1]:
+                covered |= {n for n in needed if fnmatch.fnmatch(n, s.lstrip("./").rstrip("/") or ".")}
+        if originals and (not self.ctx.known or covered >= set(needed)):
+            return [Step(it.ins.text, it.ins.comments) for it in originals]
+        source = next((it for it in self.items[: self.install_index] if it.source_copy), None)
+        ref = originals[0] if originals else source
+        flags = "".join(f"{f} " for f in ref.ins.flags) if ref else ""
+        if not self.ctx.known:
+            return [Step(f"COPY {flags}package*.json ./")]
+        files = [n for n in needed if not self.ctx.is_dir(n)]
+        dirs = [n for n in needed if self.ctx.is_dir(n)]
+        dest = "./" if self.app_dir == (ref.workdir if ref else self.app_dir) else self.app_dir + "/"
+        steps = [Step(f"COPY {flags}{' '.join(files)} {dest}")]
+        steps += [Step(f"COPY {flags}{d} {dest}{d}") for d in dirs]
+        if originals:
+            self.warnings.append(
+                f"the install now also gets {', '.join(n for n in needed if n not in covered)} "
+                f"(line {originals[0].ins.line} copied only part of what it reads)"
+            )
+        return steps
+
+    def _manifest_files(self) -> list[str]:
+        names = ["package.json"]
+        if self.manager.lockfile:
+            names.append(self.manager.lockfile)
+        for name in (".npmrc", ".pnpmfile.cjs", "pnpm-workspace.yaml", "patches"):
+            if self.ctx.exists(name):
+                names.append(name)
+        if self.manager.name == "yarn":
+            names += [n for n in (".yarnrc", ".yarnrc.yml", ".yarn") if self.ctx.exists(n)]
+        return names
+
+    def _install_text(self, production: bool) -> str:
+        """The install RUN for a stage: the original's flags and env, our lockfile and production flags."""
+        seg = self.install
+        env = "".join(f"{k}={v} " for k, v in seg.env.items())
+        command = env + self.manager.install(production, seg.extra)
+        if production and self._skip_root_scripts():
+            command += " --ignore-scripts"
+            if self.native:
+                command += " \\\n && " + ("pnpm rebuild" if self.manager.name == "pnpm" else "npm rebuild")
+        return run_prefix(self.items[self.install_index].ins.text) + command
+
+    def _skip_root_scripts(self) -> bool:
+        """A prepare/postinstall script that calls a dev tool (husky…) fails when dev dependencies are left out."""
+        dev = self.pkg.deps(dev=True)
+        for script in self._lifecycle():
+            for words in npkg.script_commands(self.pkg, script):
+                if words and npkg.unwrap(words)[0] in dev:
+                    if not hasattr(self, "_root_scripts_warned"):
+                        self._root_scripts_warned = True
+                        self.warnings.append(
+                            f"the production install skips the package's own {script} script "
+                            f"(`{self.pkg.scripts[script]}` needs the dev dependency {npkg.unwrap(words)[0]})"
+                            + ("; `npm rebuild` then builds the native dependencies" if self.native else "")
+                        )
+                    return True
+        return False
+
+    def _preamble(self, drop_globals: frozenset[str] = frozenset()) -> list[Step]:
+        """What runs before the install: ARG, ENV, WORKDIR, USER, system and global tool installs."""
+        steps: list[Step] = []
+        items = self.items[: self.install_index + 1]
+        for index, it in enumerate(items):
+            ins = it.ins
+            k = ins.keyword
+            if k in RUNTIME_ONLY or (k == "USER" and not self._user_matters(index)):
+                continue
+            if it.source_copy or it.manifest_copy:
+                continue
+            if k == "RUN":
+                segments = it.segments if index < self.install_index else self._before_install(it)
+                kept = [s for s in segments if not _drops(s, drop_globals)]
+                if not kept or all(s.kind in (cmds.NEUTRAL, cmds.CLEAN) for s in kept):
+                    continue
+                if len(kept) == len(it.segments):
+                    steps.append(Step(ins.text, ins.comments))
+                else:
+                    steps.append(
+                        Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in kept), ins.comments)
+                    )
+                continue
+            if k in ("COPY", "ADD"):
+                steps.append(Step(ins.text, ins.comments))  # COPY --from=image: tools for the build
+                continue
+            steps.append(self._build_user(ins) if k == "USER" else Step(ins.text, ins.comments))
+        return steps
+
+    @staticmethod
+    def _build_user(ins: Instruction) -> Step:
+        """The original's USER, replayed where the install runs; hadolint already flags it in the original."""
+        name = (ins.args[0] if ins.args else "").split(":")[0]
+        extra = () if name.isdigit() or "# hadolint ignore=DL3066" in ins.comments else ("# hadolint ignore=DL3066",)
+        return Step(ins.text, ins.comments + extra)
+
+    def _before_install(self, it: _Item) -> list[cmds.Segment]:
+        segs = it.segments[: it.segments.index(self.install)]
+        return [s for s in segs if s.kind != cmds.NEUTRAL]
+
+    def _user_matters(self, index: int) -> bool:
+        return any(it.ins.keyword in ("RUN", "COPY", "ADD") for it in self.items[index + 1 :])
+
+    def _deps_stage(self, name: str = "deps") -> list[Step]:
+        steps = [Step(self._from(name), self.stage.from_.comments)]
+        steps += self._preamble(self._serve_globals())
+        steps += self._install_inputs()
+        steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
+        return steps
+
+    def _install_inputs(self) -> list[Step]:
+        """What the install reads: the manifests, or the original's copies when install scripts need sources."""
+        if self._reorder():
+            return self._manifest_steps()
+        return [
+            Step(it.ins.text, it.ins.comments)
+            for it in self.items[: self.install_index]
+            if it.source_copy or it.manifest_copy
+        ]
+
+    @staticmethod
+    def _serve_globals() -> frozenset[str]:
+        """Global CLIs that only serve or supervise the app: the production install does not need them."""
+        return frozenset(npkg.STATIC_SERVERS) | {"pm2"}
+
+    def _builder_stage(self, add_build: str | None = None) -> list[Step]:
+        """All dependencies, the sources and the original's build steps, in the original's order."""
+        comments = ("# Build with all dependencies",)
+        steps = [Step(self._from("builder"), comments)]
+        steps += self._preamble(frozenset(npkg.STATIC_SERVERS))
+        steps += self._install_inputs()
+        steps.append(Step(self._install_text(False)))
+        if self._reorder():
+            steps += [Step(it.ins.text, it.ins.comments) for it in self.items[: self.install_index] if it.source_copy]
+        it = self.items[self.install_index]
+        after = it.segments[it.segments.index(self.install) + 1 :]
+        after = [s for s in after if s.kind not in (cmds.PRUNE, cmds.CLEAN)]
+        if after:
+            steps.append(Step(run_prefix(it.ins.text) + " \\\n && ".join(s.text.strip() for s in after)))
+        for index in range(self.install_index + 1, len(self.items)):
+            item = self.items[index]
+            ins = item.ins
+            k = ins.keyword
+            if k in RUNTIME_ONLY or (k == "USER" and not self._user_matters(index)):
+                continue
+            if k == "RUN":
+                kept = [s for s in item.segments if s.kind not in (cmds.PRUNE,)]
+                kept = [s for s in kept if not _drops(s, frozenset(npkg.STATIC_SERVERS))]
+                if not kept or all(s.kind in (cmds.CLEAN, cmds.NEUTRAL) for s in kept):
+                    continue
+                if len(kept) == len(item.segments):
+                    steps.append(Step(ins.text, ins.comments))
+                else:
+                    steps.append(
+                        Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in kept), ins.comments)
+                    )
+                continue
+            steps.append(Step(ins.text, ins.comments))
+        if add_build:
+            steps.append(Step(f"RUN {add_build}"))
+        while steps and steps[-1].text.split(None, 1)[0].upper() in ("ENV", "ARG", "WORKDIR", "USER", "LABEL"):
+            steps.pop()  # settings after the last build step change nothing the runtime copies
+        return steps
+
+    def _has_build(self) -> bool:
+        return bool(self.build_commands)
+
+    # -- static sites -------------------------------------------------------------------------
+    def _static_plan(self) -> BuildPlan:
+        requested = self.options.runtime
+        if requested not in ("auto",):
+            raise Skip(
+                f"a static front end is served by nginx; --runtime {requested} does not apply (use auto)",
+                self._command_line(),
+            )
+        serve = self.serve_words or []
+        add_build = None
+        outputs = list(self.outputs)
+        if not self._has_build():
+            if "build" not in self.pkg.scripts:
+                raise Skip(
+                    f"`{' '.join(serve[:2])}` serves a front end the image never builds, and package.json has no "
+                    "build script",
+                    self._command_line(),
+                )
+            add_build = self.manager.run("build")
+            for words in npkg.script_commands(self.pkg, "build"):
+                outputs += [o for o in npkg.build_outputs(self.ctx, self.pkg, npkg.unwrap(words)) if o not in outputs]
+            self.warnings.append(
+                f"the original served `{' '.join(serve[:2])}` without building; the builder runs `{add_build}` "
+                "and nginx serves the result"
+            )
+        served = _served_dir(serve)
+        if served:
+            site = served
+        elif len(outputs) == 1:
+            site = outputs[0]
+        else:
+            raise Skip(
+                "cannot tell which folder holds the built site"
+                + (f" (the build writes {', '.join(outputs)})" if outputs else " (unknown build tool)"),
+                self._command_line(),
+            )
+        port = self._static_port(serve)
+        builder = self._builder_stage(add_build)
+        site_path = shell.resolve(self.app_dir, site)
+        image = nimages.NGINX
+        if self._original_user():
+            image = nimages.NGINX_UNPRIVILEGED
+            if int(port) < 1024:
+                raise Skip(f"nginx-unprivileged cannot listen on port {port} (below 1024)", self._command_line())
+            self.warnings.append(
+                f"the original ran as {self._original_user()}: the runtime is {image}, which runs as its own "
+                "unprivileged user"
+            )
+        config = _nginx_config(port)
+        setup = [
+            Step(
+                "RUN printf '%s\\n' \\\n" + "".join(f"    '{line}' \\\n" for line in config) + f"    > {NGINX_CONF}",
+                (f"# SPA config: listen on {port}, fall back to /index.html, gzip", "# hadolint ignore=SC2016"),
+            )
+        ]
+        packages = self._runtime_tools("alpine", nginx=True)
+        if packages:
+            setup.insert(0, self._package_step(packages, "alpine"))
+        replace: dict[str, str | None] = {"USER": None}  # nginx starts as root and serves as user nginx
+        nginx_argv = ["nginx", "-g", "daemon off;"]
+        if self.entry_ins is not None and self.cmd_ins is not None:
+            replace["ENTRYPOINT"] = 'ENTRYPOINT ["/docker-entrypoint.sh"]'
+            replace["CMD"] = "CMD " + json.dumps(nginx_argv)
+        elif self.entry_ins is not None:
+            replace["ENTRYPOINT"] = "ENTRYPOINT " + json.dumps(["/docker-entrypoint.sh", *nginx_argv])
+        else:
+            replace["CMD"] = "CMD " + json.dumps(nginx_argv)
+        hc = self.stage.last("HEALTHCHECK")
+        if hc is not None and _uses_node(hc):
+            raise Skip("the HEALTHCHECK runs node, which the nginx image does not have", hc.line)
+        contract = contract_steps(self.stage, frozenset(), replace)
+        self.rewritten |= {k for k in ("CMD", "ENTRYPOINT") if k in replace}
+        self.warnings.append(
+            f"static site: {site}/ is built by Node and served by nginx on port {port} "
+            f"(replaces `{' '.join(serve[:3])}`)"
+        )
+        artifacts = [Step(f"COPY --from=builder {site_path} .")]
+        return self._assemble(
+            "nginx",
+            image,
+            builder=builder,
+            extra=[],
+            setup=setup,
+            artifacts=artifacts,
+            contract=contract,
+            workdir=NGINX_ROOT,
+            note="nginx serves the static files the Node build produced; no Node at run time",
+        )
+
+    def _static_port(self, serve: list[str]) -> str:
+        exposes = [a for ins in self.stage.find("EXPOSE") for a in ins.args]
+        if exposes:
+            raw = exposes[0]
+            value = shell.substitute(raw, {**self.args, **self._env()})
+            m = re.fullmatch(r"(\d+)(/tcp)?", value or "")
+            if not m:
+                raise Skip(
+                    f"EXPOSE {raw}: nginx needs a fixed TCP port to listen on", self.stage.find("EXPOSE")[0].line
+                )
+            return m.group(1)
+        port = cmds.port_option(serve)
+        if port:
+            return port
+        tool = serve[0] if serve else ""
+        if tool == "vite":
+            return "4173" if serve[1:2] == ["preview"] else "5173"
+        return str(npkg.STATIC_SERVERS.get(tool) or npkg.FRONTEND_DEV_SERVERS.get(tool) or 80)
+
+    def _env(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for ins in self.stage.find("ENV"):
+            for i in range(0, len(ins.args) - 1, 2):
+                env[ins.args[i]] = ins.args[i + 1].strip("\"'")
+        return env
+
+    # -- servers ------------------------------------------------------------------------------
+    def _server_plan(self, mode: str) -> BuildPlan:
+        runtime, image = self._runtime_image()
+        standalone = mode == "next" and npkg.next_standalone(self.ctx)
+        entries = self._entries()
+        built = bool(self.outputs) and bool(entries) and all(self._in_outputs(e) for e in entries)
+        if mode == "next":
+            built = True
+        needs_builder = self._has_build() or mode == "next"
+        user = self._user(runtime)
+        chown = self._chown(runtime, user, mode)
+        # next writes its cache under .next at run time: that folder belongs to the user that runs it
+        next_chown = chown or ("--chown=node:node " if user == f"USER {NODE_UID}" else "")
+        workdir = self.final_workdir
+        app = self.app_dir
+        artifacts: list[Step] = []
+        carried: list[str] = []
+
+        def dest(path: str) -> str:
+            if workdir != "/" and path == workdir:
+                return "."
+            if workdir != "/" and path.startswith(workdir.rstrip("/") + "/"):
+                return "./" + path[len(workdir.rstrip("/")) + 1 :]
+            return path
+
+        if not standalone:
+            modules = posixpath.join(app, "node_modules")
+            artifacts.append(Step(f"COPY --from=deps {chown}{modules} {dest(modules)}"))
+        if mode == "next" and standalone:
+            artifacts.append(Step(f"COPY --from=builder {next_chown}{app}/.next/standalone {dest(app)}"))
+            artifacts.append(Step(f"COPY --from=builder {next_chown}{app}/.next/static {dest(app + '/.next/static')}"))
+            if "public" in self._copied_entries():
+                artifacts.append(Step(f"COPY --from=builder {chown}{app}/public {dest(app + '/public')}"))
+        elif mode == "next":
+            for rel in [".next", "public", npkg.next_config(self.ctx)]:
+                if rel and (rel == ".next" or rel in self._copied_entries()):
+                    owner = next_chown if rel == ".next" else chown
+                    artifacts.append(Step(f"COPY --from=builder {owner}{app}/{rel} {dest(app + '/' + rel)}"))
+        elif built:
+            for out in self.outputs:
+                artifacts.append(Step(f"COPY --from=builder {chown}{app}/{out} {dest(app + '/' + out)}"))
+            for rel in RUNTIME_DIRS:
+                if rel in self._copied_entries() and not self._in_outputs(rel) and self.ctx.is_dir(rel):
+                    artifacts.append(Step(f"COPY --from=builder {chown}{app}/{rel} {dest(app + '/' + rel)}"))
+                    carried.append(rel + "/")
+        else:
+            artifacts += self._app_files(needs_builder, chown, dest, carried)
+        if not standalone:
+            artifacts.append(Step(f"COPY {chown}package.json {dest(app) if dest(app) != '.' else './'}"))
+        if self.pkg.has("@prisma/client") and not standalone:
+            artifacts.append(
+                Step(f"COPY --from=builder {chown}{app}/node_modules/.prisma {dest(app + '/node_modules/.prisma')}")
+            )
+            needs_builder = True
+        if carried:
+            self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
+        runtime_runs = self._runtime_runs(runtime)
+        artifacts += runtime_runs
+
+        replace: dict[str, str | None] = {}
+        if user is not None:
+            replace["USER"] = user
+        replace.update(self._command_rewrites(runtime, standalone))
+        contract = contract_steps(self.stage, frozenset(), replace)
+        if standalone:
+            contract = self._with_standalone_env(contract)
+        for step in contract:
+            if step.text == f"USER {NODE_UID}" and not step.comments:
+                step.comments = ("# node: the unprivileged user the official node images ship",)
+        self.rewritten |= {k for k in replace if k in ("CMD", "ENTRYPOINT")}
+
+        setup: list[Step] = []
+        packages = self._runtime_packages(runtime)
+        packages += [p for p in self._runtime_tools(runtime, replace=replace) if p not in packages]
+        if packages:
+            if runtime == "distroless":
+                raise Skip(
+                    f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use "
+                    "--runtime slim",
+                    self.stage.from_.line,
+                )
+            setup.append(self._package_step(packages, runtime))
+        setup += self._runtime_globals(runtime)
+
+        extra: list[list[Step]] = []
+        first = self._deps_stage() if not standalone else None
+        if needs_builder:
+            builder = self._builder_stage()
+            if self.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
+                builder.append(Step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
+                self.warnings.append(
+                    "@prisma/client: the builder runs `prisma generate` and the runtime copies node_modules/.prisma"
+                )
+            if first is None:
+                first, extra = builder, []
+            else:
+                extra = [builder]
+        return self._assemble(
+            runtime,
+            image,
+            builder=first,
+            extra=extra,
+            setup=setup,
+            artifacts=artifacts,
+            contract=contract,
+            workdir=workdir if workdir != "/" or self.stage.find("WORKDIR") else None,
+            note=self._note(runtime, mode, standalone),
+        )
+
+    def _note(self, runtime: str, mode: str, standalone: bool) -> str:
+        what = (
+            "the standalone Next.js server and its static files"
+            if standalone
+            else "production node_modules, the app and package.json"
+        )
+        image = {
+            "slim": "the slim image of the same Node",
+            "alpine": "the alpine image of the same Node (musl, like the builder)",
+            "distroless": "distroless Node (entrypoint node, no shell or npm)",
+        }[runtime]
+        if runtime == "alpine" and not self.alpine:
+            image = "the alpine image of the same Node (no native addons, so musl is fine)"
+        return f"{image}; {what}, no compilers or dev dependencies"
+
+    def _runtime_image(self) -> tuple[str, str]:
+        requested = self.options.runtime
+        line = self.stage.from_.line
+        text = self.stage.image
+        if nimages.split_ref(text)[2]:
+            self.warnings.append(
+                f"{text} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
+            )
+            text = text.split("@", 1)[0]
+        if requested == "scratch":
+            raise Skip("--runtime scratch has no Node; use slim, alpine or distroless", line)
+        if requested == "auto":
+            requested = "alpine" if self.alpine else "slim"
+        if requested == "alpine":
+            if not self.alpine and self.native:
+                raise Skip(
+                    f"native addons ({self.native}) are built against glibc here; alpine has musl; use --runtime slim",
+                    line,
+                )
+            return "alpine", nimages.alpine_of(text)
+        if self.alpine and self.native:
+            raise Skip(
+                f"native addons ({self.native}) are built against musl on this alpine builder; --runtime "
+                f"{requested} has glibc; use --runtime alpine",
+                line,
+            )
+        if requested == "slim":
+            return "slim", nimages.slim_of(text)
+        if self.major is None:
+            raise Skip(
+                f"{self.stage.image} does not say which Node major it has; distroless images are per major", line
+            )
+        if self.major not in nimages.DISTROLESS_MAJORS:
+            raise Skip(f"there is no distroless image for Node {self.major}", line)
+        if "$" in text:
+            self.warnings.append(
+                f"the runtime pins Node {self.major} (distroless images are per major); "
+                f"{text} follows the build argument"
+            )
+        # :nonroot unless root is kept on purpose; a named USER of the original becomes the nonroot uid.
+        suffix = "" if self.options.keep_root and not self._original_user() else ":nonroot"
+        return "distroless", nimages.distroless(self.major) + suffix
+
+    def _original_user(self) -> str | None:
+        ins = self.stage.last("USER")
+        if ins is None or not ins.args:
+            return None
+        name = ins.args[0].split(":")[0]
+        return None if name in ("root", "0") else ins.args[0]
+
+    def _user(self, runtime: str) -> str | None:
+        original = self._original_user()
+        if runtime == "distroless":
+            if original and not original.split(":")[0].isdigit():
+                self.warnings.append(
+                    f"USER {original} becomes {NONROOT}: distroless has no user named {original.split(':')[0]}"
+                )
+                return f"USER {NONROOT}"
+            if original is None and not self.options.keep_root:
+                self.warnings.append(
+                    f"no USER in the original: the runtime runs as the distroless nonroot user ({NONROOT})"
+                )
+                return f"USER {NONROOT}"
+            return None
+        if original is not None or self.options.keep_root:
+            return None
+        self.warnings.append(
+            f"the original ran as root: the runtime runs as the image's `node` user ({NODE_UID}; --keep-root "
+            "keeps root); files the app writes must be writable by it"
+        )
+        return f"USER {NODE_UID}"
+
+    def _chown(self, runtime: str, user: str | None, mode: str) -> str:
+        """--chown for the runtime's COPY lines: the original's, numeric on distroless, the new user for Next."""
+        original = next((it.ins.flag("chown") for it in self.items if it.source_copy and it.ins.flag("chown")), None)
+        if original:
+            if runtime == "distroless" and not original.split(":")[0].isdigit():
+                return f"--chown={NONROOT} "
+            return f"--chown={original} "
+        return ""
+
+    # entries, outputs and app files -------------------------------------------------------------
+    def _entries(self) -> list[str]:
+        """Files the start command runs with node, relative to the app folder."""
+        out: list[str] = []
+        for words in self._start_programs():
+            if words and cmds.is_node(words[0]):
+                entry = cmds.node_entry(words)
+                if entry:
+                    path = shell.resolve(self.final_workdir, entry)
+                    if path.startswith(self.app_dir.rstrip("/") + "/"):
+                        out.append(path[len(self.app_dir.rstrip("/")) + 1 :])
+                    else:
+                        out.append(path)
+        return out
+
+    def _in_outputs(self, rel: str) -> bool:
+        return any(rel == o or rel.startswith(o.rstrip("/") + "/") for o in self.outputs)
+
+    def _copied_entries(self) -> list[str]:
+        """Top-level context entries the original copied into the app folder."""
+        if hasattr(self, "_copied"):
+            return self._copied
+        out: list[str] = []
+        for it in self.items:
+            if not it.source_copy:
+                continue
+            sources = it.ins.args[:-1]
+            raw_dest = it.ins.args[-1]
+            dest = shell.resolve(it.workdir, raw_dest)
+            for s in sources:
+                s = s.rstrip("/")
+                if s in (".", "./", ""):
+                    if dest == self.app_dir:
+                        out += [e for e in self.ctx.entries if e not in out]
+                    continue
+                name = s[2:] if s.startswith("./") else s
+                into = raw_dest.endswith("/") or len(sources) > 1
+                target = posixpath.join(dest, posixpath.basename(name)) if into else dest
+                flat = "*" not in name and "/" not in name
+                if flat and target == posixpath.join(self.app_dir, name) and name not in out:
+                    out.append(name)
+        self._copied = out
+        return out
+
+    def _app_files(self, from_builder: bool, chown: str, dest, carried: list[str]) -> list[Step]:
+        """The app's own files for a server that runs its sources (no build output to pick)."""
+        steps: list[Step] = []
+        app = self.app_dir
+        if not self.ctx.known:
+            if from_builder:
+                raise Skip(
+                    "the build context is unknown, so what the build writes and which files the app needs cannot "
+                    "be told; pass --context",
+                    self._command_line(),
+                )
+            for it in self.items:
+                if it.source_copy:
+                    steps.append(Step(it.ins.text, it.ins.comments))
+            self.warnings.append("the build context is unknown: the runtime copies the sources as the original did")
+            return steps
+        if not from_builder and not any(self._copies_context(it) for it in self.items if it.source_copy):
+            # Files the original named one by one: copy them the same way (lockfiles and manifests aside).
+            return [Step(it.ins.text, it.ins.comments) for it in self.items if it.source_copy]
+        entries = [e for e in self._copied_entries() if not _NEVER_CARRY.match(e)]
+        entries += [o for o in self.outputs if o not in entries]
+        left_out = [
+            e for e in self._copied_entries() if _NEVER_CARRY.match(e) and not _QUIET.match(e) and e[:4] != ".env"
+        ]
+        for entry in self._entries():
+            top = entry.split("/", 1)[0]
+            if top not in entries and not top.startswith("/") and self.ctx.exists(top):
+                entries.append(top)
+        if not entries:
+            raise Skip("no app files to copy into the runtime were found", self._command_line())
+        files = [e for e in entries if not self.ctx.is_dir(e) and e not in self.outputs]
+        dirs = [e for e in entries if e not in files]
+        src = f"--from=builder {chown}" if from_builder else chown
+        if files:
+            paths = [f"{app}/{f}" if from_builder else f for f in files]
+            steps.append(Step(f"COPY {src}{' '.join(paths)} {dest(app) if dest(app) != '.' else './'}"))
+        for d in dirs:
+            steps.append(Step(f"COPY {src}{app + '/' + d if from_builder else d} {dest(app + '/' + d)}"))
+        carried += [e + ("/" if e in dirs else "") for e in entries]
+        if left_out:
+            self.warnings.append("left out of the runtime: " + ", ".join(left_out))
+        secrets = [e for e in self._copied_entries() if e.startswith(".env")]
+        if secrets:
+            self.warnings.append(
+                f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
+            )
+        return steps
+
+    @staticmethod
+    def _copies_context(it: _Item) -> bool:
+        return any(src.rstrip("/") in (".", "./", "") for src in it.ins.args[:-1])
+
+    # runtime extras ---------------------------------------------------------------------------
+    def _runtime_runs(self, runtime: str) -> list[Step]:
+        """mkdir/chown/useradd steps of the original, replayed in the runtime."""
+        steps: list[Step] = []
+        for it in self.items:
+            segs = [s for s in it.segments if s.kind == cmds.FS]
+            if not segs:
+                continue
+            if runtime == "distroless":
+                raise Skip(
+                    f"`{segs[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
+                )
+            prefix = "RUN " if it.ins.flags else run_prefix(it.ins.text)
+            steps.append(Step(prefix + " \\\n && ".join(s.text.strip() for s in segs), it.ins.comments))
+        return steps
+
+    def _runtime_packages(self, runtime: str) -> list[str]:
+        family = "alpine" if runtime == "alpine" else "debian"
+        packages: list[str] = []
+        for it in self.items:
+            for seg in it.segments:
+                if seg.kind != cmds.SYSTEM:
+                    continue
+                _, names = syslibs.installed_packages(seg.text)
+                if not names:
+                    continue
+                if (family == "alpine") != (syslibs.installed_packages(seg.text)[0] == "apk"):
+                    if any(n not in NODE_BUILD_ONLY for n in names):
+                        raise Skip(
+                            "the runtime's package manager differs from the builder's; install these packages "
+                            "for it by hand",
+                            it.ins.line,
+                        )
+                    continue
+                virtual = "--virtual" in seg.words or "-t" in seg.words
+                dev = [n for n in names if syslibs.is_dev(n) or virtual]
+                needed, unknown = syslibs.runtime_packages(dev, family)
+                if unknown:
+                    raise Skip(
+                        f"no known runtime package for {', '.join(unknown)}; native addons built against it "
+                        "would miss their shared library",
+                        it.ins.line,
+                    )
+                plain = [n for n in names if n not in dev and n not in NODE_BUILD_ONLY]
+                packages += [p for p in needed + plain if p not in packages]
+        return packages
+
+    def _runtime_tools(self, runtime: str, nginx: bool = False, replace: dict | None = None) -> list[str]:
+        """Packages for programs the command and healthcheck call that the runtime image lacks."""
+        checks: list[tuple[Instruction, list[str]]] = []
+        replace = replace or {}
+        if not nginx:
+            for ins in (self.entry_ins, self.cmd_ins):
+                if ins is None or not ins.args:
+                    continue
+                if replace.get(ins.keyword):
+                    argv = json.loads(replace[ins.keyword].split(None, 1)[1])
+                    if runtime == "distroless" and ins.keyword == "CMD" and self.entry_ins is None:
+                        argv = ["node", *argv]
+                    checks.append((ins, tools.programs(Command(True, tuple(argv)))[0]))
+                else:
+                    checks.append((ins, tools.programs(Command.of(ins))[0]))
+        hc = self.stage.last("HEALTHCHECK")
+        if hc is not None and hc.args and hc.args[0].upper() == "CMD":
+            checks.append((hc, tools.programs(healthcheck_command(hc))[0]))
+        family = "alpine" if runtime == "alpine" else "slim"
+        extra: list[str] = []
+        installed = self._runtime_packages(runtime) if not nginx else []
+        for ins, programs in checks:
+            for program in programs:
+                name = posixpath.basename(program)
+                if name in ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "corepack", "docker-entrypoint.sh"):
+                    if runtime == "distroless" and name != "node" and name != "nodejs":
+                        raise Skip(f"`{name}` is not in the distroless Node image", ins.line)
+                    if nginx and name in ("node", "nodejs"):
+                        raise Skip("the nginx image has no node", ins.line)
+                    continue
+                if "/" in program and not program.startswith(("/usr/bin/", "/bin/", "/usr/local/bin/")):
+                    continue  # a script or binary the app ships
+                if name in npkg.STATIC_SERVERS or name in ("pm2", "pm2-runtime") or name in self._global_bins():
+                    continue
+                if name in installed or name in tools.SHELL_BUILTINS:
+                    continue
+                if runtime == "distroless":
+                    raise Skip(f"`{name}` is called here and distroless has no such program", ins.line)
+                available, package = tools.provided(family, name)
+                if not available:
+                    if name in self.pkg.deps() or self._bin_of_dependency(name):
+                        continue
+                    raise Skip(f"`{name}` is called here and the {runtime} image does not provide it", ins.line)
+                if package and package not in extra:
+                    extra.append(package)
+        if extra:
+            self.warnings.append(
+                f"the runtime installs {', '.join(extra)}: the commands call {'it' if len(extra) == 1 else 'them'} "
+                f"and the {'nginx' if nginx else runtime} image lacks {'it' if len(extra) == 1 else 'them'}"
+            )
+        return extra
+
+    def _bin_of_dependency(self, name: str) -> bool:
+        return any(name == d.rsplit("/", 1)[-1] for d in self.pkg.deps())
+
+    def _global_bins(self) -> set[str]:
+        out: set[str] = set()
+        for it in self.items:
+            for seg in it.segments:
+                if seg.kind == cmds.GLOBAL:
+                    out |= {g.rsplit("/", 1)[-1] for g in seg.globals_}
+        if "pm2" in out:
+            out |= {"pm2-runtime", "pm2-docker"}
+        return out
+
+    def _runtime_globals(self, runtime: str) -> list[Step]:
+        """Global CLIs the start command runs (pm2-runtime …): installed in the runtime as the original did."""
+        used = set()
+        for words in self._start_programs():
+            if words:
+                used.add(posixpath.basename(words[0]))
+        steps: list[Step] = []
+        for it in self.items:
+            for seg in it.segments:
+                if seg.kind != cmds.GLOBAL or not seg.globals_:
+                    continue
+                bins = {g.rsplit("/", 1)[-1] for g in seg.globals_}
+                if "pm2" in bins:
+                    bins |= {"pm2-runtime", "pm2-docker"}
+                if bins & used:
+                    if runtime == "distroless":
+                        raise Skip(
+                            f"`{seg.text.strip()}` installs the start command, and distroless has no npm", it.ins.line
+                        )
+                    steps.append(Step("RUN " + seg.text.strip(), ("# The global CLI the start command runs",)))
+        return steps
+
+    @staticmethod
+    def _package_step(packages: list[str], runtime: str) -> Step:
+        comments = () if runtime == "alpine" else ("# Shared libraries and tools the app needs at run time",)
+        return package_step(packages, runtime, comments)
+
+    # commands ---------------------------------------------------------------------------------
+    def _command_rewrites(self, runtime: str, standalone: bool) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        start = self.start
+        ins = self.cmd_ins if self.cmd_ins is not None else self.entry_ins
+        if standalone:
+            if self.entry_ins is not None and not _is_wrapper(self.entry_ins):
+                raise Skip(
+                    "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.entry_ins.line
+                )
+            argv = ["node", "server.js"]
+            self.warnings.append(
+                f"Next.js standalone: `{' '.join(start.argv)}` becomes `node server.js` (line {ins.line}), the "
+                "server `next build` writes to .next/standalone"
+            )
+            out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, runtime))
+            return out
+        if start.kind == "script":
+            wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
+            if start.resolved and self.cmd_ins is not None and (self.entry_ins is None or wrapped):
+                if runtime == "distroless" and (start.wrapper or wrapped):
+                    raise Skip(
+                        f"`{(start.wrapper or ['the init wrapper'])[0]}` is not in the distroless image", ins.line
+                    )
+                argv = self._for_runtime(start.resolved, runtime)
+                out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
+                self.warnings.append(
+                    f"`{' '.join(start.argv)}` (line {ins.line}) runs `{' '.join(start.resolved)}` from package.json "
+                    f"directly: no {start.argv[0]} process in front of node, which then gets the stop signals"
+                )
+                return out
+            tool = start.argv[0]
+            if runtime == "distroless":
+                raise Skip(
+                    f"`{' '.join(start.argv)}` needs {tool} to run a script that is not a plain `node` command; "
+                    "distroless has none; use --runtime slim",
+                    ins.line,
+                )
+            if tool == "pnpm" or (tool == "yarn" and self.manager.berry):
+                raise Skip(
+                    f"`{' '.join(start.argv)}` needs {tool} at run time, which the node images do not ship "
+                    "ready to use; start the app with node",
+                    ins.line,
+                )
+            script = self.pkg.scripts.get(start.script or "", "")
+            self.warnings.append(
+                f"`{' '.join(start.argv)}` (line {ins.line}) still runs through {tool}: the script "
+                f"`{script}` is not a plain node command; the {runtime} image has {tool}"
+            )
+            return out
+        if runtime != "distroless":
+            return out
+        for keyword, item in (("ENTRYPOINT", self.entry_ins), ("CMD", self.cmd_ins)):
+            if item is None or not item.args:
+                continue
+            command = Command.of(item)
+            argv = command.as_simple_argv()
+            if argv is None:
+                raise Skip(f"{keyword} needs a shell, and distroless has none", item.line)
+            argv = list(argv)
+            if keyword == "ENTRYPOINT":
+                if not cmds.is_node(argv[0]) or len(argv) > 1 and self.cmd_ins is not None:
+                    raise Skip(f"ENTRYPOINT {argv[0]} cannot run on distroless, whose entrypoint is node", item.line)
+                out[keyword] = "ENTRYPOINT " + json.dumps([DISTROLESS_NODE, *argv[1:]])
+                continue
+            if self.entry_ins is not None:
+                continue  # arguments to the node entrypoint stay as they are
+            if not cmds.is_node(argv[0]):
+                raise Skip(f"`{argv[0]}` cannot run on distroless, whose entrypoint is node", item.line)
+            out[keyword] = "CMD " + json.dumps(argv[1:])
+            self.warnings.append(f"CMD (line {item.line}) drops `node`: the distroless image's entrypoint is node")
+        return out
+
+    def _for_runtime(self, argv: list[str], runtime: str) -> list[str]:
+        return argv[1:] if runtime == "distroless" and cmds.is_node(argv[0]) else argv
+
+    def _with_standalone_env(self, contract: list[Step]) -> list[Step]:
+        """HOSTNAME=0.0.0.0 (Docker sets HOSTNAME to the container id) and `next start -p` as PORT."""
+        env = self._env()
+        pairs = [] if "HOSTNAME" in env else ["HOSTNAME=0.0.0.0"]
+        port = next((cmds.port_option(w) for w in self._start_programs() if w[:2] == ["next", "start"]), None)
+        if port and "PORT" not in env:
+            pairs.append(f"PORT={port}")
+        if not pairs:
+            return contract
+        step = Step("ENV " + " ".join(pairs), ("# The standalone server listens on $HOSTNAME:$PORT",))
+        at = next((i for i, s in enumerate(contract) if s.text.split(None, 1)[0] == "EXPOSE"), 0)
+        return contract[:at] + [step] + contract[at:]
+
+    # -- output -------------------------------------------------------------------------------
+    def _assemble(self, runtime, image, builder, extra, setup, artifacts, contract, workdir, note) -> BuildPlan:
+        texts = [s.text for s in setup + artifacts + contract]
+        return BuildPlan(
+            language="node",
+            runtime=runtime,
+            header=list(self.model.header),
+            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            builder=builder,
+            runtime_from=Step(f"FROM {image} AS runtime"),
+            extra_stages=extra,
+            runtime_args=arg_redeclarations(self.stage, texts),
+            runtime_setup=setup,
+            workdir=workdir,
+            artifacts=artifacts,
+            contract=contract,
+            footer=list(self.model.footer),
+            warnings=self.warnings,
+            note=note,
+            rewritten=self.rewritten,
+        )
+
+
+# Left out without a mention: nobody expects these in a runtime image.
+_QUIET = re.compile(
+    r"^(\.dockerignore|node_modules|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
+    r"pnpm-lock\.yaml|\.git.*|Dockerfile.*|.*\.Dockerfile|Containerfile|docker-compose.*|compose\.ya?ml)$"
+)
+
+
+def _drops(seg: cmds.Segment, names: frozenset[str]) -> bool:
+    """A global install of only the given CLIs (serve, http-server): the build does not need it."""
+    return seg.kind == cmds.GLOBAL and bool(seg.globals_) and set(seg.globals_) <= names
+
+
+def _is_manifest(source: str) -> bool:
+    name = source.rstrip("/")
+    name = name[2:] if name.startswith("./") else name
+    if name in MANIFEST_NAMES:
+        return True
+    return bool(re.fullmatch(r"package[^/]*\.json|\*\.json|[^/]*lock[^/]*", name)) and "/" not in name
+
+
+def _serves_static(words: list[str]) -> bool:
+    """serve/http-server, `vite preview`, or a front-end dev server (`vite`, `react-scripts start`, `ng serve`)."""
+    if not words:
+        return False
+    tool, verb = words[0], words[1] if len(words) > 1 else ""
+    if tool in npkg.STATIC_SERVERS:
+        return True
+    if tool == "vite":
+        return verb in ("", "preview", "serve", "dev") or verb.startswith("-")
+    return tool in npkg.FRONTEND_DEV_SERVERS and verb in ("start", "serve", "dev")
+
+
+def _served_dir(words: list[str]) -> str | None:
+    """The folder `serve -s build` or `http-server ./dist -p 8080` serves."""
+    if not words or words[0] not in npkg.STATIC_SERVERS:
+        return None
+    value_flags = {"-l", "--listen", "-p", "--port", "-a", "-c", "-C", "-K", "-P", "--proxy", "--config", "-e", "-t"}
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if w in value_flags:
+            i += 2
+            continue
+        if w.startswith("-"):
+            i += 1
+            continue
+        out = posixpath.normpath(w)
+        return out[2:] if out.startswith("./") else out
+    return None
+
+
+def _nginx_config(port: str) -> list[str]:
+    from dockrewrite.render import _environment
+
+    text = _environment().get_template("node/nginx.conf.j2").render(port=port)
+    lines = text.rstrip("\n").split("\n")
+    if any("'" in line for line in lines):
+        raise ValueError("nginx.conf.j2 must not contain single quotes")
+    return lines
+
+
+def _uses_node(hc: Instruction) -> bool:
+    if not hc.args or hc.args[0].upper() != "CMD":
+        return False
+    return any(cmds.is_node(p) for p in tools.programs(healthcheck_command(hc))[0])
+
+
+def _is_wrapper(ins: Instruction) -> bool:
+    command = Command.of(ins)
+    return bool(command.exec_form and command.argv and posixpath.basename(command.argv[0]) in cmds.WRAPPERS)
+
+
+__all__ = ["NodeProvider", "LAST_WINS"]

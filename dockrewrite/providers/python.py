@@ -14,6 +14,7 @@ from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
+from dockrewrite.providers.common import healthcheck_command, package_step, resolved_image, run_prefix
 from dockrewrite.results import Skip
 
 VENV = "/opt/venv"
@@ -93,7 +94,7 @@ class _PythonPlanner:
         for ins in stage.instructions:
             if ins.keyword in ("ONBUILD", "SHELL"):
                 raise Skip(f"{ins.keyword} is not supported in Python rewrites yet", ins.line)
-        image = self._resolved_image()
+        image = resolved_image(self.model)
         self.image_text = stage.image
         if image_name(image) != "python":
             raise Skip(
@@ -138,14 +139,6 @@ class _PythonPlanner:
             note=self._note(runtime, strategy),
             rewritten=self.rewritten,
         )
-
-    def _resolved_image(self) -> str:
-        values = {}
-        for ins in self.model.global_args:
-            for item in ins.args:
-                key, _, value = item.partition("=")
-                values[key] = value.strip("\"'")
-        return shell.substitute(self.stage.image, values) or self.stage.image
 
     def _classify(self) -> list[_Item]:
         items: list[_Item] = []
@@ -419,7 +412,7 @@ class _PythonPlanner:
 
     def _builder_run(self, it: _Item, strategy: str) -> str | None:
         ins = it.ins
-        prefix = _run_prefix(ins)
+        prefix = run_prefix(ins.text)
         body = ins.text[len(prefix) :]
         if it.role == "split":
             kept = [s for s in it.segments if s.kind != deps.APP]
@@ -512,7 +505,7 @@ class _PythonPlanner:
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
                         steps.append(
-                            Step(_run_prefix(ins) + " \\\n && ".join(s.text.strip() for s in app), ins.comments)
+                            Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in app), ins.comments)
                         )
                 continue
             if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
@@ -573,15 +566,10 @@ class _PythonPlanner:
             return f"RUN adduser -D -u {APP_UID} app"
         return f"RUN useradd --create-home --uid {APP_UID} app"
 
-    def _install_step(self, packages: list[str], runtime: str) -> Step:
-        if runtime == "alpine":
-            return Step(f"RUN apk add --no-cache {' '.join(packages)}", ("# hadolint ignore=DL3018",))
-        return Step(
-            "RUN apt-get update \\\n"
-            f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
-            " && rm -rf /var/lib/apt/lists/*",
-            ("# Shared libraries and tools the app needs at run time", "# hadolint ignore=DL3008"),
-        )
+    @staticmethod
+    def _install_step(packages: list[str], runtime: str) -> Step:
+        comments = () if runtime == "alpine" else ("# Shared libraries and tools the app needs at run time",)
+        return package_step(packages, runtime, comments)
 
     def _runtime_packages(self, items: list[_Item], runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"
@@ -684,7 +672,7 @@ class _PythonPlanner:
             ins = stage.last(keyword)
             if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
                 continue
-            command = _healthcheck(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
+            command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
             checks.append((ins, tools.programs(command)[0]))
         family = "alpine" if runtime == "alpine" else "slim"
         extra: list[str] = []
@@ -749,12 +737,6 @@ def _without_runner(ins: Instruction) -> str | None:
     return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
 
 
-def _healthcheck(ins: Instruction) -> Command:
-    if ins.json:
-        return Command(True, tuple(ins.args[1:]))
-    return Command(False, shell=re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", ins.args[1] if len(ins.args) > 1 else ""))
-
-
 def _tidy_connectors(text: str) -> str:
     """Remove the `&&` left dangling where a command was taken out of a chain."""
     out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
@@ -765,11 +747,6 @@ def _tidy_connectors(text: str) -> str:
 
 def _context_path(image_path: str) -> str:
     return image_path[2:] if image_path.startswith("./") else image_path.lstrip("/")
-
-
-def _run_prefix(ins: Instruction) -> str:
-    m = re.match(r"(?is)^\s*run\b(?:\s|\\\n)*(?:--\S+(?:\s|\\\n)+)*", ins.text)
-    return ins.text[: m.end()] if m else "RUN "
 
 
 def _slim_of(image: str) -> str:

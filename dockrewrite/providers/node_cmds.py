@@ -1,0 +1,345 @@
+"""Node commands inside RUN and CMD: dependency installs, global CLIs, builds, and what a start command runs."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockrewrite import shell
+from dockrewrite.providers.node_pkg import Package, script_args, script_commands, script_target, unwrap
+
+# Segment kinds.
+SYSTEM = "system"  # apt-get/apk: the toolchain for native addons, or tools the app calls
+GLOBAL = "global"  # npm i -g, corepack: package managers and CLIs
+INSTALL = "install"  # the project's dependencies
+PRUNE = "prune"  # npm prune --production, a second production install: the deps stage replaces it
+CLEAN = "clean"  # caches and removals that only slim a single-stage image
+BUILD = "build"  # anything that runs project code or tools after the install
+FS = "fs"  # mkdir/chown/chmod/ln/useradd: the runtime replays these
+NEUTRAL = "neutral"  # cd, echo, version prints
+ADD = "add"  # npm install <pkg>: changes package.json at build time
+
+_SYSTEM_TOOLS = frozenset({"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "apt-key", "add-apt-repository"})
+_FS_TOOLS = frozenset(
+    {"mkdir", "chown", "chmod", "ln", "touch", "useradd", "adduser", "addgroup", "groupadd", "usermod", "chgrp"}
+)
+_NEUTRAL_TOOLS = frozenset({"cd", "echo", "set", "true", ":", "ls", "pwd", "cat", "export", "printenv"})
+
+
+@dataclass
+class Segment:
+    kind: str
+    text: str
+    words: list[str]
+    start: int = 0
+    end: int = 0
+    manager: str | None = None  # INSTALL/PRUNE: npm | yarn | pnpm
+    production: bool = False  # INSTALL: the original already left dev dependencies out
+    extra: list[str] = field(default_factory=list)  # INSTALL: flags to keep (--legacy-peer-deps …)
+    env: dict[str, str] = field(default_factory=dict)
+    globals_: list[str] = field(default_factory=list)  # GLOBAL: packages installed globally
+
+
+def classify(text: str) -> list[Segment]:
+    out = []
+    for seg in shell.segments(text):
+        env, words = shell.env_prefix(seg.words())
+        segment = Segment(NEUTRAL, seg.text, words, seg.start, seg.end, env=env)
+        _kind(segment)
+        out.append(segment)
+    return out
+
+
+_PROD_FLAGS = re.compile(r"^(--production(=true)?|--only=prod(uction)?|--omit=dev|--prod|-P)$")
+_MANAGED = re.compile(
+    r"^(--production(=\w+)?|--only=\S+|--omit=\S+|--include=\S+|--prod|-P|--dev|-D|--frozen-lockfile|"
+    r"--pure-lockfile|--immutable|--no-frozen-lockfile|--prefer-offline|--offline|--force|--check-files)$"
+)
+
+
+def _kind(seg: Segment) -> None:
+    words = seg.words
+    if not words:
+        return
+    first = words[0]
+    rest = words[1:]
+    positional = _positional(rest)
+    if first in _SYSTEM_TOOLS:
+        seg.kind = SYSTEM
+        return
+    if first == "corepack":
+        seg.kind = GLOBAL
+        seg.globals_ = [w.split("@")[0] for w in positional[1:]] if positional[:1] == ["prepare"] else []
+        return
+    if first in ("npm", "yarn", "pnpm"):
+        verb = positional[0] if positional else ("install" if first == "yarn" else "")
+        is_global = any(w in ("-g", "--global", "--location=global") for w in rest) or verb == "global"
+        if verb in ("install", "i", "ci", "add", "global") or (first == "pnpm" and verb == "fetch"):
+            packages = positional[1:] if verb != "global" else positional[2:]
+            if is_global:
+                seg.kind = GLOBAL
+                seg.globals_ = [_package_name(p) for p in packages]
+                return
+            if first == "pnpm" and verb == "fetch":
+                seg.kind = GLOBAL  # fills the store from the lockfile; harmless in both stages
+                return
+            if packages or verb == "add":
+                seg.kind = ADD
+                return
+            seg.kind = INSTALL
+            seg.manager = first
+            flags = [w for w in rest if w not in (verb,)]
+            seg.production = (
+                any(_PROD_FLAGS.match(w) for w in flags)
+                or _pair(flags, "--only", "prod")
+                or _pair(flags, "--omit", "dev")
+            )
+            seg.extra = _extra_flags(flags)
+            if first == "yarn" and seg.production and any(w in ("--ignore-scripts",) for w in rest):
+                pass
+            return
+        if verb == "prune":
+            seg.kind = PRUNE
+            seg.manager = first
+            return
+        if verb in ("cache", "store") or (first == "npm" and verb in ("config", "set")):
+            seg.kind = CLEAN if "clean" in positional or "prune" in positional else NEUTRAL
+            return
+        if verb in ("audit", "outdated", "ls", "list", "doctor", "version", "-v") or not positional:
+            seg.kind = NEUTRAL
+            return
+        seg.kind = BUILD
+        return
+    if first == "rm" or (first == "find" and "-delete" in rest):
+        seg.kind = CLEAN
+        return
+    if first in _FS_TOOLS:
+        seg.kind = FS
+        return
+    if first in _NEUTRAL_TOOLS or (first in ("node", "npm", "yarn", "pnpm") and rest[:1] in (["-v"], ["--version"])):
+        seg.kind = NEUTRAL
+        return
+    seg.kind = BUILD
+
+
+# Package manager options that take a value as the next word.
+_VALUE_FLAGS = frozenset(
+    {
+        "--network-timeout",
+        "--registry",
+        "--cache",
+        "--cache-folder",
+        "--modules-folder",
+        "--mutex",
+        "--loglevel",
+        "--prefix",
+        "-C",
+        "--dir",
+        "--filter",
+        "-F",
+        "--only",
+        "--omit",
+        "--include",
+        "--workspace",
+        "-w",
+        "--userconfig",
+        "--global-folder",
+        "--store-dir",
+        "--network-concurrency",
+        "--child-concurrency",
+        "--cwd",
+    }
+)
+
+
+def _positional(words: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+        elif w in _VALUE_FLAGS:
+            skip = True
+        elif not w.startswith("-"):
+            out.append(w)
+    return out
+
+
+def _pair(flags: list[str], name: str, value_prefix: str) -> bool:
+    return any(f == name and i + 1 < len(flags) and flags[i + 1].startswith(value_prefix) for i, f in enumerate(flags))
+
+
+def _extra_flags(flags: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for i, f in enumerate(flags):
+        if skip:
+            skip = False
+            continue
+        if f in ("--only", "--omit", "--include") and i + 1 < len(flags):
+            skip = True
+            continue
+        if _MANAGED.match(f):
+            continue
+        out.append(f)
+    return out
+
+
+def _package_name(spec: str) -> str:
+    """`pnpm@8.15.0` -> pnpm; `@angular/cli@17` -> @angular/cli."""
+    if spec.startswith("@"):
+        scope, _, rest = spec[1:].partition("/")
+        return "@" + scope + "/" + rest.split("@", 1)[0]
+    return spec.split("@", 1)[0]
+
+
+# -- start command --------------------------------------------------------------------------------
+_NODE_VALUE_OPTIONS = frozenset(
+    {
+        "-r",
+        "--require",
+        "--import",
+        "--loader",
+        "--experimental-loader",
+        "-C",
+        "--conditions",
+        "--env-file",
+        "--title",
+        "--input-type",
+        "--stack-size",
+    }
+)
+WRAPPERS = frozenset({"tini", "tini-static", "dumb-init"})
+
+
+@dataclass
+class Start:
+    """What the image's command runs."""
+
+    kind: str  # node | script | bin | shell | other
+    argv: list[str] = field(default_factory=list)  # the command itself (wrapper stripped)
+    entry: str | None = None  # node: the script file (relative or absolute)
+    script: str | None = None  # script: the package.json script run through the package manager
+    resolved: list[str] | None = None  # script: the simple command it stands for
+    bin: str | None = None  # bin: the node_modules/global bin that runs
+    wrapper: list[str] = field(default_factory=list)  # tini -- …
+
+
+def node_entry(argv: list[str]) -> str | None:
+    """`node --enable-source-maps -r dotenv/config dist/main` -> `dist/main`."""
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-e", "--eval", "-p", "--print", "-i", "--interactive"):
+            return None
+        if a in _NODE_VALUE_OPTIONS:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return a
+    return None
+
+
+def is_node(program: str) -> bool:
+    return posixpath.basename(program) in ("node", "nodejs")
+
+
+def start_of(argv: list[str], pkg: Package) -> Start:
+    wrapper: list[str] = []
+    if argv and posixpath.basename(argv[0]) in WRAPPERS:
+        i = 1
+        while i < len(argv) and argv[i].startswith("-"):
+            i += 1
+            if argv[i - 1] == "--":
+                break
+        wrapper, argv = argv[:i], argv[i:]
+    if not argv:
+        return Start("other", wrapper=wrapper)
+    if is_node(argv[0]):
+        return Start("node", argv, entry=node_entry(argv), wrapper=wrapper)
+    target = script_target(argv, pkg)
+    if target is not None:
+        start = Start("script", argv, script=target, wrapper=wrapper)
+        start.resolved = resolve_script(pkg, target, script_args(argv))
+        return start
+    words = unwrap(argv)
+    if words and words[0] != argv[0] or argv[0] in _KNOWN_BINS or words[:1] and words[0].startswith("node_modules"):
+        return Start("bin", argv, bin=words[0] if words else None, wrapper=wrapper)
+    if posixpath.basename(argv[0]) in ("sh", "bash", "ash") and len(argv) > 2 and argv[1] in ("-c", "-ec", "-lc"):
+        return Start("shell", argv, wrapper=wrapper)
+    return Start("other", argv, wrapper=wrapper)
+
+
+_KNOWN_BINS = frozenset(
+    {
+        "serve",
+        "http-server",
+        "live-server",
+        "lite-server",
+        "pm2",
+        "pm2-runtime",
+        "next",
+        "nuxt",
+        "nuxi",
+        "nest",
+        "vite",
+        "ng",
+        "react-scripts",
+        "vue-cli-service",
+        "ts-node",
+        "ts-node-dev",
+        "tsx",
+        "nodemon",
+        "babel-node",
+        "forever",
+        "astro",
+        "remix-serve",
+        "strapi",
+        "gatsby",
+    }
+)
+
+
+def resolve_script(pkg: Package, script: str, args: list[str]) -> list[str] | None:
+    """`npm start` -> ["node", "dist/index.js"] when the script is one plain `node …` command."""
+    text = pkg.scripts.get(script)
+    if text is None:
+        if script == "start" and pkg.found:
+            return ["node", "server.js", *args]  # npm's default start
+        return None
+    segments = shell.segments(text)
+    if len(segments) != 1 or re.search(r"[$`<>(){}*?~\\]", text):
+        if len(segments) == 1:
+            return None
+        return None
+    env, words = shell.env_prefix(segments[0].words())
+    if env or not words:
+        return None
+    target = script_target(words, pkg)
+    if target is not None and target != script:
+        return resolve_script(pkg, target, script_args(words) + args)
+    if not is_node(words[0]):
+        return None
+    return ["node", *words[1:], *args]
+
+
+def script_programs(pkg: Package, script: str) -> list[list[str]]:
+    return script_commands(pkg, script)
+
+
+def port_option(words: list[str]) -> str | None:
+    """-p 8080, --port=8080, -l 3000, --listen tcp://0.0.0.0:3000."""
+    for i, w in enumerate(words):
+        value = None
+        if w in ("-p", "--port", "-l", "--listen", "--PORT") and i + 1 < len(words):
+            value = words[i + 1]
+        elif re.match(r"^--(port|listen)=", w):
+            value = w.split("=", 1)[1]
+        if value:
+            m = re.search(r"(\d+)$", value)
+            if m:
+                return m.group(1)
+    return None

@@ -1,0 +1,422 @@
+"""What a Node project's files say: package.json, the lockfile and its package manager, build outputs."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockrewrite import shell
+from dockrewrite.context import BuildContext
+
+LOCKFILES = {
+    "package-lock.json": "npm",
+    "npm-shrinkwrap.json": "npm",
+    "yarn.lock": "yarn",
+    "pnpm-lock.yaml": "pnpm",
+}
+OTHER_LOCKFILES = ("bun.lockb", "bun.lock")
+
+# Packages that compile C/C++ at install time or ship binaries for one C library (glibc or musl).
+NATIVE_PACKAGES = frozenset(
+    {
+        "bcrypt",
+        "argon2",
+        "sqlite3",
+        "better-sqlite3",
+        "sharp",
+        "canvas",
+        "node-sass",
+        "sodium-native",
+        "bufferutil",
+        "utf-8-validate",
+        "kerberos",
+        "libxmljs",
+        "libxmljs2",
+        "re2",
+        "node-pty",
+        "cpu-features",
+        "@tensorflow/tfjs-node",
+        "grpc",
+        "leveldown",
+        "usb",
+        "serialport",
+        "@serialport/bindings-cpp",
+        "zeromq",
+        "isolated-vm",
+        "deasync",
+        "farmhash",
+        "lmdb",
+        "msgpackr-extract",
+        "@prisma/client",
+        "prisma",
+        "esbuild",
+        "@swc/core",
+        "oracledb",
+        "odbc",
+        "ibm_db",
+        "node-rdkafka",
+        "hiredis",
+    }
+)
+
+# Bins that compile or serve during development: running them at start needs dev dependencies.
+DEV_RUNNERS = frozenset({"ts-node", "ts-node-dev", "tsx", "nodemon", "babel-node", "webpack-dev-server"})
+# Programs that serve a folder of static files.
+STATIC_SERVERS = {"serve": 3000, "http-server": 8080, "live-server": 8080, "lite-server": 3000}
+# Dev servers of front-end tools: the static build replaces them.
+FRONTEND_DEV_SERVERS = {"vite": 5173, "react-scripts": 3000, "vue-cli-service": 8080, "ng": 4200}
+
+
+@dataclass
+class Package:
+    """package.json, or an empty stand-in when the context does not have one."""
+
+    data: dict = field(default_factory=dict)
+    found: bool = False
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        value = self.data.get("scripts")
+        return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+    def deps(self, dev: bool = False) -> dict[str, str]:
+        value = self.data.get("devDependencies" if dev else "dependencies")
+        return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    def has(self, name: str) -> bool:
+        return name in self.deps() or name in self.deps(dev=True)
+
+    @property
+    def name(self) -> str:
+        value = self.data.get("name")
+        return value if isinstance(value, str) else ""
+
+
+def read_package(ctx: BuildContext, rel: str = "package.json") -> Package:
+    text = ctx.read_text(rel)
+    if text is None:
+        return Package()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return Package()
+    return Package(data if isinstance(data, dict) else {}, isinstance(data, dict))
+
+
+def read_jsonc(ctx: BuildContext, rel: str) -> dict:
+    """tsconfig.json / angular.json allow comments and trailing commas."""
+    text = ctx.read_text(rel)
+    if text is None:
+        return {}
+    out = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.S)
+    out = re.sub(r",(\s*[}\]])", r"\1", out)
+    try:
+        data = json.loads(out)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# -- package manager ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Manager:
+    name: str  # npm | yarn | pnpm
+    lockfile: str | None
+    berry: bool = False  # yarn 2+ (.yarnrc.yml)
+    legacy_npm: bool = False  # npm 6 (node < 15) knows --only=production, not --omit=dev
+
+    def install(self, production: bool, extra: list[str]) -> str:
+        flags = [f for f in extra]
+        if self.name == "npm":
+            words = ["npm", "ci" if self.lockfile else "install"]
+            if production:
+                words.append("--only=production" if self.legacy_npm else "--omit=dev")
+        elif self.name == "pnpm":
+            words = ["pnpm", "install"]
+            if self.lockfile:
+                words.append("--frozen-lockfile")
+            if production:
+                words.append("--prod")
+        elif self.berry:
+            if production:
+                words = ["yarn", "workspaces", "focus", "--all", "--production"]
+                flags = []
+            else:
+                words = ["yarn", "install"] + (["--immutable"] if self.lockfile else [])
+        else:
+            words = ["yarn", "install"]
+            if self.lockfile:
+                words.append("--frozen-lockfile")
+            if production:
+                words.append("--production")
+        return " ".join(words + flags)
+
+    def run(self, script: str) -> str:
+        return f"{self.name} run {script}"
+
+
+def lockfiles(ctx: BuildContext) -> list[str]:
+    return [name for name in LOCKFILES if ctx.exists(name)]
+
+
+def manager_for(ctx: BuildContext, used: str, node_major: int | None, frozen: bool = False) -> Manager:
+    """The manager the original's install runs, with the lockfile of that manager when the context has one."""
+    lock = next((name for name, tool in LOCKFILES.items() if tool == used and ctx.exists(name)), None)
+    if not ctx.known and frozen:
+        lock = next(name for name, tool in LOCKFILES.items() if tool == used)  # the original relies on one
+    berry = False
+    if used == "yarn":
+        text = ctx.read_text("yarn.lock", limit=200_000) or "" if lock else ""
+        berry = ctx.exists(".yarnrc.yml") or "__metadata:" in text
+    legacy = used == "npm" and node_major is not None and node_major < 15
+    return Manager(used, lock, berry, legacy)
+
+
+# -- scripts ------------------------------------------------------------------------------------
+def script_commands(pkg: Package, script: str, depth: int = 0) -> list[list[str]]:
+    """The simple commands a package.json script runs, following `npm run x` into other scripts."""
+    text = pkg.scripts.get(script)
+    if text is None or depth > 4:
+        return []
+    out: list[list[str]] = []
+    for pre in ("pre" + script,):
+        if pre in pkg.scripts and not script.startswith("pre"):
+            out += script_commands(pkg, pre, depth + 1)
+    for seg in shell.segments(text):
+        _, words = shell.env_prefix(seg.words())
+        words = unwrap(words)
+        target = script_target(words, pkg)
+        if target is not None:
+            out += script_commands(pkg, target, depth + 1)
+        elif words:
+            out.append(words)
+    return out
+
+
+def unwrap(words: list[str]) -> list[str]:
+    """`cross-env A=1 tsc`, `npx tsc`, `./node_modules/.bin/tsc` -> `tsc …`."""
+    words = list(words)
+    while words:
+        head = posixpath.basename(words[0]) if words[0].startswith(("./node_modules/", "node_modules/")) else words[0]
+        if head in ("cross-env", "env-cmd", "dotenv"):
+            words = words[1:]
+            while words and (re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]) or words[0].startswith("-")):
+                words = words[1:]
+            if words and words[0] == "--":
+                words = words[1:]
+            continue
+        if head in ("npx", "pnpx") or words[:2] in (["pnpm", "exec"], ["yarn", "exec"], ["npm", "exec"]):
+            words = words[2:] if head not in ("npx", "pnpx") else words[1:]
+            while words and words[0].startswith("-"):
+                words = words[1:]
+            continue
+        words[0] = head
+        break
+    return words
+
+
+_PM_BUILTINS = {
+    "npm": {"install", "i", "ci", "add", "uninstall", "prune", "cache", "config", "exec", "audit", "dedupe"},
+    "yarn": {"install", "add", "remove", "global", "cache", "config", "workspaces", "workspace", "dlx", "set"},
+    "pnpm": {"install", "i", "add", "remove", "fetch", "store", "config", "deploy", "dlx", "prune"},
+}
+
+
+def script_target(words: list[str], pkg: Package | None = None) -> str | None:
+    """`npm run build`, `npm start`, `yarn build`, `pnpm run build` -> the script name, else None."""
+    if not words or words[0] not in ("npm", "yarn", "pnpm"):
+        return None
+    tool = words[0]
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    if "--" in words:
+        rest = [w for w in words[1 : words.index("--")] if not w.startswith("-")]
+    if not rest:
+        return None
+    verb = rest[0]
+    if verb in ("run", "run-script") and len(rest) > 1:
+        return rest[1]
+    if verb in ("start", "test", "t", "stop", "restart"):
+        return "test" if verb == "t" else verb
+    # `yarn build` / `pnpm build` run scripts without `run`
+    known = pkg is None or verb in pkg.scripts or not pkg.found
+    if tool in ("yarn", "pnpm") and verb not in _PM_BUILTINS[tool] and known:
+        return verb
+    return None
+
+
+def script_args(words: list[str]) -> list[str]:
+    """Arguments after `--` in `npm start -- --port 3000` (yarn and pnpm pass trailing words through)."""
+    if "--" in words:
+        return words[words.index("--") + 1 :]
+    return []
+
+
+# -- what a build writes -------------------------------------------------------------------------
+def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str]:
+    """Folders (relative to the project) one build command writes, as far as its tool and config tell."""
+    if not words:
+        return []
+    tool = words[0]
+    args = words[1:]
+    if tool == "tsc":
+        if "--noEmit" in args:
+            return []
+        config = _option(args, "-p", "--project") or "tsconfig.json"
+        if ctx.is_dir(config):
+            config = posixpath.join(config, "tsconfig.json")
+        out = _option(args, "--outDir") or _tsconfig_outdir(ctx, config)
+        return [_norm(out)] if out else []
+    if tool == "nest" and args[:1] == ["build"]:
+        return ["dist"]
+    if tool == "next" and args[:1] == ["build"]:
+        return [".next"]
+    if tool == "nuxt" and args[:1] == ["build"] or tool == "nuxi" and args[:1] == ["build"]:
+        return [".output"]
+    if tool == "vite" and args[:1] == ["build"]:
+        return [_norm(_option(args, "--outDir") or vite_outdir(ctx) or "dist")]
+    if tool == "react-scripts" and args[:1] == ["build"]:
+        return ["build"]
+    if tool == "vue-cli-service" and args[:1] == ["build"]:
+        return [_norm(_option(args, "--dest") or _config_value(ctx, ("vue.config.js",), "outputDir") or "dist")]
+    if tool == "ng" and args[:1] == ["build"]:
+        out = angular_output(ctx)
+        return [out] if out else []
+    if tool in ("astro", "parcel", "tsup") and "build" in args[:1] + [tool]:
+        return [_norm(_option(args, "--dist-dir", "--out-dir", "-d") or "dist")]
+    if tool == "gatsby" and args[:1] == ["build"]:
+        return ["public"]
+    if tool == "babel":
+        out = _option(args, "-d", "--out-dir")
+        return [_norm(out)] if out else []
+    if tool == "esbuild":
+        out = _option(args, "--outdir")
+        outfile = _option(args, "--outfile")
+        if outfile and "/" in outfile:
+            out = outfile.rsplit("/", 1)[0]
+        return [_norm(out)] if out else []
+    if tool == "webpack":
+        return [_norm(_config_value(ctx, ("webpack.config.js",), "path", r"path\.resolve\([^,]+,\s*") or "dist")]
+    if tool == "swc":
+        out = _option(args, "-d", "--out-dir")
+        return [_norm(out)] if out else []
+    return []
+
+
+def _norm(path: str) -> str:
+    out = posixpath.normpath(path.strip("\"'"))
+    return out[2:] if out.startswith("./") else out
+
+
+def _option(args: list[str], *names: str) -> str | None:
+    for i, a in enumerate(args):
+        for name in names:
+            if a == name and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(name + "="):
+                return a.split("=", 1)[1]
+    return None
+
+
+def _tsconfig_outdir(ctx: BuildContext, config: str, depth: int = 0) -> str | None:
+    data = read_jsonc(ctx, config)
+    out = (data.get("compilerOptions") or {}).get("outDir")
+    if out:
+        return posixpath.join(posixpath.dirname(config), out) if posixpath.dirname(config) else out
+    parent = data.get("extends")
+    if isinstance(parent, str) and parent.startswith(".") and depth < 3:
+        rel = posixpath.normpath(posixpath.join(posixpath.dirname(config), parent))
+        return _tsconfig_outdir(ctx, rel if rel.endswith(".json") else rel + ".json", depth + 1)
+    return None
+
+
+def _config_value(ctx: BuildContext, names: tuple[str, ...], key: str, prefix: str = "") -> str | None:
+    for name in names:
+        text = ctx.read_text(name) or ""
+        m = re.search(rf"\b{key}\s*:\s*{prefix}['\"]([^'\"]+)['\"]", text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def vite_outdir(ctx: BuildContext) -> str | None:
+    return _config_value(
+        ctx, ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs"), "outDir"
+    )
+
+
+def angular_output(ctx: BuildContext) -> str | None:
+    data = read_jsonc(ctx, "angular.json")
+    projects = data.get("projects") or {}
+    if not isinstance(projects, dict) or not projects:
+        return None
+    name = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    build = ((projects[name] or {}).get("architect") or {}).get("build") or {}
+    options = build.get("options") or {}
+    out = options.get("outputPath", f"dist/{name}")
+    if isinstance(out, dict):
+        base = out.get("base", f"dist/{name}")
+        return _norm(posixpath.join(base, out.get("browser", "browser")))
+    if str(build.get("builder", "")).endswith(":application"):
+        return _norm(posixpath.join(out, "browser"))
+    return _norm(out)
+
+
+def next_standalone(ctx: BuildContext) -> bool:
+    for name in ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"):
+        text = ctx.read_text(name) or ""
+        if re.search(r"\boutput\s*:\s*['\"]standalone['\"]", text):
+            return True
+    return False
+
+
+def next_config(ctx: BuildContext) -> str | None:
+    return next(
+        (n for n in ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs") if ctx.exists(n)), None
+    )
+
+
+# -- workspaces ----------------------------------------------------------------------------------
+def workspace_reason(ctx: BuildContext, pkg: Package) -> str | None:
+    """Why this context is part of a workspace the rewrite cannot split, or None."""
+    local = sorted(
+        name
+        for dev in (False, True)
+        for name, spec in pkg.deps(dev).items()
+        if spec.startswith(("workspace:", "link:", "file:../", "portal:"))
+    )
+    above = outside_lockfile(ctx)
+    if local:
+        where = f"; the workspace lockfile is {above}, outside the build context" if above else ""
+        return (
+            f"workspace package: {', '.join(local[:3])} come from the workspace ({pkg.deps().get(local[0]) or 'local'})"
+            f" and resolve only from the workspace root{where}; build from the root with "
+            "`pnpm deploy`/`yarn workspaces focus` or run dockrewrite on the root Dockerfile"
+        )
+    if pkg.data.get("workspaces") or ctx.exists("pnpm-workspace.yaml") and _pnpm_packages(ctx):
+        return (
+            "workspace root: production dependencies of one package need `pnpm deploy --prod` or "
+            "`yarn workspaces focus --production`, which this rewrite does not plan yet"
+        )
+    return None
+
+
+def _pnpm_packages(ctx: BuildContext) -> bool:
+    text = ctx.read_text("pnpm-workspace.yaml") or ""
+    return bool(re.search(r"^packages\s*:", text, re.M))
+
+
+def outside_lockfile(ctx: BuildContext) -> str | None:
+    """A lockfile in a folder above the context (the workspace root), as a path relative to the context."""
+    if not ctx.known:
+        return None
+    here = ctx.root.resolve()
+    for up in range(1, 4):
+        parent = here.parents[up - 1] if up - 1 < len(here.parents) else None
+        if parent is None:
+            return None
+        for name in LOCKFILES:
+            if (parent / name).is_file():
+                return "../" * up + name
+    return None

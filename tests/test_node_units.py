@@ -1,0 +1,344 @@
+"""Node pieces with inline cases: package managers, install commands, start scripts, static sites, runtimes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockrewrite.context import BuildContext
+from dockrewrite.plan import Options
+from dockrewrite.providers import node_cmds as cmds
+from dockrewrite.providers import node_images as nimages
+from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.results import CHANGED, SKIPPED, UNCHANGED
+from dockrewrite.transform import convert_text
+
+
+def _context(tmp_path: Path, files: dict[str, object]) -> BuildContext:
+    for rel, content in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return BuildContext(tmp_path)
+
+
+# -- lockfiles and package managers ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "used", "major", "production", "full"),
+    [
+        ({"package-lock.json": "{}"}, "npm", 20, "npm ci --omit=dev", "npm ci"),
+        ({"npm-shrinkwrap.json": "{}"}, "npm", 20, "npm ci --omit=dev", "npm ci"),
+        ({}, "npm", 20, "npm install --omit=dev", "npm install"),
+        ({"package-lock.json": "{}"}, "npm", 14, "npm ci --only=production", "npm ci"),
+        ({"yarn.lock": "# yarn lockfile v1\n"}, "yarn", 18, "yarn install --frozen-lockfile --production", None),
+        (
+            {"yarn.lock": "__metadata:\n  version: 6\n", ".yarnrc.yml": "nodeLinker: node-modules\n"},
+            "yarn",
+            20,
+            "yarn workspaces focus --all --production",
+            "yarn install --immutable",
+        ),
+        ({"pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}, "pnpm", 20, "pnpm install --frozen-lockfile --prod", None),
+        # the manager the original runs decides; another manager's lockfile is not used
+        ({"yarn.lock": ""}, "npm", 20, "npm install --omit=dev", "npm install"),
+    ],
+)
+def test_manager_and_install_commands(tmp_path, files, used, major, production, full):
+    manager = npkg.manager_for(_context(tmp_path, files), used, major)
+    assert manager.install(True, []) == production
+    if full:
+        assert manager.install(False, []) == full
+
+
+def test_install_keeps_the_original_flags():
+    [seg] = cmds.classify("npm install --legacy-peer-deps --production")
+    assert seg.kind == cmds.INSTALL and seg.production and seg.extra == ["--legacy-peer-deps"]
+    [seg] = cmds.classify("yarn install --frozen-lockfile --network-timeout 600000")
+    assert seg.kind == cmds.INSTALL and seg.extra == ["--network-timeout", "600000"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("npm ci && npm run build && npm prune --production", ["install", "build", "prune"]),
+        ("npm i -g pnpm@8 serve && corepack enable", ["global", "global"]),
+        ("apt-get update && apt-get install -y python3 make g++ && npm ci", ["system", "system", "install"]),
+        ("yarn && yarn build && yarn cache clean", ["install", "build", "clean"]),
+        ("pnpm install --frozen-lockfile && pnpm build", ["install", "build"]),
+        ("npm install pm2", ["add"]),
+        ("mkdir -p /app/logs && chown -R node:node /app", ["fs", "fs"]),
+        ("npx prisma generate", ["build"]),
+    ],
+)
+def test_classify(text, kinds):
+    assert [s.kind for s in cmds.classify(text)] == kinds
+
+
+def test_global_package_names():
+    [seg] = cmds.classify("npm install -g @angular/cli@17 serve@14.2.0")
+    assert seg.globals_ == ["@angular/cli", "serve"]
+
+
+# -- start scripts ----------------------------------------------------------------------------------
+def _pkg(scripts: dict[str, str], **deps: str) -> npkg.Package:
+    return npkg.Package({"scripts": scripts, "dependencies": deps}, True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "scripts", "resolved"),
+    [
+        (["npm", "start"], {"start": "node dist/index.js"}, ["node", "dist/index.js"]),
+        (["npm", "run", "start:prod"], {"start:prod": "node --enable-source-maps dist/main"}, None),
+        (["yarn", "start"], {"start": "node lib/server.js"}, ["node", "lib/server.js"]),
+        (["npm", "start", "--", "--port", "8080"], {"start": "node app.js"}, ["node", "app.js", "--port", "8080"]),
+        (["npm", "start"], {"start": "npm run serve", "serve": "node server.js"}, ["node", "server.js"]),
+        (["npm", "start"], {"start": "NODE_ENV=production node app.js"}, None),
+        (["npm", "start"], {"start": "tsc && node dist/app.js"}, None),
+        (["npm", "start"], {"start": "next start"}, None),
+        (["npm", "start"], {}, ["node", "server.js"]),  # npm's default start script
+    ],
+)
+def test_start_script_resolution(argv, scripts, resolved):
+    start = cmds.start_of(argv, _pkg(scripts))
+    assert start.kind == "script"
+    if argv[2:3] == ["start:prod"]:
+        assert start.resolved == ["node", "--enable-source-maps", "dist/main"]
+    else:
+        assert start.resolved == resolved
+
+
+def test_start_kinds():
+    pkg = _pkg({})
+    node = cmds.start_of(["node", "-r", "dotenv/config", "--max-old-space-size=512", "dist/main.js"], pkg)
+    assert (node.kind, node.entry) == ("node", "dist/main.js")
+    wrapped = cmds.start_of(["tini", "--", "node", "index.js"], pkg)
+    assert (wrapped.kind, wrapped.wrapper, wrapped.entry) == ("node", ["tini", "--"], "index.js")
+    assert cmds.start_of(["npx", "serve", "-s", "build"], pkg).bin == "serve"
+    assert cmds.start_of(["./docker-entrypoint.sh"], pkg).kind == "other"
+
+
+def test_script_commands_follow_runs_and_wrappers():
+    pkg = _pkg({"build": "rimraf dist && npm run compile", "compile": "cross-env NODE_ENV=production tsc -p ."})
+    assert [npkg.unwrap(w) for w in npkg.script_commands(pkg, "build")] == [["rimraf", "dist"], ["tsc", "-p", "."]]
+
+
+# -- build outputs and static sites ---------------------------------------------------------------
+def test_tsc_outdir_follows_extends(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {
+            "tsconfig.json": '{\n  // base\n  "compilerOptions": {"outDir": "./build",},\n}\n',
+            "tsconfig.build.json": '{"extends": "./tsconfig.json"}',
+        },
+    )
+    assert npkg.build_outputs(ctx, npkg.Package(), ["tsc", "-p", "tsconfig.build.json"]) == ["build"]
+    assert npkg.build_outputs(ctx, npkg.Package(), ["tsc", "--outDir", "out"]) == ["out"]
+
+
+def test_frontend_outputs(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {
+            "angular.json": {
+                "projects": {
+                    "shop": {
+                        "architect": {
+                            "build": {
+                                "builder": "@angular-devkit/build-angular:application",
+                                "options": {"outputPath": "dist/shop"},
+                            }
+                        }
+                    }
+                }
+            },
+            "vite.config.ts": "export default { build: { outDir: 'public/app' } }\n",
+        },
+    )
+    pkg = npkg.Package()
+    assert npkg.build_outputs(ctx, pkg, ["ng", "build"]) == ["dist/shop/browser"]
+    assert npkg.build_outputs(ctx, pkg, ["vite", "build"]) == ["public/app"]
+    assert npkg.build_outputs(ctx, pkg, ["react-scripts", "build"]) == ["build"]
+    assert npkg.build_outputs(ctx, pkg, ["next", "build"]) == [".next"]
+
+
+VITE_PREVIEW = """FROM node:20
+WORKDIR /app
+COPY package*.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+EXPOSE 4173
+CMD ["npm", "run", "preview", "--", "--host"]
+"""
+
+
+def test_vite_preview_becomes_nginx(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": {
+                "scripts": {"build": "vite build", "preview": "vite preview"},
+                "devDependencies": {"vite": "^5"},
+            },
+            "package-lock.json": "{}",
+        },
+    )
+    result = convert_text(VITE_PREVIEW, ctx, Options())
+    assert result.status == CHANGED, result.reason
+    assert result.runtime == "nginx"
+    assert "FROM nginx:alpine AS runtime" in result.output
+    assert "'    listen 4173;'" in result.output
+    assert "COPY --from=builder /app/dist ." in result.output
+    assert 'CMD ["nginx", "-g", "daemon off;"]' in result.output
+
+
+def test_express_serving_its_build_stays_node(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": {
+                "scripts": {"build": "vite build", "start": "node server.js"},
+                "dependencies": {"express": "^4"},
+                "devDependencies": {"vite": "^5"},
+            },
+            "package-lock.json": "{}",
+            "server.js": "",
+        },
+    )
+    text = VITE_PREVIEW.replace('CMD ["npm", "run", "preview", "--", "--host"]', 'CMD ["node", "server.js"]')
+    result = convert_text(text, ctx, Options())
+    assert result.status == CHANGED, result.reason
+    assert result.runtime == "slim"
+    assert "COPY --from=builder /app/server.js ./" in result.output
+    assert "COPY --from=builder /app/dist ./dist" in result.output
+
+
+def test_next_without_standalone_keeps_npm_start(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": {"scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "14"}},
+            "package-lock.json": "{}",
+            "next.config.js": "module.exports = {}\n",
+            "public/robots.txt": "",
+        },
+    )
+    text = VITE_PREVIEW.replace("EXPOSE 4173", "EXPOSE 3000").replace(
+        'CMD ["npm", "run", "preview", "--", "--host"]', 'CMD ["npm", "start"]'
+    )
+    result = convert_text(text, ctx, Options())
+    assert result.status == CHANGED, result.reason
+    assert "COPY --from=builder --chown=node:node /app/.next ./.next" in result.output
+    assert "COPY --from=builder /app/next.config.js ./next.config.js" in result.output
+    assert result.output.rstrip().endswith('CMD ["npm", "start"]')
+    assert any("still runs through npm" in w for w in result.warnings)
+
+
+# -- runtime choice ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("image", "slim", "alpine"),
+    [
+        ("node:20", "node:20-slim", "node:20-alpine"),
+        ("node:20-bookworm", "node:20-bookworm-slim", "node:20-alpine"),
+        ("node:18.19.1-alpine3.19", "node:18.19.1-slim", "node:18.19.1-alpine3.19"),
+        ("node", "node:slim", "node:alpine"),
+        ("node:lts", "node:lts-slim", "node:lts-alpine"),
+        ("node:${NODE_VERSION}", "node:${NODE_VERSION}-slim", "node:${NODE_VERSION}-alpine"),
+        (
+            "docker.io/library/node:22-bullseye-slim",
+            "docker.io/library/node:22-bullseye-slim",
+            "docker.io/library/node:22-alpine",
+        ),
+    ],
+)
+def test_runtime_images(image, slim, alpine):
+    assert nimages.slim_of(image) == slim
+    assert nimages.alpine_of(image) == alpine
+
+
+TOOLCHAIN = "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++\n"
+NATIVE = (
+    """FROM node:20
+"""
+    + TOOLCHAIN
+    + """WORKDIR /app
+COPY package*.json ./
+RUN npm ci
+COPY . .
+CMD ["node", "index.js"]
+"""
+)
+
+
+def test_runtime_choice_follows_native_addons(tmp_path):
+    ctx = _context(
+        tmp_path, {"package.json": {"dependencies": {"bcrypt": "5"}}, "package-lock.json": "{}", "index.js": ""}
+    )
+    assert convert_text(NATIVE, ctx, Options()).runtime == "slim"
+    alpine = convert_text(NATIVE, ctx, Options(runtime="alpine"))
+    assert alpine.status == SKIPPED and "glibc" in alpine.reason
+    distroless = convert_text(NATIVE, ctx, Options(runtime="distroless"))
+    assert distroless.status == CHANGED
+    assert "FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime" in distroless.output
+    assert distroless.output.rstrip().endswith('CMD ["index.js"]')
+    plain = NATIVE.replace(TOOLCHAIN, "")
+    ctx_plain = _context(tmp_path, {"package.json": {"dependencies": {"express": "4"}}})
+    assert convert_text(plain, ctx_plain, Options(runtime="alpine")).runtime == "alpine"
+    on_alpine = plain.replace("FROM node:20", "FROM node:20-alpine")
+    assert convert_text(on_alpine, ctx_plain, Options()).runtime == "alpine"
+
+
+def test_keep_root_and_existing_user(tmp_path):
+    ctx = _context(tmp_path, {"package.json": {"dependencies": {}}, "package-lock.json": "{}", "index.js": ""})
+    text = NATIVE.replace(TOOLCHAIN, "")
+    assert "USER 1000:1000" in convert_text(text, ctx, Options()).output
+    assert "USER" not in convert_text(text, ctx, Options(keep_root=True)).output
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "files", "status", "reason"),
+    [
+        (
+            'FROM ubuntu:22.04\nRUN apt-get install -y nodejs npm\nCOPY . .\nRUN npm ci\nCMD ["node", "a.js"]\n',
+            {"package.json": {}, "package-lock.json": "{}"},
+            SKIPPED,
+            "not an official node image",
+        ),
+        (
+            'FROM node:20\nCOPY . .\nRUN npm ci\nCMD ["node", "a.js"]\n',
+            {"package.json": {}},
+            SKIPPED,
+            "`npm ci` needs package-lock.json",
+        ),
+        (
+            'FROM node:20\nCOPY . .\nRUN npm install\nCMD ["npx", "nodemon", "a.js"]\n',
+            {"package.json": {}},
+            SKIPPED,
+            "compiles TypeScript",
+        ),
+        (
+            'FROM node:20\nCOPY . .\nRUN yarn install\nCMD ["node", "a.js"]\n',
+            {"package.json": {}, "yarn.lock": "__metadata:\n", ".yarnrc.yml": "yarnPath: x\n"},
+            SKIPPED,
+            "Plug'n'Play",
+        ),
+        (
+            "FROM node:20\nCOPY . .\nRUN npm install\n",
+            {"package.json": {}},
+            SKIPPED,
+            "no CMD or ENTRYPOINT",
+        ),
+        (
+            'FROM node:20 AS build\nRUN npm ci\nFROM node:20-slim\nCMD ["node", "a.js"]\n',
+            {"package.json": {}},
+            UNCHANGED,
+            "already multi-stage",
+        ),
+    ],
+)
+def test_no_op_and_skip_cases(tmp_path, dockerfile, files, status, reason):
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == status
+    assert reason in (result.reason or "")
