@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Size and build-time benchmark: one Markdown table row per fixture app (fixtures/apps/*).
 
-For each app: original and rewritten image size, ratio, the payload floor (the Go binary as it sits
-in the rewritten image), rewritten/floor, cold build time of each (--no-cache), and the rebuild time
-of each after a one-line source change (a comment appended to a .go file in a temporary copy of the
-context, so the dependency layers may stay cached). Stand-in base image sizes are printed below.
+For each app: original and rewritten image size, ratio, the payload floor (the Go binary; the Python
+runtime with its packages and the app; the node binary with the app and its production node_modules;
+a static site's files with the nginx binary), rewritten/floor, cold build time of each (--no-cache),
+and the rebuild time of each after a one-line source change (a comment appended to a source file in a
+temporary copy of the context, so the dependency layers may stay cached). Stand-in base image sizes are printed below.
 
 Usage: python bench/size.py [APP ...] [--network host]     (needs a Docker engine and the stand-ins:
 tests/e2e/images/ensure.sh). Images it builds are removed afterwards.
@@ -39,6 +40,11 @@ from dockrewrite.verify import Docker, EngineError, build_error, find_docker, in
 APPS = ROOT / "fixtures" / "apps"
 BASES = (
     "golang:1.22",
+    "python:3.11",
+    "python:3.11-slim",
+    "node:20",
+    "node:20-slim",
+    "nginx:alpine",
     "debian:bookworm-slim",
     "alpine:3.20",
     "gcr.io/distroless/static-debian12:nonroot",
@@ -71,8 +77,21 @@ def file_size_in_image(docker: Docker, image: str, path: str) -> int | None:
         docker.cmd(["rm", "-f", cid], 60)
 
 
-def payload_floor(docker: Docker, image: str) -> tuple[str, int] | None:
-    """The program the image runs (its Go binary): resolved from ENTRYPOINT/CMD, WORKDIR and PATH."""
+def tree_size_in_image(docker: Docker, image: str, path: str) -> int:
+    """Bytes of the regular files under path inside an image (0 when it is not there)."""
+    cid = docker.cmd(["create", image], 60, check=True).stdout.strip()
+    try:
+        proc = subprocess.run([docker.binary, "cp", "-L", f"{cid}:{path}", "-"], capture_output=True, timeout=300)
+        if proc.returncode != 0:
+            return 0
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+            return sum(m.size for m in tar.getmembers() if m.isfile())
+    finally:
+        docker.cmd(["rm", "-f", cid], 60)
+
+
+def _program(docker: Docker, image: str) -> tuple[str, int] | None:
+    """The program the image runs: resolved from ENTRYPOINT/CMD, WORKDIR and PATH."""
     facts = inspect_image(docker, image, history=False)
     if facts is None or not facts.command:
         return None
@@ -87,6 +106,43 @@ def payload_floor(docker: Docker, image: str) -> tuple[str, int] | None:
         if size:
             return candidate, size
     return None
+
+
+def payload_floor(docker: Docker, image: str, kind: str) -> tuple[str, int] | None:
+    """What the app cannot do without, by kind of app: the Go binary; the interpreter, its packages and the
+    app (Python: /usr/local and the app folder; Node: the node binary and the app folder with node_modules);
+    a static site's files plus the nginx binary."""
+    if kind == "go":
+        return _program(docker, image)
+    facts = inspect_image(docker, image, history=False)
+    workdir = facts.working_dir or "/"
+    if kind == "static":
+        paths = ["/usr/sbin/nginx", "/usr/share/nginx/html"]
+    elif kind == "node":
+        paths = ["/usr/local/bin/node", workdir]
+    else:
+        paths = ["/usr/local", "/opt/venv", "/home/app/.local"] + ([workdir] if workdir != "/" else [])
+    total = sum(tree_size_in_image(docker, image, p) for p in paths)
+    return (" + ".join(paths), total) if total else None
+
+
+def app_kind(app: Path, runtime: str | None) -> str:
+    if (app / "go.mod").is_file():
+        return "go"
+    if (app / "package.json").is_file():
+        return "static" if runtime == "nginx" else "node"
+    return "python"
+
+
+_SOURCES = {"go": (".go",), "python": (".py",), "node": (".js", ".ts"), "static": (".js", ".ts", ".html")}
+
+
+def _source_file(ctx: Path, kind: str) -> Path:
+    """A source file to edit for the rebuild measure (not a manifest, not installed packages)."""
+    for path in sorted(ctx.rglob("*")):
+        if path.suffix in _SOURCES[kind] and "node_modules" not in path.parts and path.name != "setup.py":
+            return path
+    raise RuntimeError(f"no {kind} source file to edit in {ctx}")
 
 
 def bench_app(docker: Docker, app: Path) -> str:
@@ -104,10 +160,12 @@ def bench_app(docker: Docker, app: Path) -> str:
         files["rewrite"].write_bytes(source.encode(converted.output, fmt))
         cold = {w: build(docker, f, ctx, tags[w], no_cache=True) for w, f in files.items()}
         sizes = {w: inspect_image(docker, tags[w], history=False).size for w in files}
-        floor = payload_floor(docker, tags["rewrite"])
-        go_file = sorted(ctx.rglob("*.go"))[0]
-        with go_file.open("a") as handle:
-            handle.write(f"\n// bench edit {time.time()}\n")
+        kind = app_kind(app, converted.runtime)
+        floor = payload_floor(docker, tags["rewrite"], kind)
+        edited = _source_file(ctx, kind)
+        comment = "#" if edited.suffix == ".py" else "<!--" if edited.suffix == ".html" else "//"
+        with edited.open("a") as handle:
+            handle.write(f"\n{comment} bench edit {time.time()}{' -->' if comment == '<!--' else ''}\n")
         rebuild = {w: build(docker, f, ctx, tags[w]) for w, f in files.items()}
     finally:
         subprocess.run([docker.binary, "image", "rm", *tags.values()], capture_output=True, timeout=120)
