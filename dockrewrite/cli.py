@@ -9,13 +9,13 @@ from pathlib import Path
 import typer
 
 from dockrewrite import __version__
-from dockrewrite.cli_common import Format, Runtime, Strategy, err, usage
+from dockrewrite.cli_common import ConvertFormat, Format, Runtime, Strategy, err, usage
 
 app = typer.Typer(
     name="dockrewrite",
     help="Rewrite single-stage Dockerfiles into multi-stage builds that keep the image's runtime contract.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
@@ -57,6 +57,63 @@ CONTEXT = typer.Option(
 )
 
 
+RUNTIME = typer.Option(
+    None,
+    "--runtime",
+    help="Runtime base (default: the config's, else auto). auto picks per language and case: Go distroless "
+    "static (alpine when a shell is needed, Debian slim or distroless base for CGO), Python and Node the slim "
+    "image of the same version, static sites nginx.",
+    show_default=False,
+)
+STRATEGY = typer.Option(
+    None,
+    "--python-strategy",
+    help="Where Python packages are installed in the builder and copied from: prefix (/install onto "
+    "/usr/local), user (~/.local), venv (/opt/venv); auto (default) picks per case.",
+    show_default=False,
+)
+KEEP_ROOT = typer.Option(
+    None, "--keep-root/--no-keep-root", help="Keep running as root when the original has no USER.", show_default=False
+)
+TEMPLATES = typer.Option(
+    None, "--templates", help="Folder of templates that override the built-in ones by name.", file_okay=False
+)
+
+
+def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
+    """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
+    files a config skips as results, and how many paths could not be used."""
+    from dockrewrite import config
+    from dockrewrite.results import SKIPPED, Result
+    from dockrewrite.runner import Job
+
+    files, bad_paths = _collect(paths)
+    named = {p.resolve() for p in paths if p.is_file()}
+    jobs, skipped = [], []
+    for path in files:
+        try:
+            cfg = config.for_file(path)
+        except config.ConfigError as exc:
+            usage(str(exc))
+        if path.resolve() not in named and not cfg.selected(path):
+            continue
+        options, skip = cfg.resolve(path, flags)
+        if skip:
+            skipped.append(Result(str(path), SKIPPED, reason=f"skipped by an override in {cfg.path}"))
+            continue
+        jobs.append(Job(path, context, options, write=write))
+    return jobs, skipped, bad_paths
+
+
+def _flags(runtime, python_strategy, keep_root, templates) -> dict:
+    return {
+        "runtime": runtime.value if runtime else None,
+        "python-strategy": python_strategy.value if python_strategy else None,
+        "keep-root": keep_root,
+        "templates": str(templates) if templates else None,
+    }
+
+
 @app.command()
 def convert(
     paths: list[Path] = PATHS,
@@ -74,76 +131,53 @@ def convert(
         show_default=False,
     ),
     context: Path = CONTEXT,
-    runtime: Runtime = typer.Option(
-        Runtime.auto,
-        "--runtime",
-        help="Runtime base: auto picks per language and "
-        "case (Go: distroless static, alpine when a shell is needed, Debian slim "
-        "or distroless base for CGO).",
+    runtime: Runtime = RUNTIME,
+    keep_root: bool = KEEP_ROOT,
+    python_strategy: Strategy = STRATEGY,
+    templates: Path = TEMPLATES,
+    fmt: ConvertFormat = typer.Option(
+        ConvertFormat.text,
+        "--format",
+        help="text: diffs and messages; json: one report object; github: workflow annotations for CI.",
     ),
-    keep_root: bool = typer.Option(False, "--keep-root", help="Do not switch a root image to a non-root user."),
-    python_strategy: Strategy = typer.Option(
-        Strategy.auto,
-        "--python-strategy",
-        help="Where Python packages are installed in the builder and copied "
-        "from: prefix (/install onto /usr/local), user (~/.local), venv (/opt/venv); auto picks per case.",
-    ),
-    fmt: Format = typer.Option(Format.text, "--format", help="text: diffs and messages; json: one report object."),
-    no_color: bool = typer.Option(False, "--no-color", help="Never colour the diff."),
+    no_color: bool = typer.Option(False, "--no-color", help="Never colour the diff (NO_COLOR is honoured too)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Files converted in parallel (0: one per core).", min=0),
 ) -> None:
-    """Convert Dockerfiles to multi-stage builds. By default prints a diff and writes nothing."""
+    """Convert Dockerfiles to multi-stage builds. By default prints a diff and writes nothing.
+
+    Settings come from .dockrewrite.toml or [tool.dockrewrite] in pyproject.toml (nearest one upwards);
+    flags beat them.
+    """
     from dockrewrite import diff as diffs
-    from dockrewrite import source
-    from dockrewrite.plan import Options
-    from dockrewrite.results import CHANGED, FAILED, SKIPPED, Report
-    from dockrewrite.runner import Job, run
+    from dockrewrite.results import CHANGED, Report
+    from dockrewrite.runner import run
 
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
-    files, bad_paths = _collect(paths)
-    if output is not None and (len(files) != 1 or bad_paths):
-        usage(f"--output needs exactly one input Dockerfile, got {len(files)}")
-    options = Options(runtime=runtime.value, keep_root=keep_root, python_strategy=python_strategy.value)
-    job_list = [Job(p, context, options, write=write) for p in files]
+    job_list, config_skipped, bad_paths = _jobs(
+        paths, context, _flags(runtime, python_strategy, keep_root, templates), write
+    )
+    if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
+        usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     workers = jobs or os.cpu_count() or 1
-    color = not no_color and fmt is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = not no_color and fmt is ConvertFormat.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    progress = _Progress(len(job_list), enabled=fmt is ConvertFormat.text and output is None and sys.stderr.isatty())
 
     report = Report()
     records = []
-    for result in run(job_list, workers):
+    for result in [*config_skipped, *run(job_list, workers)]:
+        progress.step()
         report.add(result)
         diff_text = diffs.unified(result.path, result.original, result.output) if result.status == CHANGED else None
-        if fmt is Format.json:
+        if fmt is ConvertFormat.json:
             records.append(result.as_dict(diff_text))
-            continue
-        if result.status == FAILED:
-            err(f"{result.location}: error: {result.reason}")
-        elif result.status == SKIPPED:
-            err(f"{result.location}: skipped: {result.reason}")
-        elif result.reason and not check and output is None:
-            err(f"{result.location}: unchanged: {result.reason}")
-        if result.status == CHANGED:
-            for warning in result.warnings:
-                if not check:
-                    err(f"{result.path}: note: {warning}")
-            if check:
-                typer.echo(result.path)
-            elif output is not None:
-                if output == "-":
-                    sys.stdout.write(result.output)
-                else:
-                    target = Path(output)
-                    fmt_ = result.encoding
-                    try:
-                        source.write_atomic(target, source.encode(result.output, fmt_))
-                    except (OSError, source.SourceError) as exc:
-                        err(f"{output}: error: cannot write: {exc}")
-                        raise typer.Exit(2) from None
-            elif not write:
-                typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
-    if fmt is Format.json:
+        elif fmt is ConvertFormat.github:
+            _annotate(result)
+        else:
+            _show(result, diff_text, check=check, write=write, output=output, color=color)
+    progress.done()
+    if fmt is ConvertFormat.json:
         import json
 
         typer.echo(json.dumps({"files": records, "summary": report.as_dict()}, indent=2))
@@ -153,14 +187,114 @@ def convert(
     raise typer.Exit(2 if bad_paths else code)
 
 
+class _Progress:
+    """`[120/10000]` on a terminal's stderr while a long run goes on."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.count = total, 0
+        self.enabled = enabled and total >= 50
+
+    def step(self) -> None:
+        self.count += 1
+        if self.enabled and (self.count % 25 == 0 or self.count == self.total):
+            sys.stderr.write(f"\r[{self.count}/{self.total}]")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 24 + "\r")
+
+
+def _show(result, diff_text: str | None, *, check: bool, write: bool, output: str | None, color: bool) -> None:
+    from dockrewrite import diff as diffs
+    from dockrewrite import source
+    from dockrewrite.results import CHANGED, FAILED, SKIPPED
+
+    if result.status == FAILED:
+        err(f"{result.location}: error: {result.reason}")
+    elif result.status == SKIPPED:
+        err(f"{result.location}: skipped: {result.reason}")
+    elif result.reason and not check and output is None:
+        err(f"{result.location}: unchanged: {result.reason}")
+    if result.status != CHANGED:
+        return
+    if check:
+        typer.echo(result.path)
+        return
+    for warning in result.warnings:
+        err(f"{result.path}: note: {warning}")
+    if output == "-":
+        sys.stdout.write(result.output)
+    elif output is not None:
+        try:
+            source.write_atomic(Path(output), source.encode(result.output, result.encoding))
+        except (OSError, source.SourceError) as exc:
+            err(f"{output}: error: cannot write: {exc}")
+            raise typer.Exit(2) from None
+    elif not write:
+        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+
+
+def _annotate(result) -> None:
+    """GitHub Actions workflow commands: one annotation per file that needs attention."""
+    from dockrewrite.results import CHANGED, FAILED, SKIPPED
+
+    def clean(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    where = f"file={result.path},line={result.line or 1}"
+    if result.status == FAILED:
+        typer.echo(f"::error {where},title=dockrewrite::{clean(result.reason or 'failed')}")
+    elif result.status == SKIPPED:
+        typer.echo(f"::notice {where},title=dockrewrite skipped::{clean(result.reason or '')}")
+    elif result.status == CHANGED:
+        message = (
+            f"single-stage Dockerfile: `dockrewrite convert --write` makes it multi-stage ({result.runtime} runtime)"
+        )
+        typer.echo(f"::warning file={result.path},line=1,title=dockrewrite::{clean(message)}")
+
+
+@app.command()
+def templates(
+    list_: bool = typer.Option(False, "--list", help="List the built-in templates by name."),
+    export: Path = typer.Option(
+        None,
+        "--export",
+        help="Copy the built-in templates into this folder, to edit and use with --templates.",
+        file_okay=False,
+    ),
+    force: bool = typer.Option(False, "--force", help="With --export, overwrite files that already exist."),
+) -> None:
+    """Show or copy the built-in templates; a folder given to --templates (or `templates = ...` in the
+    config) overrides them by name."""
+    import shutil
+
+    from dockrewrite.render import builtin_templates, templates_dir
+
+    names = builtin_templates()
+    if export is None:
+        if not list_:
+            usage("give --list or --export DIR")
+        for name in names:
+            typer.echo(name)
+        return
+    root = templates_dir()
+    existing = [n for n in names if (export / n).exists()]
+    if existing and not force:
+        usage(f"{export / existing[0]} exists (and {len(existing) - 1} more); use --force to overwrite")
+    for name in names:
+        target = export / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / name, target)
+    err(f"{len(names)} templates copied to {export}")
+
+
 @app.command()
 def detect(
     paths: list[Path] = PATHS,
     context: Path = CONTEXT,
-    runtime: Runtime = typer.Option(Runtime.auto, "--runtime", help="Runtime to plan for (see convert)."),
-    python_strategy: Strategy = typer.Option(
-        Strategy.auto, "--python-strategy", help="Python install strategy to plan for (see convert)."
-    ),
+    runtime: Runtime = RUNTIME,
+    python_strategy: Strategy = STRATEGY,
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
 ) -> None:
     """Show each Dockerfile's language, whether it is multi-stage, the signals behind the verdict, and what
@@ -168,15 +302,14 @@ def detect(
     from dockrewrite import source
     from dockrewrite.context import BuildContext
     from dockrewrite.parse import ParseError, parse
-    from dockrewrite.plan import Options
     from dockrewrite.providers import detect as run_detect
     from dockrewrite.transform import convert_text
 
-    files, bad_paths = _collect(paths)
+    job_list, _, bad_paths = _jobs(paths, context, _flags(runtime, python_strategy, None, None), write=False)
     records = []
     failed = bad_paths
-    options = Options(runtime=runtime.value, python_strategy=python_strategy.value)
-    for path in files:
+    for job in job_list:
+        path, options = job.path, job.options
         record = {"path": str(path), "language": None, "multistage": None, "signals": [], "error": None, "plan": None}
         try:
             text, _ = source.read(path)

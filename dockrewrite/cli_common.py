@@ -27,6 +27,12 @@ class Format(str, Enum):
     json = "json"
 
 
+class ConvertFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 def err(message: str) -> None:
     typer.echo(message, err=True)
 

@@ -13,6 +13,8 @@ class Options:
     runtime: str = "auto"
     keep_root: bool = False
     python_strategy: str = "auto"
+    images: tuple[tuple[str, str], ...] = ()  # runtime image the rewrite would write -> what to write instead
+    templates: str | None = None  # a folder whose templates override the built-in ones by name
 
 
 @dataclass

@@ -17,12 +17,14 @@ def templates_dir() -> Path:
     raise FileNotFoundError("dockrewrite's templates folder is missing from this installation")
 
 
-@lru_cache(maxsize=1)
-def _environment():
+@lru_cache(maxsize=8)
+def _environment(override: str | None = None):
     import jinja2
 
+    # A team's own folder wins by template name; anything it lacks comes from the built-in set.
+    folders = ([override] if override else []) + [str(templates_dir())]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -31,6 +33,12 @@ def _environment():
     )
 
 
-def render(plan: BuildPlan) -> str:
-    template = _environment().get_template(f"{plan.language}/{plan.runtime}.Dockerfile.j2")
+def render(plan: BuildPlan, templates: str | None = None) -> str:
+    template = _environment(templates).get_template(f"{plan.language}/{plan.runtime}.Dockerfile.j2")
     return template.render(plan=plan).strip("\n") + "\n"
+
+
+def builtin_templates() -> list[str]:
+    """Names of the built-in templates, as `--templates` folders override them."""
+    root = templates_dir()
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.j2"))

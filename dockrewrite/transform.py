@@ -73,7 +73,7 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
     from dockrewrite.render import render
     from dockrewrite.safety import UnsafeOutput, check
 
-    output = render(plan)
+    output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
     result.runtime = plan.runtime
     result.warnings = list(plan.warnings)
     try:
@@ -102,3 +102,15 @@ def _stage_name_clash(model) -> tuple[int, str] | None:
                 "that way; rename the image reference first"
             )
     return None
+
+
+def _remap_images(output: str, images: dict[str, str], original: str) -> str:
+    """Swap the runtime images the rewrite chose for the configured ones (mirrors, pinned digests)."""
+    if not images:
+        return output
+    lines = output.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"^(FROM\s+(?:--\S+\s+)*)(\S+)(.*)$", line)
+        if m and m.group(2) != original and m.group(2) in images:
+            lines[i] = m.group(1) + images[m.group(2)] + m.group(3)
+    return "\n".join(lines)

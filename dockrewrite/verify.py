@@ -422,8 +422,10 @@ _STATIC_SITE = "served by nginx"
 
 def _script_runner(command: Sequence[str]) -> bool:
     """`npm start`, `yarn run serve`, `pnpm start`: a package manager running a package.json script."""
-    return len(command) >= 2 and posixpath_base(command[0]) in ("npm", "yarn", "pnpm") and command[1] in (
-        "start", "run", "run-script"
+    return (
+        len(command) >= 2
+        and posixpath_base(command[0]) in ("npm", "yarn", "pnpm")
+        and command[1] in ("start", "run", "run-script")
     )
 
 

@@ -1,0 +1,206 @@
+"""Project configuration: `.dockrewrite.toml`, or `[tool.dockrewrite]` in pyproject.toml, found from a
+Dockerfile's folder upwards. Command-line flags beat it; unknown keys are errors naming the file and key.
+
+    runtime = "distroless"                 # auto | scratch | distroless | alpine | slim
+    python-strategy = "venv"               # auto | user | prefix | venv
+    keep-root = false
+    templates = "ci/dockrewrite-templates" # folder whose templates override the built-in ones by name
+    include = ["services/**"]              # which discovered Dockerfiles to take (globs, relative to here)
+    exclude = ["services/legacy/**"]
+
+    [images]                               # runtime images the rewrites write -> what to write instead
+    "alpine:3.20" = "registry.example.com/mirror/alpine:3.20@sha256:…"
+
+    [[overrides]]                          # per-path settings for monorepo services; later ones win
+    paths = ["services/payments/**"]
+    runtime = "alpine"
+    skip = true                            # leave these files alone
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockrewrite.plan import PYTHON_STRATEGIES, RUNTIMES, Options
+
+_SETTINGS = {"runtime": RUNTIMES, "python-strategy": PYTHON_STRATEGIES, "keep-root": bool, "skip": bool}
+_TOP = set(_SETTINGS) - {"skip"} | {"templates", "include", "exclude", "images", "overrides"}
+_OVERRIDE = set(_SETTINGS) | {"paths"}
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path, message: str):
+        super().__init__(f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class Override:
+    paths: tuple[str, ...]
+    settings: dict
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    settings: dict = field(default_factory=dict)
+    templates: Path | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    images: tuple[tuple[str, str], ...] = ()
+    overrides: tuple[Override, ...] = ()
+
+    @property
+    def root(self) -> Path | None:
+        return self.path.parent if self.path else None
+
+    def _rel(self, dockerfile: Path) -> str | None:
+        try:
+            return dockerfile.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def selected(self, dockerfile: Path) -> bool:
+        """Whether include/exclude keep this file (only files below the config's folder are filtered)."""
+        rel = self._rel(dockerfile) if self.root else None
+        if rel is None:
+            return True
+        if self.include and not any(_match(rel, g) for g in self.include):
+            return False
+        return not any(_match(rel, g) for g in self.exclude)
+
+    def resolve(self, dockerfile: Path, flags: dict) -> tuple[Options, bool]:
+        """Options for one file: built-in defaults < config < per-path overrides < flags; and whether to skip it."""
+        values = {"runtime": "auto", "python-strategy": "auto", "keep-root": False, "skip": False}
+        values.update(self.settings)
+        rel = self._rel(dockerfile) if self.root else None
+        for override in self.overrides:
+            if rel is not None and any(_match(rel, g) for g in override.paths):
+                values.update(override.settings)
+        values.update({k: v for k, v in flags.items() if v is not None and k != "templates"})
+        templates = flags.get("templates") or (str(self.templates) if self.templates else None)
+        options = Options(
+            runtime=values["runtime"],
+            keep_root=values["keep-root"],
+            python_strategy=values["python-strategy"],
+            images=self.images,
+            templates=templates,
+        )
+        return options, bool(values["skip"])
+
+
+def _match(rel: str, pattern: str) -> bool:
+    pattern = pattern.strip("/")
+    return fnmatch.fnmatchcase(rel, pattern) or (pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/"))
+
+
+def find(start: Path) -> Path | None:
+    """The nearest .dockrewrite.toml or pyproject.toml with [tool.dockrewrite], from start upwards."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder.resolve(), *folder.resolve().parents]:
+        own = candidate / ".dockrewrite.toml"
+        if own.is_file():
+            return own
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and "[tool.dockrewrite" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+    return None
+
+
+def load(path: Path) -> Config:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("dockrewrite", {})
+        where = "[tool.dockrewrite]"
+    else:
+        where = ""
+    unknown = sorted(set(data) - _TOP)
+    if unknown:
+        known = ", ".join(sorted(_TOP))
+        raise ConfigError(path, f"unknown key {_name(where, unknown[0])} (known: {known})")
+    settings = _settings(path, data, where)
+    templates = None
+    if "templates" in data:
+        templates = (path.parent / _string(path, data, "templates", where)).resolve()
+        if not templates.is_dir():
+            raise ConfigError(path, f"templates folder {templates} does not exist")
+    images = data.get("images", {})
+    if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
+        raise ConfigError(path, "images must be a table of image = replacement strings")
+    overrides = []
+    for index, item in enumerate(data.get("overrides", [])):
+        if not isinstance(item, dict):
+            raise ConfigError(path, f"overrides[{index}] must be a table")
+        bad = sorted(set(item) - _OVERRIDE)
+        if bad:
+            raise ConfigError(path, f"unknown key overrides[{index}].{bad[0]} (known: {', '.join(sorted(_OVERRIDE))})")
+        paths = _globs(path, item, "paths", f"overrides[{index}]")
+        if not paths:
+            raise ConfigError(path, f"overrides[{index}] needs paths = [...]")
+        overrides.append(Override(paths, _settings(path, item, f"overrides[{index}]")))
+    return Config(
+        path=path,
+        settings=settings,
+        templates=templates,
+        include=_globs(path, data, "include", where),
+        exclude=_globs(path, data, "exclude", where),
+        images=tuple(sorted(images.items())),
+        overrides=tuple(overrides),
+    )
+
+
+def _settings(path: Path, data: dict, where: str) -> dict:
+    out = {}
+    for key, allowed in _SETTINGS.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if allowed is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(path, f"{_name(where, key)} must be true or false")
+        elif value not in allowed:
+            raise ConfigError(path, f"{_name(where, key)} must be one of {', '.join(allowed)}, not {value!r}")
+        out[key] = value
+    return out
+
+
+def _string(path: Path, data: dict, key: str, where: str) -> str:
+    if not isinstance(data[key], str):
+        raise ConfigError(path, f"{_name(where, key)} must be a string")
+    return data[key]
+
+
+def _globs(path: Path, data: dict, key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, f"{_name(where, key)} must be a list of glob strings")
+    return tuple(value)
+
+
+def _name(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+_cache: dict[Path, Config] = {}
+
+
+def for_file(dockerfile: Path) -> Config:
+    """The configuration that applies to a Dockerfile (an empty one when there is none)."""
+    path = find(dockerfile)
+    if path is None:
+        return Config()
+    if path not in _cache:
+        _cache[path] = load(path)
+    return _cache[path]
