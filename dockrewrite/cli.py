@@ -89,6 +89,7 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
 
     files, bad_paths = _collect(paths)
     named = {p.resolve() for p in paths if p.is_file()}
+    roots = [p for p in paths if p.is_dir()]
     jobs, skipped = [], []
     for path in files:
         try:
@@ -101,7 +102,8 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
         if skip:
             skipped.append(Result(str(path), SKIPPED, reason=f"skipped by an override in {cfg.path}"))
             continue
-        jobs.append(Job(path, context, options, write=write))
+        root = next((r for r in roots if path.is_relative_to(r)), path.parent)
+        jobs.append(Job(path, context, options, write=write, root=root))
     return jobs, skipped, bad_paths
 
 

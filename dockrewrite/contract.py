@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dockrewrite import shell
 from dockrewrite.model import Instruction, Stage
 from dockrewrite.plan import Step
@@ -10,6 +12,32 @@ from dockrewrite.plan import Step
 RUNTIME_ONLY = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "MAINTAINER"})
 # Of these, only the last one in a stage has any effect.
 LAST_WINS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "USER"})
+# Names that hold credentials: they never reach the runtime stage (build args and ENV stay in image history).
+_SECRET = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    return bool(_SECRET.search(name))
+
+
+def secret_warnings(stage: Stage, global_args: tuple[Instruction, ...] = ()) -> list[str]:
+    """One warning per ARG/ENV whose name says it holds a credential."""
+    out = []
+    for ins in (*global_args, *stage.instructions):
+        if ins.keyword == "ARG":
+            names = [a.split("=", 1)[0] for a in ins.args]
+        elif ins.keyword == "ENV":
+            names = [k for k, _ in env_pairs(ins)]
+        else:
+            continue
+        for name in names:
+            if is_secret(name):
+                out.append(
+                    f"{ins.keyword} {name} (line {ins.line}) looks like a credential: it is not carried into the "
+                    "runtime stage; values given as build args or ENV stay in the image history, so pass it with "
+                    f"RUN --mount=type=secret,id={name.lower()} instead"
+                )
+    return out
 
 
 def builder_instructions(stage: Stage) -> list[Instruction]:
@@ -40,7 +68,7 @@ def stage_env(stage: Stage) -> dict[str, str]:
 
 def env_step(ins: Instruction, drop: frozenset[str]) -> Step | None:
     pairs = env_pairs(ins)
-    keep = [(k, v) for k, v in pairs if k not in drop]
+    keep = [(k, v) for k, v in pairs if k not in drop and not is_secret(k)]
     if len(keep) == len(pairs):
         return Step(ins.text)
     if not keep:
@@ -96,7 +124,7 @@ def arg_redeclarations(stage: Stage, texts: list[str]) -> list[Step]:
     for ins in stage.find("ARG"):
         for item in ins.args:
             name = item.split("=", 1)[0]
-            if name in used and name not in seen:
+            if name in used and name not in seen and not is_secret(name):
                 seen.add(name)
                 steps.append(Step(f"ARG {item}"))
     return steps

@@ -106,7 +106,6 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
 
 def _walk(root: Path):
     stack: list[tuple[Path, list[_GitIgnore]]] = [(root, [])]
-    root_real = root.resolve()
     while stack:
         directory, ignores = stack.pop()
         own = _GitIgnore.load(directory)
@@ -130,9 +129,7 @@ def _walk(root: Path):
                     continue
                 subdirs.append(path)
             elif is_file and is_dockerfile_name(entry.name):
-                # Symlinks must not lead the walk out of the tree the user named.
-                if path.is_symlink() and not path.resolve().is_relative_to(root_real):
-                    continue
+                # A symlinked file is still reported; --write goes through it only inside the root.
                 yield path
         for sub in reversed(subdirs):
             stack.append((sub, rules))

@@ -12,8 +12,10 @@ from pathlib import Path
 from dockrewrite import source
 from dockrewrite.context import BuildContext
 from dockrewrite.plan import Options
-from dockrewrite.results import CHANGED, FAILED, Result
+from dockrewrite.results import CHANGED, FAILED, SKIPPED, Result
 from dockrewrite.transform import convert_text
+
+MAX_BYTES = 1 << 20  # no real Dockerfile is this large; such a file is not read
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,15 @@ class Job:
     context: Path | None
     options: Options
     write: bool = False
+    root: Path | None = None  # the folder the file was found under: --write never leaves it
 
 
 def run_one(job: Job) -> Result:
     shown = str(job.path)
     try:
+        size = job.path.stat().st_size
+        if size > MAX_BYTES:
+            return Result(path=shown, status=SKIPPED, reason=f"{size} bytes: files over {MAX_BYTES} bytes are not read")
         data = job.path.read_bytes()
     except OSError as exc:
         return Result(path=shown, status=FAILED, reason=f"cannot read: {exc.strerror or exc}")
@@ -48,11 +54,28 @@ def run_one(job: Job) -> Result:
         )
     result.encoding = fmt
     if job.write and result.status == CHANGED:
-        try:
-            source.write_atomic(job.path, source.encode(result.output, fmt))
-        except (OSError, source.SourceError) as exc:
-            result.status, result.reason = FAILED, f"cannot write: {exc}"
+        _write(job, result)
     return result
+
+
+def _write(job: Job, result: Result) -> None:
+    """Replace the file atomically; through a symlink only when its target stays inside the root."""
+    target = job.path
+    if job.path.is_symlink():
+        target = job.path.resolve()
+        root = (job.root or job.path.parent).resolve()
+        if not target.is_relative_to(root):
+            result.status = SKIPPED
+            result.reason = f"a symlink to {target}, outside {root}: not written"
+            return
+    mode = target.stat().st_mode
+    if not mode & 0o222:
+        result.status, result.reason = FAILED, f"read-only file (mode {oct(mode & 0o777)}): not written"
+        return
+    try:
+        source.write_atomic(target, source.encode(result.output, result.encoding))
+    except (OSError, source.SourceError) as exc:
+        result.status, result.reason = FAILED, f"cannot write: {exc}"
 
 
 def run(jobs: list[Job], workers: int = 1) -> Iterator[Result]:

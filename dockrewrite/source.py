@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import stat
 import tempfile
@@ -85,15 +86,19 @@ def read(path: Path) -> tuple[str, SourceFormat]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace path with data in one rename, keeping the file's permission bits."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+    info = path.stat() if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockrewrite", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        if info is not None:
+            os.chmod(tmp, stat.S_IMODE(info.st_mode))
+            if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+                # Only root may give a file away; without that right the content is still right.
+                with contextlib.suppress(PermissionError):
+                    os.chown(tmp, info.st_uid, info.st_gid)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

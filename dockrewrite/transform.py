@@ -70,12 +70,13 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         result.status, result.reason, result.line = SKIPPED, exc.reason, exc.line
         return result
 
+    from dockrewrite.contract import secret_warnings
     from dockrewrite.render import render
     from dockrewrite.safety import UnsafeOutput, check
 
     output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
     result.runtime = plan.runtime
-    result.warnings = list(plan.warnings)
+    result.warnings = list(plan.warnings) + secret_warnings(model.stages[0], model.global_args)
     try:
         check(model, output, frozenset(plan.rewritten))
     except UnsafeOutput as exc:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
-from dockrewrite.contract import arg_redeclarations, stage_env
+from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
@@ -520,6 +520,11 @@ class _PythonPlanner:
                     steps.append(Step(direct, ins.comments))
                     self.rewritten.add(k)
                     continue
+            if k == "ENV":
+                step = env_step(ins, frozenset())
+                if step is not None:
+                    steps.append(Step(step.text, ins.comments))
+                continue
             steps.append(Step(ins.text, ins.comments))
         if non_root:
             at = next(

@@ -1,0 +1,101 @@
+"""--write keeps files whole and where they belong: symlinks, read-only files, ownership, huge files, SIGINT."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dockrewrite.cli import app
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "go" / "seed-minimal"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def _service(folder: Path) -> Path:
+    shutil.copytree(SEED, folder, ignore=shutil.ignore_patterns("expected"))
+    return folder / "Dockerfile"
+
+
+def test_symlink_inside_the_root_is_written_through(tmp_path: Path):
+    shared = _service(tmp_path / "repo" / "shared")
+    real = shared.rename(shared.parent / "service.dockerfile-source")  # a name discovery does not pick up
+    link = tmp_path / "repo" / "svc" / "Dockerfile"
+    link.parent.mkdir()
+    (link.parent / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
+    link.symlink_to(real)
+    result = invoke("convert", "--write", tmp_path / "repo")
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and "AS runtime" in real.read_text()
+
+
+def test_symlink_leaving_the_root_is_not_written(tmp_path: Path):
+    outside = _service(tmp_path / "outside")
+    before = outside.read_bytes()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
+    (repo / "Dockerfile").symlink_to(outside)
+    result = invoke("convert", "--write", repo)
+    assert "outside" in result.stderr and "not written" in result.stderr
+    assert outside.read_bytes() == before
+
+
+def test_read_only_file_is_reported_not_written(tmp_path: Path):
+    dockerfile = _service(tmp_path / "svc")
+    before = dockerfile.read_bytes()
+    dockerfile.chmod(0o444)
+    result = invoke("convert", "--write", dockerfile)
+    assert result.exit_code == 2
+    assert "read-only file (mode 0o444): not written" in result.stderr
+    assert dockerfile.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_ownership_is_kept(tmp_path: Path):
+    dockerfile = _service(tmp_path / "svc")
+    os.chown(dockerfile, 1234, 4321)
+    assert invoke("convert", "--write", dockerfile).exit_code == 0
+    info = dockerfile.stat()
+    assert (info.st_uid, info.st_gid) == (1234, 4321)
+
+
+def test_huge_file_is_skipped_with_its_size(tmp_path: Path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_bytes(b"FROM golang:1.22\n" + b"# padding\n" * 120_000)
+    result = invoke("convert", dockerfile)
+    assert result.exit_code == 0
+    assert "files over 1048576 bytes are not read" in result.stderr
+
+
+def test_interrupted_write_leaves_every_file_old_or_new(tmp_path: Path):
+    """SIGINT in the middle of `--write` over many files: no file is half-written or lost."""
+    originals = {}
+    for i in range(1000):
+        dockerfile = _service(tmp_path / "repo" / f"svc{i:04d}")
+        originals[dockerfile] = dockerfile.read_bytes()
+    expected = (SEED / "expected" / "auto.Dockerfile").read_bytes()
+    probe = next(iter(originals))
+    exe = [sys.executable, "-m", "dockrewrite", "convert", "--write", "--jobs", "2", str(tmp_path / "repo")]
+    proc = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and probe.read_bytes() == originals[probe] and time.monotonic() < deadline:
+        time.sleep(0.005)  # writing has begun once the first file changed
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=60)
+    written = sum(1 for path, old in originals.items() if path.read_bytes() != old)
+    for path, old in originals.items():
+        assert path.read_bytes() in (old, expected), f"{path} is neither the original nor the rewrite"
+    assert not list((tmp_path / "repo").rglob("*.dockrewrite")), "temporary files were left behind"
+    assert proc.returncode != 0 and 0 < written < len(originals), (proc.returncode, written)
