@@ -15,6 +15,11 @@ class Options:
     python_strategy: str = "auto"
     images: tuple[tuple[str, str], ...] = ()  # runtime image the rewrite would write -> what to write instead
     templates: str | None = None  # a folder whose templates override the built-in ones by name
+    cache_mounts: bool = False  # RUN --mount=type=cache for module/package caches in build steps
+    bind_mounts: bool = False  # RUN --mount=type=bind for lockfiles where that beats a COPY
+    syntax_line: bool = False  # write `# syntax=docker/dockerfile:1` even when no feature needs it
+    pin: bool = False  # resolve latest/floating tags of the images the rewrite writes to pinned versions
+    targets: tuple[str, ...] = ()  # extra named stages: "develop", "test"
 
 
 @dataclass

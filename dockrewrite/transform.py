@@ -66,6 +66,9 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         return result
     try:
         plan = detection.provider.plan(model, context, options)
+        from dockrewrite import features
+
+        plan = features.apply(plan, model, context, options)
     except Skip as exc:
         result.status, result.reason, result.line = SKIPPED, exc.reason, exc.line
         return result
