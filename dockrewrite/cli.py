@@ -107,12 +107,19 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     return jobs, skipped, bad_paths
 
 
-def _flags(runtime, python_strategy, keep_root, templates) -> dict:
+def _flags(runtime, python_strategy, keep_root, templates, targets: str | None = None) -> dict:
+    chosen = tuple(t.strip() for t in (targets or "").split(",") if t.strip())
+    from dockrewrite.targets import KNOWN
+
+    bad = [t for t in chosen if t not in KNOWN]
+    if bad:
+        usage(f"--targets: unknown target {bad[0]!r} (known: {', '.join(KNOWN)})")
     return {
         "runtime": runtime.value if runtime else None,
         "python-strategy": python_strategy.value if python_strategy else None,
         "keep-root": keep_root,
         "templates": str(templates) if templates else None,
+        "targets": chosen or None,
     }
 
 
@@ -137,6 +144,19 @@ def convert(
     keep_root: bool = KEEP_ROOT,
     python_strategy: Strategy = STRATEGY,
     templates: Path = TEMPLATES,
+    targets: str = typer.Option(
+        None,
+        "--targets",
+        help="Extra named stages, comma-separated: develop (toolchain, dev dependencies, dev command) and test "
+        "(runs go test / npm test / pytest at build time). The production runtime stays the default target.",
+        show_default=False,
+    ),
+    compose: bool = typer.Option(
+        False,
+        "--compose",
+        help="Also point development services of docker-compose files (this folder and up) that build the "
+        "Dockerfile at the develop target; written with --write, shown as a diff otherwise.",
+    ),
     fmt: ConvertFormat = typer.Option(
         ConvertFormat.text,
         "--format",
@@ -158,10 +178,13 @@ def convert(
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
     job_list, config_skipped, bad_paths = _jobs(
-        paths, context, _flags(runtime, python_strategy, keep_root, templates), write
+        paths, context, _flags(runtime, python_strategy, keep_root, templates, targets), write
     )
     if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
+    if compose and not (targets and "develop" in targets):
+        usage("--compose points services at the develop target: add --targets develop")
+    roots = {str(job.path): job.root for job in job_list}
     workers = jobs or os.cpu_count() or 1
     color = not no_color and fmt is ConvertFormat.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     progress = _Progress(len(job_list), enabled=fmt is ConvertFormat.text and output is None and sys.stderr.isatty())
@@ -178,6 +201,8 @@ def convert(
             _annotate(result)
         else:
             _show(result, diff_text, check=check, write=write, output=output, color=color)
+        if compose and result.status == CHANGED:
+            _retarget_compose(Path(result.path), roots.get(result.path), write=write, color=color)
     progress.done()
     if fmt is ConvertFormat.json:
         import json
@@ -235,6 +260,26 @@ def _show(result, diff_text: str | None, *, check: bool, write: bool, output: st
             raise typer.Exit(2) from None
     elif not write:
         typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+
+
+def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color: bool) -> None:
+    from dockrewrite import compose, source
+    from dockrewrite import diff as diffs
+
+    for path in compose.compose_files(dockerfile, root or dockerfile.parent):
+        new, notes = compose.retarget(path, dockerfile)
+        for note in notes:
+            err(f"{dockerfile}: note: {note}")
+        if new is None:
+            continue
+        if write:
+            old_text, fmt = source.read(path)
+            source.write_atomic(path, source.encode(new, fmt))
+        else:
+            old_text, _ = source.read(path)
+            shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+            text = diffs.unified(shown, old_text, new)
+            typer.echo(diffs.colorize(text) if color else text, nl=False)
 
 
 def _annotate(result) -> None:

@@ -78,7 +78,7 @@ class Config:
         for override in self.overrides:
             if rel is not None and any(_match(rel, g) for g in override.paths):
                 values.update(override.settings)
-        values.update({k: v for k, v in flags.items() if v is not None and k != "templates"})
+        values.update({k: v for k, v in flags.items() if v is not None and k not in ("templates", "targets")})
         templates = flags.get("templates") or (str(self.templates) if self.templates else None)
         options = Options(
             runtime=values["runtime"],
@@ -86,6 +86,7 @@ class Config:
             python_strategy=values["python-strategy"],
             images=self.images,
             templates=templates,
+            targets=flags.get("targets") or (),
         )
         return options, bool(values["skip"])
 

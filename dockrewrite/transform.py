@@ -69,6 +69,9 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         from dockrewrite import features
 
         plan = features.apply(plan, model, context, options)
+        from dockrewrite import targets
+
+        plan = targets.apply(plan, model, context, options)
     except Skip as exc:
         result.status, result.reason, result.line = SKIPPED, exc.reason, exc.line
         return result

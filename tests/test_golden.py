@@ -2,7 +2,8 @@
 
 Refresh on purpose with `DOCKREWRITE_REFRESH=1 python -m pytest tests/test_golden.py`, then read the diff.
 To add a runtime to a case, create an empty expected/<runtime>.Dockerfile (or .status) and refresh;
-expected/strategy-<user|prefix|venv>.Dockerfile pins the Python install strategy instead.
+expected/strategy-<user|prefix|venv>.Dockerfile pins the Python install strategy instead, and
+expected/targets-develop+test.Dockerfile asks for those extra stages.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _options(name: str) -> Options:
     """expected/<runtime>.* or expected/strategy-<python strategy>.*"""
     if name.startswith("strategy-"):
         return Options(python_strategy=name.split("-", 1)[1])
+    if name.startswith("targets-"):
+        return Options(targets=tuple(name.split("-", 1)[1].split("+")))
     return Options(runtime=name)
 
 
