@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import platform
 import posixpath
 import shutil
@@ -147,7 +148,9 @@ def _source_file(ctx: Path, kind: str) -> Path:
 
 def bench_app(docker: Docker, app: Path) -> str:
     text, fmt = source.decode((app / "Dockerfile").read_bytes())
-    converted = convert_text(text, BuildContext(app), Options(), str(app / "Dockerfile"))
+    spec = json.loads((app / "smoke.json").read_text()) if (app / "smoke.json").is_file() else {}
+    options = Options(runtime=spec.get("runtime", "auto"))
+    converted = convert_text(text, BuildContext(app), options, str(app / "Dockerfile"))
     if converted.status != CHANGED:
         return f"| {app.name} | {converted.status}: {converted.reason} |" + " |" * 8
     work = Path(tempfile.mkdtemp(prefix="dockrewrite-bench-"))

@@ -30,7 +30,7 @@ def _explain(result) -> str:
 
 
 def test_there_are_apps_for_each_language():
-    assert {"go-http", "go-cgo", "go-templates"} <= set(GO_APPS)
+    assert {"go-http", "go-cgo", "go-templates", "go-scratch"} <= set(GO_APPS)
     assert {"py-flask", "py-psycopg2", "py-cli-tool", "py-split-reqs"} <= set(PYTHON_APPS)
     assert {"node-express", "node-ts", "node-vite-spa"} <= set(NODE_APPS)
 
@@ -42,7 +42,7 @@ def test_app(name: str, docker_engine):
     result = verify_file(
         app / "Dockerfile",
         app,
-        Options(),
+        Options(runtime=spec.get("runtime", "auto")),
         network=docker_engine.network,
         smoke_env=spec.get("env", {}),
         smoke_cmd=spec.get("cmd"),
