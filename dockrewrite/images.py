@@ -11,9 +11,10 @@ ALPINE = "alpine:3.20"
 SCRATCH = "scratch"
 NONROOT_UID = "65532"
 
-# Debian release a golang:<version> tag without a suffix was built on (the official images move
-# their default to each new Debian release).
-_GO_DEFAULT_CODENAME = ((24, "trixie"), (20, "bookworm"), (15, "bullseye"), (12, "buster"), (9, "stretch"))
+# Debian release the last images of a golang:<version> tag without a suffix were built on (the official
+# images move to each new Debian release). Where two releases are possible, the newer one: a binary
+# linked against an older glibc runs on a newer one, not the other way round.
+_GO_DEFAULT_CODENAME = ((24, "trixie"), (19, "bookworm"), (16, "bullseye"), (12, "buster"), (9, "stretch"))
 DEBIAN_CODENAMES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
 _DISTROLESS_DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
 

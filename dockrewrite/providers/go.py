@@ -160,6 +160,12 @@ class _GoPlanner:
         main = self._main_binary(walk, entry)
         cgo, cgo_reason = self._cgo(walk, src, main)
         family = images.family(resolved_image(self.model))
+        tag = images.tag_of(resolved_image(self.model))
+        if cgo and self.golang_image and family not in (None, "alpine") and family not in tag:
+            self.warnings.append(
+                f"the builder's Debian release ({family}) is inferred from the Go version in {self.stage.image}; "
+                f"the CGO binary needs a runtime with the same or a newer glibc: pin a tag such as -{family}"
+            )
         needed = self._tools_needed(walk, entry)
         runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, family, needed)
         return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
