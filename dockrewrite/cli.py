@@ -151,6 +151,12 @@ def convert(
         "(runs go test / npm test / pytest at build time). The production runtime stays the default target.",
         show_default=False,
     ),
+    remove_builder_files: bool = typer.Option(
+        False,
+        "--remove-builder-files",
+        help="With --write, delete the build Dockerfile and script of a builder-pattern pair once merged "
+        "(otherwise they are only listed).",
+    ),
     compose: bool = typer.Option(
         False,
         "--compose",
@@ -180,7 +186,10 @@ def convert(
     job_list, config_skipped, bad_paths = _jobs(
         paths, context, _flags(runtime, python_strategy, keep_root, templates, targets), write
     )
-    if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
+    job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
+    if remove_builder_files and not write:
+        usage("--remove-builder-files deletes files: use it with --write")
+    if output is not None and (len(job_list) + len(merged) != 1 or bad_paths or config_skipped):
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
         usage("--compose points services at the develop target: add --targets develop")
@@ -191,7 +200,7 @@ def convert(
 
     report = Report()
     records = []
-    for result in [*config_skipped, *run(job_list, workers)]:
+    for result in [*config_skipped, *merged, *run(job_list, workers)]:
         progress.step()
         report.add(result)
         diff_text = diffs.unified(result.path, result.original, result.output) if result.status == CHANGED else None
@@ -212,6 +221,47 @@ def convert(
         err(report.summary(written=write))
     code = report.exit_code(check)
     raise typer.Exit(2 if bad_paths else code)
+
+
+def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
+    """Builder-pattern pairs (Dockerfile.build + Dockerfile + the script that docker-cp's between them)
+    become one merged Dockerfile; the rest of the jobs are converted one by one as usual."""
+    from dockrewrite import builder_pattern
+    from dockrewrite.results import CHANGED, UNCHANGED, Result
+    from dockrewrite.runner import write_result
+
+    if not job_list:
+        return job_list, []
+    roots = [p for p in paths if p.is_dir()]
+    root = roots[0] if len(roots) == 1 else None
+    found = builder_pattern.scan([j.path for j in job_list], root)
+    for rejected in found.rejected:
+        err(f"{rejected.describe()}")
+    by_path = {j.path.resolve(): j for j in job_list}
+    taken: set[Path] = set()
+    results: list[Result] = []
+    for pair in found.pairs:
+        runtime, build = pair.runtime_file.resolve(), pair.build_file.resolve()
+        if runtime not in by_path or build not in by_path or {runtime, build} & taken:
+            continue
+        taken |= {runtime, build}
+        job = by_path[runtime]
+        result = builder_pattern.merge(pair)
+        result.path = str(job.path)
+        results.append(result)
+        results.append(Result(str(by_path[build].path), UNCHANGED, reason=f"merged as the builder stage of {job.path}"))
+        if result.status != CHANGED:
+            continue
+        if write:
+            write_result(job, result)
+        if result.status == CHANGED:
+            for path in pair.removable():
+                if write and remove:
+                    path.unlink(missing_ok=True)
+                    result.warnings.append(f"deleted {path}")
+                else:
+                    result.warnings.append(f"delete: {path} (no longer needed; --remove-builder-files does it)")
+    return [j for j in job_list if j.path.resolve() not in taken], results
 
 
 class _Progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -54,11 +55,11 @@ def run_one(job: Job) -> Result:
         )
     result.encoding = fmt
     if job.write and result.status == CHANGED:
-        _write(job, result)
+        write_result(job, result)
     return result
 
 
-def _write(job: Job, result: Result) -> None:
+def write_result(job: Job, result: Result) -> None:
     """Replace the file atomically; through a symlink only when its target stays inside the root."""
     target = job.path
     if job.path.is_symlink():
@@ -79,10 +80,21 @@ def _write(job: Job, result: Result) -> None:
 
 
 def run(jobs: list[Job], workers: int = 1) -> Iterator[Result]:
-    """Yield results in input order; several processes when workers > 1 and there is enough work."""
+    """Yield results in input order; several processes when workers > 1 and there is enough work.
+
+    On Ctrl-C the files not started are left alone and the ones in progress are finished: workers ignore
+    SIGINT and the pool is shut down with its pending work cancelled, so no file is left half-written.
+    """
     if workers <= 1 or len(jobs) < 8:
         for job in jobs:
             yield run_one(job)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(run_one, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8))))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
+        yield from pool.map(run_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
