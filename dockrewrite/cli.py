@@ -107,7 +107,7 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     return jobs, skipped, bad_paths
 
 
-def _flags(runtime, python_strategy, keep_root, templates, targets: str | None = None) -> dict:
+def _flags(runtime, python_strategy, keep_root, templates, targets: str | None = None, **switches) -> dict:
     chosen = tuple(t.strip() for t in (targets or "").split(",") if t.strip())
     from dockrewrite.targets import KNOWN
 
@@ -120,6 +120,7 @@ def _flags(runtime, python_strategy, keep_root, templates, targets: str | None =
         "keep-root": keep_root,
         "templates": str(templates) if templates else None,
         "targets": chosen or None,
+        **{name.replace("_", "-"): (True if on else None) for name, on in switches.items()},
     }
 
 
@@ -150,6 +151,35 @@ def convert(
         help="Extra named stages, comma-separated: develop (toolchain, dev dependencies, dev command) and test "
         "(runs go test / npm test / pytest at build time). The production runtime stays the default target.",
         show_default=False,
+    ),
+    cache_mounts: bool = typer.Option(
+        False,
+        "--cache-mounts",
+        help="RUN --mount=type=cache for the Go module and build caches, pip/poetry/uv caches, npm/yarn/pnpm "
+        "stores and apt in the build stages (BuildKit; Docker 20.10 and later).",
+    ),
+    bind_mounts: bool = typer.Option(
+        False,
+        "--bind-mounts",
+        help="Bind-mount lockfiles into the install step instead of copying them, where nothing later needs the copy.",
+    ),
+    pin: bool = typer.Option(
+        False,
+        "--pin",
+        help="Pin floating tags (latest, untagged, alpine:3.20) of the images the rewrite "
+        "writes to exact versions; hadolint DL3006/DL3007.",
+    ),
+    syntax_line: bool = typer.Option(
+        False,
+        "--syntax-line",
+        help="Write `# syntax=docker/dockerfile:1` (otherwise only when a feature "
+        "needs it: the line makes the engine pull the frontend image, which fails offline).",
+    ),
+    dockerignore: bool = typer.Option(
+        False,
+        "--dockerignore",
+        help="With --write, also write a .dockerignore fitted to the language when "
+        "the context has none and the Dockerfile copies the whole context (never ignoring what it copies).",
     ),
     remove_builder_files: bool = typer.Option(
         False,
@@ -183,8 +213,11 @@ def convert(
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
+    switches = dict(
+        cache_mounts=cache_mounts, bind_mounts=bind_mounts, pin=pin, syntax_line=syntax_line, dockerignore=dockerignore
+    )
     job_list, config_skipped, bad_paths = _jobs(
-        paths, context, _flags(runtime, python_strategy, keep_root, templates, targets), write
+        paths, context, _flags(runtime, python_strategy, keep_root, templates, targets, **switches), write
     )
     job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
     if remove_builder_files and not write:
@@ -210,6 +243,8 @@ def convert(
             _annotate(result)
         else:
             _show(result, diff_text, check=check, write=write, output=output, color=color)
+        if result.status == CHANGED and result.dockerignore and output is None and not check:
+            _write_dockerignore(result, write=write, color=color)
         if compose and result.status == CHANGED:
             _retarget_compose(Path(result.path), roots.get(result.path), write=write, color=color)
     progress.done()
@@ -310,6 +345,20 @@ def _show(result, diff_text: str | None, *, check: bool, write: bool, output: st
             raise typer.Exit(2) from None
     elif not write:
         typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+
+
+def _write_dockerignore(result, *, write: bool, color: bool) -> None:
+    from dockrewrite import diff as diffs
+    from dockrewrite import source
+
+    path, text = result.dockerignore
+    if write:
+        if not path.exists():  # never replace one that appeared since the conversion
+            source.write_atomic(path, text.encode("utf-8"))
+            err(f"{result.path}: note: wrote {path}")
+    else:
+        shown = diffs.unified(os.path.relpath(path), "", text)
+        typer.echo(diffs.colorize(shown) if color else shown, nl=False)
 
 
 def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color: bool) -> None:

@@ -4,6 +4,7 @@ Dockerfile's folder upwards. Command-line flags beat it; unknown keys are errors
     runtime = "distroless"                 # auto | scratch | distroless | alpine | slim
     python-strategy = "venv"               # auto | user | prefix | venv
     keep-root = false
+    cache-mounts = true                    # also bind-mounts, pin, syntax-line, dockerignore
     templates = "ci/dockrewrite-templates" # folder whose templates override the built-in ones by name
     include = ["services/**"]              # which discovered Dockerfiles to take (globs, relative to here)
     exclude = ["services/legacy/**"]
@@ -25,7 +26,17 @@ from pathlib import Path
 
 from dockrewrite.plan import PYTHON_STRATEGIES, RUNTIMES, Options
 
-_SETTINGS = {"runtime": RUNTIMES, "python-strategy": PYTHON_STRATEGIES, "keep-root": bool, "skip": bool}
+_SETTINGS = {
+    "runtime": RUNTIMES,
+    "python-strategy": PYTHON_STRATEGIES,
+    "keep-root": bool,
+    "skip": bool,
+    "cache-mounts": bool,
+    "bind-mounts": bool,
+    "pin": bool,
+    "syntax-line": bool,
+    "dockerignore": bool,
+}
 _TOP = set(_SETTINGS) - {"skip"} | {"templates", "include", "exclude", "images", "overrides"}
 _OVERRIDE = set(_SETTINGS) | {"paths"}
 
@@ -73,6 +84,7 @@ class Config:
     def resolve(self, dockerfile: Path, flags: dict) -> tuple[Options, bool]:
         """Options for one file: built-in defaults < config < per-path overrides < flags; and whether to skip it."""
         values = {"runtime": "auto", "python-strategy": "auto", "keep-root": False, "skip": False}
+        values.update({k: False for k in ("cache-mounts", "bind-mounts", "pin", "syntax-line", "dockerignore")})
         values.update(self.settings)
         rel = self._rel(dockerfile) if self.root else None
         for override in self.overrides:
@@ -87,6 +99,11 @@ class Config:
             images=self.images,
             templates=templates,
             targets=flags.get("targets") or (),
+            cache_mounts=values["cache-mounts"],
+            bind_mounts=values["bind-mounts"],
+            pin=values["pin"],
+            syntax_line=values["syntax-line"],
+            dockerignore=values["dockerignore"],
         )
         return options, bool(values["skip"])
 

@@ -20,6 +20,7 @@ class Options:
     syntax_line: bool = False  # write `# syntax=docker/dockerfile:1` even when no feature needs it
     pin: bool = False  # resolve latest/floating tags of the images the rewrite writes to pinned versions
     targets: tuple[str, ...] = ()  # extra named stages: "develop", "test"
+    dockerignore: bool = False  # write a .dockerignore beside the rewrite when the context has none
 
 
 @dataclass

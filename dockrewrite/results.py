@@ -29,6 +29,7 @@ class Result:
     output: str | None = None
     signals: list[str] = field(default_factory=list)
     encoding: object = None  # the source.SourceFormat the file was read with
+    dockerignore: tuple | None = None  # (path, text) of a .dockerignore to write beside the rewrite
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {

@@ -54,9 +54,19 @@ def run_one(job: Job) -> Result:
             reason=f"internal error ({type(exc).__name__}: {exc}); please report this file",
         )
     result.encoding = fmt
+    if job.options.dockerignore and result.status == CHANGED:
+        result.dockerignore = _dockerignore(job, context, text, result)
     if job.write and result.status == CHANGED:
         write_result(job, result)
     return result
+
+
+def _dockerignore(job: Job, context: BuildContext, text: str, result: Result) -> tuple[Path, str] | None:
+    from dockrewrite.features.dockerignore import dockerignore_for
+    from dockrewrite.parse import parse
+
+    content = dockerignore_for(parse(text), context, result.language or "", result.output)
+    return (context.root / ".dockerignore", content) if content and context.root else None
 
 
 def write_result(job: Job, result: Result) -> None:

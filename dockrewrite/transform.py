@@ -93,7 +93,22 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         result.status, result.reason = FAILED, "safety check: converting the output again would change it"
         return result
     result.status, result.output = CHANGED, output
+    if not options.dockerignore:
+        _suggest_dockerignore(model, context, result)
     return result
+
+
+def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
+    """When the whole context is copied and nothing keeps junk out of it, say what would."""
+    from dockrewrite.features.dockerignore import dockerignore_for
+
+    content = dockerignore_for(model, context, result.language or "", result.output)
+    if content:
+        entries = [line for line in content.splitlines() if line and not line.startswith("#")]
+        result.warnings.append(
+            "no .dockerignore, and the Dockerfile copies the whole context: --dockerignore writes one with "
+            + ", ".join(entries)
+        )
 
 
 # Stage names the rewrites give; a single-stage file that already uses one for an image would change meaning.

@@ -1,0 +1,329 @@
+"""--bind-mounts: a dependency install reads its lockfiles through `RUN --mount=type=bind` instead of a COPY.
+
+The pattern (`COPY go.mod go.sum ./` + `RUN go mod download`) becomes
+
+    RUN --mount=type=bind,source=go.mod,target=go.mod \\
+        --mount=type=bind,source=go.sum,target=go.sum \\
+        go mod download
+
+which keeps the manifests out of the layer and the cache key the same: the RUN still reruns when a
+lockfile changes. It is done only where that is correct:
+- every source of the COPYs is a manifest or lockfile that exists in the context (globs are expanded
+  against it; no `--from`);
+- the first RUN after them that reads them is a dependency install that does not write them (bind
+  mounts are read-only): `go mod download`, `npm ci`, `yarn install --frozen-lockfile`,
+  `pnpm install --frozen-lockfile`, `pip install -r …` (no local paths), `uv sync --frozen|--locked
+  --no-install-project`; RUNs between them must not run a package manager or name the files;
+- nothing after that RUN needs the files: a later COPY of the whole context (or of the same files)
+  to the same place puts them back before any other RUN, or the stage ends and no later stage is
+  built FROM it (--targets stages count) or copies them out of it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from dataclasses import dataclass
+
+from dockrewrite import shell
+from dockrewrite.context import BuildContext
+from dockrewrite.model import DockerfileModel
+from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.providers import python_deps as deps
+
+from .runs import BuildStage, Run, State, add_mounts, build_stages, copies_from, from_parts, keyword, replace_stage
+
+_MANIFEST = re.compile(
+    r"^(go\.(mod|sum|work|work\.sum)|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
+    r"pnpm-lock\.yaml|pnpm-workspace\.yaml|\.npmrc|\.yarnrc|\.pnpmfile\.cjs|patches|"
+    r"requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|requirements|pyproject\.toml|uv\.lock|\.python-version)$"
+)
+_FAMILY = (
+    ("go", re.compile(r"^go\.")),
+    ("python", re.compile(r"^(requirements|constraints|pyproject\.toml|uv\.lock|\.python-version)")),
+    ("node", re.compile(r".")),
+)
+# Steps that may stand between the manifest COPYs and the install without needing the files.
+_SETTINGS = frozenset({"ENV", "ARG", "LABEL"})
+# Programs that read or write a project's manifests: a RUN running one of these is not a bystander.
+_MANAGERS = frozenset(
+    {
+        "go",
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "corepack",
+        "pip",
+        "pip3",
+        "uv",
+        "poetry",
+        "pipenv",
+        "pdm",
+        "make",
+        "sh",
+        "bash",
+    }
+)
+
+
+@dataclass
+class _File:
+    source: str  # context path
+    target: str  # path in the image: absolute, or relative to the COPY's WORKDIR when that is not known
+    workdir: str  # the COPY's WORKDIR
+
+
+def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
+    if not ctx.known:
+        return plan
+    stages = build_stages(plan)
+    copied = copies_from(plan)
+    folded: list[str] = []
+    for index, stage in enumerate(stages):
+        later_bases = {
+            from_parts(s.steps[0].text)[1] for s in stages[index + 1 :] if s.steps and from_parts(s.steps[0].text)
+        }
+        runtime = from_parts(plan.runtime_from.text)
+        if runtime:
+            later_bases.add(runtime[1])
+        if options.targets:
+            # --targets adds develop/test stages FROM these afterwards (a dev requirements file often says
+            # `-r requirements.txt`): they must find the files the COPYs left.
+            later_bases |= {"builder", "base", "develop"}
+        steps = _stage(stage, ctx, copied, later_bases, folded)
+        if steps is not stage.steps:
+            plan = replace_stage(plan, stage.key, steps)
+    if folded:
+        plan.warnings.append(
+            "bind mounts: the installs read " + ", ".join(folded) + " through RUN --mount=type=bind instead of a COPY"
+        )
+    return plan
+
+
+def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], folded: list[str]) -> list[Step]:
+    steps = list(stage.steps)
+    states = list(stage.states)
+    i = 1
+    changed = False
+    while i < len(steps):
+        group = _manifest_copies(steps, states, i, ctx)
+        if not group:
+            i += 1
+            continue
+        indexes, files = group
+        consumer = _consumer(steps, states, indexes[-1] + 1, files)
+        if consumer is None or not _not_needed_after(steps, states, consumer, files, stage, copied, later_bases):
+            i = indexes[-1] + 1
+            continue
+        run = Run.of(steps[consumer].text)
+        mounts = [{"type": "bind", "source": f.source, "target": _target(f, states[consumer])} for f in files]
+        if any(m["target"] is None for m in mounts):
+            i = indexes[-1] + 1
+            continue
+        add_mounts(run, mounts, states[consumer].workdir)
+        comments = tuple(c for k in indexes for c in steps[k].comments) + steps[consumer].comments
+        steps[consumer] = Step(run.text(), comments)
+        for k in reversed(indexes):
+            del steps[k]
+            del states[k]
+        folded.extend(f.source for f in files if f.source not in folded)
+        changed = True
+        i = indexes[0] + 1
+    return steps if changed else stage.steps
+
+
+def _manifest_copies(steps: list[Step], states: list[State], start: int, ctx: BuildContext):
+    """The run of manifest-only COPYs starting at `start` (settings may sit between): (indexes, files)."""
+    indexes: list[int] = []
+    files: list[_File] = []
+    k = start
+    while k < len(steps):
+        kw = keyword(steps[k])
+        if kw in _SETTINGS and indexes:
+            k += 1
+            continue
+        if kw != "COPY":
+            break
+        found = _copy_files(steps[k], states[k], ctx)
+        if found is None:
+            break
+        indexes.append(k)
+        files.extend(found)
+        k += 1
+    if not indexes:
+        return None
+    families = {next(name for name, pattern in _FAMILY if pattern.match(posixpath.basename(f.source))) for f in files}
+    if len(families) != 1 or len({f.target for f in files}) != len(files):
+        return None
+    return indexes, files
+
+
+def _copy_files(step: Step, state: State, ctx: BuildContext) -> list[_File] | None:
+    words = shell.split_words(step.text)[1:]
+    if not words or any(w.lower().startswith(("--from", "--parents", "--exclude")) for w in words):
+        return None
+    args = [w for w in words if not w.startswith("--")]
+    if len(args) < 2 or "$" in step.text or args[0].startswith("["):
+        return None
+    *sources, dest = args
+    expanded: list[str] = []
+    for source in sources:
+        rel = posixpath.normpath(source.lstrip("/")) if source not in (".", "./") else "."
+        names = sorted(e for e in ctx.entries if fnmatch.fnmatchcase(e, rel)) if any(c in rel for c in "*?[") else [rel]
+        if not names or rel == "." or rel.startswith(".."):
+            return None
+        for name in names:
+            if not _MANIFEST.match(posixpath.basename(name)) or not ctx.exists(name):
+                return None
+            expanded.append(name)
+    into_dir = dest.endswith("/") or dest in (".", "./") or len(expanded) > 1
+    base = _base(dest, state)
+    out = []
+    for name in expanded:
+        target = posixpath.join(base, posixpath.basename(name)) if into_dir else base
+        out.append(_File(name, posixpath.normpath(target), state.workdir))
+    return out
+
+
+def _consumer(steps: list[Step], states: list[State], start: int, files: list[_File]) -> int | None:
+    """The RUN that installs from the files; None when something else may read them first."""
+    names = {posixpath.basename(f.source) for f in files}
+    for k in range(start, len(steps)):
+        kw = keyword(steps[k])
+        if kw in _SETTINGS:
+            continue
+        if kw != "RUN":
+            return None
+        run = Run.of(steps[k].text)
+        if run is None or run.heredoc or run.body.lstrip().startswith("["):
+            return None
+        segments = [s.words() for s in shell.segments(run.body)]
+        commands = [shell.env_prefix(w)[1] for w in segments]
+        if any(_reads(c, names) for c in commands):
+            if any(_writes(c) for c in commands):
+                return None
+            return k
+        if any(c and posixpath.basename(c[0]) in _MANAGERS for c in commands) or any(n in run.body for n in names):
+            return None
+    return None
+
+
+def _reads(words: list[str], names: set[str]) -> bool:
+    """An install that reads the manifests and leaves them as they are."""
+    if not words:
+        return False
+    program, sub = posixpath.basename(words[0]), words[1] if len(words) > 1 else ""
+    if program == "go":
+        return words[1:3] == ["mod", "download"] and bool(names & {"go.mod"})
+    if program == "npm":
+        return sub in ("ci", "clean-install", "install-clean") and "package.json" in names
+    if program == "yarn":
+        frozen = "--frozen-lockfile" in words or "--immutable" in words
+        return (not sub or sub == "install" or sub.startswith("-")) and frozen and "yarn.lock" in names
+    if program == "pnpm":
+        return sub in ("install", "i") and "--frozen-lockfile" in words and "pnpm-lock.yaml" in names
+    if deps.is_pip(words) >= 0:
+        files, _specs, local = deps.pip_targets(words)
+        wanted = {posixpath.basename(f) for f in files + deps.constraint_files(words)}
+        return bool(files) and not local and wanted <= names
+    if program == "uv":
+        return (
+            sub == "sync"
+            and ("--frozen" in words or "--locked" in words)
+            and "--no-install-project" in words
+            and {"pyproject.toml", "uv.lock"} <= names
+        )
+    return False
+
+
+def _writes(words: list[str]) -> bool:
+    """Commands that change go.mod, package.json or a lockfile (a bind mount is read-only)."""
+    if not words:
+        return False
+    program, sub = posixpath.basename(words[0]), words[1] if len(words) > 1 else ""
+    if program == "go":
+        return sub == "get" or words[1:3] in (["mod", "tidy"], ["mod", "edit"], ["mod", "init"])
+    if program == "npm":
+        return sub in ("install", "i", "add", "update", "up", "uninstall", "rm", "dedupe", "audit", "pkg", "version")
+    if program == "yarn":
+        frozen = "--frozen-lockfile" in words or "--immutable" in words
+        return sub in ("add", "upgrade", "remove", "up") or ((not sub or sub == "install") and not frozen)
+    if program == "pnpm":
+        return sub in ("add", "update", "up", "remove", "rm") or (
+            sub in ("install", "i") and "--frozen-lockfile" not in words
+        )
+    if program in ("uv", "poetry", "pdm", "pipenv"):
+        return sub in ("lock", "add", "remove", "update") or (
+            program == "uv" and sub == "sync" and not ("--frozen" in words or "--locked" in words)
+        )
+    return False
+
+
+def _not_needed_after(steps, states, consumer: int, files: list[_File], stage: BuildStage, copied, bases) -> bool:
+    """Whether nothing after the install can miss the files the COPYs would have left in the stage."""
+    for k in range(consumer + 1, len(steps)):
+        kw = keyword(steps[k])
+        if kw in ("COPY", "ADD"):
+            if all(_puts_back(steps[k], states[k], f) for f in files):
+                return True
+        elif kw == "RUN":
+            return False
+    # The stage ends without them: no later stage may start from it or copy them out of it.
+    if stage.name is None or stage.name in bases:
+        return False
+    for ref, path in copied:
+        if ref != stage.name:
+            continue
+        for f in files:
+            if not path.startswith("/") or not f.target.startswith("/"):
+                return False
+            if f.target == path or f.target.startswith(path.rstrip("/") + "/"):
+                return False
+    return True
+
+
+def _base(dest: str, state: State) -> str:
+    """Where a COPY destination points: absolute when the WORKDIR is known, else relative to it."""
+    if dest.startswith("/"):
+        return posixpath.normpath(dest)
+    if state.workdir.startswith("/"):
+        return posixpath.normpath(posixpath.join(state.workdir, dest))
+    return posixpath.normpath(dest)
+
+
+def _puts_back(step: Step, state: State, f: _File) -> bool:
+    """A COPY from the context that brings f back to where the manifest COPY had put it."""
+    words = shell.split_words(step.text)[1:]
+    if any(w.lower().startswith("--from") for w in words):
+        return False
+    args = [w for w in words if not w.startswith("--")]
+    if len(args) < 2:
+        return False
+    if not f.target.startswith("/") and state.workdir != f.workdir:
+        return False
+    *sources, dest = args
+    base = _base(dest, state)
+    into_dir = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
+    for source in sources:
+        rel = posixpath.normpath(source.lstrip("/"))
+        if rel == ".":
+            if posixpath.normpath(posixpath.join(base, f.source)) == f.target:
+                return True
+        elif fnmatch.fnmatchcase(f.source, rel) and (
+            (posixpath.join(base, posixpath.basename(f.source)) if into_dir else base) == f.target
+        ):
+            return True
+    return False
+
+
+def _target(f: _File, run_state: State) -> str | None:
+    """The mount target: relative to the RUN's WORKDIR when the file lands below it, else absolute."""
+    if f.target.startswith("/"):
+        wd = run_state.workdir
+        if wd.startswith("/") and f.target.startswith(wd.rstrip("/") + "/"):
+            return posixpath.relpath(f.target, wd)
+        return f.target
+    # Relative to a WORKDIR only the image knows: right while the RUN runs in the same one.
+    return f.target if f.workdir == run_state.workdir else None
