@@ -1,3 +1,4 @@
 from dockrewrite.entry import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it as __mp_main__
+    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -220,6 +221,9 @@ def convert(
         paths, context, _flags(runtime, python_strategy, keep_root, templates, targets, **switches), write
     )
     job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
+    if check or fmt is ConvertFormat.github:
+        # Neither shows notes: skip the work that only produces them.
+        job_list = [dataclasses.replace(j, options=dataclasses.replace(j.options, notes=False)) for j in job_list]
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
     if output is not None and (len(job_list) + len(merged) != 1 or bad_paths or config_skipped):

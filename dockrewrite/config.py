@@ -113,17 +113,27 @@ def _match(rel: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(rel, pattern) or (pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/"))
 
 
+_found: dict[Path, Path | None] = {}
+
+
 def find(start: Path) -> Path | None:
     """The nearest .dockrewrite.toml or pyproject.toml with [tool.dockrewrite], from start upwards."""
-    folder = start if start.is_dir() else start.parent
-    for candidate in [folder.resolve(), *folder.resolve().parents]:
-        own = candidate / ".dockrewrite.toml"
+    folder = (start if start.is_dir() else start.parent).resolve()
+    return _find_in(folder)
+
+
+def _find_in(folder: Path) -> Path | None:
+    # Remembered per folder: a monorepo's thousands of services share the walk up to the root.
+    if folder not in _found:
+        own = folder / ".dockrewrite.toml"
+        pyproject = folder / "pyproject.toml"
         if own.is_file():
-            return own
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and "[tool.dockrewrite" in pyproject.read_text(encoding="utf-8", errors="replace"):
-            return pyproject
-    return None
+            _found[folder] = own
+        elif pyproject.is_file() and "[tool.dockrewrite" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            _found[folder] = pyproject
+        else:
+            _found[folder] = None if folder.parent == folder else _find_in(folder.parent)
+    return _found[folder]
 
 
 def load(path: Path) -> Config:

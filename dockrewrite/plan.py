@@ -21,6 +21,7 @@ class Options:
     pin: bool = False  # resolve latest/floating tags of the images the rewrite writes to pinned versions
     targets: tuple[str, ...] = ()  # extra named stages: "develop", "test"
     dockerignore: bool = False  # write a .dockerignore beside the rewrite when the context has none
+    notes: bool = True  # work out advisory notes (import scans); --check shows none, so it skips them
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import traceback
@@ -99,7 +100,11 @@ def run(jobs: list[Job], workers: int = 1) -> Iterator[Result]:
         for job in jobs:
             yield run_one(job)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    # Not fork: BuildKit's parser is Go code, and a Go runtime the parent has started does not survive a
+    # fork (the child hangs in its first parse). A fork server starts from a clean interpreter.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dockrewrite.runner"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
     try:
         yield from pool.map(run_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
     finally:

@@ -93,7 +93,7 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         result.status, result.reason = FAILED, "safety check: converting the output again would change it"
         return result
     result.status, result.output = CHANGED, output
-    if not options.dockerignore:
+    if options.notes and not options.dockerignore:
         _suggest_dockerignore(model, context, result)
     return result
 

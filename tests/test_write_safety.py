@@ -99,3 +99,32 @@ def test_interrupted_write_leaves_every_file_old_or_new(tmp_path: Path):
         assert path.read_bytes() in (old, expected), f"{path} is neither the original nor the rewrite"
     assert not list((tmp_path / "repo").rglob("*.dockrewrite")), "temporary files were left behind"
     assert proc.returncode != 0 and 0 < written < len(originals), (proc.returncode, written)
+
+
+WARM_THEN_RUN = """
+import sys
+from pathlib import Path
+
+import dockerfile
+
+from dockrewrite.plan import Options
+from dockrewrite.runner import Job, run
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1])
+    for _ in range(20000):
+        dockerfile.parse_string(path.read_text())  # the parent's Go runtime is up, with its threads
+    jobs = [Job(path, path.parent, Options()) for _ in range(64)]
+    print(sum(1 for _ in run(jobs, workers=2)))
+"""
+
+
+def test_parallel_run_after_the_parent_parsed_does_not_hang(tmp_path: Path):
+    """BuildKit's parser is Go code; a Go runtime started in the parent (the builder-pattern merge parses
+    there) does not survive fork(), so the worker processes must not be forked from the parent."""
+    script = tmp_path / "warm_then_run.py"
+    script.write_text(WARM_THEN_RUN)
+    dockerfile = _service(tmp_path / "svc")
+    proc = subprocess.run([sys.executable, str(script), str(dockerfile)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "64"

@@ -656,7 +656,7 @@ class _PythonPlanner:
         return [n for n in names if n]
 
     def _import_warnings(self, items: list[_Item]) -> None:
-        if not self.ctx.known:
+        if not self.ctx.known or not self.options.notes:
             return
         from dockrewrite.providers import python_source
 
