@@ -13,7 +13,6 @@ import re
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.plan import BuildPlan, Options, Step
-from dockrewrite.results import Skip
 
 KNOWN = ("develop", "test")
 _NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
@@ -48,11 +47,11 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     names = stage_names(plan)
     source = next((n for n in ("builder", "base") if n in names), None)
     if source is None:
-        raise Skip(
-            "--targets: this rewrite has no builder stage with the toolchain and dev dependencies to "
-            "develop or test in",
-            model.stages[0].from_.line,
+        plan.warnings.append(
+            "--targets: this rewrite has no builder stage with the toolchain and dev dependencies to develop "
+            "or test in; no extra stages"
         )
+        return plan
     dev_base = source
     if "develop" in options.targets and "develop" not in names:
         plan.extra_stages.append(_develop(plan, ctx, source))
