@@ -114,3 +114,16 @@ def test_templates_command_lists_and_exports(tmp_path: Path):
     assert again.exit_code == 2 and "--force" in again.stderr
     assert invoke("templates", "--export", target, "--force").exit_code == 0
     assert invoke("templates").exit_code == 2
+
+
+def test_json_report_matches_its_published_schema(repo: Path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "convert-report.schema.json").read_text())
+    garbage = repo / "broken" / "Dockerfile"
+    garbage.parent.mkdir()
+    garbage.write_text("not a dockerfile\n")
+    result = invoke("convert", "--format", "json", repo, FIXTURES / "java-skipped", FIXTURES / "already-multistage")
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, schema)
+    assert {f["status"] for f in report["files"]} == {"changed", "unchanged", "skipped", "failed"}

@@ -457,10 +457,21 @@ class _PythonPlanner:
         words = seg.words
         text = seg.text
         if words[0] == "uv" and words[1:2] == ["sync"]:
-            lead = text[: len(text) - len(text.lstrip())]
-            return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {text.lstrip()}"
+            lead, body = text[: len(text) - len(text.lstrip())], text.lstrip()
+            if not {"--no-dev", "--only-dev"} & set(words) and not any(w.startswith("--group") for w in words):
+                # the runtime gets the project's dependencies, not its dev group
+                body = re.sub(r"\bsync\b", "sync --no-dev", body, count=1)
+                self.warnings.append("`uv sync` gets --no-dev: the dev dependency group stays out of the runtime")
+            return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {body}"
         if words[0] == "uv" and words[1:3] == ["pip", "install"]:
             return re.sub(r"(?<!\S)--system(?!\S)\s*", "", text)
+        if words[0] == "poetry" and words[1:2] == ["install"] and not any(
+            w.startswith(("--only", "--without", "--no-dev")) for w in words
+        ):
+            self.warnings.append(
+                "`poetry install` installs the dev group too, and it reaches the runtime: add `--only main` "
+                "(Poetry 1.2+) or `--no-dev` (older) to keep it out"
+            )
         # Poetry and Pipenv install into the active environment (VIRTUAL_ENV) as they are.
         return text
 
