@@ -240,7 +240,9 @@ def convert(
     for result in [*config_skipped, *merged, *run(job_list, workers)]:
         progress.step()
         report.add(result)
-        diff_text = diffs.unified(result.path, result.original, result.output) if result.status == CHANGED else None
+        shows_diff = fmt is ConvertFormat.json or (fmt is ConvertFormat.text and not (check or write or output))
+        changed = result.status == CHANGED
+        diff_text = diffs.unified(result.path, result.original, result.output) if changed and shows_diff else None
         if fmt is ConvertFormat.json:
             records.append(result.as_dict(diff_text))
         elif fmt is ConvertFormat.github:

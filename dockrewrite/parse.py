@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 
 from dockrewrite.model import DIRECTIVE_RE, KNOWN_KEYWORDS, DockerfileModel, Instruction, Stage
 
@@ -22,7 +23,9 @@ class ParseError(Exception):
         self.empty = empty
 
 
+@lru_cache(maxsize=64)
 def parse(text: str) -> DockerfileModel:
+    """The model of a Dockerfile's text (cached: the safety checks read each output more than once)."""
     import dockerfile  # BuildKit's parser; imported here so `--help` stays fast
 
     lines = text.split("\n")
@@ -126,27 +129,23 @@ def _line_of(message: str, lines: list[str]) -> int:
     return 1
 
 
-def reparse_check(text: str) -> str | None:
-    """Read text with dockerfile-parse and BuildKit; return a problem, or None when both agree."""
-    import dockerfile
+def reparse_check(text: str, model: DockerfileModel) -> str | None:
+    """Read text with dockerfile-parse too; return a problem, or None when it agrees with BuildKit's reading
+    (the model)."""
     from dockerfile_parse import DockerfileParser
 
-    try:
-        official = dockerfile.parse_string(text)
-    except dockerfile.GoParseError as exc:
-        return f"BuildKit's parser rejects the output: {exc}"
     try:
         parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
         structure = parser.structure
     except Exception as exc:  # the library raises bare exceptions of several kinds
         return f"dockerfile-parse rejects the output: {exc}"
-    if any("<<" in c.original for c in official if c.heredocs):
+    instructions = [*model.global_args, *(i for stage in model.stages for i in (stage.from_, *stage.instructions))]
+    if any(i.heredocs for i in instructions):
         # dockerfile-parse splits heredocs into fake instructions; compare stages only.
-        ours = sum(1 for c in official if (c.cmd or "").upper() == "FROM")
         theirs = sum(1 for s in structure if s["instruction"] == "FROM")
-        return None if ours == theirs else "dockerfile-parse sees a different number of stages"
-    official_kw = [c.cmd.upper() for c in official if c.cmd]
+        return None if len(model.stages) == theirs else "dockerfile-parse sees a different number of stages"
+    ours = [i.keyword for i in instructions]
     theirs_kw = [s["instruction"].upper() for s in structure if s["instruction"] != "COMMENT"]
-    if official_kw != theirs_kw:
+    if ours != theirs_kw:
         return "dockerfile-parse reads the output differently from BuildKit"
     return None

@@ -14,13 +14,13 @@ class UnsafeOutput(Exception):
 
 
 def check(original: DockerfileModel, output: str, rewritten: frozenset[str] = frozenset()) -> DockerfileModel:
-    problem = reparse_check(output)
-    if problem:
-        raise UnsafeOutput(problem)
     try:
         model = parse(output)
     except ParseError as exc:
-        raise UnsafeOutput(f"the output does not parse (line {exc.line}): {exc.message}") from None
+        raise UnsafeOutput(f"BuildKit's parser rejects the output (line {exc.line}): {exc.message}") from None
+    problem = reparse_check(output, model)
+    if problem:
+        raise UnsafeOutput(problem)
     if len(model.stages) < 2:
         raise UnsafeOutput("the output has fewer than two stages")
     names: set[str] = set()

@@ -465,8 +465,10 @@ class _PythonPlanner:
             return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {body}"
         if words[0] == "uv" and words[1:3] == ["pip", "install"]:
             return re.sub(r"(?<!\S)--system(?!\S)\s*", "", text)
-        if words[0] == "poetry" and words[1:2] == ["install"] and not any(
-            w.startswith(("--only", "--without", "--no-dev")) for w in words
+        if (
+            words[0] == "poetry"
+            and words[1:2] == ["install"]
+            and not any(w.startswith(("--only", "--without", "--no-dev")) for w in words)
         ):
             self.warnings.append(
                 "`poetry install` installs the dev group too, and it reaches the runtime: add `--only main` "
