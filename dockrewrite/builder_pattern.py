@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockrewrite.discover import is_dockerfile_name
+
 if TYPE_CHECKING:
     from dockrewrite.results import Result
 
@@ -1220,6 +1222,28 @@ def _read_script(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
 
+# Extensionless files that are never shell scripts: not worth opening to look for a #! line.
+_NOT_SCRIPTS = frozenset(
+    {
+        "LICENSE",
+        "LICENCE",
+        "README",
+        "CODEOWNERS",
+        "AUTHORS",
+        "VERSION",
+        "Procfile",
+        "Gemfile",
+        "Pipfile",
+        "Jenkinsfile",
+        "Vagrantfile",
+        "Brewfile",
+        "CHANGELOG",
+        "NOTICE",
+        "COPYING",
+    }
+)
+
+
 def _scripts_in(folder: Path) -> list[Path]:
     try:
         entries = sorted(folder.iterdir())
@@ -1231,7 +1255,12 @@ def _scripts_in(folder: Path) -> list[Path]:
             continue
         if p.suffix in (".sh", ".bash") or p.name in _MAKEFILES or p.suffix == ".mk":
             out.append(p)
-        elif not p.suffix and not p.name.startswith("."):
+        elif (
+            not p.suffix
+            and not p.name.startswith(".")
+            and p.name not in _NOT_SCRIPTS
+            and not is_dockerfile_name(p.name)
+        ):
             try:
                 with p.open("rb") as handle:
                     head = handle.read(64)

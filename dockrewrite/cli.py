@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -220,24 +221,32 @@ def convert(
     job_list, config_skipped, bad_paths = _jobs(
         paths, context, _flags(runtime, python_strategy, keep_root, templates, targets, **switches), write
     )
-    job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
-    if check or fmt is ConvertFormat.github:
-        # Neither shows notes: skip the work that only produces them.
-        job_list = [dataclasses.replace(j, options=dataclasses.replace(j.options, notes=False)) for j in job_list]
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
-    if output is not None and (len(job_list) + len(merged) != 1 or bad_paths or config_skipped):
+    if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
         usage("--compose points services at the develop target: add --targets develop")
+    if check or fmt is ConvertFormat.github:
+        # Neither shows notes: skip the work that only produces them.
+        job_list = [dataclasses.replace(j, options=dataclasses.replace(j.options, notes=False)) for j in job_list]
+    if write:
+        # A file of a builder-pattern pair must not be written on its own first.
+        job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
+        pending = run(job_list, jobs or os.cpu_count() or 1)
+    else:
+        # Nothing is written: the workers start at once and the pairs are looked for meanwhile.
+        pending = run(job_list, jobs or os.cpu_count() or 1)
+        _, merged = _builder_pattern(job_list, paths, write=False, remove=False)
+        replaced = {r.path for r in merged}
+        pending = (r for r in pending if r.path not in replaced)
     roots = {str(job.path): job.root for job in job_list}
-    workers = jobs or os.cpu_count() or 1
     color = not no_color and fmt is ConvertFormat.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     progress = _Progress(len(job_list), enabled=fmt is ConvertFormat.text and output is None and sys.stderr.isatty())
 
     report = Report()
     records = []
-    for result in [*config_skipped, *merged, *run(job_list, workers)]:
+    for result in itertools.chain(config_skipped, merged, pending):
         progress.step()
         report.add(result)
         shows_diff = fmt is ConvertFormat.json or (fmt is ConvertFormat.text and not (check or write or output))

@@ -93,22 +93,27 @@ def write_result(job: Job, result: Result) -> None:
 def run(jobs: list[Job], workers: int = 1) -> Iterator[Result]:
     """Yield results in input order; several processes when workers > 1 and there is enough work.
 
-    On Ctrl-C the files not started are left alone and the ones in progress are finished: workers ignore
-    SIGINT and the pool is shut down with its pending work cancelled, so no file is left half-written.
+    The work is handed to the processes at once (the caller may do other things before it reads the
+    results). On Ctrl-C the files not started are left alone and the ones in progress are finished:
+    workers ignore SIGINT and the pool is shut down with its pending work cancelled, so no file is left
+    half-written.
     """
     if workers <= 1 or len(jobs) < 8:
-        for job in jobs:
-            yield run_one(job)
-        return
+        return (run_one(job) for job in jobs)
     # Not fork: BuildKit's parser is Go code, and a Go runtime the parent has started does not survive a
     # fork (the child hangs in its first parse). A fork server starts from a clean interpreter.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dockrewrite.runner"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
-    try:
-        yield from pool.map(run_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    results = pool.map(run_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+
+    def drain() -> Iterator[Result]:
+        try:
+            yield from results
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return drain()
 
 
 def _ignore_interrupts() -> None:
