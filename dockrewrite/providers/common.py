@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from dockrewrite import shell
-from dockrewrite.model import Command, DockerfileModel, Instruction
-from dockrewrite.plan import Step
+from dockrewrite.context import BuildContext
+from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.plan import Options, Step
+from dockrewrite.results import Skip
 
 _RUN_PREFIX = re.compile(r"(?is)^\s*run\b(?:\s|\\\n)*(?:--\S+(?:\s|\\\n)+)*")
 
@@ -52,3 +54,25 @@ def package_step(packages: list[str], family: str, comments: tuple[str, ...] = (
         " && rm -rf /var/lib/apt/lists/*",
         (*comments, "# hadolint ignore=DL3008"),
     )
+
+
+class Planner:
+    """What every language's planner starts from: the single stage, its inputs, and the notes it collects."""
+
+    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
+        self.model = model
+        self.ctx = ctx
+        self.options = options
+        self.stage: Stage = model.stages[0]
+        self.warnings: list[str] = []
+        self.rewritten: set[str] = set()  # CMD/ENTRYPOINT changed on purpose (the safety checks allow it)
+
+    def refuse_unsupported(self) -> None:
+        """Instructions no rewrite can carry safely into a split build."""
+        for ins in self.stage.instructions:
+            if ins.keyword == "ONBUILD":
+                raise Skip(
+                    "ONBUILD triggers run in images built FROM this one; splitting stages would move them", ins.line
+                )
+            if ins.keyword == "SHELL":
+                raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, builder_instructions, contract_steps
-from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import go_build, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import healthcheck_command, package_step, resolved_image
+from dockrewrite.providers.common import Planner, healthcheck_command, package_step, resolved_image
 from dockrewrite.results import Skip
 
 # Toolchain settings that only matter while compiling.
@@ -133,25 +133,14 @@ class GoProvider(Provider):
         return _GoPlanner(model, ctx, options).plan()
 
 
-class _GoPlanner:
+class _GoPlanner(Planner):
     def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
-        self.model = model
-        self.ctx = ctx
-        self.options = options
-        self.stage: Stage = model.stages[0]
-        self.warnings: list[str] = []
+        super().__init__(model, ctx, options)
         self.golang_image = image_name(self.stage.image) == "golang"
 
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
-        stage = self.stage
-        for ins in stage.instructions:
-            if ins.keyword == "ONBUILD":
-                raise Skip(
-                    "ONBUILD triggers run in images built FROM this one; splitting stages would move them", ins.line
-                )
-            if ins.keyword == "SHELL":
-                raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
+        self.refuse_unsupported()
         walk = self._walk()
         if not walk.builds:
             self._no_build_reason(walk)

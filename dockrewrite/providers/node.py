@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from dockrewrite import shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import LAST_WINS, RUNTIME_ONLY, arg_redeclarations, contract_steps
-from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import node_cmds as cmds
 from dockrewrite.providers import node_images as nimages
 from dockrewrite.providers import node_pkg as npkg
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import healthcheck_command, package_step, run_prefix
+from dockrewrite.providers.common import Planner, healthcheck_command, package_step, run_prefix
 from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
@@ -90,21 +90,11 @@ class NodeProvider(Provider):
         return _NodePlanner(model, ctx, options).plan()
 
 
-class _NodePlanner:
-    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
-        self.model = model
-        self.ctx = ctx
-        self.options = options
-        self.stage: Stage = model.stages[0]
-        self.warnings: list[str] = []
-        self.rewritten: set[str] = set()
-
+class _NodePlanner(Planner):
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         stage = self.stage
-        for ins in stage.instructions:
-            if ins.keyword in ("ONBUILD", "SHELL"):
-                raise Skip(f"{ins.keyword} is not supported in Node rewrites yet", ins.line)
+        self.refuse_unsupported()
         self.args = self._global_args()
         self.resolved = shell.substitute(stage.image, self.args) or stage.image
         if image_name(self.resolved) != "node":

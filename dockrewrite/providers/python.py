@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, env_step, stage_env
-from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import healthcheck_command, package_step, resolved_image, run_prefix
+from dockrewrite.providers.common import Planner, healthcheck_command, package_step, resolved_image, run_prefix
 from dockrewrite.results import Skip
 
 VENV = "/opt/venv"
@@ -79,21 +79,11 @@ class PythonProvider(Provider):
         return _PythonPlanner(model, ctx, options).plan()
 
 
-class _PythonPlanner:
-    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
-        self.model = model
-        self.ctx = ctx
-        self.options = options
-        self.stage: Stage = model.stages[0]
-        self.warnings: list[str] = []
-        self.rewritten: set[str] = set()
-
+class _PythonPlanner(Planner):
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         stage = self.stage
-        for ins in stage.instructions:
-            if ins.keyword in ("ONBUILD", "SHELL"):
-                raise Skip(f"{ins.keyword} is not supported in Python rewrites yet", ins.line)
+        self.refuse_unsupported()
         image = resolved_image(self.model)
         self.image_text = stage.image
         if image_name(image) != "python":
