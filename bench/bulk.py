@@ -32,8 +32,15 @@ TEAMS = ["payments", "search", "identity", "growth", "infra", "data", "mobile", 
 
 
 def _cases() -> list[Path]:
-    """Fixture cases that make a realistic mix: converted, unchanged, skipped, failed."""
-    return sorted(p.parent for p in FIXTURES.glob("*/*/Dockerfile") if p.parent.parent.name != "apps")
+    """Fixture cases in a realistic mix: converted, unchanged, skipped, failed. The language fixtures come ten
+    times each, builder-pattern setups (two Dockerfiles and a docker-cp script, rare in today's repos) once."""
+    cases: list[Path] = []
+    for dockerfile in sorted(FIXTURES.glob("*/*/Dockerfile")):
+        kind = dockerfile.parent.parent.name
+        if kind == "apps":
+            continue
+        cases += [dockerfile.parent] * (1 if kind == "builder-pattern" else 10)
+    return cases
 
 
 def _vary(text: str, rng: random.Random) -> str:
@@ -56,7 +63,7 @@ def generate(target: Path, count: int, seed: int = 7) -> list[Path]:
     cases = _cases()
     made = []
     for i in range(count):
-        case = cases[i % len(cases)]
+        case = cases[(i * 7919) % len(cases)]  # a fixed stride spreads each case over the tree
         folder = target / "services" / TEAMS[i % len(TEAMS)] / f"svc{i // len(TEAMS):04d}" / case.name
         shutil.copytree(case, folder, ignore=shutil.ignore_patterns("expected"))
         dockerfile = folder / "Dockerfile"
