@@ -90,7 +90,7 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     from dockrewrite.runner import Job
 
     files, bad_paths = _collect(paths)
-    named = {p.resolve() for p in paths if p.is_file()}
+    named = {p for p in paths if p.is_file()}  # discovery hands these back as given
     roots = [p for p in paths if p.is_dir()]
     jobs, skipped = [], []
     for path in files:
@@ -98,7 +98,7 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
             cfg = config.for_file(path)
         except config.ConfigError as exc:
             usage(str(exc))
-        if path.resolve() not in named and not cfg.selected(path):
+        if path not in named and not cfg.selected(path):
             continue
         options, skip = cfg.resolve(path, flags)
         if skip:

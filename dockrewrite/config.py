@@ -21,6 +21,7 @@ Dockerfile's folder upwards. Command-line flags beat it; unknown keys are errors
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,7 +227,8 @@ _cache: dict[Path, Config] = {}
 
 def for_file(dockerfile: Path) -> Config:
     """The configuration that applies to a Dockerfile (an empty one when there is none)."""
-    path = find(dockerfile)
+    # abspath, not resolve(): one lookup per folder, without a system call per path component
+    path = _find_in(Path(os.path.abspath(dockerfile.parent)))
     if path is None:
         return Config()
     if path not in _cache:

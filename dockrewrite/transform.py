@@ -12,7 +12,11 @@ from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result, Ski
 SKIP_MARK = re.compile(r"^\s*#\s*dockrewrite\s*:\s*skip\b", re.IGNORECASE | re.MULTILINE)
 
 
-def convert_text(text: str, context: BuildContext, options: Options, path: str = "<stdin>") -> Result:
+def convert_text(
+    text: str, context: BuildContext, options: Options, path: str = "<stdin>", *, explain: bool = True
+) -> Result:
+    """One Dockerfile's result. `explain=False` leaves out the language detection of files that are already
+    multi-stage (the safety re-check of an output needs only the status)."""
     result = Result(path=path, status=UNCHANGED, original=text)
     m = SKIP_MARK.search(text)
     if m:
@@ -27,14 +31,17 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
         result.reason, result.line = exc.message, exc.line
         return result
 
+    if model.is_multistage:
+        result.reason = f"already multi-stage ({len(model.stages)} stages)"
+        result.line = model.stages[1].from_.line
+        if not explain:
+            return result
     from dockrewrite.providers import detect
 
     detection = detect(model, context)
     result.language = detection.language
     result.signals = detection.signals
     if model.is_multistage:
-        result.reason = f"already multi-stage ({len(model.stages)} stages)"
-        result.line = model.stages[1].from_.line
         return result
     if model.escape != "\\":
         result.status = SKIPPED
@@ -88,7 +95,7 @@ def convert_text(text: str, context: BuildContext, options: Options, path: str =
     except UnsafeOutput as exc:
         result.status, result.reason = FAILED, f"safety check: {exc}"
         return result
-    again = convert_text(output, context, options, path)
+    again = convert_text(output, context, options, path, explain=False)
     if again.status != UNCHANGED:
         result.status, result.reason = FAILED, "safety check: converting the output again would change it"
         return result
