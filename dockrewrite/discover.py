@@ -33,10 +33,6 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
-def _is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
-
-
 class _GitIgnore:
     """The subset of .gitignore that matters for finding files: names, globs, anchored paths, negation."""
 
@@ -108,27 +104,30 @@ def _walk(root: Path):
     stack: list[tuple[Path, list[_GitIgnore]]] = [(root, [])]
     while stack:
         directory, ignores = stack.pop()
-        own = _GitIgnore.load(directory)
-        rules = ignores + [own] if own else ignores
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
+        names = {e.name for e in entries}
+        if directory != root and "pyvenv.cfg" in names:
+            continue  # a virtualenv (its own listing says so: no extra system call per folder)
+        own = _GitIgnore.load(directory) if ".gitignore" in names else None
+        rules = ignores + [own] if own else ignores
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()
+                is_file = not is_dir and entry.is_file()
             except OSError:
                 continue
-            if _ignored(rules, path, is_dir):
+            if is_dir and entry.name in SKIP_DIRS or not (is_dir or is_file and is_dockerfile_name(entry.name)):
+                continue
+            path = Path(entry.path)
+            if rules and _ignored(rules, path, is_dir):
                 continue
             if is_dir:
-                if entry.name in SKIP_DIRS or _is_virtualenv(path):
-                    continue
                 subdirs.append(path)
-            elif is_file and is_dockerfile_name(entry.name):
+            else:
                 # A symlinked file is still reported; --write goes through it only inside the root.
                 yield path
         for sub in reversed(subdirs):
