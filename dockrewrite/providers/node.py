@@ -233,6 +233,12 @@ class _NodePlanner(Planner):
                 f"no lockfile for {manager.name}{also}: `{manager.install(False, [])}` resolves versions at "
                 "build time, so builds are not reproducible; commit a lockfile"
             )
+        if manager.lockfile and not frozen:
+            self.warnings.append(
+                f"`{' '.join(words[:2])}` becomes `{manager.install(False, [])}`: installs follow "
+                f"{manager.lockfile} exactly, and the build fails when it is out of date with package.json "
+                "instead of quietly resolving new versions"
+            )
         if manager.lockfile and self.ctx.known and not self._lockfile_reaches_image():
             self.warnings.append(
                 f"{manager.lockfile} is now copied and installed from (`{manager.install(False, [])}`); "
