@@ -86,6 +86,13 @@ def env_prefix(words: list[str]) -> tuple[dict[str, str], list[str]]:
     return env, rest
 
 
+def exported(words: list[str]) -> dict[str, str] | None:
+    """The assignments of an `export A=1 B=2` command; None when the words are no export."""
+    if words[:1] != ["export"]:
+        return None
+    return {key: value for key, eq, value in (w.partition("=") for w in words[1:]) if eq}
+
+
 def variables(text: str) -> set[str]:
     return {a or b for a, b in _VAR.findall(text)}
 

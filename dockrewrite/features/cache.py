@@ -133,11 +133,9 @@ def _plan_run(body: str, state: State, ctx: BuildContext, report: _Report, go_mo
     may_run_go = False
     for seg in shell.segments(body):
         words = seg.words()
-        if words[:1] == ["export"]:
-            for w in words[1:]:
-                key, eq, value = w.partition("=")
-                if eq:
-                    env[key] = value
+        assigned = shell.exported(words)
+        if assigned is not None:
+            env.update(assigned)
             continue
         seg_env, rest = shell.env_prefix(words)
         while rest and rest[0] in ("sudo", "exec", "time", "nice"):

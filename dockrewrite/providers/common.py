@@ -19,6 +19,11 @@ def run_prefix(text: str) -> str:
     return text[: m.end()] if m else "RUN "
 
 
+def chain(prefix: str, segments) -> str:
+    """A RUN made of some of another RUN's commands (the rest went to another stage), one per line."""
+    return prefix + " \\\n && ".join(s.text.strip() for s in segments)
+
+
 def healthcheck_command(ins: Instruction) -> Command:
     """The command of `HEALTHCHECK CMD …`. `|| exit 1` only maps failures to 1, which Docker already treats as
     unhealthy, so it does not make the check need a shell."""

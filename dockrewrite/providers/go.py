@@ -228,11 +228,9 @@ class _GoPlanner(Planner):
             if words[:1] == ["cd"] and len(words) > 1:
                 cwd = shell.resolve(cwd, shell.substitute(words[1], values) or words[1])
                 continue
-            if words[:1] == ["export"]:
-                for w in words[1:]:
-                    key, eq, value = w.partition("=")
-                    if eq:
-                        env[key] = value
+            assigned = shell.exported(words)
+            if assigned is not None:
+                env.update(assigned)
                 continue
             if words[:1] in (["cp"], ["mv"], ["install"]) and len(words) >= 3:
                 self._record_move(walk, ins, cwd, words)

@@ -21,7 +21,7 @@ from dockrewrite.providers import node_cmds as cmds
 from dockrewrite.providers import node_images as nimages
 from dockrewrite.providers import node_pkg as npkg
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, healthcheck_command, package_step, run_prefix
+from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, run_prefix
 from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
@@ -467,9 +467,7 @@ class _NodePlanner(Planner):
                 if len(kept) == len(it.segments):
                     steps.append(Step(ins.text, ins.comments))
                 else:
-                    steps.append(
-                        Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in kept), ins.comments)
-                    )
+                    steps.append(Step(chain(run_prefix(ins.text), kept), ins.comments))
                 continue
             if k in ("COPY", "ADD"):
                 steps.append(Step(ins.text, ins.comments))  # COPY --from=image: tools for the build
@@ -526,7 +524,7 @@ class _NodePlanner(Planner):
         after = it.segments[it.segments.index(self.install) + 1 :]
         after = [s for s in after if s.kind not in (cmds.PRUNE, cmds.CLEAN)]
         if after:
-            steps.append(Step(run_prefix(it.ins.text) + " \\\n && ".join(s.text.strip() for s in after)))
+            steps.append(Step(chain(run_prefix(it.ins.text), after)))
         for index in range(self.install_index + 1, len(self.items)):
             item = self.items[index]
             ins = item.ins
@@ -541,9 +539,7 @@ class _NodePlanner(Planner):
                 if len(kept) == len(item.segments):
                     steps.append(Step(ins.text, ins.comments))
                 else:
-                    steps.append(
-                        Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in kept), ins.comments)
-                    )
+                    steps.append(Step(chain(run_prefix(ins.text), kept), ins.comments))
                 continue
             steps.append(Step(ins.text, ins.comments))
         if add_build:
@@ -984,7 +980,7 @@ class _NodePlanner(Planner):
                     f"`{segs[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
                 )
             prefix = "RUN " if it.ins.flags else run_prefix(it.ins.text)
-            steps.append(Step(prefix + " \\\n && ".join(s.text.strip() for s in segs), it.ins.comments))
+            steps.append(Step(chain(prefix, segs), it.ins.comments))
         return steps
 
     def _runtime_packages(self, runtime: str) -> list[str]:

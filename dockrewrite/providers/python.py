@@ -14,7 +14,7 @@ from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, healthcheck_command, package_step, resolved_image, run_prefix
+from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, resolved_image, run_prefix
 from dockrewrite.results import Skip
 
 VENV = "/opt/venv"
@@ -406,7 +406,7 @@ class _PythonPlanner(Planner):
         body = ins.text[len(prefix) :]
         if it.role == "split":
             kept = [s for s in it.segments if s.kind != deps.APP]
-            body = " \\\n && ".join(s.text.strip() for s in kept)
+            body = chain("", kept)
         out = body
         for seg in reversed(deps.classify(body)):
             if seg.kind != deps.PIP or not seg.words:
@@ -507,9 +507,7 @@ class _PythonPlanner(Planner):
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        steps.append(
-                            Step(run_prefix(ins.text) + " \\\n && ".join(s.text.strip() for s in app), ins.comments)
-                        )
+                        steps.append(Step(chain(run_prefix(ins.text), app), ins.comments))
                 continue
             if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
                 continue
