@@ -30,7 +30,7 @@ def _engine_answers() -> tuple[bool, str]:
 
 
 def _ensure() -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(ENSURE)], capture_output=True, text=True, timeout=3600)
+    return subprocess.run(["bash", str(ENSURE)], capture_output=True, text=True, timeout=2400)
 
 
 @pytest.fixture(scope="session")
