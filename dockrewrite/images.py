@@ -70,3 +70,22 @@ def debian_slim(codename: str) -> str:
 def distroless_base(codename: str) -> str | None:
     version = _DISTROLESS_DEBIAN.get(codename)
     return f"gcr.io/distroless/base-debian{version}" if version else None
+
+
+# The Python each Debian release ships, which gcr.io/distroless/python3-debianN runs as /usr/bin/python3.
+_DEBIAN_PYTHON = {"bookworm": "3.11", "bullseye": "3.9", "trixie": "3.13"}
+
+
+def distroless_python(codename: str | None) -> tuple[str, str, str] | None:
+    """(runtime image, Debian builder image, Python version) for a release; bookworm when the tag is silent."""
+    codename = codename or "bookworm"
+    version = _DISTROLESS_DEBIAN.get(codename)
+    if version is None or codename not in _DEBIAN_PYTHON:
+        return None
+    return f"gcr.io/distroless/python3-debian{version}", f"debian:{version}-slim", _DEBIAN_PYTHON[codename]
+
+
+def python_version(image: str) -> str | None:
+    """'3.10' for python:3.10-slim, None when the tag does not say."""
+    m = re.match(r"(\d+\.\d+)", tag_of(image))
+    return m.group(1) if m else None

@@ -113,7 +113,7 @@ class Command:
         """The argv a shell-form command stands for, when no shell feature is involved."""
         if self.exec_form:
             return self.argv
-        if not self.shell.strip() or re.search(r"[$`|&;<>(){}*?~\\\n]|\[", self.shell):
+        if not self.shell.strip() or _needs_shell(self.shell):
             return None
         try:
             words = shlex.split(self.shell)
@@ -164,3 +164,25 @@ class DockerfileModel:
 
 
 DIRECTIVE_RE = re.compile(r"^#\s*(syntax|escape|check)\s*=", re.IGNORECASE)
+
+
+# Outside quotes these make the shell do more than split words; inside double quotes only $ ` and \ do.
+_UNQUOTED_SPECIAL = frozenset("$`|&;<>(){}*?[~#\\\n")
+_DOUBLE_QUOTED_SPECIAL = frozenset("$`\\")
+
+
+def _needs_shell(text: str) -> bool:
+    """Whether running `sh -c text` does anything but split it into quoted words."""
+    quote = None
+    for char in text:
+        if quote == "'":
+            quote = None if char == "'" else quote
+        elif quote == '"':
+            if char in _DOUBLE_QUOTED_SPECIAL:
+                return True
+            quote = None if char == '"' else quote
+        elif char in ("'", '"'):
+            quote = char
+        elif char in _UNQUOTED_SPECIAL:
+            return True
+    return quote is not None

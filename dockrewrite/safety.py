@@ -56,7 +56,8 @@ def _contract(original: DockerfileModel, output: DockerfileModel, rewritten: fro
         raise UnsafeOutput("the final stage lost its HEALTHCHECK")
     for keyword in ("CMD", "ENTRYPOINT"):
         want, got = before.last(keyword), after.last(keyword)
-        if (want is None) != (got is None):
+        cleared = want is None and got is not None and keyword in rewritten and Command.of(got).argv == ()
+        if (want is None) != (got is None) and not cleared:  # `ENTRYPOINT []` undoes a runtime image's own
             raise UnsafeOutput(f"the final stage lost or gained {keyword}")
         if want is not None and got is not None:
             a, b = Command.of(want), Command.of(got)

@@ -489,7 +489,9 @@ def compare(
         why = ""
         if key == "PATH" and a is not None:
             kept = [p for p in a.split(":") if p not in GO_TOOLCHAIN_DIRS]
-            if (orig_base and orig_base.env.get("PATH") == a) or (b is not None and kept == b.split(":")):
+            toolchain = kept != a.split(":")
+            same = (orig_base and orig_base.env.get("PATH") == a) or (b is not None and kept == b.split(":"))
+            if toolchain and same:
                 why = "PATH of the golang base image; the Go toolchain folders are not in the runtime"
             elif b is not None and new_base and new_base.env.get("PATH") == b and orig_base is None:
                 why = ""

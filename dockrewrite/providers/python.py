@@ -18,8 +18,12 @@ from dockrewrite.providers.common import Planner, chain, healthcheck_command, pa
 from dockrewrite.results import Skip
 
 VENV = "/opt/venv"
+TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
 APP_UID = "10001"
+NONROOT = f"{images.NONROOT_UID}:{images.NONROOT_UID}"
+_PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
+_COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"})
 _PYTHON_PROGRAM = re.compile(r"^(/usr/local/bin/)?(python3?(\.\d+)?|pip3?)$")
 # Programs a build step may call that a slim runtime does not have: such steps cannot move there.
 _BUILD_PROGRAMS = frozenset(
@@ -95,13 +99,15 @@ class _PythonPlanner(Planner):
         if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
             raise Skip("no CMD or ENTRYPOINT: the command comes from outside the Dockerfile", stage.from_.line)
         self.alpine = "alpine" in images.tag_of(image)
+        # (runtime image, Debian builder image, its Python) under --runtime distroless
+        self.distroless: tuple[str, str, str] | None = None
         items = self._classify()
         last_dep = max((i for i, it in enumerate(items) if it.role in ("builder", "split")), default=-1)
         if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
         self.split = self._split_requirements(items)
-        strategy = self._strategy(items)
         runtime_image, runtime = self._runtime_image(image)
+        strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         extra_stages: list[list[Step]] = []
@@ -195,7 +201,7 @@ class _PythonPlanner(Planner):
             ),
             Step(f"COPY {_context_path(dev)} {dev}"),
             Step(f"RUN pip install --no-cache-dir -r {dev}"),
-        ] + [s for s in runtime_steps if not s.text.startswith(f"USER {APP_UID}")]
+        ] + [s for s in runtime_steps if s is not self.added_user]
         stages = [develop]
         source = "base"
         if "prod" in split:
@@ -214,6 +220,18 @@ class _PythonPlanner(Planner):
         managers = {s.words[0] for it in items for s in it.segments if s.kind == deps.PIP and s.words}
         env_managers = managers & {"poetry", "pipenv", "uv", "pdm"}
         requested = self.options.python_strategy
+        if self.distroless:
+            if requested in ("prefix", "user"):
+                raise Skip(
+                    f"--runtime distroless needs --python-strategy venv: its interpreter is Debian's "
+                    f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
+                    self.stage.from_.line,
+                )
+            self.warnings.append(
+                f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
+                "points at /usr/bin/python3, which the distroless image has"
+            )
+            return "venv"
         if env_managers and requested in ("prefix", "user"):
             tool = sorted(env_managers)[0]
             raise Skip(
@@ -245,16 +263,10 @@ class _PythonPlanner(Planner):
     def _runtime_image(self, image: str) -> tuple[str, str]:
         requested = self.options.runtime
         line = self.stage.from_.line
-        if requested in ("scratch", "distroless"):
-            raise Skip(
-                f"--runtime {requested} cannot run this Python app: "
-                + (
-                    "scratch has no interpreter"
-                    if requested == "scratch"
-                    else "distroless python uses Debian's /usr/bin/python3, not the /usr/local one this builder has"
-                ),
-                line,
-            )
+        if requested == "scratch":
+            raise Skip("--runtime scratch cannot run this Python app: scratch has no interpreter", line)
+        if requested == "distroless":
+            return self._distroless_image(image), "distroless"
         if self.alpine:
             if requested == "slim":
                 raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
@@ -263,8 +275,35 @@ class _PythonPlanner(Planner):
             raise Skip("packages built on a Debian python image (glibc) do not run on alpine (musl)", line)
         return _slim_of(self.image_text), "slim"
 
-    @staticmethod
-    def _note(runtime: str, strategy: str) -> str:
+    def _distroless_image(self, image: str) -> str:
+        line = self.stage.from_.line
+        if self.alpine:
+            raise Skip("distroless python is Debian (glibc); packages built on alpine (musl) do not run there", line)
+        found = images.distroless_python(images.family(image))
+        if found is None:
+            raise Skip(f"there is no distroless python image for the Debian release of {self.image_text}", line)
+        for ins in self.stage.instructions:
+            if re.search(r"/usr/local/(lib|bin)/python", ins.text):
+                raise Skip(
+                    "this line uses the official image's Python under /usr/local; distroless runs Debian's "
+                    "/usr/bin/python3",
+                    ins.line,
+                )
+        self.distroless = found
+        runtime_image, builder, version = found
+        original = images.python_version(image)
+        self.warnings.append(
+            f"distroless python runs Debian's Python {version} (/usr/bin/python3)"
+            + (f", not the original's {original}" if original and original != version else "")
+            + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python"
+        )
+        non_root = not self.options.keep_root and self.stage.last("USER") is None
+        return runtime_image + (":nonroot" if non_root else "")
+
+    def _note(self, runtime: str, strategy: str) -> str:
+        if self.distroless:
+            python = self.distroless[2]
+            return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
         image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
         where = {
             "prefix": f"packages from {PREFIX} land in /usr/local",
@@ -277,8 +316,13 @@ class _PythonPlanner(Planner):
     def _builder(self, items: list[_Item], last_dep: int, strategy: str) -> list[Step]:
         stage = self.stage
         name = "base" if self.split else "builder"
-        steps = [Step(f"FROM {self._platform()}{stage.image} AS {name}", stage.from_.comments)]
+        image = self.distroless[1] if self.distroless else stage.image
+        steps = [Step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
         venv_made = False
+        self.tools_venv = False
+        if self.distroless:
+            steps += self._debian_python(items)
+            venv_made = True
         narrowed = self._manifest_copies(items, last_dep)
         for it in items[: last_dep + 1]:
             ins = it.ins
@@ -323,6 +367,34 @@ class _PythonPlanner(Planner):
         if strategy == "venv" and not venv_made:
             raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
         return steps
+
+    def _debian_python(self, items: list[_Item]) -> list[Step]:
+        """Debian's python3 and the virtualenv, first thing in the builder (Debian has no `pip` without it)."""
+        segments = [s for it in items for s in it.segments]
+        self.tools_venv = any(
+            s.kind == deps.PIP and deps.tool_only_install(s.words) and self._tool_names(s) - _PIP_ITSELF
+            for s in segments
+        )
+        packages = ["python3-venv"]
+        slim_original = "slim" in images.tag_of(self.image_text)
+        if not slim_original or any(set(s.packages) & _COMPILERS for s in segments if s.kind == deps.SYSTEM):
+            # the full python image has a C compiler; packages built from source need it and Python's headers
+            packages += ["python3-dev", "gcc", "libc6-dev"]
+        make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
+        path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
+        return [
+            package_step(packages, "slim", ("# Debian's Python, the one the distroless image runs",)),
+            Step(
+                f"RUN {make}",
+                ("# Dependencies go into a virtualenv the runtime copies whole",)
+                + ((f"# build tools go into {TOOLS}, which the runtime does not get",) if self.tools_venv else ()),
+            ),
+            Step(f'ENV VIRTUAL_ENV={VENV} PATH="{path}"'),
+        ]
+
+    @staticmethod
+    def _tool_names(seg: deps.Segment) -> set[str]:
+        return {deps.spec_name(s) for s in deps.pip_targets(seg.words)[1]}
 
     def _manifest_copies(self, items: list[_Item], last_dep: int) -> dict[int, list[Step]]:
         """`COPY . .` before the installs -> COPY of just the files the installs read, so editing the
@@ -420,7 +492,14 @@ class _PythonPlanner(Planner):
                 new = deps.rewrite_pip(
                     re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
                 )
-            elif not deps.tool_only_install(seg.words):
+            elif deps.tool_only_install(seg.words):
+                if self.tools_venv and self._tool_names(seg) - _PIP_ITSELF:
+                    new = re.sub(
+                        r"^(\s*)(?:\S*/)?(?:pip3?(?:\.\d+)?|python3?(?:\.\d+)?\s+-m\s+pip)(?=\s)",
+                        rf"\g<1>{TOOLS}/bin/pip",
+                        seg.text,
+                    )
+            else:
                 if self.split:
                     new = deps.drop_requirement_files(
                         seg.text, [self.split[r] for r in ("dev", "prod") if r in self.split]
@@ -478,13 +557,19 @@ class _PythonPlanner(Planner):
         packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
         env = stage_env(stage)
         non_root = not self.options.keep_root and stage.last("USER") is None
+        self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
+        if packages and self.distroless:
+            raise Skip(
+                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
+                self._package_lines.get(packages[0], stage.from_.line),
+            )
         if packages:
             setup.append(self._install_step(packages, runtime))
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
-        if non_root:
+        if non_root and not self.distroless:
             setup.append(Step(self._useradd(runtime), ("# An unprivileged user to run the app",)))
         artifacts = self._copy_packages(strategy, non_root)
 
@@ -497,19 +582,31 @@ class _PythonPlanner(Planner):
             if k in ("COPY", "ADD"):
                 if ins.flag("from") is not None:
                     if index > last_dep:
-                        steps.append(Step(ins.text, ins.comments))  # earlier ones bring build tools (uv …)
+                        steps.append(Step(self._numeric_chown(ins), ins.comments))  # earlier ones bring build tools
                 elif not self._copies_manifests_only(ins):
-                    steps.append(Step(ins.text, ins.comments))
+                    steps.append(Step(self._numeric_chown(ins), ins.comments))
                 continue
             if k == "RUN":
+                step = None
                 if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
-                    steps.append(Step(ins.text, ins.comments))
+                    step = Step(ins.text, ins.comments)
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        steps.append(Step(chain(run_prefix(ins.text), app), ins.comments))
+                        step = Step(chain(run_prefix(ins.text), app), ins.comments)
+                if step is not None and self.distroless:
+                    raise Skip(
+                        "this step would run in the runtime stage, and distroless has no shell to run it; "
+                        "use --runtime slim",
+                        ins.line,
+                    )
+                if step is not None:
+                    steps.append(step)
                 continue
             if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
+                continue
+            if self.distroless and k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+                steps.extend(self._distroless_step(ins))
                 continue
             if k in ("CMD", "ENTRYPOINT"):
                 direct = _without_runner(ins)
@@ -536,12 +633,63 @@ class _PythonPlanner(Planner):
                 ),
                 len(steps),
             )
-            steps.insert(at, Step(f"USER {APP_UID}:{APP_UID}"))
+            uid = NONROOT if self.distroless else f"{APP_UID}:{APP_UID}"
+            self.added_user = Step(f"USER {uid}")
+            steps.insert(at, self.added_user)
             self.warnings.append(
-                f"no USER in the original: the runtime runs as uid {APP_UID} (user app; "
-                "--keep-root keeps root); files the app writes must be writable by it"
+                f"no USER in the original: the runtime runs as uid {uid.split(':')[0]} "
+                + ("(distroless nonroot" if self.distroless else "(user app")
+                + "; --keep-root keeps root); files the app writes must be writable by it"
             )
         return steps, setup, artifacts
+
+    # -- distroless: no shell, no package manager, no user names but root and nonroot ------------
+    def _distroless_step(self, ins: Instruction) -> list[Step]:
+        """USER, CMD, ENTRYPOINT or HEALTHCHECK as the distroless python image can run it."""
+        k = ins.keyword
+        if k == "USER":
+            name = ins.args[0].split(":")[0] if ins.args else ""
+            if name.isdigit() or name in ("root", "nonroot"):
+                return [Step(ins.text, ins.comments)]
+            self.warnings.append(f"USER {ins.args[0]} becomes {NONROOT}: distroless has no user named {name}")
+            return [Step(f"USER {NONROOT}", ins.comments)]
+        if k == "HEALTHCHECK":
+            if not ins.args or ins.args[0].upper() != "CMD" or ins.json:
+                return [Step(ins.text, ins.comments)]
+            argv = healthcheck_command(ins).as_simple_argv()
+            if argv is None:
+                raise Skip("this HEALTHCHECK needs a shell, and distroless has none", ins.line)
+            head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
+            self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
+            return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
+        direct = _without_runner(ins)
+        command = Command.of(ins)
+        if direct is not None:
+            rest = direct[len(k) + 1 :]
+            command = Command(True, tuple(json.loads(rest))) if rest.startswith("[") else Command(False, shell=rest)
+        argv = command.as_simple_argv()
+        if argv is None:
+            raise Skip(f"{k} needs a shell, and distroless has none", ins.line)
+        text = f"{k} {json.dumps(list(argv))}"
+        if direct or not command.exec_form:
+            self.rewritten.add(k)
+            self.warnings.append(f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
+        steps = [Step(text, ins.comments)]
+        if k == "CMD" and self.stage.last("ENTRYPOINT") is None:
+            self.rewritten.add("ENTRYPOINT")
+            steps.insert(
+                0,
+                Step("ENTRYPOINT []", ("# distroless python's entrypoint is python: cleared, so CMD runs as before",)),
+            )
+        return steps
+
+    def _numeric_chown(self, ins: Instruction) -> str:
+        """COPY --chown=app:app -> --chown=65532:65532 on distroless, which has no such user."""
+        owner = ins.flag("chown")
+        if not self.distroless or owner is None or owner.split(":")[0].isdigit() or owner.split(":")[0] == "root":
+            return ins.text
+        self.warnings.append(f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
+        return re.sub(r"(?i)--chown=\S+", f"--chown={NONROOT}", ins.text, count=1)
 
     def _copies_manifests_only(self, ins: Instruction) -> bool:
         sources = list(ins.args[:-1])
@@ -580,6 +728,7 @@ class _PythonPlanner(Planner):
     def _runtime_packages(self, items: list[_Item], runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"
         packages: list[str] = []
+        self._package_lines: dict[str, int] = {}  # where each runtime package comes from, for the skip reason
         for it in items:
             for seg in it.segments:
                 if seg.kind != deps.SYSTEM or not seg.packages:
@@ -594,6 +743,8 @@ class _PythonPlanner(Planner):
                         it.ins.line,
                     )
                 plain = [p for p in seg.packages if p not in dev and p not in syslibs.BUILD_ONLY]
+                for package in needed + plain:
+                    self._package_lines.setdefault(package, it.ins.line)
                 packages += [p for p in needed + plain if p not in packages]
         for name in self._requirement_names(items):
             libs = deps.PIP_RUNTIME_LIBS.get(name)
@@ -685,6 +836,9 @@ class _PythonPlanner(Planner):
         for ins, programs in checks:
             for program in programs:
                 name = posixpath.basename(program)
+                if self.distroless:
+                    self._check_distroless_program(ins, program)
+                    continue
                 if _PYTHON_PROGRAM.match(program) or "/" in program and not program.startswith("/usr/bin/"):
                     continue  # the interpreter, or a script/binary the app ships
                 if name in _BUILD_PROGRAMS and ins.keyword == "RUN":
@@ -699,6 +853,51 @@ class _PythonPlanner(Planner):
                 f"the runtime installs {', '.join(extra)}: the commands call them and the slim image lacks them"
             )
         return extra
+
+    def _check_distroless_program(self, ins: Instruction, program: str) -> None:
+        """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
+        name = posixpath.basename(program)
+        if _PYTHON_PROGRAM.match(name) or program.startswith(f"{VENV}/bin/"):
+            return
+        if "/" in program and not program.startswith(("/usr/", "/bin/", "/sbin/")):
+            script = self._context_script(program)
+            if name.endswith((".sh", ".bash")) or (script is not None and not _python_shebang(script)):
+                raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
+            return
+        if tools.provided("slim", name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
+            raise Skip(f"`{name}` is not in the distroless python image", ins.line)
+
+    def _context_script(self, program: str) -> str | None:
+        """The first line of the context file a command path was copied from, when it can be told."""
+        if not self.ctx.known:
+            return None
+        workdir = "/"
+        for ins in self.stage.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+        target = shell.resolve(workdir, program)
+        workdir = "/"
+        for ins in self.stage.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
+                continue
+            dest = shell.resolve(workdir, ins.args[-1])
+            for src in ins.args[:-1]:
+                src = src.strip("/") if src.strip("/") not in ("", ".") else ""
+                if target == dest and src:
+                    candidate = src
+                elif target.startswith(dest.rstrip("/") + "/"):
+                    rest = target[len(dest.rstrip("/")) + 1 :]
+                    candidate = posixpath.join(src, rest) if src else rest
+                    if src and not self.ctx.exists(candidate):
+                        candidate = src if posixpath.basename(src) == rest else candidate
+                else:
+                    continue
+                text = self.ctx.read_text(candidate)
+                if text is not None:
+                    return text.split("\n", 1)[0]
+        return None
 
 
 # `uv run`, `poetry run`, `pipenv run` and `pdm run` options that take a value.
@@ -741,6 +940,10 @@ def _without_runner(ins: Instruction) -> str | None:
         return f"{ins.keyword} {json.dumps(rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
     return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+
+
+def _python_shebang(first_line: str) -> bool:
+    return first_line.startswith("#!") and "python" in first_line
 
 
 def _tidy_connectors(text: str) -> str:
