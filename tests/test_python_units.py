@@ -212,3 +212,28 @@ def test_distroless_python_puts_build_tools_in_their_own_venv(tmp_path: Path):
     assert "RUN python3 -m venv /opt/venv && python3 -m venv /opt/tools" in result.output
     assert "pip install --upgrade pip && /opt/tools/bin/pip install poetry" in result.output
     assert "COPY --from=builder /opt/tools" not in result.output
+
+
+def test_venv_without_pip_only_where_the_images_pip_can_fill_it(tmp_path: Path):
+    def venv(text: str) -> str:
+        result = _convert(text, tmp_path, python_strategy="venv")
+        assert result.status == CHANGED, result.reason
+        return result.output
+
+    lean = venv(
+        "FROM python:3.11\nCOPY . .\nRUN pip install --upgrade pip\nRUN pip install -r requirements.txt\n"
+        'CMD ["python", "a.py"]\n'
+    )
+    assert "RUN python -m venv --without-pip /opt/venv" in lean and "PIP_PYTHON=/opt/venv/bin/python" in lean
+    # a pinned patch release may carry a pip older than 22.3, which ignores PIP_PYTHON
+    pinned = venv('FROM python:3.10.4\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n')
+    assert "--without-pip" not in pinned and "PIP_PYTHON" not in pinned
+    # `python -m pip` would run the virtualenv's python, which then has no pip
+    module = venv('FROM python:3.11\nCOPY . .\nRUN python -m pip install -r requirements.txt\nCMD ["python", "a.py"]\n')
+    assert "--without-pip" not in module
+    # upgrading pip in the same RUN would put pip into the virtualenv after all
+    same_run = venv(
+        "FROM python:3.11\nCOPY . .\nRUN pip install --upgrade pip && pip install -r requirements.txt\n"
+        'CMD ["python", "a.py"]\n'
+    )
+    assert "--without-pip" not in same_run

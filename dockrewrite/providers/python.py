@@ -354,12 +354,7 @@ class _PythonPlanner(Planner):
                 continue
             needs_env = any(s.kind == deps.PIP and not deps.tool_only_install(s.words) for s in it.segments)
             if strategy == "venv" and needs_env and not venv_made:
-                steps.append(
-                    Step(
-                        f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)
-                    )
-                )
-                steps.append(Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'))
+                steps += self._make_venv(items, it)
                 venv_made = True
             text = self._builder_run(it, strategy)
             if text is not None:
@@ -367,6 +362,49 @@ class _PythonPlanner(Planner):
         if strategy == "venv" and not venv_made:
             raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
         return steps
+
+    def _make_venv(self, items: list[_Item], first: _Item) -> list[Step]:
+        """The virtualenv, made just before `first`, the first RUN that installs into it."""
+        if not self._lean_venv(items, first):
+            return [
+                Step(f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)),
+                Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'),
+            ]
+        self.warnings.append(
+            f"{VENV} is made without pip and setuptools of its own: the image's pip installs into it "
+            f"(PIP_PYTHON={VENV}/bin/python), so they do not reach the runtime"
+        )
+        return [
+            Step(
+                f"RUN python -m venv --without-pip {VENV}",
+                (
+                    "# Dependencies go into a virtualenv the runtime copies whole; the image's own pip",
+                    "# installs into it, so pip itself stays out of the runtime",
+                ),
+            ),
+            Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH" PIP_PYTHON={VENV}/bin/python'),
+        ]
+
+    def _lean_venv(self, items: list[_Item], first: _Item) -> bool:
+        """Whether every install is a plain `pip install` the image's pip (22.3+, for PIP_PYTHON) can aim at
+        the virtualenv. Floating tags only: a pinned old patch release may carry an older pip."""
+        tag = images.tag_of(self.image_text)
+        if self.distroless or re.match(r"\d+\.\d+\.\d+", tag) or "$" in self.image_text:
+            return False
+        version = images.python_version(self.image_text)
+        if version and tuple(int(p) for p in version.split(".")) < (3, 7):
+            return False
+        before_venv = True
+        for it in items:
+            before_venv = before_venv and it is not first
+            for seg in it.segments:
+                if seg.kind != deps.PIP:
+                    continue
+                if seg.words[:1] not in (["pip"], ["pip3"]) or seg.words[1:2] != ["install"]:
+                    return False
+                if deps.tool_only_install(seg.words) and not before_venv:
+                    return False  # it would upgrade pip into the virtualenv
+        return True
 
     def _debian_python(self, items: list[_Item]) -> list[Step]:
         """Debian's python3 and the virtualenv, first thing in the builder (Debian has no `pip` without it)."""
