@@ -64,6 +64,9 @@ def parse(text: str) -> DockerfileModel:
         text_ = "\n".join(r.rstrip() for r in raw).strip()
         # A continuation before the keyword itself (` \` on a line of its own) carries nothing.
         text_ = re.sub(r"^(?:" + re.escape(escape) + r"[ \t]*\n[ \t]*)+", "", text_)
+        if not cmd.heredocs and text_.endswith(escape) and not text_.endswith(escape * 2):
+            # a continuation into the end of the file (or into blank lines) continues into nothing
+            text_ = text_[: -len(escape)].rstrip()
         if text_[: len(cmd.cmd)].upper() == keyword:
             # What we write uses conventional upper-case keywords and one space after them.
             rest = text_[len(cmd.cmd) :]

@@ -237,3 +237,27 @@ def test_venv_without_pip_only_where_the_images_pip_can_fill_it(tmp_path: Path):
         'CMD ["python", "a.py"]\n'
     )
     assert "--without-pip" not in same_run
+
+
+def test_poetry_install_leaves_the_dev_group_out(tmp_path: Path):
+    (tmp_path / "poetry.lock").write_text("")
+    dockerfile = (
+        "FROM python:3.11\n{pin}WORKDIR /app\nCOPY . .\nRUN poetry config virtualenvs.create false && poetry install\n"
+        'CMD ["python", "a.py"]\n'
+    )
+
+    def convert(pyproject: str, pin: str = 'RUN pip install "poetry==1.8.3"\n'):
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+        return _convert(dockerfile.format(pin=pin), tmp_path)
+
+    grouped = convert("[tool.poetry.group.dev.dependencies]\npytest = '*'\n")
+    assert "&& poetry install --without dev\n" in grouped.output
+    old = convert(
+        "[tool.poetry.dev-dependencies]\npytest = '*'\n", pin="ENV POETRY_VERSION=1.1.15\nRUN pip install poetry\n"
+    )
+    assert "poetry install --no-dev" in old.output  # before groups (1.2) the flag was --no-dev
+    floating = convert("[tool.poetry.group.dev.dependencies]\npytest = '*'\n", pin="RUN pip install poetry\n")
+    assert "poetry install --without dev" in floating.output
+    assert any("1.2+ is assumed" in w for w in floating.warnings)
+    no_dev = convert("[tool.poetry.dependencies]\npython = '^3.11'\n")
+    assert "poetry install\n" in no_dev.output and "--without" not in no_dev.output

@@ -159,3 +159,21 @@ def test_unknown_context_still_converts_without_a_download_step():
     )
     assert result.status == CHANGED
     assert "go mod download" not in result.output
+
+
+def test_a_continuation_into_the_end_of_the_file(tmp_path):
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    head = "FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    dangling = convert_text(head + "CMD ./app \\\n  ", BuildContext(tmp_path), Options())
+    assert dangling.status == CHANGED, dangling.reason
+    assert dangling.output.endswith("CMD ./app\n")
+    empty = convert_text(head + 'CMD ["python", "a.py"]\nCMD \\\n', BuildContext(tmp_path), Options())
+    assert empty.status == SKIPPED and empty.line == 5 and "nothing after it" in empty.reason
+
+
+def test_shell_form_with_quoted_punctuation_is_plain_words():
+    quoted = Command(False, shell="python -c \"import a; a.b('x')\"")
+    assert quoted.as_simple_argv() == ("python", "-c", "import a; a.b('x')")
+    assert Command(False, shell="echo 'a|b' c").as_simple_argv() == ("echo", "a|b", "c")
+    for needs_shell in ('echo "$HOME"', "a && b", "a *.py", "a 'open", 'say "a\\"b"', "a # note"):
+        assert Command(False, shell=needs_shell).as_simple_argv() is None, needs_shell

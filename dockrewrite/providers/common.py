@@ -75,6 +75,8 @@ class Planner:
     def refuse_unsupported(self) -> None:
         """Instructions no rewrite can carry safely into a split build."""
         for ins in self.stage.instructions:
+            if not ins.args and not ins.heredocs:
+                raise Skip(f"{ins.keyword} has nothing after it; Docker gives such a line no clear meaning", ins.line)
             if ins.keyword == "ONBUILD":
                 raise Skip(
                     "ONBUILD triggers run in images built FROM this one; splitting stages would move them", ins.line

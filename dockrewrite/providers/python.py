@@ -14,7 +14,15 @@ from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, resolved_image, run_prefix
+from dockrewrite.providers.common import (
+    Planner,
+    chain,
+    global_args,
+    healthcheck_command,
+    package_step,
+    resolved_image,
+    run_prefix,
+)
 from dockrewrite.results import Skip
 
 VENV = "/opt/venv"
@@ -575,14 +583,45 @@ class _PythonPlanner(Planner):
         if (
             words[0] == "poetry"
             and words[1:2] == ["install"]
-            and not any(w.startswith(("--only", "--without", "--no-dev")) for w in words)
+            and not any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words)
         ):
-            self.warnings.append(
-                "`poetry install` installs the dev group too, and it reaches the runtime: add `--only main` "
-                "(Poetry 1.2+) or `--no-dev` (older) to keep it out"
-            )
+            return self._poetry_without_dev(text)
         # Poetry and Pipenv install into the active environment (VIRTUAL_ENV) as they are.
         return text
+
+    def _poetry_without_dev(self, text: str) -> str:
+        """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
+        groups = _poetry_groups(self.ctx.read_text("pyproject.toml"))
+        if groups is None:
+            self.warnings.append(
+                "`poetry install` installs the dev group too, and pyproject.toml could not be read to tell: add "
+                "`--without dev` (Poetry 1.2+) or `--no-dev` (older) if it has one"
+            )
+            return text
+        if "dev" not in groups:
+            return text  # nothing to leave out
+        version = self._poetry_version()
+        flag = "--no-dev" if version is not None and version < (1, 2) else "--without dev"
+        self.warnings.append(
+            f"`poetry install` gets {flag}: the dev dependencies stay out of the runtime"
+            + ("" if version else " (Poetry's version is not pinned here, so 1.2+ is assumed)")
+        )
+        return re.sub(r"\binstall\b", f"install {flag}", text, count=1)
+
+    def _poetry_version(self) -> tuple[int, ...] | None:
+        """The Poetry version the Dockerfile pins (`poetry==1.8.3`, POETRY_VERSION), None when it floats."""
+        values = dict(global_args(self.model))
+        for ins in self.stage.find("ARG"):
+            for item in ins.args:
+                key, _, value = item.partition("=")
+                values[key] = value.strip("\"'")
+        values.update(stage_env(self.stage))
+        value = values.get("POETRY_VERSION")  # the official installer reads it too
+        for ins in self.stage.instructions:
+            found = re.search(r"poetry==\s*([\d.]+)", ins.text)
+            value = found.group(1) if found else value
+        numbers = re.match(r"(\d+)\.(\d+)", value or "")
+        return (int(numbers.group(1)), int(numbers.group(2))) if numbers else None
 
     def _platform(self) -> str:
         return f"--platform={self.stage.platform} " if self.stage.platform else ""
@@ -978,6 +1017,22 @@ def _without_runner(ins: Instruction) -> str | None:
         return f"{ins.keyword} {json.dumps(rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
     return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+
+
+def _poetry_groups(text: str | None) -> set[str] | None:
+    """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
+    if text is None:
+        return None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        poetry = tomllib.loads(text).get("tool", {}).get("poetry", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    groups = set(poetry.get("group", {}))
+    return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
 
 def _python_shebang(first_line: str) -> bool:
