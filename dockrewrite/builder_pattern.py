@@ -1274,6 +1274,11 @@ def _scripts_in(folder: Path) -> list[Path]:
 _DOCKER_CP = re.compile(r"(?:docker|podman)[\w.${}()\"':-]*\s+(?:-\S+\s+)*(?:container\s+)?cp\b", re.IGNORECASE)
 
 
+def shell_commands(text: str) -> list[_Cmd]:
+    """The simple commands of a shell script, in order (raises when the text cannot be read with certainty)."""
+    return _Lexer(text).lex()
+
+
 def _shell_units(text: str) -> list[list[_Cmd]]:
     return [_Lexer(text).lex()]
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from dockrewrite import images, shell, syslibs, tools
+from dockrewrite import images, scripts, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction
@@ -907,7 +907,7 @@ class _PythonPlanner(Planner):
             if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
                 continue
             command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
-            checks.append((ins, tools.programs(command)[0]))
+            checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
         family = "alpine" if runtime == "alpine" else "slim"
         extra: list[str] = []
         for ins, programs in checks:
@@ -927,7 +927,8 @@ class _PythonPlanner(Planner):
                     extra.append(package)
         if extra:
             self.warnings.append(
-                f"the runtime installs {', '.join(extra)}: the commands call them and the slim image lacks them"
+                f"the runtime installs {', '.join(extra)}: the commands (or scripts they start) call them and the "
+                f"{family} image lacks them"
             )
         return extra
 
@@ -937,15 +938,33 @@ class _PythonPlanner(Planner):
         if _PYTHON_PROGRAM.match(name) or program.startswith(f"{VENV}/bin/"):
             return
         if "/" in program and not program.startswith(("/usr/", "/bin/", "/sbin/")):
-            script = self._context_script(program)
+            script = self._context_file(program)
             if name.endswith((".sh", ".bash")) or (script is not None and not _python_shebang(script)):
                 raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
             return
         if tools.provided("slim", name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
             raise Skip(f"`{name}` is not in the distroless python image", ins.line)
 
-    def _context_script(self, program: str) -> str | None:
-        """The first line of the context file a command path was copied from, when it can be told."""
+    def _script_programs(self, command: Command) -> list[str]:
+        """Programs of the shell script a command starts (`./docker-entrypoint.sh`, `sh start.sh`), read from
+        the build context; the runtime needs them as much as the command's own."""
+        argv = command.as_simple_argv() or ()
+        path = None
+        if argv and posixpath.basename(argv[0]) in tools.SHELLS and len(argv) > 1 and not argv[1].startswith("-"):
+            path = argv[1]
+        elif argv and ("/" in argv[0] or argv[0].endswith(".sh")) and not argv[0].startswith(("/usr/", "/bin/")):
+            path = argv[0]
+        text = self._context_file(path) if path else None
+        script = scripts.read(text) if text is not None else None
+        if script is None:
+            return []
+        if script.sources:
+            lines = ", ".join(str(n) for n in script.sources)
+            self.warnings.append(f"{path} sources other files (line {lines}); the programs they run are not checked")
+        return [script.interpreter] + [program for program, _ in script.programs]
+
+    def _context_file(self, program: str) -> str | None:
+        """The text of the context file a command path was copied from, when it can be told."""
         if not self.ctx.known:
             return None
         workdir = "/"
@@ -973,7 +992,7 @@ class _PythonPlanner(Planner):
                     continue
                 text = self.ctx.read_text(candidate)
                 if text is not None:
-                    return text.split("\n", 1)[0]
+                    return text
         return None
 
 
@@ -1035,7 +1054,8 @@ def _poetry_groups(text: str | None) -> set[str] | None:
     return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
 
-def _python_shebang(first_line: str) -> bool:
+def _python_shebang(text: str) -> bool:
+    first_line = text.split("\n", 1)[0]
     return first_line.startswith("#!") and "python" in first_line
 
 
