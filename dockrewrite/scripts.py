@@ -7,6 +7,7 @@ build context and check them like the programs of CMD itself. Read, never run.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from dockrewrite.tools import SHELLS
@@ -17,6 +18,7 @@ _CLOSING = frozenset({"fi", "done", "esac", "}", ")"})
 # Words that run the next word as the program.
 _WRAPPERS = frozenset({"exec", "command", "nohup", "builtin"})
 _SHEBANG_SHELLS = frozenset({*SHELLS, "zsh"})
+_ARGUMENTS = re.compile(r'"?\$(@|\{@\})"?')
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Script:
     interpreter: str  # the shell of its #! line ("sh" when it has none)
     programs: tuple[tuple[str, int], ...]  # (program, line) for every command with a literal program name
     sources: tuple[int, ...]  # lines that source other files (`. file`), whose programs are not read
+    runs_arguments: bool  # `exec "$@"`: the script runs the command it is given (an ENTRYPOINT's CMD)
 
 
 def interpreter(text: str) -> str | None:
@@ -53,6 +56,7 @@ def read(text: str) -> Script | None:
         return None
     programs: list[tuple[str, int]] = []
     sources: list[int] = []
+    runs_arguments = False
     for index, cmd in enumerate(commands):
         for word in cmd.words:
             for part in word.parts:
@@ -63,11 +67,13 @@ def read(text: str) -> Script | None:
         if following is not None and not following.words and following.paren:
             continue  # a case pattern `web)` or a function name `f()`
         program = _program([w.raw for w in cmd.words])
-        if program in (".", "source"):
+        if program is not None and _ARGUMENTS.fullmatch(program):
+            runs_arguments = True
+        elif program in (".", "source"):
             sources.append(cmd.line)
         elif program is not None:
             programs.append((program, cmd.line))
-    return Script(shell, tuple(programs), tuple(sources))
+    return Script(shell, tuple(programs), tuple(sources), runs_arguments)
 
 
 def _program(words: list[str]) -> str | None:
@@ -82,6 +88,8 @@ def _program(words: list[str]) -> str | None:
         words = words[1:]
         while words and words[0].startswith("-"):
             words = words[1:]
-    if not words or any(c in words[0] for c in "$`\"'*?"):
-        return None  # "$@", a variable: decided at run time (the CMD it runs is checked on its own)
+    if not words or _ARGUMENTS.fullmatch(words[0]):
+        return words[0] if words else None
+    if any(c in words[0] for c in "$`\"'*?"):
+        return None  # a variable: what it runs is decided at run time
     return words[0]

@@ -77,6 +77,13 @@ INSTALLABLE = {
         "dumb-init": "dumb-init",
         "envsubst": "gettext",
         "su-exec": "su-exec",
+        "pg_isready": "postgresql-client",
+        "psql": "postgresql-client",
+        "mysql": "mysql-client",
+        "mysqladmin": "mysql-client",
+        "redis-cli": "redis",
+        "git": "git",
+        "openssl": "openssl",
     },
     "slim": {
         "curl": "curl",
@@ -88,6 +95,14 @@ INSTALLABLE = {
         "envsubst": "gettext-base",
         "ps": "procps",
         "gosu": "gosu",
+        "pg_isready": "postgresql-client",
+        "psql": "postgresql-client",
+        "pg_dump": "postgresql-client",
+        "mysql": "default-mysql-client",
+        "mysqladmin": "default-mysql-client",
+        "redis-cli": "redis-tools",
+        "git": "git",
+        "openssl": "openssl",
     },
 }
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from dataclasses import dataclass
 
-from dockrewrite import shell
+from dockrewrite import scripts, shell, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.plan import Options, Step
@@ -61,6 +63,16 @@ def package_step(packages: list[str], family: str, comments: tuple[str, ...] = (
     )
 
 
+_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+@dataclass(frozen=True)
+class EntryScript:
+    path: str  # where the image has it
+    source: str  # the build-context file it was copied from
+    script: scripts.Script
+
+
 class Planner:
     """What every language's planner starts from: the single stage, its inputs, and the notes it collects."""
 
@@ -71,6 +83,7 @@ class Planner:
         self.stage: Stage = model.stages[0]
         self.warnings: list[str] = []
         self.rewritten: set[str] = set()  # CMD/ENTRYPOINT changed on purpose (the safety checks allow it)
+        self._scripts_noted: list[EntryScript] = []
 
     def refuse_unsupported(self) -> None:
         """Instructions no rewrite can carry safely into a split build."""
@@ -83,3 +96,68 @@ class Planner:
                 )
             if ins.keyword == "SHELL":
                 raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
+
+    def final_workdir(self, start: str = "/") -> str:
+        workdir = start
+        for ins in self.stage.find("WORKDIR"):
+            workdir = shell.resolve(workdir, ins.args[0] if ins.args else "/")
+        return workdir
+
+    def copied_file(self, path: str, start: str = "/") -> str | None:
+        """The build-context file a path in the image was copied from (COPY/ADD without --from), if it can be
+        told. `path` is resolved against the final WORKDIR; `start` is the base image's WORKDIR."""
+        if not self.ctx.known:
+            return None
+        target = shell.resolve(self.final_workdir(start), path)
+        workdir = start
+        for ins in self.stage.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
+                continue
+            dest = shell.resolve(workdir, ins.args[-1])
+            for src in ins.args[:-1]:
+                src = src.strip("/") if src.strip("/") not in ("", ".") else ""
+                if target == dest and src:
+                    candidate = src
+                elif target.startswith(dest.rstrip("/") + "/"):
+                    rest = target[len(dest.rstrip("/")) + 1 :]
+                    candidate = posixpath.join(src, rest) if src else rest
+                    if src and not self.ctx.exists(candidate) and posixpath.basename(src) == rest:
+                        candidate = src  # COPY file.sh /dir/ puts it at /dir/file.sh
+                else:
+                    continue
+                if self.ctx.exists(candidate) and not self.ctx.is_dir(candidate):
+                    return candidate
+        return None
+
+    def entry_script(self, command: Command, start: str = "/") -> EntryScript | None:
+        """The shell script from the build context a command starts (`./docker-entrypoint.sh`, `sh run.sh`)."""
+        argv = command.as_simple_argv() or ()
+        path = None
+        if argv and posixpath.basename(argv[0]) in tools.SHELLS and len(argv) > 1 and not argv[1].startswith("-"):
+            path = argv[1]
+        elif argv and ("/" in argv[0] or argv[0].endswith(".sh")) and not argv[0].startswith(("/usr/", "/bin/")):
+            path = argv[0]
+        if path is None:
+            return None
+        # `sh run.sh` reads it from the WORKDIR; a bare program name is looked up on PATH
+        on_path = "/" not in path and path == argv[0]
+        candidates = (
+            [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.final_workdir(start), path)]
+        )
+        source, where = None, None
+        for where in candidates:
+            source = self.copied_file(where, start)
+            if source:
+                break
+        text = self.ctx.read_text(source) if source else None
+        script = scripts.read(text) if text is not None else None
+        if script is None:
+            return None
+        found = EntryScript(where, source, script)
+        if script.sources and found not in self._scripts_noted:
+            self._scripts_noted.append(found)
+            lines = ", ".join(str(n) for n in script.sources)
+            self.warnings.append(f"{path} sources other files (line {lines}); the programs they run are not checked")
+        return found

@@ -146,6 +146,7 @@ class _GoPlanner(Planner):
             self._no_build_reason(walk)
         src = go_source.scan(self.ctx)
         entry = self._entry()
+        self.script = self.entry_script(self._program_command(entry)[1], self._start_dir())
         main = self._main_binary(walk, entry)
         cgo, cgo_reason = self._cgo(walk, src, main)
         family = images.family(resolved_image(self.model))
@@ -352,7 +353,29 @@ class _GoPlanner(Planner):
         ep, cmd = entry
         extra = Command.of(cmd).argv if ep is not None and ep.json and cmd is not None and cmd.json else ()
         programs, needs_shell = tools.programs(command, extra)
-        return ins, programs, needs_shell
+        if self.script is None:
+            return ins, programs, needs_shell
+        # A start script from the context: its shell and what it runs, and the CMD it may `exec "$@"`.
+        workdir = self.final_workdir(self._start_dir())
+        script_path = self.script.path
+        programs = [
+            p
+            for p in programs
+            if (shell.resolve(workdir, p) if "/" in p else p) not in (script_path, posixpath.basename(script_path))
+        ]
+        programs = [p for p in programs if posixpath.basename(p) not in tools.SHELLS]
+        programs += self._script_programs()
+        if ep is not None and cmd is not None and cmd.args and self.script.script.runs_arguments:
+            programs += tools.programs(Command.of(cmd))[0]
+        return ins, [self.script.script.interpreter, *programs], True
+
+    def _script_programs(self) -> list[str]:
+        if self.script is None:
+            return []
+        return [p for p, _ in self.script.script.programs if p not in tools.SHELL_BUILTINS]
+
+    def _start_dir(self) -> str:
+        return "/go" if self.golang_image else "/"
 
     def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
         ins, programs, _ = self._entry_programs(entry)
@@ -650,7 +673,7 @@ class _GoPlanner(Planner):
             for i in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK")
             if i.args
         ]
-        words = {w for c in commands for w in tools.command_words(c)}
+        words = {w for c in commands for w in tools.command_words(c)} | set(self._script_programs())
         # Other binaries count only when a command names them by a path or name that resolves to them.
         referenced = {m.output for w in words if (m := self._match_program(walk, w, built)) is not None}
         picked: list[go_build.GoBuild] = [main]
@@ -673,18 +696,14 @@ class _GoPlanner(Planner):
         return out
 
     def _path_referenced(self, path: str) -> bool:
+        if path in self._script_programs():
+            return True
         for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
             command = healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
             for w in tools.command_words(command):
-                if "/" in w and shell.resolve(self._final_workdir(), w) == path:
+                if "/" in w and shell.resolve(self.final_workdir(self._start_dir()), w) == path:
                     return True
         return False
-
-    def _final_workdir(self) -> str:
-        wd = "/go" if self.golang_image else "/"
-        for ins in self.stage.find("WORKDIR"):
-            wd = shell.resolve(wd, ins.args[0] if ins.args else "/")
-        return wd
 
     @staticmethod
     def _dest(path: str, workdir: str) -> str:
@@ -732,6 +751,10 @@ class _GoPlanner(Planner):
                         else "a configuration file"
                     )
                     carried.append(f"{entry}{'/' if is_dir else ''} ({why})")
+        script = self.script
+        if script is not None and script.path not in [f[0] for f in found]:
+            found.append((script.path, script.source))
+            carried.append(f"{script.source} (the start script)")
         if carried:
             self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
         return found
@@ -803,7 +826,9 @@ class _GoPlanner(Planner):
                 continue
             if argv is None:
                 continue
-            argv = tuple(moved.get(shell.resolve(self._final_workdir(), a), a) if "/" in a else a for a in argv)
+            argv = tuple(
+                moved.get(shell.resolve(self.final_workdir(self._start_dir()), a), a) if "/" in a else a for a in argv
+            )
             exec_text = json.dumps(list(argv))
             if ins.keyword == "HEALTHCHECK":
                 flags = " ".join(ins.flags)

@@ -7,7 +7,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from dockrewrite import images, scripts, shell, syslibs, tools
+from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction
@@ -938,7 +938,8 @@ class _PythonPlanner(Planner):
         if _PYTHON_PROGRAM.match(name) or program.startswith(f"{VENV}/bin/"):
             return
         if "/" in program and not program.startswith(("/usr/", "/bin/", "/sbin/")):
-            script = self._context_file(program)
+            copied = self.copied_file(program)
+            script = self.ctx.read_text(copied) if copied else None
             if name.endswith((".sh", ".bash")) or (script is not None and not _python_shebang(script)):
                 raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
             return
@@ -946,54 +947,10 @@ class _PythonPlanner(Planner):
             raise Skip(f"`{name}` is not in the distroless python image", ins.line)
 
     def _script_programs(self, command: Command) -> list[str]:
-        """Programs of the shell script a command starts (`./docker-entrypoint.sh`, `sh start.sh`), read from
-        the build context; the runtime needs them as much as the command's own."""
-        argv = command.as_simple_argv() or ()
-        path = None
-        if argv and posixpath.basename(argv[0]) in tools.SHELLS and len(argv) > 1 and not argv[1].startswith("-"):
-            path = argv[1]
-        elif argv and ("/" in argv[0] or argv[0].endswith(".sh")) and not argv[0].startswith(("/usr/", "/bin/")):
-            path = argv[0]
-        text = self._context_file(path) if path else None
-        script = scripts.read(text) if text is not None else None
-        if script is None:
-            return []
-        if script.sources:
-            lines = ", ".join(str(n) for n in script.sources)
-            self.warnings.append(f"{path} sources other files (line {lines}); the programs they run are not checked")
-        return [script.interpreter] + [program for program, _ in script.programs]
-
-    def _context_file(self, program: str) -> str | None:
-        """The text of the context file a command path was copied from, when it can be told."""
-        if not self.ctx.known:
-            return None
-        workdir = "/"
-        for ins in self.stage.instructions:
-            if ins.keyword == "WORKDIR" and ins.args:
-                workdir = shell.resolve(workdir, ins.args[0])
-        target = shell.resolve(workdir, program)
-        workdir = "/"
-        for ins in self.stage.instructions:
-            if ins.keyword == "WORKDIR" and ins.args:
-                workdir = shell.resolve(workdir, ins.args[0])
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
-                continue
-            dest = shell.resolve(workdir, ins.args[-1])
-            for src in ins.args[:-1]:
-                src = src.strip("/") if src.strip("/") not in ("", ".") else ""
-                if target == dest and src:
-                    candidate = src
-                elif target.startswith(dest.rstrip("/") + "/"):
-                    rest = target[len(dest.rstrip("/")) + 1 :]
-                    candidate = posixpath.join(src, rest) if src else rest
-                    if src and not self.ctx.exists(candidate):
-                        candidate = src if posixpath.basename(src) == rest else candidate
-                else:
-                    continue
-                text = self.ctx.read_text(candidate)
-                if text is not None:
-                    return text
-        return None
+        """Programs of the shell script a command starts (`./docker-entrypoint.sh`, `sh start.sh`); the runtime
+        needs them as much as the command's own."""
+        found = self.entry_script(command)
+        return [] if found is None else [found.script.interpreter] + [p for p, _ in found.script.programs]
 
 
 # `uv run`, `poetry run`, `pipenv run` and `pdm run` options that take a value.
