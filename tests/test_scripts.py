@@ -66,3 +66,23 @@ def test_distroless_refuses_a_shell_entrypoint(tmp_path: Path):
     text = 'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["./run"]\n'
     result = convert_text(text, BuildContext(tmp_path), Options(runtime="distroless"))
     assert result.status == SKIPPED and "./run" in result.reason and result.line == 5
+
+
+def test_node_runtime_gets_the_shell_and_tools_of_its_start_script(tmp_path: Path):
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0", "dependencies": {"express": "^4"}}')
+    (tmp_path / "package-lock.json").write_text("{}")
+    (tmp_path / "server.js").write_text("")
+    (tmp_path / "migrate.js").write_text("")
+    (tmp_path / "docker-entrypoint.sh").write_text(
+        '#!/bin/bash\nuntil nc -z db 5432; do sleep 1; done\nnode migrate.js\nexec "$@"\n'
+    )
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["node", "server.js"]\n'
+    )
+    slim = convert_text(text, BuildContext(tmp_path), Options())
+    assert slim.status == CHANGED, slim.reason
+    assert "install -y --no-install-recommends netcat-openbsd" in slim.output
+    assert "migrate.js" in slim.output.split("AS runtime", 1)[1]  # the file the script runs is carried
+    alpine = convert_text(text, BuildContext(tmp_path), Options(runtime="alpine"))
+    assert "RUN apk add --no-cache bash" in alpine.output  # busybox has nc, not bash

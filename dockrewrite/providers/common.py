@@ -97,7 +97,7 @@ class Planner:
             if ins.keyword == "SHELL":
                 raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
 
-    def final_workdir(self, start: str = "/") -> str:
+    def last_workdir(self, start: str = "/") -> str:
         workdir = start
         for ins in self.stage.find("WORKDIR"):
             workdir = shell.resolve(workdir, ins.args[0] if ins.args else "/")
@@ -108,7 +108,7 @@ class Planner:
         told. `path` is resolved against the final WORKDIR; `start` is the base image's WORKDIR."""
         if not self.ctx.known:
             return None
-        target = shell.resolve(self.final_workdir(start), path)
+        target = shell.resolve(self.last_workdir(start), path)
         workdir = start
         for ins in self.stage.instructions:
             if ins.keyword == "WORKDIR" and ins.args:
@@ -144,7 +144,7 @@ class Planner:
         # `sh run.sh` reads it from the WORKDIR; a bare program name is looked up on PATH
         on_path = "/" not in path and path == argv[0]
         candidates = (
-            [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.final_workdir(start), path)]
+            [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.last_workdir(start), path)]
         )
         source, where = None, None
         for where in candidates:

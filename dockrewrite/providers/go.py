@@ -356,7 +356,7 @@ class _GoPlanner(Planner):
         if self.script is None:
             return ins, programs, needs_shell
         # A start script from the context: its shell and what it runs, and the CMD it may `exec "$@"`.
-        workdir = self.final_workdir(self._start_dir())
+        workdir = self.last_workdir(self._start_dir())
         script_path = self.script.path
         programs = [
             p
@@ -701,7 +701,7 @@ class _GoPlanner(Planner):
         for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
             command = healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
             for w in tools.command_words(command):
-                if "/" in w and shell.resolve(self.final_workdir(self._start_dir()), w) == path:
+                if "/" in w and shell.resolve(self.last_workdir(self._start_dir()), w) == path:
                     return True
         return False
 
@@ -827,7 +827,7 @@ class _GoPlanner(Planner):
             if argv is None:
                 continue
             argv = tuple(
-                moved.get(shell.resolve(self.final_workdir(self._start_dir()), a), a) if "/" in a else a for a in argv
+                moved.get(shell.resolve(self.last_workdir(self._start_dir()), a), a) if "/" in a else a for a in argv
             )
             exec_text = json.dumps(list(argv))
             if ins.keyword == "HEALTHCHECK":

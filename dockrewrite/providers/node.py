@@ -1059,12 +1059,32 @@ class _NodePlanner(Planner):
                     raise Skip(f"`{name}` is called here and the {runtime} image does not provide it", ins.line)
                 if package and package not in extra:
                     extra.append(package)
+        for package in self._script_packages(family, installed) if not nginx and runtime != "distroless" else []:
+            if package not in extra:
+                extra.append(package)
         if extra:
             self.warnings.append(
                 f"the runtime installs {', '.join(extra)}: the commands call {'it' if len(extra) == 1 else 'them'} "
                 f"and the {'nginx' if nginx else runtime} image lacks {'it' if len(extra) == 1 else 'them'}"
             )
         return extra
+
+    def _script_packages(self, family: str, installed: list[str]) -> list[str]:
+        """Packages for the shell and known tools a start script from the context calls (docker-entrypoint.sh).
+        Names it calls that no package is known for are npm bins or functions more often than not: not refused."""
+        out: list[str] = []
+        for ins in (self.entry_ins, self.cmd_ins):
+            found = self.entry_script(Command.of(ins)) if ins is not None and ins.args else None
+            if found is None:
+                continue
+            for program in [found.script.interpreter] + [p for p, _ in found.script.programs]:
+                name = posixpath.basename(program)
+                if "/" in program or name in installed or name in tools.SHELL_BUILTINS:
+                    continue
+                available, package = tools.provided(family, name)
+                if available and package and package not in out:
+                    out.append(package)
+        return out
 
     def _bin_of_dependency(self, name: str) -> bool:
         return any(name == d.rsplit("/", 1)[-1] for d in self.pkg.deps())
