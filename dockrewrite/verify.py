@@ -478,6 +478,9 @@ def compare(
         why = _command_change(orig.command, new.command, shells)
         if why is None and _script_runner(orig.command) and " ".join(new.command) in notes:
             why = "the package manager's start script, run directly (see the rewrite's notes)"
+        built = new.command[:1] and f"({new.command[0]})" in notes
+        if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
+            why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
         if why is None and _STATIC_SITE in notes and new.command[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))

@@ -177,3 +177,29 @@ def test_shell_form_with_quoted_punctuation_is_plain_words():
     assert Command(False, shell="echo 'a|b' c").as_simple_argv() == ("echo", "a|b", "c")
     for needs_shell in ('echo "$HOME"', "a && b", "a *.py", "a 'open", 'say "a\\"b"', "a # note"):
         assert Command(False, shell=needs_shell).as_simple_argv() is None, needs_shell
+
+
+def test_go_run_becomes_a_build_and_the_binary():
+    from dockrewrite.providers import go_run
+
+    def find(tail: str):
+        return go_run.find(parse(f"FROM golang:1.22\nWORKDIR /app\nCOPY . .\n{tail}\n"))
+
+    files = find('CMD ["go", "run", "-tags", "prod", "main.go", "util.go", "-port", "80"]')
+    assert files.build == "RUN go build -tags prod -o /usr/local/bin/main main.go util.go"
+    assert files.command == 'CMD ["/usr/local/bin/main", "-port", "80"]'
+    package = find("ENTRYPOINT go run ./cmd/api/v2")
+    assert package.keyword == "ENTRYPOINT" and package.binary == "/usr/local/bin/api"
+    assert find('CMD ["go", "run", "-race", "."]') is None  # needs cgo; a dev build
+    assert find("CMD go run . --port $PORT") is None  # the shell expands it at start
+    assert find('CMD ["go", "build", "."]') is None
+
+
+def test_go_run_image_converts_with_the_command_marked_rewritten(tmp_path):
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = "FROM golang:1.22\nWORKDIR /app\nCOPY . .\nEXPOSE 8080\nCMD go run . serve\n"
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'CMD ["/usr/local/bin/app", "serve"]' in result.output
+    assert "go build -trimpath" in result.output and "golang" not in result.output.split("AS runtime")[1]

@@ -13,7 +13,7 @@ from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, builder_instructions, contract_steps
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
-from dockrewrite.providers import go_build, go_source
+from dockrewrite.providers import go_build, go_run, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import Planner, healthcheck_command, package_step, resolved_image
 from dockrewrite.results import Skip
@@ -137,10 +137,23 @@ class _GoPlanner(Planner):
     def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
         super().__init__(model, ctx, options)
         self.golang_image = image_name(self.stage.image) == "golang"
+        self.from_go_run = False  # planning the model go_run.apply made
 
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         self.refuse_unsupported()
+        run = go_run.find(self.model) if not self.from_go_run else None
+        if run is not None:
+            planner = _GoPlanner(go_run.apply(self.model, run), self.ctx, self.options)
+            planner.from_go_run = True
+            plan = planner.plan()
+            plan.warnings.insert(
+                0,
+                f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
+                f"({run.binary}) and the runtime runs the binary with the same arguments",
+            )
+            plan.rewritten = set(plan.rewritten) | {run.keyword}
+            return plan
         walk = self._walk()
         if not walk.builds:
             self._no_build_reason(walk)
