@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from dataclasses import dataclass
 
-from dockrewrite import scripts, shell, tools
+from dockrewrite import needs_root, scripts, shell, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.plan import Options, Step
@@ -84,6 +85,18 @@ class Planner:
         self.warnings: list[str] = []
         self.rewritten: set[str] = set()  # CMD/ENTRYPOINT changed on purpose (the safety checks allow it)
         self._scripts_noted: list[EntryScript] = []
+        if not options.keep_root and self.stage.last("USER") is None:
+            why = self._root_reason()
+            if why:
+                self.options = dataclasses.replace(options, keep_root=True)
+                self.warnings.append(f"the runtime runs as root, as the original did: {why}")
+
+    def _root_reason(self) -> str | None:
+        programs: list[str] = []
+        for ins in self.stage.find("CMD", "ENTRYPOINT"):
+            found = self.entry_script(Command.of(ins)) if ins.args else None
+            programs += [p for p, _ in found.script.programs] if found else []
+        return needs_root.reason(self.stage, self.ctx, programs)
 
     def refuse_unsupported(self) -> None:
         """Instructions no rewrite can carry safely into a split build."""
