@@ -261,3 +261,17 @@ def test_poetry_install_leaves_the_dev_group_out(tmp_path: Path):
     assert any("1.2+ is assumed" in w for w in floating.warnings)
     no_dev = convert("[tool.poetry.dependencies]\npython = '^3.11'\n")
     assert "poetry install\n" in no_dev.output and "--without" not in no_dev.output
+
+
+def test_the_unprivileged_user_owns_the_app_folder(tmp_path: Path):
+    result = _convert(
+        'FROM python:3.11\nWORKDIR /srv/app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n',
+        tmp_path,
+    )
+    assert "&& mkdir -p /srv/app && chown app:app /srv/app" in result.output
+    assert "COPY --chown=10001:10001 . ." in result.output
+    assert "COPY --from=builder /install /usr/local" in result.output  # packages stay root's
+    in_root = _convert(
+        'FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n', tmp_path
+    )
+    assert "USER" not in in_root.output and any("copied into / with no WORKDIR" in w for w in in_root.warnings)

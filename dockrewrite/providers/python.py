@@ -635,6 +635,14 @@ class _PythonPlanner(Planner):
         env = stage_env(stage)
         non_root = not self.options.keep_root and stage.last("USER") is None
         self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
+        workdir = self.last_workdir()
+        if non_root and workdir == "/" and any(self._copies_into_root(it.ins) for it in items):
+            non_root = False
+            self.warnings.append(
+                "the app is copied into / with no WORKDIR, and it may write next to itself: the runtime keeps "
+                "root, as the original did (give it a WORKDIR to run it unprivileged)"
+            )
+        self.owner = (NONROOT if self.distroless else f"{APP_UID}:{APP_UID}") if non_root else None
         if packages and self.distroless:
             raise Skip(
                 f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
@@ -647,7 +655,12 @@ class _PythonPlanner(Planner):
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         if non_root and not self.distroless:
-            setup.append(Step(self._useradd(runtime), ("# An unprivileged user to run the app",)))
+            setup.append(
+                Step(
+                    self._useradd(runtime, workdir),
+                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
+                )
+            )
         artifacts = self._copy_packages(strategy, non_root)
 
         steps: list[Step] = []
@@ -661,7 +674,7 @@ class _PythonPlanner(Planner):
                     if index > last_dep:
                         steps.append(Step(self._numeric_chown(ins), ins.comments))  # earlier ones bring build tools
                 elif not self._copies_manifests_only(ins):
-                    steps.append(Step(self._numeric_chown(ins), ins.comments))
+                    steps.append(Step(self._app_copy(ins), ins.comments))
                 continue
             if k == "RUN":
                 step = None
@@ -760,6 +773,17 @@ class _PythonPlanner(Planner):
             )
         return steps
 
+    def _app_copy(self, ins: Instruction) -> str:
+        """The app's files, owned by the user the rewrite runs it as: the original's root could write them."""
+        if self.owner is None or ins.flag("chown") is not None:
+            return self._numeric_chown(ins)
+        return re.sub(r"(?i)^(COPY|ADD)\s+", lambda m: f"{m.group(0)}--chown={self.owner} ", ins.text, count=1)
+
+    def _copies_into_root(self, ins: Instruction) -> bool:
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
+            return False
+        return self._copies_manifests_only(ins) is False and ins.args[-1].rstrip("/") in ("", ".")
+
     def _numeric_chown(self, ins: Instruction) -> str:
         """COPY --chown=app:app -> --chown=65532:65532 on distroless, which has no such user."""
         owner = ins.flag("chown")
@@ -792,10 +816,11 @@ class _PythonPlanner(Planner):
             Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
         ]
 
-    def _useradd(self, runtime: str) -> str:
-        if runtime == "alpine":
-            return f"RUN adduser -D -u {APP_UID} app"
-        return f"RUN useradd --create-home --uid {APP_UID} app"
+    def _useradd(self, runtime: str, workdir: str) -> str:
+        add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
+        if workdir in ("/", "/root") or "$" in workdir:
+            return f"RUN {add}"
+        return f"RUN {add} \\\n && mkdir -p {workdir} && chown app:app {workdir}"
 
     @staticmethod
     def _install_step(packages: list[str], runtime: str) -> Step:
