@@ -105,7 +105,16 @@ class _PythonPlanner(Planner):
                 stage.from_.line,
             )
         if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
-            raise Skip("no CMD or ENTRYPOINT: the command comes from outside the Dockerfile", stage.from_.line)
+            if self.options.runtime == "distroless":
+                raise Skip(
+                    "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
+                    "cannot run a shell command line it might be given",
+                    stage.from_.line,
+                )
+            self.warnings.append(
+                "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
+                "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime"
+            )
         self.alpine = "alpine" in images.tag_of(image)
         # (runtime image, Debian builder image, its Python) under --runtime distroless
         self.distroless: tuple[str, str, str] | None = None
