@@ -275,3 +275,24 @@ def test_the_unprivileged_user_owns_the_app_folder(tmp_path: Path):
         'FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n', tmp_path
     )
     assert "USER" not in in_root.output and any("copied into / with no WORKDIR" in w for w in in_root.warnings)
+
+
+def test_pip_general_options_and_requirements_that_install_the_sources(tmp_path: Path):
+    early = _convert(
+        "FROM python:3.11\nCOPY . .\nRUN pip3 --no-cache-dir --timeout 60 install -r requirements.txt\n"
+        'CMD ["python", "a.py"]\n',
+        tmp_path,
+    )
+    assert early.status == CHANGED, early.reason
+    assert deps.is_pip(["pip", "--disable-pip-version-check", "install", "x"]) == 2
+    assert deps.is_pip(["pip", "--cache-dir", "/c", "download", "x"]) == -1
+    (tmp_path / "requirements.txt").write_text("flask\n-e .\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    local = convert_text(
+        'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["x"]\n',
+        BuildContext(tmp_path),
+        Options(),
+    )
+    assert local.status == CHANGED, local.reason
+    builder = local.output.split("AS runtime", 1)[0]
+    assert "COPY . ." in builder and "COPY requirements.txt" not in builder  # pip needs the package next to it

@@ -479,7 +479,10 @@ class _PythonPlanner(Planner):
                         rel = posixpath.relpath(shell.resolve(workdir, f), copy_dest)
                         if rel.startswith("..") or not self.ctx.exists(rel):
                             return {}
-                        for path in deps.requirement_files(self.ctx, rel):
+                        included = deps.requirement_files(self.ctx, rel)
+                        if deps.local_requirements(self.ctx, included):
+                            return {}  # `-e .` in a requirements file: the installs need the sources
+                        for path in included:
                             if path not in needed:
                                 needed.append(path)
         if copy_line is None or not needed:

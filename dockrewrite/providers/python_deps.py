@@ -64,15 +64,52 @@ class Segment:
     end: int = 0
 
 
+# pip's general options that take a value (`pip --cache-dir DIR install …`).
+_PIP_VALUE_OPTIONS = frozenset(
+    {
+        "--log",
+        "--proxy",
+        "--retries",
+        "--timeout",
+        "--exists-action",
+        "--cert",
+        "--client-cert",
+        "--cache-dir",
+        "--root-user-action",
+        "--python",
+        "--log-file",
+        "--local-log",
+        "--use-feature",
+        "--use-deprecated",
+    }
+)
+
+
 def is_pip(words: list[str]) -> int:
-    """Index of `install` when words run `pip install` (or `python -m pip install`), else -1."""
+    """Index of `install` when words run `pip install` (or `python -m pip install`, general options such as
+    `--no-cache-dir` allowed before it), else -1."""
     if not words:
         return -1
-    if re.fullmatch(r"pip3?(\.\d+)?|/usr/local/bin/pip3?(\.\d+)?", words[0]) and len(words) > 1:
-        return 1 if words[1] == "install" else -1
-    if re.fullmatch(r"python3?(\.\d+)?|/usr/local/bin/python3?(\.\d+)?", words[0]) and words[1:3] == ["-m", "pip"]:
-        return 3 if len(words) > 3 and words[3] == "install" else -1
-    return -1
+    if re.fullmatch(r"pip3?(\.\d+)?|/usr/local/bin/pip3?(\.\d+)?", words[0]):
+        index = 1
+    elif re.fullmatch(r"python3?(\.\d+)?|/usr/local/bin/python3?(\.\d+)?", words[0]) and words[1:3] == ["-m", "pip"]:
+        index = 3
+    else:
+        return -1
+    while index < len(words) and words[index].startswith("-"):
+        index += 2 if words[index] in _PIP_VALUE_OPTIONS else 1
+    return index if index < len(words) and words[index] == "install" else -1
+
+
+def local_requirements(ctx: BuildContext, files: list[str]) -> str | None:
+    """The first requirement line that installs from the build context (`-e .`, `./pkg`, `file:`), if any:
+    such a file needs the sources next to it, not just itself."""
+    for rel in files:
+        for raw in (ctx.read_text(rel) or "").splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if re.match(r"^(-e|--editable)\s|^\.{1,2}(/|$)|^file:|^\S+\s*@\s*file:", line):
+                return f"{rel}: {line}"
+    return None
 
 
 def classify(text: str) -> list[Segment]:
