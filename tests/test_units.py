@@ -203,3 +203,21 @@ def test_go_run_image_converts_with_the_command_marked_rewritten(tmp_path):
     assert result.status == CHANGED, result.reason
     assert 'CMD ["/usr/local/bin/app", "serve"]' in result.output
     assert "go build -trimpath" in result.output and "golang" not in result.output.split("AS runtime")[1]
+
+
+def test_copy_lines_quote_what_the_shell_form_would_split_or_expand():
+    from dockrewrite.providers.common import copy_text
+
+    assert copy_text("--from=builder ", ["/src/app"], "./app") == "COPY --from=builder /src/app ./app"
+    assert copy_text("", ["my assets"], "./my assets") == 'COPY ["my assets", "./my assets"]'
+    assert copy_text("", ["$HOME"], "./") == 'COPY ["\\\\$HOME", "./"]'  # \\$ in JSON: a literal $ to BuildKit
+
+
+def test_go_runtime_files_with_spaces_in_their_names(tmp_path):
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { _ = "site assets" }\n')
+    (tmp_path / "site assets").mkdir()
+    text = 'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/x .\nCMD ["/app/x"]\n'
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'COPY --from=builder ["/app/site assets", "./site assets"]' in result.output

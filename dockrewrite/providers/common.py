@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -20,6 +21,15 @@ def run_prefix(text: str) -> str:
     """`RUN --mount=… ` at the start of a RUN instruction's text: what precedes the command."""
     m = _RUN_PREFIX.match(text)
     return text[: m.end()] if m else "RUN "
+
+
+def copy_text(flags: str, sources: list[str], dest: str) -> str:
+    """A COPY line; JSON form when a path has whitespace, quotes, `$` or a backslash, which the shell form would
+    split, unquote or expand (`$` stays literal as `\\$`)."""
+    paths = [*sources, dest]
+    if not any(re.search(r"[\s'\"$\\]", p) for p in paths):
+        return f"COPY {flags}{' '.join(paths)}"
+    return f"COPY {flags}[{', '.join(json.dumps(p).replace('$', chr(92) * 2 + '$') for p in paths)}]"
 
 
 def chain(prefix: str, segments) -> str:

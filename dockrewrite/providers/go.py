@@ -15,7 +15,7 @@ from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import go_build, go_run, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, healthcheck_command, package_step, resolved_image
+from dockrewrite.providers.common import Planner, copy_text, healthcheck_command, package_step, resolved_image
 from dockrewrite.results import Skip
 
 # Toolchain settings that only matter while compiling.
@@ -613,9 +613,9 @@ class _GoPlanner(Planner):
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
         for path, label in self._assets(walk, src):
             owner = f"--chown={chown[5:]} " if chown and re.search(r"\.(db|sqlite3?)$|^data$", label) else ""
-            artifacts.append(Step(f"COPY --from=builder {owner}{path} {self._dest(path, workdir)}"))
+            artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
         for source, dest in binaries:
-            artifacts.append(Step(f"COPY --from=builder {source} {self._dest(dest, workdir)}"))
+            artifacts.append(Step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))
 
         texts = [s.text for s in contract + artifacts]
         runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
