@@ -296,3 +296,34 @@ def test_pip_general_options_and_requirements_that_install_the_sources(tmp_path:
     assert local.status == CHANGED, local.reason
     builder = local.output.split("AS runtime", 1)[0]
     assert "COPY . ." in builder and "COPY requirements.txt" not in builder  # pip needs the package next to it
+
+
+def test_import_notes_follow_copied_requirements_poetry_and_framework_dependencies(tmp_path: Path):
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "requirements.txt").write_text("fastapi\ndjango-filter\n")
+    (tmp_path / "service" / "config.py").write_text("X = 1\n")
+    (tmp_path / "service" / "main.py").write_text(
+        "import config\nimport django_filters\nfrom fastapi import FastAPI\nfrom starlette.requests import Request\n"
+    )
+    result = convert_text(
+        "FROM python:3.11\nWORKDIR /srv\nCOPY service/requirements.txt .\nRUN pip install -r requirements.txt\n"
+        'COPY service .\nCMD ["python", "main.py"]\n',
+        BuildContext(tmp_path),
+        Options(),
+    )
+    assert result.status == CHANGED, result.reason
+    assert not any("the code imports" in w for w in result.warnings), result.warnings
+
+    poetry = tmp_path / "poetry"
+    poetry.mkdir()
+    (poetry / "pyproject.toml").write_text("[tool.poetry.dependencies]\npython = '^3.11'\nhttpx = '*'\n")
+    (poetry / "poetry.lock").write_text("")
+    (poetry / "main.py").write_text("import httpx\nimport yaml\n")
+    result = convert_text(
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install poetry && poetry install --only main\n"
+        'CMD ["python", "main.py"]\n',
+        BuildContext(poetry),
+        Options(),
+    )
+    notes = [w for w in result.warnings if "the code imports" in w]
+    assert len(notes) == 1 and "yaml" in notes[0] and "httpx" not in notes[0]

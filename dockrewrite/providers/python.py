@@ -883,9 +883,15 @@ class _PythonPlanner(Planner):
                 files, specs, _ = deps.pip_targets(seg.words)
                 names += [n for n in (deps.spec_name(s) for s in specs) if n]
                 for f in files:
-                    names += deps.requirement_names(self.ctx, posixpath.basename(f) if f.startswith("/") else f)
+                    # the context file the image path was copied from (COPY app/requirements.txt .)
+                    source = self.copied_file(shell.resolve(workdir, f), "/") if f != "-" else None
+                    names += deps.requirement_names(
+                        self.ctx, source or (posixpath.basename(f) if f.startswith("/") else f)
+                    )
         if any(
-            deps.pip_targets(seg.words)[2] or seg.words[:2] in (["python", "setup.py"], ["python3", "setup.py"])
+            deps.pip_targets(seg.words)[2]
+            or seg.words[:2] in (["python", "setup.py"], ["python3", "setup.py"])
+            or seg.words[:1] in (["poetry"], ["uv"], ["pdm"])
             for it in items
             for seg in it.segments
             if seg.kind == deps.PIP

@@ -53,6 +53,25 @@ IMPORT_TO_DIST = {
     "usb": "pyusb",
     "gi": "pygobject",
     "cairo": "pycairo",
+    "django_filters": "django-filter",
+    "mysql": "mysql-connector-python",
+    "faust": "faust-streaming",
+    "kafka": "kafka-python",
+    "confluent_kafka": "confluent-kafka",
+    "telebot": "pytelegrambotapi",
+    "discord": "discord-py",
+    "environ": "django-environ",
+    "decouple": "python-decouple",
+    "storages": "django-storages",
+    "debug_toolbar": "django-debug-toolbar",
+    "rest_framework_simplejwt": "djangorestframework-simplejwt",
+    "drf_yasg": "drf-yasg",
+    "jinja2": "jinja2",
+    "markdown": "markdown",
+    "win32api": "pywin32",
+    "openai": "openai",
+    "pydantic_settings": "pydantic-settings",
+    "jwt_auth": "django-jwt-auth",
 }
 # Distributions that provide more than one import name or none at all worth matching.
 _ALSO_PROVIDES = {
@@ -62,6 +81,39 @@ _ALSO_PROVIDES = {
     "pillow-simd": "pil",
     "pymysql": "pymysql",
     "uvicorn": "uvicorn",
+    "protobuf": "google",
+    "googleapis-common-protos": "google",
+    "mysql-connector": "mysql",
+    "faust-streaming": "faust",
+}
+# Packages a framework always brings, which apps import directly without listing them.
+_BRINGS = {
+    "fastapi": ("starlette", "pydantic", "anyio", "typing_extensions"),
+    "flask": ("werkzeug", "jinja2", "click", "itsdangerous", "markupsafe", "blinker"),
+    "django": ("asgiref", "sqlparse"),
+    "motor": ("pymongo", "bson", "gridfs"),
+    "pymongo": ("bson", "gridfs"),
+    "requests": ("urllib3", "idna", "certifi", "charset_normalizer"),
+    "httpx": ("httpcore", "anyio", "sniffio", "idna", "certifi"),
+    "celery": ("kombu", "billiard", "vine", "click"),
+    "uvicorn": ("click", "h11"),
+    "aiohttp": ("yarl", "multidict", "aiosignal", "frozenlist", "attr"),
+    "boto3": ("botocore", "s3transfer", "jmespath"),
+    "pandas": ("numpy", "dateutil", "pytz"),
+    "sqlalchemy": ("greenlet", "typing_extensions"),
+    "scikit-learn": ("numpy", "scipy", "joblib"),
+    "matplotlib": ("numpy", "pil", "dateutil"),
+    "djangorestframework": ("django",),
+    "pydantic": ("typing_extensions", "annotated_types", "pydantic_core"),
+    "python-telegram-bot": ("httpx",),
+    "aiogram": ("aiohttp", "pydantic", "magic_filter"),
+    "langchain": ("langchain_core", "pydantic", "yaml", "requests", "sqlalchemy"),
+    "openai": ("httpx", "pydantic", "anyio"),
+    "transformers": ("huggingface_hub", "numpy", "yaml", "requests", "tokenizers"),
+    "google-api-python-client": ("google", "googleapiclient", "httplib2"),
+    "opentelemetry-sdk": ("opentelemetry",),
+    "opentelemetry-api": ("opentelemetry",),
+    "opentelemetry-distro": ("opentelemetry",),
 }
 # Installed for their command-line programs or loaded by name, not imported.
 _NOT_IMPORTED = frozenset(
@@ -213,12 +265,13 @@ def _dotted(node) -> str:
 
 
 def _local_modules(ctx: BuildContext) -> set[str]:
+    """Names the app's own files and packages give: any folder or .py file of the context can be on sys.path
+    (scripts run from their own folder, PYTHONPATH, WORKDIR inside the tree)."""
     local: set[str] = set()
     for rel in ctx.walk((".py",), limit=2000):
         parts = rel.split("/")
-        local.add(posixpath.splitext(parts[0])[0])
-        if len(parts) > 1 and parts[0] in ("src", "app", "lib"):
-            local.add(posixpath.splitext(parts[1])[0])
+        local.update(parts[:-1])
+        local.add(posixpath.splitext(parts[-1])[0])
     return local
 
 
@@ -233,6 +286,10 @@ def import_warnings(imported: dict[str, str], requirements: list[str]) -> list[s
     for module, dist in IMPORT_TO_DIST.items():
         if dist in provided:
             names_provided.add(module)
+    for dist in provided:
+        names_provided.update(_BRINGS.get(dist, ()))
+        if dist.startswith(("opentelemetry-", "google-cloud-", "google-")):
+            names_provided.update(("opentelemetry", "google"))
     warnings = []
     missing = sorted(
         m
