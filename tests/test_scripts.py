@@ -86,3 +86,13 @@ def test_node_runtime_gets_the_shell_and_tools_of_its_start_script(tmp_path: Pat
     assert "migrate.js" in slim.output.split("AS runtime", 1)[1]  # the file the script runs is carried
     alpine = convert_text(text, BuildContext(tmp_path), Options(runtime="alpine"))
     assert "RUN apk add --no-cache bash" in alpine.output  # busybox has nc, not bash
+
+
+def test_a_context_file_the_build_overwrites_is_not_a_start_script(tmp_path: Path):
+    (tmp_path / "go.mod").write_text("module example.com/web\n\ngo 1.20\n")
+    (tmp_path / "web.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / "web").write_text("")  # an old build left in the repository
+    text = 'FROM golang:1.20\nWORKDIR /app\nCOPY . .\nRUN go build -o web\nENTRYPOINT ["/app/web"]\n'
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    assert result.status == CHANGED, result.reason
+    assert "COPY --from=builder /app/web ./web" in result.output

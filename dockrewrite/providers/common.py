@@ -175,6 +175,8 @@ class Planner:
             if source:
                 break
         text = self.ctx.read_text(source) if source else None
+        if text is not None and path == argv[0] and not text.startswith("#!"):
+            return None  # executed directly, a file without #! is a binary (or nothing the kernel runs)
         script = scripts.read(text) if text is not None else None
         if script is None:
             return None

@@ -160,6 +160,8 @@ class _GoPlanner(Planner):
         src = go_source.scan(self.ctx)
         entry = self._entry()
         self.script = self.entry_script(self._program_command(entry)[1], self._start_dir())
+        if self.script is not None and self.script.path in {b.output for b in walk.builds}:
+            self.script = None  # the build writes over it: the command runs the binary
         main = self._main_binary(walk, entry)
         cgo, cgo_reason = self._cgo(walk, src, main)
         family = images.family(resolved_image(self.model))
