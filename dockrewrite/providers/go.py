@@ -80,10 +80,16 @@ ASSET_DIRS = frozenset(
         "sql",
         "schema",
         "data",
+        "database",
+        "db",
+        "storage",
+        "uploads",
         "frontend/dist",
         "ui",
     }
 )
+# Runtime files and folders the app writes (SQLite files and their folders, uploads): owned by its user.
+_WRITABLE = re.compile(r"\.(db|sqlite3?)$|^(data|database|db|storage|uploads)$")
 _ASSET_FILE = re.compile(
     r"^(config|settings|app|conf)[\w.-]*\.(ya?ml|json|toml|ini|env|conf|hcl)$|\.(db|sqlite3?)$", re.I
 )
@@ -614,7 +620,7 @@ class _GoPlanner(Planner):
         artifacts: list[Step] = []
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
         for path, label in self._assets(walk, src):
-            owner = f"--chown={chown[5:]} " if chown and re.search(r"\.(db|sqlite3?)$|^data$", label) else ""
+            owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
             artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
         for source, dest in binaries:
             artifacts.append(Step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))
