@@ -619,6 +619,11 @@ class _GoPlanner(Planner):
 
         artifacts: list[Step] = []
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
+        if chown and runtime in ("alpine", "slim") and workdir != "/" and self._uses_sqlite():
+            # SQLite writes its database and journal next to each other in the working directory
+            owner = chown[5:]
+            setup = [*setup, Step(f"RUN mkdir -p {workdir} && chown {owner} {workdir}", ("# The app's SQLite files",))]
+            self.warnings.append(f"the app uses SQLite: {workdir} belongs to {owner}, who runs it")
         for path, label in self._assets(walk, src):
             owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
             artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
@@ -645,6 +650,10 @@ class _GoPlanner(Planner):
             rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
         )
         return plan
+
+    def _uses_sqlite(self) -> bool:
+        gomod = self.ctx.read_text("go.mod") or ""
+        return bool(re.search(r"mattn/go-sqlite3|modernc\.org/sqlite|gorm\.io/driver/sqlite|glebarez/", gomod))
 
     def _supports_trimpath(self) -> bool:
         minor = images.go_minor(resolved_image(self.model))
