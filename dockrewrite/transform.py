@@ -102,7 +102,31 @@ def convert_text(
     result.status, result.output = CHANGED, output
     if options.notes and not options.dockerignore:
         _suggest_dockerignore(model, context, result)
+    if options.notes:
+        _low_port_note(model, output, result)
     return result
+
+
+def _low_port_note(model, output: str, result: Result) -> None:
+    """A port below 1024 bound by the unprivileged user the rewrite added: fine on Docker, not everywhere."""
+    from dockrewrite.parse import parse
+
+    if model.stages[-1].last("USER") is not None:
+        return  # the original chose its user; nothing changed here
+    final = parse(output).stages[-1]
+    user = final.last("USER")
+    if user is None or not user.args or user.args[0].split(":")[0] in ("0", "root"):
+        return
+    ports = sorted(
+        {int(m.group(1)) for ins in final.find("EXPOSE") for a in ins.args if (m := re.match(r"(\d+)", a))}
+    )
+    low = [p for p in ports if p < 1024]
+    if low:
+        result.warnings.append(
+            f"port {low[0]} is below 1024 and the runtime is not root: Docker 20.10+ lets any user bind it "
+            "(net.ipv4.ip_unprivileged_port_start=0), but some Kubernetes and host-network setups do not; "
+            "--keep-root keeps root"
+        )
 
 
 def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:

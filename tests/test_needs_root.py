@@ -41,3 +41,10 @@ def test_system_services_docker_sdk_and_github_actions_keep_root(tmp_path: Path)
 def test_an_app_binary_named_like_a_daemon_is_not_one(tmp_path: Path):
     result = _convert(tmp_path, 'CMD ["/app/httpd"]\n')
     assert "USER 10001:10001" in result.output
+
+
+def test_a_low_port_under_the_new_user_is_noted(tmp_path: Path):
+    low = _convert(tmp_path, 'EXPOSE 80\nCMD ["python", "app.py"]\n')
+    assert any(w.startswith("port 80 is below 1024") for w in low.warnings)
+    high = _convert(tmp_path, 'EXPOSE 8000\nCMD ["python", "app.py"]\n')
+    assert not any("below 1024" in w for w in high.warnings)
