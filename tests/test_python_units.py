@@ -327,3 +327,16 @@ def test_import_notes_follow_copied_requirements_poetry_and_framework_dependenci
     )
     notes = [w for w in result.warnings if "the code imports" in w]
     assert len(notes) == 1 and "yaml" in notes[0] and "httpx" not in notes[0]
+
+
+def test_build_tools_installed_next_to_the_venv_stay_out_of_it(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry.dependencies]\npython = '^3.11'\n")
+    (tmp_path / "poetry.lock").write_text("")
+    result = convert_text(
+        "FROM python:3.11\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\n"
+        'RUN pip install poetry && poetry install --only main --no-root\nCOPY . .\nCMD ["python", "a.py"]\n',
+        BuildContext(tmp_path),
+        Options(),
+    )
+    assert "RUN /usr/local/bin/pip install poetry && poetry install" in result.output
+    assert not any("carries poetry" in w for w in result.warnings)

@@ -337,6 +337,7 @@ class _PythonPlanner(Planner):
         steps = [Step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
         venv_made = False
         self.tools_venv = False
+        self.venv_on_path = False
         if self.distroless:
             steps += self._debian_python(items)
             venv_made = True
@@ -373,6 +374,7 @@ class _PythonPlanner(Planner):
             if strategy == "venv" and needs_env and not venv_made:
                 steps += self._make_venv(items, it)
                 venv_made = True
+            self.venv_on_path = venv_made
             text = self._builder_run(it, strategy)
             if text is not None:
                 steps.append(Step(text, ins.comments))
@@ -551,10 +553,13 @@ class _PythonPlanner(Planner):
                     re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
                 )
             elif deps.tool_only_install(seg.words):
-                if self.tools_venv and self._tool_names(seg) - _PIP_ITSELF:
+                # Build tools (Poetry …) stay out of the environment the runtime copies: the tools venv on a
+                # Debian builder, the image's own pip once the virtualenv is first on PATH.
+                pip = f"{TOOLS}/bin/pip" if self.tools_venv else "/usr/local/bin/pip" if self.venv_on_path else None
+                if pip and self._tool_names(seg) - _PIP_ITSELF:
                     new = re.sub(
                         r"^(\s*)(?:\S*/)?(?:pip3?(?:\.\d+)?|python3?(?:\.\d+)?\s+-m\s+pip)(?=\s)",
-                        rf"\g<1>{TOOLS}/bin/pip",
+                        rf"\g<1>{pip}",
                         seg.text,
                     )
             else:
@@ -878,8 +883,8 @@ class _PythonPlanner(Planner):
             if it.ins.keyword == "WORKDIR" and it.ins.args:
                 workdir = shell.resolve(workdir, it.ins.args[0])
             for seg in it.segments:
-                if seg.kind != deps.PIP:
-                    continue
+                if seg.kind != deps.PIP or deps.tool_only_install(seg.words):
+                    continue  # build tools (pip install poetry) are not the app's requirements
                 files, specs, _ = deps.pip_targets(seg.words)
                 names += [n for n in (deps.spec_name(s) for s in specs) if n]
                 for f in files:
