@@ -489,8 +489,13 @@ def detect(
                 "notes": result.warnings,
             }
         except ParseError as exc:
-            record["error"] = f"line {exc.line}: {exc.message}"
-            failed += 1
+            if exc.empty:  # nothing to classify, as `convert` skips it: not an error
+                record["language"], record["multistage"] = "unknown", False
+                reason = f"{exc.message}"
+                record["plan"] = {"status": "skipped", "runtime": None, "reason": reason, "line": None, "notes": []}
+            else:
+                record["error"] = f"line {exc.line}: {exc.message}"
+                failed += 1
         except (OSError, source.SourceError) as exc:
             record["error"] = str(exc)
             failed += 1

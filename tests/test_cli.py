@@ -224,6 +224,16 @@ def test_detect_json_for_node_and_ambiguous():
     assert sorted(files[1]["candidates"]) == ["go", "node"]
 
 
+def test_detect_treats_an_empty_file_as_convert_does(tmp_path):
+    (tmp_path / "Dockerfile").write_text("# nothing yet\n")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "Dockerfile").write_text("FROM\n")
+    empty = invoke("detect", tmp_path / "Dockerfile")
+    assert empty.exit_code == 0 and "skipped: no instructions" in empty.stdout
+    broken = invoke("detect", tmp_path / "broken" / "Dockerfile")
+    assert broken.exit_code == 2
+
+
 PY_FIXTURES = FIXTURES.parent / "python"
 
 
