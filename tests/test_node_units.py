@@ -211,8 +211,8 @@ def test_express_serving_its_build_stays_node(tmp_path):
     result = convert_text(text, ctx, Options())
     assert result.status == CHANGED, result.reason
     assert result.runtime == "slim"
-    assert "COPY --from=builder /app/server.js ./" in result.output
-    assert "COPY --from=builder /app/dist ./dist" in result.output
+    assert "COPY --from=builder --chown=node:node /app/server.js ./" in result.output
+    assert "COPY --from=builder --chown=node:node /app/dist ./dist" in result.output
 
 
 def test_next_without_standalone_keeps_npm_start(tmp_path):
@@ -231,7 +231,7 @@ def test_next_without_standalone_keeps_npm_start(tmp_path):
     result = convert_text(text, ctx, Options())
     assert result.status == CHANGED, result.reason
     assert "COPY --from=builder --chown=node:node /app/.next ./.next" in result.output
-    assert "COPY --from=builder /app/next.config.js ./next.config.js" in result.output
+    assert "COPY --from=builder --chown=node:node /app/next.config.js ./next.config.js" in result.output
     assert result.output.rstrip().endswith('CMD ["npm", "start"]')
     assert any("still runs through npm" in w for w in result.warnings)
 
@@ -325,10 +325,11 @@ def test_keep_root_and_existing_user(tmp_path):
             "Plug'n'Play",
         ),
         (
-            "FROM node:20\nCOPY . .\nRUN npm install\n",
+            # no CMD converts (the node image's CMD is inherited), unless a global CLI hints at the outside command
+            "FROM node:20\nCOPY . .\nRUN npm install\nRUN npm install -g nodemon\n",
             {"package.json": {}},
             SKIPPED,
-            "no CMD or ENTRYPOINT",
+            "no CMD or ENTRYPOINT, and `npm install -g nodemon` installs nodemon",
         ),
         (
             'FROM node:20 AS build\nRUN npm ci\nFROM node:20-slim\nCMD ["node", "a.js"]\n',

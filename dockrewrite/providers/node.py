@@ -6,15 +6,18 @@ preview` or a dev server are built by Node and served by nginx on the port the o
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from dockrewrite import shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import LAST_WINS, RUNTIME_ONLY, arg_redeclarations, contract_steps
+from dockrewrite.contract import env_pairs as contract_env_pairs
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import node_cmds as cmds
@@ -61,6 +64,8 @@ _NEVER_CARRY = re.compile(
     r"nodemon\.json|\.npmrc|\.yarnrc.*|\.yarn|\.pnpmfile\.cjs|pnpm-workspace\.yaml|package\.json|"
     r"package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|\.storybook|stories)$"
 )
+# Helpers a build script runs beside the compiler (path aliases, copying assets, cleaning the output).
+_FILE_HELPERS = frozenset({"tsc-alias", "copyfiles", "cpy", "cpx", "shx", "rimraf", "rm", "mkdir", "cp", "del-cli"})
 # Folders an app reads at run time beside its build output.
 RUNTIME_DIRS = ("public", "views", "templates", "static", "locales", "i18n", "config", "prisma", "migrations")
 
@@ -103,11 +108,13 @@ class _NodePlanner(Planner):
                 "image with the same Node is not known",
                 stage.from_.line,
             )
-        if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
-            raise Skip("no CMD or ENTRYPOINT: the command comes from outside the Dockerfile", stage.from_.line)
+        # No CMD: the node images (full, slim, alpine) all have CMD ["node"], so the runtime inherits the same one.
+        self.no_command = stage.last("CMD") is None and stage.last("ENTRYPOINT") is None
         self.major = nimages.major(self.resolved)
         self.alpine = nimages.is_alpine(self.resolved)
         self.pkg = npkg.read_package(self.ctx)
+        if self.pkg.error:
+            raise Skip(self.pkg.error, self._line_naming("package.json") or stage.from_.line)
         if self.ctx.known and not self.pkg.found:
             raise Skip(
                 "no readable package.json in the build context (is the context another folder? pass --context)",
@@ -121,15 +128,35 @@ class _NodePlanner(Planner):
             raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
 
         self.items = self._walk()
+        self.dev_at_runtime: list[str] = []
         self._find_install()
         self.start = self._start()
         self.build_commands = self._build_commands()
         self.outputs = self._outputs()
         self.native = self._native()
         mode = self._mode()
+        if self.no_command:
+            self._refuse_outside_command()
+            self.warnings.append(
+                'no CMD or ENTRYPOINT: the runtime inherits the node image\'s CMD ["node"] as the original did; '
+                "a command given from outside (compose, docker run) gets production dependencies only"
+            )
         if mode == "static":
             return self._static_plan()
         return self._server_plan(mode)
+
+    def _refuse_outside_command(self) -> None:
+        """With no CMD the command comes from compose or docker run; a global CLI the original installs
+        (`ng`, `nodemon`) is most likely what it runs, and the runtime only carries CLIs its own command uses."""
+        for it in self.items:
+            for seg in it.segments:
+                tools_ = [g for g in seg.globals_ if g not in ("npm", "yarn", "pnpm", "corepack")]
+                if seg.kind == cmds.GLOBAL and tools_:
+                    raise Skip(
+                        f"no CMD or ENTRYPOINT, and `{seg.text.strip()}` installs {', '.join(tools_)}, which the "
+                        "command given from outside most likely runs; the runtime would not have it",
+                        it.ins.line,
+                    )
 
     def _global_args(self) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -140,8 +167,11 @@ class _NodePlanner(Planner):
         return values
 
     def _line_naming(self, name: str) -> int | None:
+        """The COPY/ADD that brings a context file in, by name, pattern or the whole context."""
         for ins in self.stage.find("COPY", "ADD"):
-            if any(fnmatch.fnmatch(name, s.lstrip("./")) for s in ins.args[:-1]):
+            if ins.flag("from") is None and any(
+                s.rstrip("/") in (".", "") or fnmatch.fnmatch(name, s.lstrip("./")) for s in ins.args[:-1]
+            ):
                 return ins.line
         return None
 
@@ -283,17 +313,70 @@ class _NodePlanner(Planner):
                 argv = argv[1:]
                 if argv and (argv[0].startswith("-") or argv[0].endswith((".js", ".mjs", ".cjs"))):
                     argv = ["node", *argv]
-        return cmds.start_of(argv, self.pkg)
+        start = cmds.start_of(argv, self.pkg)
+        self.start_build: str | None = None
+        if start.kind == "script" and start.resolved is None and start.script:
+            self._move_start_build(start)
+        return start
+
+    def _move_start_build(self, start: cmds.Start) -> None:
+        """`"start": "tsc && node ."`: the compile runs once in the builder and the runtime starts node on its
+        output, instead of compiling at every start with the compiler, sources and tsconfig in the runtime."""
+        wrapped = self.entry_ins is None or _is_wrapper(self.entry_ins)
+        split = cmds.split_build_prefix(self.pkg, start.script or "")
+        if split is None or self.cmd_ins is None or not wrapped:
+            return
+        builds, node_argv = split
+        runs: list[str] = []
+        moved: list[list[str]] = []
+        for words in builds:
+            target = npkg.script_target(words, self.pkg)
+            expanded = [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, target)] if target else [words]
+            if not expanded or not all(self._compiles(w) or w[:1] and w[0] in _FILE_HELPERS for w in expanded):
+                return  # migrations, seeds …: they belong to the start, not to the image build
+            if not any(self._compiles(w) for w in expanded):
+                return
+            runs.append(self.manager.run(target) if target else self._exec(npkg.unwrap(words)))
+            moved += expanded
+        start.resolved = node_argv + npkg.script_args(start.argv)
+        start.build = moved
+        self.start_build = " \\\n && ".join(runs)
+        self.warnings.append(
+            f"the start script `{self.pkg.scripts[start.script or '']}` compiles before it starts node: the builder "
+            f"runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` on the output"
+        )
+
+    def _compiles(self, words: list[str]) -> bool:
+        """A compiler whose output the runtime can carry (tsc, babel -d, vite build …)."""
+        return bool(npkg.build_outputs(self.ctx, self.pkg, words)) or npkg.tsc_in_place(self.ctx, words) is not None
+
+    def _exec(self, words: list[str]) -> str:
+        """A project bin run in the builder by the project's package manager (node_modules/.bin is not on PATH)."""
+        text = " ".join(shlex.quote(w) for w in words)
+        script = next((name for name, body in self.pkg.scripts.items() if body.strip() == text), None)
+        if script:
+            return self.manager.run(script)
+        runner = {"npm": "npx", "yarn": "yarn run", "pnpm": "pnpm exec"}[self.manager.name]
+        return f"{runner} {text}"
 
     def _start_programs(self) -> list[list[str]]:
         start = self.start
         if start.kind == "script":
+            if start.build:
+                return [start.resolved or []]  # the compile moved to the builder
             return [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, start.script)] or (
                 [start.resolved] if start.resolved else []
             )
         if start.kind == "shell":
             return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
-        return [npkg.unwrap(start.argv)] if start.argv else []
+        if not start.argv:
+            return []
+        words = npkg.unwrap(start.argv)
+        inner = cmds.supervised(words)  # pm2-runtime npm -- start: the script is what runs
+        target = npkg.script_target(inner, self.pkg) if inner else None
+        if target is not None:
+            return [words] + [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, target)]
+        return [words]
 
     def _build_commands(self) -> list[tuple[_Item, list[str]]]:
         out: list[tuple[_Item, list[str]]] = []
@@ -309,6 +392,7 @@ class _NodePlanner(Planner):
                     out += [(it, npkg.unwrap(w)) for w in expanded] or [(it, seg.words)]
                 else:
                     out.append((it, npkg.unwrap(seg.words)))
+        out += [(self.items[-1], words) for words in self.start.build]
         return out
 
     def _outputs(self) -> list[str]:
@@ -340,9 +424,17 @@ class _NodePlanner(Planner):
         for words in programs:
             if _serves_static(words):
                 self.serve_words = words
+            if words[:1] in (["next"], ["nuxt"], ["nuxi"]) and words[1:2] == ["dev"]:
+                # checked before the Next.js planning: a dev image never runs `next build`
+                raise Skip(
+                    f"`{' '.join(words[:2])}` is a development server; the image never builds the app for "
+                    "production (start it with `next start` after `next build`)",
+                    self._command_line(),
+                )
         if self.pkg.has("next") and (
             "next" in first or any(w[:2] == ["next", "build"] for _, w in self.build_commands)
         ):
+            self._refuse_compile_at_start(programs)
             return "next"
         if self.serve_words is not None:
             if self.pkg.has("@sveltejs/kit") or self.pkg.has("nuxt") or self.pkg.has("@remix-run/serve"):
@@ -351,11 +443,14 @@ class _NodePlanner(Planner):
                     "not static files; start the built server instead",
                     self._command_line(),
                 )
-            return "static"
+            return "static"  # a build in the start command is fine: the builder runs the build for nginx
+        self._refuse_compile_at_start(programs)
         for words in programs:
             if not words:
                 continue
             tool = words[0]
+            if tool == "babel-node" and "@babel/node" in self.pkg.deps():
+                continue  # compiles at start, but with production dependencies; the Babel config is carried
             if tool in npkg.DEV_RUNNERS or (tool == "nest" and words[1:2] == ["start"]):
                 raise Skip(
                     f"`{' '.join(words[:3])}` compiles TypeScript when the container starts, which needs the dev "
@@ -363,9 +458,19 @@ class _NodePlanner(Planner):
                     "instead",
                     self._command_line(),
                 )
-            if tool == "next" and words[1:2] == ["dev"] or tool in ("nuxt", "nuxi") and words[1:2] == ["dev"]:
-                raise Skip(f"`{' '.join(words[:2])}` is a development server", self._command_line())
         return "server"
+
+    def _refuse_compile_at_start(self, programs: list[list[str]]) -> None:
+        """A compile the start command runs and the rewrite could not move to the builder (`tsc; node x`,
+        `prisma migrate deploy && tsc && node x`): the runtime has neither the compiler nor its config."""
+        for words in programs:
+            if words[:1] == ["tsc"] or words and self._compiles(words):
+                raise Skip(
+                    f"`{' '.join(words[:3])}` in the start command compiles when the container starts, which needs "
+                    "the compiler, its config and the sources in the runtime; run it in a build step and start the "
+                    "output with node",
+                    self._command_line(),
+                )
 
     def _command_line(self) -> int:
         ins = self.cmd_ins or self.entry_ins
@@ -401,8 +506,8 @@ class _NodePlanner(Planner):
         files = [n for n in needed if not self.ctx.is_dir(n)]
         dirs = [n for n in needed if self.ctx.is_dir(n)]
         dest = "./" if self.app_dir == (ref.workdir if ref else self.app_dir) else self.app_dir + "/"
-        steps = [Step(f"COPY {flags}{' '.join(files)} {dest}")]
-        steps += [Step(f"COPY {flags}{d} {dest}{d}") for d in dirs]
+        steps = [Step(cmds.copy_line(flags, files, dest, self.model.escape))]
+        steps += [Step(cmds.copy_line(flags, [d], dest + d, self.model.escape)) for d in dirs]
         if originals:
             self.warnings.append(
                 f"the install now also gets {', '.join(n for n in needed if n not in covered)} "
@@ -437,12 +542,14 @@ class _NodePlanner(Planner):
         dev = self.pkg.deps(dev=True)
         for script in self._lifecycle():
             for words in npkg.script_commands(self.pkg, script):
-                if words and npkg.unwrap(words)[0] in dev:
+                tool = npkg.unwrap(words)[0] if words else ""
+                package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
+                if tool and package in dev:
                     if not hasattr(self, "_root_scripts_warned"):
                         self._root_scripts_warned = True
                         self.warnings.append(
                             f"the production install skips the package's own {script} script "
-                            f"(`{self.pkg.scripts[script]}` needs the dev dependency {npkg.unwrap(words)[0]})"
+                            f"(`{self.pkg.scripts[script]}` needs the dev dependency {package})"
                             + ("; `npm rebuild` then builds the native dependencies" if self.native else "")
                         )
                     return True
@@ -493,8 +600,45 @@ class _NodePlanner(Planner):
         steps = [Step(self._from(name), self.stage.from_.comments)]
         steps += self._preamble(self._serve_globals())
         steps += self._install_inputs()
-        steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
+        if self.dev_at_runtime:
+            comment = f"# All dependencies: the app loads {', '.join(self.dev_at_runtime)} from devDependencies"
+            steps.append(Step(self._install_text(False), (comment,)))
+        else:
+            steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
         return steps
+
+    def _dev_at_runtime(self) -> list[str]:
+        """devDependencies the runtime's own code loads (require/import, `node -r`, the Babel config it runs
+        with). The original installed them, so the runtime must too, or the app fails at start."""
+        if self.install.production or self._install_env().get("NODE_ENV") == "production":
+            return []  # the original left dev dependencies out as well
+        dev = self.pkg.deps(dev=True)
+        prod = set(self.pkg.deps()) | set(self.pkg.data.get("optionalDependencies") or {})
+        loaded = dict(self._loaded())
+        for words in self._start_programs():
+            for module in cmds.node_preloads(words):
+                loaded.setdefault(npkg.package_of(module) or "", "the start command")
+        babel = [c for c in self._start_configs() if "babel" in c]
+        for name in npkg.babel_packages(self.ctx, babel):
+            loaded.setdefault(name, babel[0])
+        needed = {name: where for name, where in loaded.items() if name in dev and name not in prod}
+        if needed:
+            where = sorted(set(needed.values()))
+            self.warnings.append(
+                f"{', '.join(where)} load{'s' if len(where) == 1 else ''} {', '.join(sorted(needed))}, which "
+                "package.json lists under devDependencies only: the runtime installs the dev dependencies too, as "
+                "the original did (move them to dependencies to leave the dev tools out)"
+            )
+        return sorted(needed)
+
+    def _install_env(self) -> dict[str, str]:
+        """ENV and ARG values in force where the original installs (NODE_ENV=production makes it skip dev)."""
+        env: dict[str, str] = {}
+        for it in self.items[: self.install_index]:
+            if it.ins.keyword == "ENV":
+                env.update((k, v.strip("\"'")) for k, v in contract_env_pairs(it.ins))
+        env.update(self.install.env)
+        return env
 
     def _install_inputs(self) -> list[Step]:
         """What the install reads: the manifests, or the original's copies when install scripts need sources."""
@@ -627,7 +771,7 @@ class _NodePlanner(Planner):
             f"static site: {site}/ is built by Node and served by nginx on port {port} "
             f"(replaces `{' '.join(serve[:3])}`)"
         )
-        artifacts = [Step(f"COPY --from=builder {site_path} .")]
+        artifacts = [self._copy("", [site_path], ".", "builder")]
         return self._assemble(
             "nginx",
             image,
@@ -668,6 +812,12 @@ class _NodePlanner(Planner):
 
     # -- servers ------------------------------------------------------------------------------
     def _server_plan(self, mode: str) -> BuildPlan:
+        if self.final_workdir == "/" and self.stage.last("USER") is None and not self.options.keep_root:
+            self.options = dataclasses.replace(self.options, keep_root=True)
+            self.warnings.append(
+                "the app lives in / (no WORKDIR), which only root can write, and it may write next to itself: the "
+                "runtime keeps root, as the original did (give it a WORKDIR to run it as the node user)"
+            )
         runtime, image = self._runtime_image()
         standalone = mode == "next" and npkg.next_standalone(self.ctx)
         entries = self._entries()
@@ -676,9 +826,7 @@ class _NodePlanner(Planner):
             built = True
         needs_builder = self._has_build() or mode == "next"
         user = self._user(runtime)
-        chown = self._chown(runtime, user, mode)
-        # next writes its cache under .next at run time: that folder belongs to the user that runs it
-        next_chown = chown or ("--chown=node:node " if user == f"USER {NODE_UID}" else "")
+        chown = self._chown(runtime, user)
         workdir = self.final_workdir
         app = self.app_dir
         artifacts: list[Step] = []
@@ -691,34 +839,39 @@ class _NodePlanner(Planner):
                 return "./" + path[len(workdir.rstrip("/")) + 1 :]
             return path
 
+        def from_builder(rel: str) -> Step:
+            return self._copy(chown, [self._at(rel)], dest(self._at(rel)), "builder")
+
         if not standalone:
-            modules = posixpath.join(app, "node_modules")
-            artifacts.append(Step(f"COPY --from=deps {chown}{modules} {dest(modules)}"))
+            modules = self._at("node_modules")
+            artifacts.append(self._copy(chown, [modules], dest(modules), "deps"))
         if mode == "next" and standalone:
-            artifacts.append(Step(f"COPY --from=builder {next_chown}{app}/.next/standalone {dest(app)}"))
-            artifacts.append(Step(f"COPY --from=builder {next_chown}{app}/.next/static {dest(app + '/.next/static')}"))
+            artifacts.append(self._copy(chown, [self._at(".next/standalone")], dest(app), "builder"))
+            artifacts.append(from_builder(".next/static"))
             if "public" in self._copied_entries():
-                artifacts.append(Step(f"COPY --from=builder {chown}{app}/public {dest(app + '/public')}"))
+                artifacts.append(from_builder("public"))
         elif mode == "next":
             for rel in [".next", "public", npkg.next_config(self.ctx)]:
                 if rel and (rel == ".next" or rel in self._copied_entries()):
-                    owner = next_chown if rel == ".next" else chown
-                    artifacts.append(Step(f"COPY --from=builder {owner}{app}/{rel} {dest(app + '/' + rel)}"))
+                    artifacts.append(from_builder(rel))
         elif built:
+            dirs = [
+                rel
+                for rel in RUNTIME_DIRS
+                if rel in self._copied_entries() and not self._in_outputs(rel) and self.ctx.is_dir(rel)
+            ]
             for out in self.outputs:
-                artifacts.append(Step(f"COPY --from=builder {chown}{app}/{out} {dest(app + '/' + out)}"))
-            for rel in RUNTIME_DIRS:
-                if rel in self._copied_entries() and not self._in_outputs(rel) and self.ctx.is_dir(rel):
-                    artifacts.append(Step(f"COPY --from=builder {chown}{app}/{rel} {dest(app + '/' + rel)}"))
-                    carried.append(rel + "/")
+                if not any(out.startswith(d + "/") for d in dirs):  # public/build comes with public/
+                    artifacts.append(from_builder(out))
+            for rel in dirs + self._start_configs():
+                artifacts.append(from_builder(rel))
+                carried.append(rel + ("/" if rel in dirs else ""))
         else:
             artifacts += self._app_files(needs_builder, chown, dest, carried)
         if not standalone:
-            artifacts.append(Step(f"COPY {chown}package.json {dest(app) if dest(app) != '.' else './'}"))
+            artifacts.append(self._copy(chown, ["package.json"], dest(app) if dest(app) != "." else "./"))
         if self.pkg.has("@prisma/client") and not standalone:
-            artifacts.append(
-                Step(f"COPY --from=builder {chown}{app}/node_modules/.prisma {dest(app + '/node_modules/.prisma')}")
-            )
+            artifacts.append(from_builder("node_modules/.prisma"))
             needs_builder = True
         if carried:
             self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
@@ -749,11 +902,21 @@ class _NodePlanner(Planner):
                 )
             setup.append(self._package_step(packages, runtime))
         setup += self._runtime_globals(runtime)
+        if user == f"USER {NODE_UID}" and workdir != "/" and chown:
+            # WORKDIR creates a missing folder owned by root (the legacy builder always does), so the app could not
+            # create files beside itself as the original's root could
+            setup.append(
+                Step(
+                    f"RUN mkdir -p {shlex.quote(workdir)} && chown node:node {shlex.quote(workdir)}",
+                    ("# The app folder belongs to the user that runs the app, as it belonged to root",),
+                )
+            )
 
         extra: list[list[Step]] = []
+        self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
         first = self._deps_stage() if not standalone else None
         if needs_builder:
-            builder = self._builder_stage()
+            builder = self._builder_stage(self.start_build)
             if self.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
                 builder.append(Step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
                 self.warnings.append(
@@ -781,6 +944,12 @@ class _NodePlanner(Planner):
             if standalone
             else "production node_modules, the app and package.json"
         )
+        if self.dev_at_runtime:
+            what = "node_modules with the dev dependencies the app loads, the app and package.json"
+            return f"{self._image_note(runtime)}; {what}, no compilers"
+        return f"{self._image_note(runtime)}; {what}, no compilers or dev dependencies"
+
+    def _image_note(self, runtime: str) -> str:
         image = {
             "slim": "the slim image of the same Node",
             "alpine": "the alpine image of the same Node (musl, like the builder)",
@@ -788,17 +957,23 @@ class _NodePlanner(Planner):
         }[runtime]
         if runtime == "alpine" and not self.alpine:
             image = "the alpine image of the same Node (no native addons, so musl is fine)"
-        return f"{image}; {what}, no compilers or dev dependencies"
+        return image
 
     def _runtime_image(self) -> tuple[str, str]:
         requested = self.options.runtime
         line = self.stage.from_.line
-        text = self.stage.image
-        if nimages.split_ref(text)[2]:
+        kind, image = self._runtime_kind_image(requested, line)
+        pinned = self.stage.image
+        if nimages.split_ref(pinned)[2]:
+            if image == pinned.split("@", 1)[0]:
+                return kind, pinned  # the same image as the builder: its digest pins it too
             self.warnings.append(
-                f"{text} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
+                f"{pinned} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
             )
-            text = text.split("@", 1)[0]
+        return kind, image
+
+    def _runtime_kind_image(self, requested: str, line: int) -> tuple[str, str]:
+        text = self.stage.image.split("@", 1)[0]
         if requested == "scratch":
             raise Skip("--runtime scratch has no Node; use slim, alpine or distroless", line)
         if requested == "auto":
@@ -862,28 +1037,59 @@ class _NodePlanner(Planner):
         )
         return f"USER {NODE_UID}"
 
-    def _chown(self, runtime: str, user: str | None, mode: str) -> str:
-        """--chown for the runtime's COPY lines: the original's, numeric on distroless, the new user for Next."""
+    def _chown(self, runtime: str, user: str | None) -> str:
+        """--chown for the runtime's COPY lines: the original's (numeric on distroless), or the user the rewrite
+        switches to, since the original's root could write the app's files and the app may (uploads, SQLite,
+        caches such as .next/cache)."""
         original = next((it.ins.flag("chown") for it in self.items if it.source_copy and it.ins.flag("chown")), None)
         if original:
             if runtime == "distroless" and not original.split(":")[0].isdigit():
                 return f"--chown={NONROOT} "
             return f"--chown={original} "
+        if user is not None and self._original_user() is None:
+            return f"--chown={NONROOT} " if runtime == "distroless" else "--chown=node:node "
         return ""
+
+    def _at(self, rel: str) -> str:
+        """A path under the app folder (`/app/dist`; `/dist` when the app lives in /)."""
+        return posixpath.join(self.app_dir, rel)
+
+    def _copy(self, chown: str, sources: list[str], dest: str, stage: str | None = None) -> Step:
+        """A runtime COPY of paths named after context entries: JSON form where a name needs it."""
+        for name in [*sources, dest]:
+            if "\\" in name or "\n" in name or (self.model.escape != "\\" and self.model.escape in name):
+                raise Skip(
+                    f"`{name}` has a backslash, a line break or the escape character in its name, which COPY "
+                    "cannot name reliably (BuildKit reads the backslash as an escape); rename it",
+                    self._line_naming(posixpath.basename(name)) or self._command_line(),
+                )
+        flags = (f"--from={stage} " if stage else "") + chown
+        return Step(cmds.copy_line(flags, sources, dest, self.model.escape))
+
+    def _owned(self, ins: Instruction, chown: str) -> Step:
+        """The original's own COPY line, owned like the rest of the runtime's files."""
+        text, owner = ins.text, ins.flag("chown")
+        if chown and owner is None:
+            text = re.sub(r"(?i)^(\s*(?:COPY|ADD)\s+)", lambda m: m.group(1) + chown, text, count=1)
+        elif owner and chown == f"--chown={NONROOT} " and not owner.split(":")[0].isdigit():
+            text = re.sub(r"--chown=\S+ ?", chown, text, count=1)  # distroless has no user by that name
+        return Step(text, ins.comments)
 
     # entries, outputs and app files -------------------------------------------------------------
     def _entries(self) -> list[str]:
-        """Files the start command runs with node, relative to the app folder."""
+        """Files (or a build folder) the start command runs, relative to the app folder."""
         out: list[str] = []
         for words in self._start_programs():
-            if words and cmds.is_node(words[0]):
-                entry = cmds.node_entry(words)
-                if entry:
-                    path = shell.resolve(self.final_workdir, entry)
-                    if path.startswith(self.app_dir.rstrip("/") + "/"):
-                        out.append(path[len(self.app_dir.rstrip("/")) + 1 :])
-                    else:
-                        out.append(path)
+            entry = cmds.run_target(words)
+            if entry and entry.rstrip("/") in (".", "") and cmds.is_node(words[0]):
+                main = self.pkg.data.get("main")
+                entry = main if isinstance(main, str) and main else "index.js"  # `node .` runs package.json main
+            if entry:
+                path = shell.resolve(self.final_workdir, entry)
+                if path.startswith(self.app_dir.rstrip("/") + "/"):
+                    out.append(path[len(self.app_dir.rstrip("/")) + 1 :])
+                else:
+                    out.append(path)
         return out
 
     def _in_outputs(self, rel: str) -> bool:
@@ -926,18 +1132,19 @@ class _NodePlanner(Planner):
                     "be told; pass --context",
                     self._command_line(),
                 )
-            for it in self.items:
-                if it.source_copy:
-                    steps.append(Step(it.ins.text, it.ins.comments))
+            steps = [self._owned(it.ins, chown) for it in self.items if it.source_copy]
             self.warnings.append("the build context is unknown: the runtime copies the sources as the original did")
             return steps
         if not from_builder and not any(self._copies_context(it) for it in self.items if it.source_copy):
             # Files the original named one by one: copy them the same way (lockfiles and manifests aside).
-            return [Step(it.ins.text, it.ins.comments) for it in self.items if it.source_copy]
-        entries = [e for e in self._copied_entries() if not _NEVER_CARRY.match(e)]
+            return [self._owned(it.ins, chown) for it in self.items if it.source_copy]
+        configs = self._start_configs()
+        entries = [e for e in self._copied_entries() if not _NEVER_CARRY.match(e) or e in configs]
         entries += [o for o in self.outputs if o not in entries]
         left_out = [
-            e for e in self._copied_entries() if _NEVER_CARRY.match(e) and not _QUIET.match(e) and e[:4] != ".env"
+            e
+            for e in self._copied_entries()
+            if _NEVER_CARRY.match(e) and not _QUIET.match(e) and e[:4] != ".env" and e not in configs
         ]
         for entry in self._entries():
             top = entry.split("/", 1)[0]
@@ -947,13 +1154,18 @@ class _NodePlanner(Planner):
             raise Skip("no app files to copy into the runtime were found", self._command_line())
         files = [e for e in entries if not self.ctx.is_dir(e) and e not in self.outputs]
         dirs = [e for e in entries if e not in files]
-        src = f"--from=builder {chown}" if from_builder else chown
+        if from_builder:
+            files = self._compiled_in_place(files)
         if files:
-            paths = [f"{app}/{f}" if from_builder else f for f in files]
-            steps.append(Step(f"COPY {src}{' '.join(paths)} {dest(app) if dest(app) != '.' else './'}"))
+            sources = [self._at(f) for f in files] if from_builder else files
+            steps.append(
+                self._copy(chown, sources, dest(app) if dest(app) != "." else "./", from_builder and "builder")
+            )
         for d in dirs:
-            steps.append(Step(f"COPY {src}{app + '/' + d if from_builder else d} {dest(app + '/' + d)}"))
-        carried += [e + ("/" if e in dirs else "") for e in entries]
+            steps.append(
+                self._copy(chown, [self._at(d) if from_builder else d], dest(self._at(d)), from_builder and "builder")
+            )
+        carried += [e + ("/" if e in dirs else "") for e in files + dirs]
         if left_out:
             self.warnings.append("left out of the runtime: " + ", ".join(left_out))
         secrets = [e for e in self._copied_entries() if e.startswith(".env")]
@@ -962,6 +1174,44 @@ class _NodePlanner(Planner):
                 f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
             )
         return steps
+
+    def _compiled_in_place(self, files: list[str]) -> list[str]:
+        """`tsc` without outDir writes index.js beside index.ts: the runtime carries the .js, not the .ts."""
+        configs = [c for c in (npkg.tsc_in_place(self.ctx, w) for _, w in self.build_commands) if c is not None]
+        if not configs:
+            return files
+        out: list[str] = []
+        for f in files:
+            js = next((n for n in (npkg.compiled_name(c, f) for c in configs) if n), None)
+            if js and js not in out:
+                out.append(js)
+                self.warnings.append(f"{f} is compiled in place by tsc (no outDir): the runtime gets {js}")
+            elif not js and f not in out:
+                out.append(f)
+        return out
+
+    def _start_configs(self) -> list[str]:
+        """Config files the start command reads at run time: Babel's for babel-node/@babel/register, tsconfig
+        for tsconfig-paths/ts-node registration. Only those the original copied into the app folder."""
+        babel = tsconfig = False
+        for words in self._start_programs():
+            loads = cmds.node_preloads(words)
+            babel |= words[:1] == ["babel-node"] or any(m in ("@babel/register", "babel-register") for m in loads)
+            tsconfig |= any(m.startswith(("tsconfig-paths/register", "ts-node/register")) for m in loads)
+        found = self._loaded()
+        babel |= "@babel/register" in found or "babel-register" in found
+        pattern = r"^(\.babelrc(\.\w+)?|babel\.config\.\w+)$" if babel else None
+        out = [e for e in self._copied_entries() if pattern and re.match(pattern, e) and self.ctx.exists(e)]
+        if tsconfig:
+            out += [e for e in self._copied_entries() if re.match(r"^tsconfig.*\.json$", e)]
+        return out
+
+    def _loaded(self) -> dict[str, str]:
+        """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""
+        if not hasattr(self, "_loaded_cache"):
+            files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
+            self._loaded_cache = npkg.loaded_packages(self.ctx, files) if files else {}
+        return self._loaded_cache
 
     @staticmethod
     def _copies_context(it: _Item) -> bool:
@@ -1132,6 +1382,12 @@ class _NodePlanner(Planner):
         start = self.start
         ins = self.cmd_ins if self.cmd_ins is not None else self.entry_ins
         if standalone:
+            if self.no_command:
+                raise Skip(
+                    "no CMD or ENTRYPOINT: a Next.js standalone runtime starts `node server.js`, which would replace "
+                    "the command the original leaves to compose or docker run",
+                    self.stage.from_.line,
+                )
             if self.entry_ins is not None and not _is_wrapper(self.entry_ins):
                 raise Skip(
                     "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.entry_ins.line

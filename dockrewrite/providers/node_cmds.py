@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -52,9 +53,12 @@ def classify(text: str) -> list[Segment]:
 
 
 _PROD_FLAGS = re.compile(r"^(--production(=true)?|--only=prod(uction)?|--omit=dev|--prod|-P)$")
+# Flags the rewrite sets itself (which dependencies, lockfile strictness). Everything else is the user's and
+# is kept in every install: `--force`/`--legacy-peer-deps` get past peer-dependency conflicts, and without
+# them the same install fails with ERESOLVE.
 _MANAGED = re.compile(
     r"^(--production(=\w+)?|--only=\S+|--omit=\S+|--include=\S+|--prod|-P|--dev|-D|--frozen-lockfile|"
-    r"--pure-lockfile|--immutable|--no-frozen-lockfile|--prefer-offline|--offline|--force|--check-files)$"
+    r"--pure-lockfile|--immutable|--no-frozen-lockfile|--prefer-offline|--offline|--check-files)$"
 )
 
 
@@ -224,6 +228,7 @@ class Start:
     resolved: list[str] | None = None  # script: the simple command it stands for
     bin: str | None = None  # bin: the node_modules/global bin that runs
     wrapper: list[str] = field(default_factory=list)  # tini -- …
+    build: list[list[str]] = field(default_factory=list)  # script: compile steps moved from the start to the builder
 
 
 def node_entry(argv: list[str]) -> str | None:
@@ -241,6 +246,73 @@ def node_entry(argv: list[str]) -> str | None:
             continue
         return a
     return None
+
+
+# Process managers and servers that take the app's file or build folder as an argument.
+_RUNS_A_FILE = frozenset({"forever", "pm2", "pm2-runtime", "pm2-docker", "nodemon", "supervisor"})
+_JS_FILE = re.compile(r"^[^-].*\.[cm]?js$")
+
+
+def run_target(words: list[str]) -> str | None:
+    """The file or folder a start command runs: `node dist/main.js`, `remix-serve build`,
+    `forever start app.js`, `pm2-runtime server.js`; `.` is the package's main."""
+    if not words:
+        return None
+    tool = posixpath.basename(words[0])
+    if is_node(tool):
+        return node_entry(words)
+    if tool == "remix-serve":
+        return next((w for w in words[1:] if not w.startswith("-")), None)
+    if tool in _RUNS_A_FILE:
+        # Docker passes `"start app.js"` as one argument in exec form; forever and pm2 still see the file
+        return next((w for a in words[1:] for w in a.split() if _JS_FILE.match(w)), None)
+    return None
+
+
+def supervised(words: list[str]) -> list[str] | None:
+    """The package-manager command a process manager runs: `pm2-runtime npm -- start` -> `npm start`."""
+    if not words or posixpath.basename(words[0]) not in ("pm2-runtime", "pm2-docker", "pm2"):
+        return None
+    rest = words[1:]
+    if rest[:1] == ["start"]:
+        rest = rest[1:]
+    if rest[:1] not in (["npm"], ["yarn"], ["pnpm"]):
+        return None
+    after = rest[1:]
+    if "--" in after:
+        after = after[after.index("--") + 1 :]  # pm2 passes the words after `--` to the program
+    return [rest[0], *after]
+
+
+def node_preloads(words: list[str]) -> list[str]:
+    """Modules `node -r x` / `--require=x` / `--import x` / `--loader x` loads before the entry."""
+    out: list[str] = []
+    if not words or not is_node(words[0]):
+        return out
+    flags = ("-r", "--require", "--import", "--loader", "--experimental-loader")
+    for i, w in enumerate(words[1:], 1):
+        if w in flags and i + 1 < len(words):
+            out.append(words[i + 1])
+        elif "=" in w and w.split("=", 1)[0] in flags:
+            out.append(w.split("=", 1)[1])
+        elif not w.startswith("-") and words[i - 1] not in flags:
+            break  # the entry: what follows are the app's arguments
+    return out
+
+
+def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list[str]] | None:
+    """`tsc && node .` -> ([["tsc"]], ["node", "."]): steps a start script runs with `&&` before a plain node
+    command. Anything else in the script (`;`, `||`, pipes, variables, redirections) returns None."""
+    text = pkg.scripts.get(script) or ""
+    if re.search(r"[$`<>(){}*?~\\;]|\|\||(?<!&)&(?!&)|(?<!\|)\|(?!\|)", text):
+        return None
+    segments = [shell.env_prefix(s.words()) for s in shell.segments(text)]
+    if len(segments) < 2 or any(env or not words for env, words in segments):
+        return None
+    last = segments[-1][1]
+    if not is_node(last[0]):
+        return None
+    return [words for _, words in segments[:-1]], ["node", *last[1:]]
 
 
 def is_node(program: str) -> bool:
@@ -343,3 +415,29 @@ def port_option(words: list[str]) -> str | None:
             if m:
                 return m.group(1)
     return None
+
+
+# -- COPY lines named after context entries ------------------------------------------------------
+_PLAIN_NAME = re.compile(r"^[\w./@%+=:,~^-]+$")
+
+
+def copy_line(flags: str, sources: list[str], dest: str, escape: str = "\\") -> str:
+    """`COPY <flags>src… dest`, in JSON form when a name has spaces, quotes, `$` or glob characters.
+
+    Docker runs both forms through its word processing (quotes, escapes, `$VAR`) and treats sources as
+    globs, so the JSON strings are escaped for both (tried on BuildKit and the legacy builder): `$`,
+    quotes and the escape character get the escape character, and `*`, `?`, `[` become one-character
+    classes (`[*]`) that match only themselves. Backslashes cannot be escaped for BuildKit's context
+    transfer; the planner refuses such names before it gets here."""
+    words = [*sources, dest]
+    if all(_PLAIN_NAME.match(w) for w in words):
+        return f"COPY {flags}{' '.join(words)}"
+    special = {"$", '"', "'", escape}
+
+    def lex(word: str) -> str:
+        return "".join(escape + c if c in special else c for c in word)
+
+    def literal(word: str) -> str:
+        return "".join(f"[{c}]" if c in "*?[" else c for c in word)
+
+    return f"COPY {flags}" + json.dumps([lex(literal(s)) for s in sources] + [lex(dest)], ensure_ascii=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import posixpath
 import re
@@ -63,10 +64,26 @@ NATIVE_PACKAGES = frozenset(
 
 # Bins that compile or serve during development: running them at start needs dev dependencies.
 DEV_RUNNERS = frozenset({"ts-node", "ts-node-dev", "tsx", "nodemon", "babel-node", "webpack-dev-server"})
+# Bins whose package has another name: `npx tsc` in a postinstall needs typescript installed.
+BIN_PACKAGES = {
+    "tsc": "typescript",
+    "babel": "@babel/cli",
+    "nest": "@nestjs/cli",
+    "ng": "@angular/cli",
+    "vue-cli-service": "@vue/cli-service",
+    "remix": "@remix-run/dev",
+}
 # Programs that serve a folder of static files.
 STATIC_SERVERS = {"serve": 3000, "http-server": 8080, "live-server": 8080, "lite-server": 3000}
 # Dev servers of front-end tools: the static build replaces them.
-FRONTEND_DEV_SERVERS = {"vite": 5173, "react-scripts": 3000, "vue-cli-service": 8080, "ng": 4200}
+FRONTEND_DEV_SERVERS = {
+    "vite": 5173,
+    "react-scripts": 3000,
+    "react-app-rewired": 3000,  # react-scripts with config overrides: same dev server, same build/
+    "craco": 3000,
+    "vue-cli-service": 8080,
+    "ng": 4200,
+}
 
 
 @dataclass
@@ -75,6 +92,7 @@ class Package:
 
     data: dict = field(default_factory=dict)
     found: bool = False
+    error: str | None = None  # why a package.json that is there could not be read (invalid JSON, not an object)
 
     @property
     def scripts(self) -> dict[str, str]:
@@ -100,9 +118,11 @@ def read_package(ctx: BuildContext, rel: str = "package.json") -> Package:
         return Package()
     try:
         data = json.loads(text)
-    except ValueError:
-        return Package()
-    return Package(data if isinstance(data, dict) else {}, isinstance(data, dict))
+    except json.JSONDecodeError as exc:
+        return Package(error=f"{rel} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    if not isinstance(data, dict):
+        return Package(error=f"{rel} holds a JSON {type(data).__name__}, not an object")
+    return Package(data, True)
 
 
 def read_jsonc(ctx: BuildContext, rel: str) -> dict:
@@ -263,9 +283,7 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
     if tool == "tsc":
         if "--noEmit" in args:
             return []
-        config = _option(args, "-p", "--project") or "tsconfig.json"
-        if ctx.is_dir(config):
-            config = posixpath.join(config, "tsconfig.json")
+        config = _tsconfig(ctx, _option(args, "-p", "--project"))
         out = _option(args, "--outDir") or _tsconfig_outdir(ctx, config)
         return [_norm(out)] if out else []
     if tool == "nest" and args[:1] == ["build"]:
@@ -276,7 +294,7 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
         return [".output"]
     if tool == "vite" and args[:1] == ["build"]:
         return [_norm(_option(args, "--outDir") or vite_outdir(ctx) or "dist")]
-    if tool == "react-scripts" and args[:1] == ["build"]:
+    if tool in ("react-scripts", "react-app-rewired", "craco") and args[:1] == ["build"]:
         return ["build"]
     if tool == "vue-cli-service" and args[:1] == ["build"]:
         return [_norm(_option(args, "--dest") or _config_value(ctx, ("vue.config.js",), "outputDir") or "dist")]
@@ -285,6 +303,10 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
         return [out] if out else []
     if tool in ("astro", "parcel", "tsup") and "build" in args[:1] + [tool]:
         return [_norm(_option(args, "--dist-dir", "--out-dir", "-d") or "dist")]
+    if tool == "remix" and args[:1] == ["build"]:
+        return remix_outputs(ctx)
+    if tool == "remix" and args[:1] == ["vite:build"] or tool == "react-router" and args[:1] == ["build"]:
+        return ["build"]  # build/server and build/client
     if tool == "gatsby" and args[:1] == ["build"]:
         return ["public"]
     if tool == "babel":
@@ -302,6 +324,69 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
         out = _option(args, "-d", "--out-dir")
         return [_norm(out)] if out else []
     return []
+
+
+def tsc_in_place(ctx: BuildContext, words: list[str]) -> dict | None:
+    """The tsconfig of a `tsc` run that writes each .js next to its .ts (no outDir, outFile or noEmit), else None."""
+    if (
+        not words
+        or words[0] != "tsc"
+        or any(a in ("--noEmit", "--outDir", "--outFile", "-b", "--build") for a in words)
+    ):
+        return None
+    if any(a.startswith(("--outDir=", "--outFile=")) for a in words):
+        return None
+    config = _tsconfig(ctx, _option(words[1:], "-p", "--project"))
+    if _tsconfig_outdir(ctx, config):
+        return None
+    data = read_jsonc(ctx, config)
+    options = data.get("compilerOptions") or {}
+    if options.get("noEmit") or options.get("outFile") or options.get("out"):
+        return None
+    return data
+
+
+def _tsconfig(ctx: BuildContext, project: str | None) -> str:
+    """The config `tsc -p X` reads: X itself, or X/tsconfig.json for a folder (`-p .`)."""
+    if not project:
+        return "tsconfig.json"
+    project = _norm(project)
+    if project == "." or ctx.is_dir(project):
+        return posixpath.normpath(posixpath.join(project, "tsconfig.json"))
+    return project
+
+
+_TS_TO_JS = {".ts": ".js", ".tsx": ".js", ".mts": ".mjs", ".cts": ".cjs"}
+
+
+def compiled_name(config: dict, rel: str) -> str | None:
+    """`index.ts` -> `index.js` when the tsconfig compiles that file in place; None for .d.ts and excluded files."""
+    stem, ext = posixpath.splitext(rel)
+    if ext not in _TS_TO_JS or stem.endswith(".d"):
+        return None
+    files = config.get("files")
+    include = config.get("include")
+    exclude = config.get("exclude") or []
+
+    def matches(patterns) -> bool:
+        for pattern in patterns if isinstance(patterns, list) else []:
+            p = _norm(str(pattern))
+            if p == ".":
+                return True  # a folder includes everything below it
+            candidates = {p, p[3:] if p.startswith("**/") else p}
+            if any(fnmatch.fnmatch(rel, c) or fnmatch.fnmatch(rel, c + "/*") for c in candidates if c):
+                return True
+        return False
+
+    if isinstance(files, list) and rel in {_norm(str(f)) for f in files}:
+        return stem + _TS_TO_JS[ext]
+    if include is None and files is not None:
+        return None  # only `files` are compiled
+    if include is not None and not matches(include):
+        return None
+    if matches(exclude):
+        return None
+    return stem + _TS_TO_JS[ext]
 
 
 def _norm(path: str) -> str:
@@ -331,13 +416,29 @@ def _tsconfig_outdir(ctx: BuildContext, config: str, depth: int = 0) -> str | No
     return None
 
 
+def _without_comments(text: str) -> str:
+    """JS/JSONC source minus comments, strings kept: a commented-out default (`// outDir: "x"`) is no setting."""
+    strings = r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`'
+    return re.sub(rf"({strings})|//[^\n]*|/\*.*?\*/", lambda m: m.group(1) or "", text, flags=re.S)
+
+
 def _config_value(ctx: BuildContext, names: tuple[str, ...], key: str, prefix: str = "") -> str | None:
     for name in names:
-        text = ctx.read_text(name) or ""
+        text = _without_comments(ctx.read_text(name) or "")
         m = re.search(rf"\b{key}\s*:\s*{prefix}['\"]([^'\"]+)['\"]", text)
         if m:
             return m.group(1)
     return None
+
+
+def remix_outputs(ctx: BuildContext) -> list[str]:
+    """Remix 1 (`remix build`): the server bundle (serverBuildPath, default build/index.js) and the browser
+    assets (assetsBuildDirectory, default public/build); `remix-serve build` needs both at run time."""
+    names = ("remix.config.js", "remix.config.mjs", "remix.config.cjs")
+    server = _config_value(ctx, names, "serverBuildPath") or "build/index.js"
+    server_dir = posixpath.dirname(_norm(server)) or "."
+    assets = _norm(_config_value(ctx, names, "assetsBuildDirectory") or "public/build")
+    return [d for d in (server_dir if server_dir != "." else _norm(server), assets) if d]
 
 
 def vite_outdir(ctx: BuildContext) -> str | None:
@@ -403,8 +504,24 @@ def workspace_reason(ctx: BuildContext, pkg: Package) -> str | None:
 
 
 def _pnpm_packages(ctx: BuildContext) -> bool:
+    """Whether pnpm-workspace.yaml lists packages besides the root. pnpm 10 keeps settings there
+    (onlyBuiltDependencies, minimumReleaseAge), so a file whose list is only '.' is a single package."""
     text = ctx.read_text("pnpm-workspace.yaml") or ""
-    return bool(re.search(r"^packages\s*:", text, re.M))
+    m = re.search(r"^packages\s*:[ \t]*(.*)$", text, re.M)
+    if m is None:
+        return False
+    inline = m.group(1).split("#", 1)[0].strip()
+    if inline.startswith("["):
+        entries = [e.strip().strip("'\"") for e in inline.strip("[]").split(",") if e.strip()]
+    else:
+        entries = []
+        for line in text[m.end() :].splitlines()[1:]:
+            item = re.match(r"^\s+-\s*(.*?)\s*(#.*)?$", line)
+            if item:
+                entries.append(item.group(1).strip("'\""))
+            elif line.strip() and not line.lstrip().startswith("#"):
+                break  # the next key
+    return any(posixpath.normpath(e) != "." for e in entries)
 
 
 def outside_lockfile(ctx: BuildContext) -> str | None:
@@ -420,3 +537,92 @@ def outside_lockfile(ctx: BuildContext) -> str | None:
             if (parent / name).is_file():
                 return "../" * up + name
     return None
+
+
+# -- what the app's own code loads ---------------------------------------------------------------
+NODE_BUILTINS = frozenset(
+    {
+        *("assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto"),
+        *("dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https"),
+        *("inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring"),
+        *("readline", "repl", "stream", "string_decoder", "sys", "test", "timers", "tls", "trace_events"),
+        *("tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib"),
+    }
+)
+_LOADS = re.compile(r"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport\s+)(['"])([^'"\n]+)\1""")
+_SOURCE_EXTS = (".js", ".cjs", ".mjs", ".jsx", ".ts", ".cts", ".mts", ".tsx")
+
+
+def package_of(specifier: str) -> str | None:
+    """`lodash/fp` -> lodash, `@scope/pkg/x` -> @scope/pkg; None for relative paths and Node's own modules."""
+    if specifier.startswith((".", "/", "node:")) or not specifier:
+        return None
+    parts = specifier.split("/")
+    name = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+    return None if name in NODE_BUILTINS else name
+
+
+def loaded_packages(ctx: BuildContext, entries: list[str], limit: int = 400) -> dict[str, str]:
+    """Bare packages the entry files and the local modules they load `require`/`import`, each with the first
+    file that loads it. Read from the build context, never run; comments are ignored."""
+    found: dict[str, str] = {}
+    queue = [e for e in (_module_file(ctx, e) for e in entries) if e]
+    seen: set[str] = set()
+    while queue and len(seen) < limit:
+        rel = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
+        for m in _LOADS.finditer(text):
+            spec = m.group(2)
+            if spec.startswith("."):
+                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec)))
+                if target and target not in seen:
+                    queue.append(target)
+                continue
+            name = package_of(spec)
+            if name and name not in found:
+                found[name] = rel
+    return found
+
+
+def _module_file(ctx: BuildContext, rel: str) -> str | None:
+    """How Node resolves a relative module: the file, the file plus an extension, or the folder's index."""
+    rel = _norm(rel)
+    if rel.startswith("../") or rel.startswith("/"):
+        return None
+    candidates = [rel] + [rel + ext for ext in _SOURCE_EXTS] + [posixpath.join(rel, "index" + e) for e in _SOURCE_EXTS]
+    for c in candidates:
+        if c.endswith(_SOURCE_EXTS) and ctx.exists(c) and not ctx.is_dir(c):
+            return c
+    return None
+
+
+def babel_packages(ctx: BuildContext, names: list[str]) -> list[str]:
+    """Presets and plugins a JSON Babel config names, as package names (`@babel/env` -> @babel/preset-env)."""
+    out: list[str] = []
+    for name in names:
+        data = read_jsonc(ctx, name) if name.endswith((".babelrc", ".json")) else {}
+        for kind in ("presets", "plugins"):
+            for item in data.get(kind) or []:
+                spec = item[0] if isinstance(item, list) and item else item
+                if isinstance(spec, str):
+                    out.append(_babel_name(spec, kind[:-1]))
+    return out
+
+
+def _babel_name(spec: str, kind: str) -> str:
+    """Babel's name normalisation: `module-resolver` -> babel-plugin-module-resolver,
+    `@babel/proposal-x` -> @babel/plugin-proposal-x, `@scope` -> @scope/babel-preset."""
+    if spec.startswith((".", "/")):
+        return spec
+    prefix = f"babel-{kind}"
+    if spec.startswith("@"):
+        scope, _, rest = spec.partition("/")
+        if not rest:
+            return f"{scope}/{prefix}"
+        if scope == "@babel":
+            return spec if rest.startswith(f"{kind}-") else f"@babel/{kind}-{rest}"
+        return spec if rest.startswith(prefix) else f"{scope}/{prefix}-{rest}"
+    return spec if spec.startswith(prefix) else f"{prefix}-{spec}"
