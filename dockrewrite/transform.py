@@ -117,9 +117,7 @@ def _low_port_note(model, output: str, result: Result) -> None:
     user = final.last("USER")
     if user is None or not user.args or user.args[0].split(":")[0] in ("0", "root"):
         return
-    ports = sorted(
-        {int(m.group(1)) for ins in final.find("EXPOSE") for a in ins.args if (m := re.match(r"(\d+)", a))}
-    )
+    ports = sorted({int(m.group(1)) for ins in final.find("EXPOSE") for a in ins.args if (m := re.match(r"(\d+)", a))})
     low = [p for p in ports if p < 1024]
     if low:
         result.warnings.append(

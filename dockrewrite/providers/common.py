@@ -23,13 +23,29 @@ def run_prefix(text: str) -> str:
     return text[: m.end()] if m else "RUN "
 
 
-def copy_text(flags: str, sources: list[str], dest: str) -> str:
-    """A COPY line; JSON form when a path has whitespace, quotes, `$` or a backslash, which the shell form would
-    split, unquote or expand (`$` stays literal as `\\$`)."""
-    paths = [*sources, dest]
-    if not any(re.search(r"[\s'\"$\\]", p) for p in paths):
-        return f"COPY {flags}{' '.join(paths)}"
-    return f"COPY {flags}[{', '.join(json.dumps(p).replace('$', chr(92) * 2 + '$') for p in paths)}]"
+_PLAIN_NAME = re.compile(r"^[\w./@%+=:,~^-]+$")
+
+
+def copy_text(flags: str, sources: list[str], dest: str, escape: str = "\\") -> str:
+    """`COPY <flags>src… dest`, in JSON form when a name has spaces, quotes, `$` or glob characters.
+
+    Docker runs both forms through its word processing (quotes, escapes, `$VAR`) and treats sources as
+    globs, so the JSON strings are escaped for both (tried on BuildKit and the legacy builder): `$`,
+    quotes and the escape character get the escape character, and `*`, `?`, `[` become one-character
+    classes (`[*]`) that match only themselves. Backslashes cannot be escaped for BuildKit's context
+    transfer; the planner refuses such names before it gets here."""
+    words = [*sources, dest]
+    if all(_PLAIN_NAME.match(w) for w in words):
+        return f"COPY {flags}{' '.join(words)}"
+    special = {"$", '"', "'", escape}
+
+    def lex(word: str) -> str:
+        return "".join(escape + c if c in special else c for c in word)
+
+    def literal(word: str) -> str:
+        return "".join(f"[{c}]" if c in "*?[" else c for c in word)
+
+    return f"COPY {flags}" + json.dumps([lex(literal(s)) for s in sources] + [lex(dest)], ensure_ascii=False)
 
 
 def chain(prefix: str, segments) -> str:

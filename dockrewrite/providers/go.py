@@ -748,7 +748,11 @@ class _GoPlanner(Planner):
         for copy in walk.copies:
             for source in copy.sources:
                 entry = source.rstrip("/")
-                if entry in (".", "") or "*" in entry or "$" in entry or _NEVER_CARRY.match(posixpath.basename(entry)):
+                if (
+                    entry in (".", "")
+                    or any(c in entry for c in "*$\\")
+                    or _NEVER_CARRY.match(posixpath.basename(entry))
+                ):
                     continue
                 if self._is_go_source(entry):
                     continue

@@ -616,8 +616,8 @@ class _NodePlanner(Planner):
         prod = set(self.pkg.deps()) | set(self.pkg.data.get("optionalDependencies") or {})
         loaded = dict(self._loaded())
         for words in self._start_programs():
-            for module in cmds.node_preloads(words):
-                loaded.setdefault(npkg.package_of(module) or "", "the start command")
+            for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
+                loaded.setdefault(name, "the start command")
         babel = [c for c in self._start_configs() if "babel" in c]
         for name in npkg.babel_packages(self.ctx, babel):
             loaded.setdefault(name, babel[0])
@@ -662,13 +662,16 @@ class _NodePlanner(Planner):
         steps += self._preamble(frozenset(npkg.STATIC_SERVERS))
         steps += self._install_inputs()
         steps.append(Step(self._install_text(False)))
+        sources = [Step(it.ins.text, it.ins.comments) for it in self.items[: self.install_index] if it.source_copy]
         if self._reorder():
-            steps += [Step(it.ins.text, it.ins.comments) for it in self.items[: self.install_index] if it.source_copy]
+            steps += sources
         it = self.items[self.install_index]
         after = it.segments[it.segments.index(self.install) + 1 :]
         after = [s for s in after if s.kind not in (cmds.PRUNE, cmds.CLEAN)]
-        if after:
+        if after and (sources and self._reorder()):
             steps.append(Step(chain(run_prefix(it.ins.text), after)))
+        elif after:  # nothing in between: the original's `install && build` stays one RUN
+            steps[-1] = Step(steps[-1].text + " \\\n && " + " \\\n && ".join(s.text.strip() for s in after))
         for index in range(self.install_index + 1, len(self.items)):
             item = self.items[index]
             ins = item.ins
@@ -1191,20 +1194,8 @@ class _NodePlanner(Planner):
         return out
 
     def _start_configs(self) -> list[str]:
-        """Config files the start command reads at run time: Babel's for babel-node/@babel/register, tsconfig
-        for tsconfig-paths/ts-node registration. Only those the original copied into the app folder."""
-        babel = tsconfig = False
-        for words in self._start_programs():
-            loads = cmds.node_preloads(words)
-            babel |= words[:1] == ["babel-node"] or any(m in ("@babel/register", "babel-register") for m in loads)
-            tsconfig |= any(m.startswith(("tsconfig-paths/register", "ts-node/register")) for m in loads)
-        found = self._loaded()
-        babel |= "@babel/register" in found or "babel-register" in found
-        pattern = r"^(\.babelrc(\.\w+)?|babel\.config\.\w+)$" if babel else None
-        out = [e for e in self._copied_entries() if pattern and re.match(pattern, e) and self.ctx.exists(e)]
-        if tsconfig:
-            out += [e for e in self._copied_entries() if re.match(r"^tsconfig.*\.json$", e)]
-        return out
+        """Config files the start command reads at run time, of those the original copied into the app folder."""
+        return cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 
 from dockrewrite import shell
+from dockrewrite.providers.common import copy_text as copy_line  # noqa: F401  (the planner's name for it)
 from dockrewrite.providers.node_pkg import Package, script_args, script_commands, script_target, unwrap
 
 # Segment kinds.
@@ -300,6 +300,23 @@ def node_preloads(words: list[str]) -> list[str]:
     return out
 
 
+_BABEL_CONFIG = re.compile(r"^(\.babelrc(\.\w+)?|babel\.config\.\w+)$")
+_TSCONFIG = re.compile(r"^tsconfig.*\.json$")
+
+
+def start_configs(programs: list[list[str]], loaded: dict[str, str], entries: list[str]) -> list[str]:
+    """Of the app folder's top-level entries, the config files its start command reads at run time: Babel's
+    for babel-node or @babel/register (without it, `import` syntax fails at start), tsconfig for
+    tsconfig-paths/ts-node registration (path aliases)."""
+    babel = "@babel/register" in loaded or "babel-register" in loaded
+    tsconfig = False
+    for words in programs:
+        loads = node_preloads(words)
+        babel |= words[:1] == ["babel-node"] or any(m in ("@babel/register", "babel-register") for m in loads)
+        tsconfig |= any(m.startswith(("tsconfig-paths/register", "ts-node/register")) for m in loads)
+    return [e for e in entries if babel and _BABEL_CONFIG.match(e) or tsconfig and _TSCONFIG.match(e)]
+
+
 def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list[str]] | None:
     """`tsc && node .` -> ([["tsc"]], ["node", "."]): steps a start script runs with `&&` before a plain node
     command. Anything else in the script (`;`, `||`, pipes, variables, redirections) returns None."""
@@ -418,26 +435,3 @@ def port_option(words: list[str]) -> str | None:
 
 
 # -- COPY lines named after context entries ------------------------------------------------------
-_PLAIN_NAME = re.compile(r"^[\w./@%+=:,~^-]+$")
-
-
-def copy_line(flags: str, sources: list[str], dest: str, escape: str = "\\") -> str:
-    """`COPY <flags>src… dest`, in JSON form when a name has spaces, quotes, `$` or glob characters.
-
-    Docker runs both forms through its word processing (quotes, escapes, `$VAR`) and treats sources as
-    globs, so the JSON strings are escaped for both (tried on BuildKit and the legacy builder): `$`,
-    quotes and the escape character get the escape character, and `*`, `?`, `[` become one-character
-    classes (`[*]`) that match only themselves. Backslashes cannot be escaped for BuildKit's context
-    transfer; the planner refuses such names before it gets here."""
-    words = [*sources, dest]
-    if all(_PLAIN_NAME.match(w) for w in words):
-        return f"COPY {flags}{' '.join(words)}"
-    special = {"$", '"', "'", escape}
-
-    def lex(word: str) -> str:
-        return "".join(escape + c if c in special else c for c in word)
-
-    def literal(word: str) -> str:
-        return "".join(f"[{c}]" if c in "*?[" else c for c in word)
-
-    return f"COPY {flags}" + json.dumps([lex(literal(s)) for s in sources] + [lex(dest)], ensure_ascii=False)
