@@ -50,7 +50,8 @@ def _vary(text: str, rng: random.Random) -> str:
     text = text.replace("8080", str(rng.choice([8080, 8000, 3000, 9090])))
     text = text.replace("/app", rng.choice(["/app", "/srv/app", "/opt/service"]))
     if rng.random() < 0.3:
-        text = f"# Service image, owned by the {rng.choice(TEAMS)} team\n" + text
+        bom = "\ufeff" if text.startswith("\ufeff") else ""  # a BOM belongs at the very start
+        text = f"{bom}# Service image, owned by the {rng.choice(TEAMS)} team\n" + text[len(bom) :]
     if rng.random() < 0.2:
         text = text.replace("\n", "\r\n")
     if rng.random() < 0.3:

@@ -37,6 +37,25 @@ class BuildContext:
     def read_text(self, rel: str, limit: int = 1_000_000) -> str | None:
         if not self.known:
             return None
+        key = (rel, limit)
+        if key not in self._texts:
+            self._texts[key] = self._read_text(rel, limit)
+        return self._texts[key]
+
+    @cached_property
+    def _texts(self) -> dict[tuple[str, int], str | None]:
+        return {}  # the planners and the safety re-run ask for the same few manifests many times
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        try:
+            return frozenset(os.listdir(self.root))
+        except OSError:
+            return frozenset()
+
+    def _read_text(self, rel: str, limit: int) -> str | None:
+        if "/" not in rel and rel not in self._names:
+            return None  # most reads ask whether a manifest is there at all: one listdir answers them
         path = self.root / rel
         try:
             if not path.is_file() or path.stat().st_size > limit:
@@ -56,11 +75,7 @@ class BuildContext:
         """Top-level names in the context that a `COPY . .` would send, sorted."""
         if not self.known:
             return []
-        try:
-            names = sorted(os.listdir(self.root))
-        except OSError:
-            return []
-        return [n for n in names if not self.ignored(n)]
+        return [n for n in sorted(self._names) if not self.ignored(n)]
 
     @cached_property
     def _ignore_patterns(self) -> list[tuple[bool, str]]:
