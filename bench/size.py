@@ -92,21 +92,27 @@ def tree_size_in_image(docker: Docker, image: str, path: str) -> int:
 
 
 def _program(docker: Docker, image: str) -> tuple[str, int] | None:
-    """The program the image runs: resolved from ENTRYPOINT/CMD, WORKDIR and PATH."""
+    """The program the image runs: resolved from ENTRYPOINT/CMD, WORKDIR and PATH. When a start script runs
+    it (ENTRYPOINT script, CMD binary), the largest file the command names is the program."""
     facts = inspect_image(docker, image, history=False)
     if facts is None or not facts.command:
         return None
-    program = facts.command[0]
-    if "/" in program:
-        candidates = [posixpath.normpath(posixpath.join(facts.working_dir or "/", program))]
-    else:
-        path = facts.env.get("PATH", "/usr/local/bin:/usr/bin:/bin")
-        candidates = [posixpath.join(d, program) for d in path.split(":") if d]
-    for candidate in candidates:
-        size = file_size_in_image(docker, image, candidate)
-        if size:
-            return candidate, size
-    return None
+    found: list[tuple[int, str]] = []
+    for program in [w for w in facts.command if w and not w.startswith("-")]:
+        if "/" in program:
+            candidates = [posixpath.normpath(posixpath.join(facts.working_dir or "/", program))]
+        else:
+            path = facts.env.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+            candidates = [posixpath.join(d, program) for d in path.split(":") if d]
+        for candidate in candidates:
+            size = file_size_in_image(docker, image, candidate)
+            if size:
+                found.append((size, candidate))
+                break
+    if not found:
+        return None
+    size, path = max(found)
+    return path, size
 
 
 def payload_floor(docker: Docker, image: str, kind: str) -> tuple[str, int] | None:
