@@ -340,3 +340,14 @@ def test_build_tools_installed_next_to_the_venv_stay_out_of_it(tmp_path: Path):
     )
     assert "RUN /usr/local/bin/pip install poetry && poetry install" in result.output
     assert not any("carries poetry" in w for w in result.warnings)
+
+
+def test_runtime_packages_installed_after_the_dependencies_stay_out_of_the_builder(tmp_path: Path):
+    result = _convert(
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        'RUN apt-get update && apt-get install -y ffmpeg\nCMD ["python", "a.py"]\n',
+        tmp_path,
+    )
+    builder, runtime = result.output.split("AS runtime", 1)
+    assert "ffmpeg" not in builder and "COPY . ." not in builder
+    assert "apt-get install -y --no-install-recommends ffmpeg" in runtime

@@ -119,7 +119,10 @@ class _PythonPlanner(Planner):
         # (runtime image, Debian builder image, its Python) under --runtime distroless
         self.distroless: tuple[str, str, str] | None = None
         items = self._classify()
-        last_dep = max((i for i, it in enumerate(items) if it.role in ("builder", "split")), default=-1)
+        last_dep = max(
+            (i for i, it in enumerate(items) if it.role in ("builder", "split") and not self._runtime_only(it)),
+            default=-1,
+        )
         if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
         self.split = self._split_requirements(items)
@@ -181,6 +184,18 @@ class _PythonPlanner(Planner):
                 role = "neutral"
             items.append(_Item(ins, role, segments))
         return items
+
+    @staticmethod
+    def _runtime_only(it: _Item) -> bool:
+        """A RUN that only installs system packages the app uses at run time (nginx, ffmpeg, libpq5): the
+        runtime installs them itself, so the builder need not run it, nor copy what comes before it."""
+        segments = [s for s in it.segments if s.kind != deps.NEUTRAL]
+        return any(s.packages for s in segments) and all(
+            s.kind == deps.SYSTEM
+            and "--virtual" not in s.words
+            and not any(syslibs.is_dev(p) or p in syslibs.BUILD_ONLY for p in s.packages)
+            for s in segments
+        )
 
     def _split_requirements(self, items: list[_Item]) -> dict[str, str] | None:
         """Base + dev (+ prod) requirement files installed together: {role: path as the pip command names it}."""
