@@ -421,7 +421,11 @@ _STATIC_SITE = "served by nginx"
 
 
 def _script_runner(command: Sequence[str]) -> bool:
-    """`npm start`, `yarn run serve`, `pnpm start`: a package manager running a package.json script."""
+    """`npm start`, `yarn run serve`, `pnpm start` (or the same in shell form, `sh -c "yarn start"`): a
+    package manager running a package.json script."""
+    if len(command) == 3 and posixpath_base(command[0]) in ("sh", "bash") and command[1] == "-c":
+        words = command[2].split()
+        command = words[1:] if words[:1] == ["exec"] else words
     return (
         len(command) >= 2
         and posixpath_base(command[0]) in ("npm", "yarn", "pnpm")
@@ -433,11 +437,17 @@ def posixpath_base(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+_YARN_BANNER = re.compile(r"^(yarn run v\d|\$ |info Visit https://yarnpkg\.com|Done in \d)")
+
+
 def without_npm_banner(stdout: str) -> str:
-    """Output minus the `> pkg@1.0.0 start` / `> node server.js` lines npm prints before running a script."""
+    """Output minus what npm and yarn print around a script they run (`> pkg@1.0.0 start`, `> node
+    server.js`; `yarn run v1.22.22`, `$ node server.js`, `info Visit …`, `Done in 0.1s.`)."""
     lines = stdout.splitlines(keepends=True)
-    while lines and (lines[0].startswith("> ") or not lines[0].strip()):
+    while lines and (lines[0].startswith("> ") or _YARN_BANNER.match(lines[0]) or not lines[0].strip()):
         lines.pop(0)
+    while lines and _YARN_BANNER.match(lines[-1]):
+        lines.pop()
     return "".join(lines)
 
 

@@ -271,3 +271,13 @@ def test_copy_line_with_backtick_escape():
 def test_backslash_in_a_name_is_skipped(tmp_path):
     result = convert_text(SERVER, _context(tmp_path, {**SERVER_FILES, "back\\slash.txt": ""}), Options())
     assert result.status == SKIPPED and "backslash" in result.reason and result.line == 3
+
+
+def test_no_production_dependencies_still_gives_the_runtime_a_node_modules_to_copy(tmp_path):
+    files = {"package.json": {"name": "demo", "scripts": {"start": "node app.js"}}, "app.js": ""}
+    text = (
+        'FROM node:20\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\nCOPY . .\nCMD ["npm", "start"]\n'
+    )
+    out = convert_text(text, _context(tmp_path, files), Options()).output
+    assert "RUN mkdir -p node_modules && npm install --omit=dev" in out
+    assert "COPY --from=deps --chown=node:node /usr/src/app/node_modules ./node_modules" in out

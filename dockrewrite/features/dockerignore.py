@@ -160,7 +160,8 @@ def _named(ins, ctx: BuildContext, workdir: str, roots: list[str], from_stages: 
     """Context paths a command names; a path the stage copied out of another stage is that stage's concern."""
     if ins.keyword == "RUN":
         text = ins.shell
-        words = [w for seg in shell.segments(text) for w in seg.words()]
+        # `mkdir -p node_modules` makes a folder; it reads nothing from the context
+        words = [w for seg in shell.segments(text) if seg.words()[:1] != ["mkdir"] for w in seg.words()]
     else:
         command = Command.of(ins)
         text = " ".join(command.argv) if command.exec_form else command.shell

@@ -535,6 +535,9 @@ class _NodePlanner(Planner):
             command += " --ignore-scripts"
             if self.native:
                 command += " \\\n && " + ("pnpm rebuild" if self.manager.name == "pnpm" else "npm rebuild")
+        if production and not self.pkg.deps() and not self.pkg.data.get("optionalDependencies"):
+            # nothing to install makes no node_modules folder, and the runtime's COPY of it would fail
+            command = "mkdir -p node_modules && " + command
         return run_prefix(self.items[self.install_index].ins.text) + command
 
     def _skip_root_scripts(self) -> bool:
