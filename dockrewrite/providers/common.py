@@ -136,19 +136,23 @@ class Planner:
             if ins.keyword == "SHELL":
                 raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
 
-    def last_workdir(self, start: str = "/") -> str:
-        workdir = start
+    def start_dir(self) -> str:
+        """The working directory the base image starts in (WORKDIR lines are relative to it)."""
+        return "/"
+
+    def last_workdir(self) -> str:
+        workdir = self.start_dir()
         for ins in self.stage.find("WORKDIR"):
             workdir = shell.resolve(workdir, ins.args[0] if ins.args else "/")
         return workdir
 
-    def copied_file(self, path: str, start: str = "/") -> str | None:
+    def copied_file(self, path: str) -> str | None:
         """The build-context file a path in the image was copied from (COPY/ADD without --from), if it can be
-        told. `path` is resolved against the final WORKDIR; `start` is the base image's WORKDIR."""
+        told. `path` is resolved against the final WORKDIR."""
         if not self.ctx.known:
             return None
-        target = shell.resolve(self.last_workdir(start), path)
-        workdir = start
+        target = shell.resolve(self.last_workdir(), path)
+        workdir = self.start_dir()
         for ins in self.stage.instructions:
             if ins.keyword == "WORKDIR" and ins.args:
                 workdir = shell.resolve(workdir, ins.args[0])
@@ -170,7 +174,7 @@ class Planner:
                     return candidate
         return None
 
-    def entry_script(self, command: Command, start: str = "/") -> EntryScript | None:
+    def entry_script(self, command: Command) -> EntryScript | None:
         """The shell script from the build context a command starts (`./docker-entrypoint.sh`, `sh run.sh`)."""
         argv = command.as_simple_argv() or ()
         path = None
@@ -182,12 +186,10 @@ class Planner:
             return None
         # `sh run.sh` reads it from the WORKDIR; a bare program name is looked up on PATH
         on_path = "/" not in path and path == argv[0]
-        candidates = (
-            [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.last_workdir(start), path)]
-        )
+        candidates = [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.last_workdir(), path)]
         source, where = None, None
         for where in candidates:
-            source = self.copied_file(where, start)
+            source = self.copied_file(where)
             if source:
                 break
         text = self.ctx.read_text(source) if source else None

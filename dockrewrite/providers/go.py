@@ -165,7 +165,7 @@ class _GoPlanner(Planner):
             self._no_build_reason(walk)
         src = go_source.scan(self.ctx)
         entry = self._entry()
-        self.script = self.entry_script(self._program_command(entry)[1], self._start_dir())
+        self.script = self.entry_script(self._program_command(entry)[1])
         if self.script is not None and self.script.path in {b.output for b in walk.builds}:
             self.script = None  # the build writes over it: the command runs the binary
         main = self._main_binary(walk, entry)
@@ -188,7 +188,7 @@ class _GoPlanner(Planner):
             for item in ins.args:
                 key, _, value = item.partition("=")
                 args[key] = value
-        walk = _Walk(workdir="/go" if self.golang_image else "/", env={}, args={})
+        walk = _Walk(workdir=self.start_dir(), env={}, args={})
         if self.golang_image:
             walk.env.update({"GOPATH": "/go", "PATH": ":".join(_GOLANG_PATH)})
         for ins in stage.instructions:
@@ -377,7 +377,7 @@ class _GoPlanner(Planner):
         if self.script is None:
             return ins, programs, needs_shell
         # A start script from the context: its shell and what it runs, and the CMD it may `exec "$@"`.
-        workdir = self.last_workdir(self._start_dir())
+        workdir = self.last_workdir()
         script_path = self.script.path
         programs = [
             p
@@ -395,8 +395,9 @@ class _GoPlanner(Planner):
             return []
         return [p for p, _ in self.script.script.programs if p not in tools.SHELL_BUILTINS]
 
-    def _start_dir(self) -> str:
-        return "/go" if self.golang_image else "/"
+    def start_dir(self) -> str:
+        # the golang images start in GOPATH; asked for before __init__ has set golang_image
+        return "/go" if image_name(self.stage.image) == "golang" else "/"
 
     def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
         ins, programs, _ = self._entry_programs(entry)
@@ -731,7 +732,7 @@ class _GoPlanner(Planner):
         for ins in self.stage.find("CMD", "ENTRYPOINT", "HEALTHCHECK"):
             command = healthcheck_command(ins) if ins.keyword == "HEALTHCHECK" else Command.of(ins)
             for w in tools.command_words(command):
-                if "/" in w and shell.resolve(self.last_workdir(self._start_dir()), w) == path:
+                if "/" in w and shell.resolve(self.last_workdir(), w) == path:
                     return True
         return False
 
@@ -860,9 +861,7 @@ class _GoPlanner(Planner):
                 continue
             if argv is None:
                 continue
-            argv = tuple(
-                moved.get(shell.resolve(self.last_workdir(self._start_dir()), a), a) if "/" in a else a for a in argv
-            )
+            argv = tuple(moved.get(shell.resolve(self.last_workdir(), a), a) if "/" in a else a for a in argv)
             exec_text = json.dumps(list(argv))
             if ins.keyword == "HEALTHCHECK":
                 flags = " ".join(ins.flags)

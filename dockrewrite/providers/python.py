@@ -904,7 +904,7 @@ class _PythonPlanner(Planner):
                 names += [n for n in (deps.spec_name(s) for s in specs) if n]
                 for f in files:
                     # the context file the image path was copied from (COPY app/requirements.txt .)
-                    source = self.copied_file(shell.resolve(workdir, f), "/") if f != "-" else None
+                    source = self.copied_file(shell.resolve(workdir, f)) if f != "-" else None
                     names += deps.requirement_names(
                         self.ctx, source or (posixpath.basename(f) if f.startswith("/") else f)
                     )
