@@ -351,3 +351,10 @@ def test_runtime_packages_installed_after_the_dependencies_stay_out_of_the_build
     builder, runtime = result.output.split("AS runtime", 1)
     assert "ffmpeg" not in builder and "COPY . ." not in builder
     assert "apt-get install -y --no-install-recommends ffmpeg" in runtime
+
+
+def test_distroless_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
+    text = 'FROM python:3.11-slim\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n'
+    result = _convert(text, tmp_path, runtime="distroless")
+    assert "FROM gcr.io/distroless/python3-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
+    assert "USER" not in result.output

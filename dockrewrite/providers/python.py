@@ -126,6 +126,7 @@ class _PythonPlanner(Planner):
         if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
         self.split = self._split_requirements(items)
+        self.non_root = self._runs_unprivileged(items)
         runtime_image, runtime = self._runtime_image(image)
         strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
@@ -329,8 +330,7 @@ class _PythonPlanner(Planner):
             + (f", not the original's {original}" if original and original != version else "")
             + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python"
         )
-        non_root = not self.options.keep_root and self.stage.last("USER") is None
-        return runtime_image + (":nonroot" if non_root else "")
+        return runtime_image + (":nonroot" if self.non_root else "")
 
     def _note(self, runtime: str, strategy: str) -> str:
         if self.distroless:
@@ -665,15 +665,9 @@ class _PythonPlanner(Planner):
         packages = self._runtime_packages(items, runtime)
         packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
         env = stage_env(stage)
-        non_root = not self.options.keep_root and stage.last("USER") is None
+        non_root = self.non_root
         self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
         workdir = self.last_workdir()
-        if non_root and workdir == "/" and any(self._copies_into_root(it.ins) for it in items):
-            non_root = False
-            self.warnings.append(
-                "the app is copied into / with no WORKDIR, and it may write next to itself: the runtime keeps "
-                "root, as the original did (give it a WORKDIR to run it unprivileged)"
-            )
         self.owner = (NONROOT if self.distroless else f"{APP_UID}:{APP_UID}") if non_root else None
         if packages and self.distroless:
             raise Skip(
@@ -810,6 +804,19 @@ class _PythonPlanner(Planner):
         if self.owner is None or ins.flag("chown") is not None:
             return self._numeric_chown(ins)
         return re.sub(r"(?i)^(COPY|ADD)\s+", lambda m: f"{m.group(0)}--chown={self.owner} ", ins.text, count=1)
+
+    def _runs_unprivileged(self, items: list[_Item]) -> bool:
+        """Whether the runtime gets the unprivileged user: no USER in the original, root not kept, and the app
+        not copied into / (it may write next to itself there, and / cannot be given to the user)."""
+        if self.options.keep_root or self.stage.last("USER") is not None:
+            return False
+        if self.last_workdir() == "/" and any(self._copies_into_root(it.ins) for it in items):
+            self.warnings.append(
+                "the app is copied into / with no WORKDIR, and it may write next to itself: the runtime keeps "
+                "root, as the original did (give it a WORKDIR to run it unprivileged)"
+            )
+            return False
+        return True
 
     def _copies_into_root(self, ins: Instruction) -> bool:
         if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
