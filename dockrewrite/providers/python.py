@@ -6,6 +6,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
@@ -623,7 +624,7 @@ class _PythonPlanner(Planner):
 
     def _poetry_without_dev(self, text: str) -> str:
         """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
-        groups = _poetry_groups(self.ctx.read_text("pyproject.toml"))
+        groups = _poetry_groups(self.pyproject)
         if groups is None:
             self.warnings.append(
                 "`poetry install` installs the dev group too, and pyproject.toml could not be read to tell: add "
@@ -929,19 +930,26 @@ class _PythonPlanner(Planner):
             names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
         return names
 
+    @cached_property
+    def pyproject(self) -> dict | None:
+        """The context's pyproject.toml, parsed; None when there is none or it is not valid TOML."""
+        text = self.ctx.read_text("pyproject.toml")
+        if not text:
+            return None
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+
     def _project_dependencies(self) -> list[str]:
         """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
         names: list[str] = []
-        text = self.ctx.read_text("pyproject.toml")
-        if text:
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                data = {}
+        data = self.pyproject
+        if data is not None:
             names += [deps.spec_name(d) for d in data.get("project", {}).get("dependencies", [])]
             poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
             names += [deps.normalize(n) for n in poetry if n != "python"]
@@ -1065,18 +1073,11 @@ def _without_runner(ins: Instruction) -> str | None:
     return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
 
 
-def _poetry_groups(text: str | None) -> set[str] | None:
+def _poetry_groups(pyproject: dict | None) -> set[str] | None:
     """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
-    if text is None:
+    if pyproject is None:
         return None
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        poetry = tomllib.loads(text).get("tool", {}).get("poetry", {})
-    except tomllib.TOMLDecodeError:
-        return None
+    poetry = pyproject.get("tool", {}).get("poetry", {})
     groups = set(poetry.get("group", {}))
     return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
