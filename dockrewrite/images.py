@@ -10,6 +10,7 @@ DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 ALPINE = "alpine:3.20"
 SCRATCH = "scratch"
 NONROOT_UID = "65532"
+NONROOT = f"{NONROOT_UID}:{NONROOT_UID}"  # the distroless images' nonroot user, as USER takes it
 
 # Debian release the last images of a golang:<version> tag without a suffix were built on (the official
 # images move to each new Debian release). Where two releases are possible, the newer one: a binary

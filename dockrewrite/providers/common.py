@@ -6,6 +6,7 @@ import dataclasses
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass
 
 from dockrewrite import needs_root, scripts, shell, tools
@@ -46,6 +47,13 @@ def copy_text(flags: str, sources: list[str], dest: str, escape: str = "\\") -> 
         return "".join(f"[{c}]" if c in "*?[" else c for c in word)
 
     return f"COPY {flags}" + json.dumps([lex(literal(s)) for s in sources] + [lex(dest)], ensure_ascii=False)
+
+
+def own_folder(path: str, owner: str) -> str:
+    """Shell commands that make a folder and give it to the user the runtime runs as. WORKDIR alone creates
+    a missing folder owned by root, where the app could not create files as the original's root could."""
+    quoted = shlex.quote(path)
+    return f"mkdir -p {quoted} && chown {owner} {quoted}"
 
 
 def chain(prefix: str, segments) -> str:

@@ -15,7 +15,14 @@ from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import go_build, go_run, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, copy_text, healthcheck_command, package_step, resolved_image
+from dockrewrite.providers.common import (
+    Planner,
+    copy_text,
+    healthcheck_command,
+    own_folder,
+    package_step,
+    resolved_image,
+)
 from dockrewrite.results import Skip
 
 # Toolchain settings that only matter while compiling.
@@ -623,7 +630,7 @@ class _GoPlanner(Planner):
         if chown and runtime in ("alpine", "slim") and workdir != "/" and self._uses_sqlite():
             # SQLite writes its database and journal next to each other in the working directory
             owner = chown[5:]
-            setup = [*setup, Step(f"RUN mkdir -p {workdir} && chown {owner} {workdir}", ("# The app's SQLite files",))]
+            setup = [*setup, Step(f"RUN {own_folder(workdir, owner)}", ("# The app's SQLite files",))]
             self.warnings.append(f"the app uses SQLite: {workdir} belongs to {owner}, who runs it")
         for path, label in self._assets(walk, src):
             owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
@@ -811,7 +818,7 @@ class _GoPlanner(Planner):
                 f"no USER in the original: the runtime runs as the non-root uid {images.NONROOT_UID} "
                 "(--keep-root keeps root)"
             )
-            return f"USER {images.NONROOT_UID}:{images.NONROOT_UID}"
+            return f"USER {images.NONROOT}"
         spec = original.args[0] if original.args else ""
         name, _, group = spec.partition(":")
         if name.isdigit() or name == "root":

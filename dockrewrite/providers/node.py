@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from dockrewrite import shell, syslibs, tools
+from dockrewrite import images, shell, syslibs, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import LAST_WINS, RUNTIME_ONLY, arg_redeclarations, contract_steps
 from dockrewrite.contract import env_pairs as contract_env_pairs
@@ -24,13 +24,13 @@ from dockrewrite.providers import node_cmds as cmds
 from dockrewrite.providers import node_images as nimages
 from dockrewrite.providers import node_pkg as npkg
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, run_prefix
+from dockrewrite.providers.common import Planner, chain, healthcheck_command, own_folder, package_step, run_prefix
 from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
 NGINX_CONF = "/etc/nginx/conf.d/default.conf"
 DISTROLESS_NODE = "/nodejs/bin/node"
-NONROOT = "65532:65532"
+NONROOT = images.NONROOT
 NODE_UID = "1000:1000"  # the `node` user of the official node images
 
 # Build tools for native addons (node-gyp): they stay in the build stages.
@@ -913,7 +913,7 @@ class _NodePlanner(Planner):
             # create files beside itself as the original's root could
             setup.append(
                 Step(
-                    f"RUN mkdir -p {shlex.quote(workdir)} && chown node:node {shlex.quote(workdir)}",
+                    f"RUN {own_folder(workdir, 'node:node')}",
                     ("# The app folder belongs to the user that runs the app, as it belonged to root",),
                 )
             )

@@ -20,6 +20,7 @@ from dockrewrite.providers.common import (
     chain,
     global_args,
     healthcheck_command,
+    own_folder,
     package_step,
     resolved_image,
     run_prefix,
@@ -30,7 +31,7 @@ VENV = "/opt/venv"
 TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
 APP_UID = "10001"
-NONROOT = f"{images.NONROOT_UID}:{images.NONROOT_UID}"
+NONROOT = images.NONROOT
 _PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
 _COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"})
 _PYTHON_PROGRAM = re.compile(r"^(/usr/local/bin/)?(python3?(\.\d+)?|pip3?)$")
@@ -860,7 +861,7 @@ class _PythonPlanner(Planner):
         add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
         if workdir in ("/", "/root") or "$" in workdir:
             return f"RUN {add}"
-        return f"RUN {add} \\\n && mkdir -p {workdir} && chown app:app {workdir}"
+        return f"RUN {add} \\\n && {own_folder(workdir, 'app:app')}"
 
     @staticmethod
     def _install_step(packages: list[str], runtime: str) -> Step:
