@@ -12,6 +12,7 @@ import dataclasses
 import json
 import posixpath
 import re
+import shlex
 
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.parse import parse
@@ -58,7 +59,7 @@ def find(model: DockerfileModel) -> GoRun | None:
         files.append(rest.pop(0))
     packages = files or [rest.pop(0)]
     binary = posixpath.join(_BIN_DIR, _name(packages))
-    build = "RUN " + " ".join(_quote(w) for w in ["go", "build", *flags, "-o", binary, *packages])
+    build = "RUN " + shlex.join(["go", "build", *flags, "-o", binary, *packages])
     return GoRun(ins.keyword, build, f"{ins.keyword} {json.dumps([binary, *rest])}", binary)
 
 
@@ -90,7 +91,3 @@ def _name(packages: list[str]) -> str:
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
         parts.pop()
     return parts[-1] if parts else "app"
-
-
-def _quote(word: str) -> str:
-    return word if re.fullmatch(r"[\w@%+=:,./-]+", word) else "'" + word.replace("'", "'\\''") + "'"
