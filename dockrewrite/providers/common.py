@@ -98,7 +98,8 @@ def package_step(packages: list[str], family: str, comments: tuple[str, ...] = (
     )
 
 
-_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# PATH of the Debian and alpine base images, where a bare program name is looked up.
+DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,9 @@ class Planner:
             return None
         # `sh run.sh` reads it from the WORKDIR; a bare program name is looked up on PATH
         on_path = "/" not in path and path == argv[0]
-        candidates = [posixpath.join(d, path) for d in _PATH] if on_path else [shell.resolve(self.last_workdir(), path)]
+        candidates = (
+            [posixpath.join(d, path) for d in DEFAULT_PATH] if on_path else [shell.resolve(self.last_workdir(), path)]
+        )
         source, where = None, None
         for where in candidates:
             source = self.copied_file(where)

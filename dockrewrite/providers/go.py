@@ -16,6 +16,7 @@ from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import go_build, go_run, go_source
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import (
+    DEFAULT_PATH,
     Planner,
     copy_text,
     healthcheck_command,
@@ -60,8 +61,7 @@ GO_BUILD_ENV = frozenset(
         "GOTMPDIR",
     }
 )
-_DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-_GOLANG_PATH = ("/go/bin", "/usr/local/go/bin") + _DEFAULT_PATH
+_GOLANG_PATH = ("/go/bin", "/usr/local/go/bin") + DEFAULT_PATH
 # Folders Go services conventionally read at run time.
 ASSET_DIRS = frozenset(
     {
@@ -431,7 +431,7 @@ class _GoPlanner(Planner):
         if "/" in program:
             path = shell.resolve(walk.workdir, program)
             return next((b for b in reversed(built) if b.output == path), None)
-        path_dirs = walk.env.get("PATH", ":".join(_DEFAULT_PATH)).split(":")
+        path_dirs = walk.env.get("PATH", ":".join(DEFAULT_PATH)).split(":")
         for directory in path_dirs:
             for b in reversed(built):
                 if b.output == posixpath.join(directory, program):
@@ -728,7 +728,7 @@ class _GoPlanner(Planner):
         for b in picked:
             dest = b.output
             # A binary found through the golang image's PATH (/go/bin) must land on the runtime's PATH.
-            if posixpath.dirname(dest) not in _DEFAULT_PATH and not self._path_referenced(dest):
+            if posixpath.dirname(dest) not in DEFAULT_PATH and not self._path_referenced(dest):
                 dest = posixpath.join("/usr/local/bin", posixpath.basename(dest))
             out.append((b.output, dest))
         return out
