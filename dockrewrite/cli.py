@@ -40,13 +40,13 @@ def _root(
     """
 
 
-def _collect(paths: list[Path]) -> tuple[list[Path], int]:
+def _collect(paths: list[Path]) -> tuple[list[Path], int, list[tuple[Path, str]]]:
     from dockrewrite.discover import discover
 
-    files, problems = discover(paths)
+    files, problems, passed_over = discover(paths)
     for path, problem in problems:
         err(f"{path}: {problem}")
-    return files, len(problems)
+    return files, len(problems), passed_over
 
 
 PATHS = typer.Argument(
@@ -89,10 +89,11 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     from dockrewrite.results import SKIPPED, Result
     from dockrewrite.runner import Job
 
-    files, bad_paths = _collect(paths)
+    files, bad_paths, passed_over = _collect(paths)
     named = {p for p in paths if p.is_file()}  # discovery hands these back as given
     roots = [p for p in paths if p.is_dir()]
-    jobs, skipped = [], []
+    jobs = []
+    skipped = [Result(str(path), SKIPPED, reason=reason) for path, reason in passed_over]
     for path in files:
         try:
             cfg = config.for_file(path)
@@ -346,6 +347,8 @@ def _show(result, diff_text: str | None, *, check: bool, write: bool, output: st
     if result.status != CHANGED:
         return
     if check:
+        for line, warning in result.secrets:
+            err(f"{result.path}:{line}: warning: {warning}")
         typer.echo(result.path)
         return
     for warning in result.warnings:
@@ -400,19 +403,32 @@ def _annotate(result) -> None:
     """GitHub Actions workflow commands: one annotation per file that needs attention."""
     from dockrewrite.results import CHANGED, FAILED, SKIPPED
 
-    def clean(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    where = f"file={result.path},line={result.line or 1}"
+    where = f"file={_gh_property(result.path)},line={result.line or 1}"
     if result.status == FAILED:
-        typer.echo(f"::error {where},title=dockrewrite::{clean(result.reason or 'failed')}")
+        typer.echo(f"::error {where},title=dockrewrite::{_gh_data(result.reason or 'failed')}")
     elif result.status == SKIPPED:
-        typer.echo(f"::notice {where},title=dockrewrite skipped::{clean(result.reason or '')}")
+        typer.echo(f"::notice {where},title=dockrewrite skipped::{_gh_data(result.reason or '')}")
     elif result.status == CHANGED:
         message = (
             f"single-stage Dockerfile: `dockrewrite convert --write` makes it multi-stage ({result.runtime} runtime)"
         )
-        typer.echo(f"::warning file={result.path},line=1,title=dockrewrite::{clean(message)}")
+        typer.echo(f"::warning file={_gh_property(result.path)},line=1,title=dockrewrite::{_gh_data(message)}")
+        for line, warning in result.secrets:
+            typer.echo(
+                f"::warning file={_gh_property(result.path)},line={line},title=dockrewrite credential::"
+                + _gh_data(warning)
+            )
+
+
+def _gh_data(text: str) -> str:
+    """A workflow command's message: a newline in a file name or reason must not start a command of its own."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    """A workflow command's property value: also `:` and `,`, or a path could end the property list or
+    add its own `line=`/`title=`."""
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 @app.command()
@@ -428,8 +444,6 @@ def templates(
 ) -> None:
     """Show or copy the built-in templates; a folder given to --templates (or `templates = ...` in the
     config) overrides them by name."""
-    import shutil
-
     from dockrewrite.render import builtin_templates, templates_dir
 
     names = builtin_templates()
@@ -440,14 +454,34 @@ def templates(
             typer.echo(name)
         return
     root = templates_dir()
-    existing = [n for n in names if (export / n).exists()]
+    # lexists: a dangling link is something that exists too, and writing to it would create its target.
+    links = [n for n in names if _link_on_the_way(export, n)]
+    if links:
+        usage(f"{export / links[0]} is or goes through a symlink: not written through (remove the link)")
+    existing = [n for n in names if os.path.lexists(export / n)]
     if existing and not force:
         usage(f"{export / existing[0]} exists (and {len(existing) - 1} more); use --force to overwrite")
     for name in names:
         target = export / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(root / name, target)
+        try:
+            # O_NOFOLLOW: a link planted between the check and the write is refused, not followed.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            usage(f"{target}: cannot write: {exc.strerror or exc}")
+        with os.fdopen(fd, "wb") as out:
+            out.write((root / name).read_bytes())
     err(f"{len(names)} templates copied to {export}")
+
+
+def _link_on_the_way(folder: Path, name: str) -> bool:
+    """Whether writing folder/name would pass through a symlink below folder (folder itself is the user's choice)."""
+    path = folder
+    for part in Path(name).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
 
 
 @app.command()

@@ -186,9 +186,11 @@ def register(app: typer.Typer) -> None:
                 v.parse_http(smoke_http)
             except ValueError as exc:
                 _usage(str(exc))
-        files, problems = discover(paths)
+        files, problems, passed_over = discover(paths)
         for path, problem in problems:
             _err(f"{path}: {problem}")
+        for path, reason in passed_over:
+            _err(f"{path}: skipped: {reason}")
         if problems or not files:
             _usage("no Dockerfile to verify" if not problems else "some paths cannot be read")
         try:

@@ -22,10 +22,27 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockrewrite.paths import repository_root, stays_inside
 from dockrewrite.plan import PYTHON_STRATEGIES, RUNTIMES, Options
+
+# The reference grammar of distribution/reference: [host[:port]/]path[:tag][@algorithm:hex]. Anything
+# else (a newline, a space, a second instruction) would be written into the Dockerfile as is.
+_IMAGE_REFERENCE = re.compile(
+    r"(?:(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
+    r"(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+
+
+def is_image_reference(value: str) -> bool:
+    return len(value) <= 512 and _IMAGE_REFERENCE.fullmatch(value) is not None
+
 
 _SETTINGS = {
     "runtime": RUNTIMES,
@@ -160,12 +177,24 @@ def load(path: Path) -> Config:
     settings = _settings(path, data, where)
     templates = None
     if "templates" in data:
-        templates = (path.parent / _string(path, data, "templates", where)).resolve()
+        named = path.parent / _string(path, data, "templates", where)
+        # The config is the repository's own words: its templates render in a sandbox, and the folder
+        # must be the repository's too (not /etc, not ../.. of the checkout).
+        repo = repository_root(path.parent)
+        if not stays_inside(named, repo):
+            raise ConfigError(path, f"templates folder {named} is outside the repository {repo}")
+        templates = named.resolve()
         if not templates.is_dir():
             raise ConfigError(path, f"templates folder {templates} does not exist")
     images = data.get("images", {})
     if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
         raise ConfigError(path, "images must be a table of image = replacement strings")
+    for image, replacement in images.items():
+        for value in (image, replacement):
+            if not is_image_reference(value):
+                raise ConfigError(
+                    path, f"images: {value!r} is not an image reference ([registry/]name[:tag][@sha256:digest])"
+                )
     overrides = []
     for index, item in enumerate(data.get("overrides", [])):
         if not isinstance(item, dict):

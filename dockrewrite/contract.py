@@ -12,31 +12,61 @@ from dockrewrite.plan import Step
 RUNTIME_ONLY = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "MAINTAINER"})
 # Of these, only the last one in a stage has any effect.
 LAST_WINS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "USER"})
-# Names that hold credentials: they never reach the runtime stage (build args and ENV stay in image history).
-_SECRET = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.IGNORECASE)
+# Names that suggest a credential. A name alone decides nothing: TOKEN_TTL=3600 or PASSWORD_MIN_LENGTH=12 are
+# settings, and every ENV the original image had stays in the runtime (the app reads it there).
+_SECRET_NAME = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.IGNORECASE)
+# Values that are not a credential whatever their name: numbers, switches, paths, units.
+_PLAIN_VALUE = re.compile(r"(?:[0-9.]+[a-z]{0,2}|true|false|yes|no|on|off|none|null|[./~].*)", re.IGNORECASE)
+# Values that are a credential whatever their name.
+_SECRET_VALUE = re.compile(
+    r"AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|sk_live_[A-Za-z0-9]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY"
+    r"|://[^/\s:@$]+:[^/\s@$]+@"  # a URL with a literal password in it
+)
 
 
-def is_secret(name: str) -> bool:
-    return bool(_SECRET.search(name))
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
 
 
-def secret_warnings(stage: Stage, global_args: tuple[Instruction, ...] = ()) -> list[str]:
-    """One warning per ARG/ENV whose name says it holds a credential."""
+def looks_like_secret(name: str, value: str) -> bool:
+    """A literal value that reads like a credential: a known token format or a password in a URL, or a
+    credential-named variable holding something other than a number, switch, path or $reference."""
+    value = value.strip().strip("\"'")
+    if not value:
+        return False
+    if _SECRET_VALUE.search(value):
+        return True
+    return is_secret_name(name) and "$" not in value and not _PLAIN_VALUE.fullmatch(value)
+
+
+def secret_warnings(stage: Stage, global_args: tuple[Instruction, ...] = ()) -> list[tuple[int, str]]:
+    """(line, warning) for each ENV value and ARG default that reads like a credential, and each build arg
+    named like one: the rewrite keeps them where the original had them, and says where they end up."""
     out = []
     for ins in (*global_args, *stage.instructions):
         if ins.keyword == "ARG":
-            names = [a.split("=", 1)[0] for a in ins.args]
+            for item in ins.args:
+                name, _, default = item.partition("=")
+                if looks_like_secret(name, default) or is_secret_name(name):
+                    out.append(
+                        (
+                            ins.line,
+                            f"ARG {name} (line {ins.line}) looks like a credential: build args stay in the image "
+                            f"history, as they did before; RUN --mount=type=secret,id={name.lower()} keeps it out",
+                        )
+                    )
         elif ins.keyword == "ENV":
-            names = [k for k, _ in env_pairs(ins)]
-        else:
-            continue
-        for name in names:
-            if is_secret(name):
-                out.append(
-                    f"{ins.keyword} {name} (line {ins.line}) looks like a credential: it is not carried into the "
-                    "runtime stage; values given as build args or ENV stay in the image history, so pass it with "
-                    f"RUN --mount=type=secret,id={name.lower()} instead"
-                )
+            for name, value in env_pairs(ins):
+                if looks_like_secret(name, value):
+                    out.append(
+                        (
+                            ins.line,
+                            f"ENV {name} (line {ins.line}) holds what looks like a credential: it stays baked into "
+                            "the runtime image as in the original; pass it at run time instead "
+                            f"(`docker run -e {name}`, or a secret file the app reads)",
+                        )
+                    )
     return out
 
 
@@ -68,7 +98,7 @@ def stage_env(stage: Stage) -> dict[str, str]:
 
 def env_step(ins: Instruction, drop: frozenset[str]) -> Step | None:
     pairs = env_pairs(ins)
-    keep = [(k, v) for k, v in pairs if k not in drop and not is_secret(k)]
+    keep = [(k, v) for k, v in pairs if k not in drop]
     if len(keep) == len(pairs):
         return Step(ins.text)
     if not keep:
@@ -124,7 +154,7 @@ def arg_redeclarations(stage: Stage, texts: list[str]) -> list[Step]:
     for ins in stage.find("ARG"):
         for item in ins.args:
             name = item.split("=", 1)[0]
-            if name in used and name not in seen and not is_secret(name):
+            if name in used and name not in seen:
                 seen.add(name)
                 steps.append(Step(f"ARG {item}"))
     return steps

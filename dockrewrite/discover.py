@@ -6,6 +6,8 @@ import fnmatch
 import os
 from pathlib import Path
 
+from dockrewrite.paths import repository_root, stays_inside
+
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -74,13 +76,25 @@ class _GitIgnore:
         return verdict
 
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """-> (Dockerfiles in a stable order, [(path, problem)] for paths that could not be used)."""
+def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """-> (Dockerfiles in a stable order, [(path, problem)] for paths that could not be used,
+    [(path, reason)] for Dockerfile-named entries found while walking that are not read).
+
+    Links are followed only while they stay inside the tree being scanned (a folder given) or the
+    repository of a file given, so a planted `Dockerfile -> ~/.aws/credentials` is never read.
+    """
     found: list[Path] = []
     problems: list[tuple[Path, str]] = []
+    skipped: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for root in paths:
+        if root.is_symlink() and not root.exists():
+            problems.append((root, "a broken symlink"))
+            continue
         if root.is_file():
+            if root.is_symlink() and not stays_inside(root, repository_root(root.parent)):
+                problems.append((root, f"a symlink to a file outside {repository_root(root.parent)}: not read"))
+                continue
             key = root.resolve()
             if key not in seen:
                 seen.add(key)
@@ -92,15 +106,19 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
         if not root.is_dir():
             problems.append((root, "not a regular file or directory"))
             continue
-        for path in _walk(root):
+        for path, reason in _walk(root):
+            if reason:
+                skipped.append((path, reason))
+                continue
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
                 found.append(path)
-    return found, problems
+    return found, problems, skipped
 
 
 def _walk(root: Path):
+    """(path, None) for each Dockerfile below root; (path, reason) for a Dockerfile-named entry not read."""
     stack: list[tuple[Path, list[_GitIgnore]]] = [(root, [])]
     while stack:
         directory, ignores = stack.pop()
@@ -118,18 +136,26 @@ def _walk(root: Path):
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = not is_dir and entry.is_file()
+                is_link = entry.is_symlink()
             except OSError:
                 continue
-            if is_dir and entry.name in SKIP_DIRS or not (is_dir or is_file and is_dockerfile_name(entry.name)):
+            named = is_dockerfile_name(entry.name)
+            if is_dir and entry.name in SKIP_DIRS or not (is_dir or named):
                 continue
             path = Path(entry.path)
             if rules and _ignored(rules, path, is_dir):
                 continue
             if is_dir:
                 subdirs.append(path)
-            else:
-                # A symlinked file is still reported; --write goes through it only inside the root.
-                yield path
+                if named:
+                    yield path, "a directory, not a Dockerfile (its contents are searched)"
+            elif is_link and not os.path.exists(path):
+                yield path, "a broken symlink: not read"
+            elif is_link and not stays_inside(path, root):
+                yield path, f"a symlink to a file outside {root}: not read"
+            elif is_file:
+                # A symlink inside the tree is still converted; --write goes through it only inside the root.
+                yield path, None
         for sub in reversed(subdirs):
             stack.append((sub, rules))
 

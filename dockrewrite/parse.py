@@ -34,7 +34,7 @@ def parse(text: str) -> DockerfileModel:
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
-        raise ParseError(_line_of(str(exc), lines), f"Docker cannot parse this file: {exc}") from None
+        raise ParseError(_line_of(str(exc), lines), f"Docker cannot parse this file: {_unquoted(str(exc))}") from None
 
     escape = "\\"
     header: list[str] = []
@@ -53,7 +53,7 @@ def parse(text: str) -> DockerfileModel:
             continue  # a dangling continuation with nothing after it: Docker reads no instruction there
         keyword = cmd.cmd.upper()
         if keyword not in KNOWN_KEYWORDS:
-            raise ParseError(cmd.start_line, f"unknown instruction {cmd.cmd!r}")
+            raise ParseError(cmd.start_line, f"unknown instruction {shown_keyword(cmd.cmd)}")
         comments = tuple(
             lines[n].strip() for n in range(prev_end, cmd.start_line - 1) if lines[n].lstrip().startswith("#")
         )
@@ -117,8 +117,20 @@ def _stage(from_: Instruction, body: list[Instruction]) -> Stage:
     if len(args) == 3 and args[1].upper() == "AS":
         name = args[2]
     elif len(args) != 1:
-        raise ParseError(from_.line, f"FROM expects 'image [AS name]', got {' '.join(args)!r}")
+        raise ParseError(from_.line, f"FROM expects 'image [AS name]', got {len(args)} words")
     return Stage(from_, args[0], name, from_.flag("platform"), tuple(body))
+
+
+def shown_keyword(word: str) -> str:
+    """What an error may echo of a line that is not an instruction: a short word (a typo such as RUNN), never
+    more. A file that is not a Dockerfile at all (a planted link to a credentials file, a .env) must not
+    reach a public CI log through our messages."""
+    return repr(word) if re.fullmatch(r"[A-Za-z]{1,16}", word) else "(a line that does not start with a keyword)"
+
+
+def _unquoted(message: str) -> str:
+    """BuildKit's message with the file's own words (quoted in it) left out."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)[:200]
 
 
 def _line_of(message: str, lines: list[str]) -> int:

@@ -1,11 +1,22 @@
-"""Jinja rendering of a BuildPlan through templates/<language>/<runtime>.Dockerfile.j2."""
+"""Jinja rendering of a BuildPlan through templates/<language>/<runtime>.Dockerfile.j2.
+
+A repository's own config may name a template folder, so templates are untrusted input: they render in
+jinja2's immutable sandbox (no attribute walks to `os`, no mutation of the plan), and a template file
+is read only when its real path stays inside the folder it was found in (a symlink cannot pull
+`/etc/passwd` into the output).
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from dockrewrite.plan import BuildPlan
+
+
+class TemplateProblem(Exception):
+    """A template could not be rendered; the message names the template file and line."""
 
 
 def templates_dir() -> Path:
@@ -17,15 +28,38 @@ def templates_dir() -> Path:
     raise FileNotFoundError("dockrewrite's templates folder is missing from this installation")
 
 
+def _contained_loader(folders: list[str]):
+    import jinja2
+
+    class ContainedLoader(jinja2.FileSystemLoader):
+        """FileSystemLoader that refuses a template whose real path leaves its search folder."""
+
+        def get_source(self, environment, template):
+            pieces = jinja2.loaders.split_template_path(template)  # refuses `..` in names
+            for folder in self.searchpath:
+                candidate = os.path.join(folder, *pieces)
+                if not os.path.lexists(candidate):
+                    continue
+                real_root = os.path.realpath(folder)
+                real = os.path.realpath(candidate)
+                if os.path.commonpath([real_root, real]) != real_root or not os.path.isfile(real):
+                    raise TemplateProblem(f"{candidate}: a link that leaves its templates folder; not read")
+                return super().get_source(environment, template)
+            raise jinja2.TemplateNotFound(template)
+
+    return ContainedLoader(folders)
+
+
 @lru_cache(maxsize=8)
 def _environment(override: str | None = None):
-    import jinja2
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     # A team's own folder wins by template name; anything it lacks comes from the built-in set.
     folders = ([override] if override else []) + [str(templates_dir())]
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
+    return ImmutableSandboxedEnvironment(
+        loader=_contained_loader(folders),
+        undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -33,9 +67,43 @@ def _environment(override: str | None = None):
     )
 
 
+def render_template(name: str, templates: str | None = None, **values) -> str:
+    """Render one template by name; any failure (syntax, sandbox refusal, missing value) is a TemplateProblem
+    naming the file and line, since the file may be a user's override."""
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    environment = _environment(templates)
+    try:
+        template = environment.get_template(name)
+        return template.render(**values)
+    except TemplateProblem:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"{exc.filename or name}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateProblem(f"template {exc.name} not found") from None
+    except (SecurityError, jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        where = _template_frame(exc) or name
+        kind = "refused by the sandbox" if isinstance(exc, SecurityError) else "template error"
+        raise TemplateProblem(f"{where}: {kind}: {exc}") from None
+
+
+def _template_frame(exc: BaseException) -> str | None:
+    """file:line of the innermost template frame in a rendering traceback (Jinja maps it to the source)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or "<template>" in filename:
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
 def render(plan: BuildPlan, templates: str | None = None) -> str:
-    template = _environment(templates).get_template(f"{plan.language}/{plan.runtime}.Dockerfile.j2")
-    return template.render(plan=plan).strip("\n") + "\n"
+    text = render_template(f"{plan.language}/{plan.runtime}.Dockerfile.j2", templates, plan=plan)
+    return text.strip("\n") + "\n"
 
 
 def builtin_templates() -> list[str]:

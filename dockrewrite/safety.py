@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite.contract import is_secret
 from dockrewrite.model import Command, DockerfileModel
 from dockrewrite.parse import ParseError, parse, reparse_check
 
@@ -63,7 +62,7 @@ def _contract(original: DockerfileModel, output: DockerfileModel, rewritten: fro
             a, b = Command.of(want), Command.of(got)
             if keyword not in rewritten and a.exec_form and b.exec_form and len(a.argv) != len(b.argv):
                 raise UnsafeOutput(f"{keyword} changed its arguments: {list(a.argv)} became {list(b.argv)}")
-    lost = {k for k in keys_before - keys_after if not k.startswith(("GO", "CGO_", "CC", "CXX")) and not is_secret(k)}
+    lost = {k for k in keys_before - keys_after if not k.startswith(("GO", "CGO_", "CC", "CXX"))}
     if lost:
         raise UnsafeOutput(f"the final stage lost ENV {', '.join(sorted(lost))}")
     wd_before = [i.args[0] for i in before.find("WORKDIR")]

@@ -84,12 +84,17 @@ def convert_text(
         return result
 
     from dockrewrite.contract import secret_warnings
-    from dockrewrite.render import render
+    from dockrewrite.render import TemplateProblem, render
     from dockrewrite.safety import UnsafeOutput, check
 
-    output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
+    try:
+        output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
+    except TemplateProblem as exc:
+        result.status, result.reason = FAILED, str(exc)
+        return result
     result.runtime = plan.runtime
-    result.warnings = list(plan.warnings) + secret_warnings(model.stages[0], model.global_args)
+    result.secrets = secret_warnings(model.stages[0], model.global_args)
+    result.warnings = list(plan.warnings) + [text for _, text in result.secrets]
     try:
         check(model, output, frozenset(plan.rewritten))
     except UnsafeOutput as exc:
