@@ -109,7 +109,31 @@ def convert_text(
         _suggest_dockerignore(model, context, result)
     if options.notes:
         _low_port_note(model, output, result)
+        _deployment_notes(path, context, output, options, result)
     return result
+
+
+def _deployment_notes(path: str, context: BuildContext, output: str, options: Options, result: Result) -> None:
+    """compose services, heroku.yml, Procfile and manifests that run this image with a toolchain command."""
+    from pathlib import Path
+
+    from dockrewrite import deployments
+    from dockrewrite.parse import parse
+
+    dockerfile = Path(path)
+    if path == "<stdin>" or not dockerfile.parent.is_dir():
+        return
+    final = parse(output).stages[-1]
+    workdir = final.last("WORKDIR")
+    image = final.image.lower()
+    has_shell = not (image == "scratch" or "distroless" in image)
+    result.warnings += deployments.notes(
+        dockerfile,
+        context.root if context.known else None,
+        workdir.args[0] if workdir is not None and workdir.args else "/",
+        has_shell,
+        "develop" in options.targets,
+    )
 
 
 def _low_port_note(model, output: str, result: Result) -> None:
