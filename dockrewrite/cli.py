@@ -286,21 +286,27 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
     roots = [p for p in paths if p.is_dir()]
     root = roots[0] if len(roots) == 1 else None
     found = builder_pattern.scan([j.path for j in job_list], root)
+    # A runtime Dockerfile named on its own (`convert Dockerfile`) still merges the build file beside it.
+    named = {p.resolve() for p in paths if p.is_file()}
+    beside = _beside([j.path for j in job_list if j.path.resolve() in named])
     for rejected in found.rejected:
         err(f"{rejected.describe()}")
     by_path = {j.path.resolve(): j for j in job_list}
+    beside_keys = {p.resolve() for p in beside}
     taken: set[Path] = set()
     results: list[Result] = []
     for pair in found.pairs:
         runtime, build = pair.runtime_file.resolve(), pair.build_file.resolve()
-        if runtime not in by_path or build not in by_path or {runtime, build} & taken:
+        if runtime not in by_path or build not in by_path.keys() | beside_keys or {runtime, build} & taken:
             continue
         taken |= {runtime, build}
         job = by_path[runtime]
         result = builder_pattern.merge(pair)
         result.path = str(job.path)
         results.append(result)
-        results.append(Result(str(by_path[build].path), UNCHANGED, reason=f"merged as the builder stage of {job.path}"))
+        if build in by_path:  # named or found too: reported as merged (the runtime file's notes say so anyway)
+            merged_note = f"merged as the builder stage of {job.path}"
+            results.append(Result(str(by_path[build].path), UNCHANGED, reason=merged_note))
         if result.status != CHANGED:
             continue
         if write:
@@ -313,6 +319,24 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
                 else:
                     result.warnings.append(f"delete: {path} (no longer needed; --remove-builder-files does it)")
     return [j for j in job_list if j.path.resolve() not in taken], results
+
+
+def _beside(named: list[Path]) -> list[Path]:
+    """Dockerfile-named files in the folders of the files named on the command line (not those files)."""
+    from dockrewrite.discover import is_dockerfile_name
+
+    given = {p.resolve() for p in named}
+    out: list[Path] = []
+    for folder in sorted({p.parent for p in named}):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if is_dockerfile_name(entry.name) and entry.is_file(follow_symlinks=False) and path.resolve() not in given:
+                out.append(path)
+    return out
 
 
 class _Progress:
