@@ -224,6 +224,8 @@ def convert(
     )
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
+    if output == "-" and fmt is not ConvertFormat.text:
+        usage(f"--output - and --format {fmt.value} both write to stdout: give --output a file")
     if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
@@ -259,6 +261,8 @@ def convert(
             _annotate(result)
         else:
             _show(result, diff_text, check=check, write=write, output=output, color=color)
+        if output is not None:
+            _emit(result, output)
         if result.status == CHANGED and result.dockerignore and output is None and not check:
             _write_dockerignore(result, write=write, color=color)
         if compose and result.status == CHANGED:
@@ -359,7 +363,6 @@ class _Progress:
 
 def _show(result, diff_text: str | None, *, check: bool, write: bool, output: str | None, color: bool) -> None:
     from dockrewrite import diff as diffs
-    from dockrewrite import source
     from dockrewrite.results import CHANGED, FAILED, SKIPPED
 
     if result.status == FAILED:
@@ -377,16 +380,34 @@ def _show(result, diff_text: str | None, *, check: bool, write: bool, output: st
         return
     for warning in result.warnings:
         err(f"{result.path}: note: {warning}")
-    if output == "-":
-        sys.stdout.write(result.output)
-    elif output is not None:
-        try:
-            source.write_atomic(Path(output), source.encode(result.output, result.encoding))
-        except (OSError, source.SourceError) as exc:
-            err(f"{output}: error: cannot write: {exc}")
-            raise typer.Exit(2) from None
-    elif not write:
+    if output is None and not write:
         typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+
+
+def _emit(result, output: str) -> None:
+    """--output: the Dockerfile, always. The rewrite when there is one, otherwise the input byte for byte,
+    so `convert -o - Dockerfile > new && mv new Dockerfile` never empties a file."""
+    from dockrewrite import source
+    from dockrewrite.results import CHANGED
+    from dockrewrite.runner import MAX_BYTES
+
+    try:
+        if result.status == CHANGED:
+            data = source.encode(result.output, result.encoding)
+        else:
+            path = Path(result.path)
+            if not path.is_file() or path.stat().st_size > MAX_BYTES:
+                return  # nothing readable to pass through; the status (failed or skipped) says why
+            data = path.read_bytes()
+        if output == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            source.write_atomic(Path(output), data)
+    except (OSError, source.SourceError) as exc:
+        err(f"{output}: error: cannot write: {exc}")
+        raise typer.Exit(2) from None
 
 
 def _write_dockerignore(result, *, write: bool, color: bool) -> None:

@@ -105,6 +105,41 @@ def test_output_file(project: Path, tmp_path: Path):
     assert "AS runtime" in target.read_text()
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"FROM ubuntu:22.04\r\nRUN echo hi\r\n",  # skipped: not Go, Node or Python
+        b"\xef\xbb\xbfFROM golang:1.22 AS builder\nRUN go build -o /app .\n"
+        b"FROM scratch\nCOPY --from=builder /app /app\n",
+        b"# dockrewrite: skip\nFROM golang:1.22\nRUN go build .",
+    ],
+    ids=["skipped", "already-multistage", "opted-out"],
+)
+def test_output_passes_an_unconverted_file_through_byte_for_byte(tmp_path: Path, content: bytes):
+    source = tmp_path / "Dockerfile"
+    source.write_bytes(content)
+    result = runner.invoke(app, ["convert", "-o", "-", str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == content  # `-o - Dockerfile > new && mv new Dockerfile` keeps the file
+    target = tmp_path / "out.Dockerfile"
+    assert invoke("convert", "-o", target, source).exit_code == 0
+    assert target.read_bytes() == content
+
+
+def test_output_file_with_a_json_report(project: Path, tmp_path: Path):
+    target = tmp_path / "Dockerfile.multi"
+    result = invoke("convert", "-o", target, "--format", "json", project / "Dockerfile")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["files"][0]["status"] == "changed"
+    assert "AS runtime" in target.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "github"])
+def test_output_to_stdout_with_a_stdout_format_is_a_usage_error(project: Path, fmt: str):
+    result = invoke("convert", "-o", "-", "--format", fmt, project / "Dockerfile")
+    assert result.exit_code == 2 and "both write to stdout" in result.stderr
+
+
 def test_output_needs_exactly_one_input(project: Path):
     result = invoke("convert", "--output", "-", project / "Dockerfile", FIXTURES / "cmd-server" / "Dockerfile")
     assert result.exit_code == 2
