@@ -30,6 +30,7 @@ class Result:
     signals: list[str] = field(default_factory=list)
     encoding: object = None  # the source.SourceFormat the file was read with
     dockerignore: tuple | None = None  # (path, text) of a .dockerignore to write beside the rewrite
+    loads: list[str] = field(default_factory=list)  # context files the rewrite carries for the app to load at start
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {

@@ -89,6 +89,7 @@ def convert_text(
 
     output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
     result.runtime = plan.runtime
+    result.loads = list(plan.loads)
     result.warnings = list(plan.warnings) + secret_warnings(model.stages[0], model.global_args)
     try:
         check(model, output, frozenset(plan.rewritten))
@@ -131,7 +132,7 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
     """When the whole context is copied and nothing keeps junk out of it, say what would."""
     from dockrewrite.features.dockerignore import dockerignore_for
 
-    content = dockerignore_for(model, context, result.language or "", result.output)
+    content = dockerignore_for(model, context, result.language or "", result.output, keep=result.loads)
     if content:
         entries = [line for line in content.splitlines() if line and not line.startswith("#")]
         result.warnings.append(
