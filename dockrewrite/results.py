@@ -31,6 +31,7 @@ class Result:
     encoding: object = None  # the source.SourceFormat the file was read with
     dockerignore: tuple | None = None  # (path, text) of a .dockerignore to write beside the rewrite
     secrets: list[tuple[int, str]] = field(default_factory=list)  # (line, warning): shown in every output mode
+    loads: list[str] = field(default_factory=list)  # context files the rewrite carries for the app to load at start
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {

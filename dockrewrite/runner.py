@@ -66,7 +66,7 @@ def _dockerignore(job: Job, context: BuildContext, text: str, result: Result) ->
     from dockrewrite.features.dockerignore import dockerignore_for
     from dockrewrite.parse import parse
 
-    content = dockerignore_for(parse(text), context, result.language or "", result.output)
+    content = dockerignore_for(parse(text), context, result.language or "", result.output, keep=result.loads)
     return (context.root / ".dockerignore", content) if content and context.root else None
 
 

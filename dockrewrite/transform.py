@@ -93,6 +93,7 @@ def convert_text(
         result.status, result.reason = FAILED, str(exc)
         return result
     result.runtime = plan.runtime
+    result.loads = list(plan.loads)
     result.secrets = secret_warnings(model.stages[0], model.global_args)
     result.warnings = list(plan.warnings) + [text for _, text in result.secrets]
     try:
@@ -160,7 +161,7 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
     """When the whole context is copied and nothing keeps junk out of it, say what would."""
     from dockrewrite.features.dockerignore import dockerignore_for
 
-    content = dockerignore_for(model, context, result.language or "", result.output)
+    content = dockerignore_for(model, context, result.language or "", result.output, keep=result.loads)
     if content:
         entries = [line for line in content.splitlines() if line and not line.startswith("#")]
         result.warnings.append(

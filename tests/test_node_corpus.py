@@ -34,7 +34,12 @@ def test_new_user_owns_the_app_folder_and_files(tmp_path):
 def test_distroless_owner_is_the_numeric_nonroot_user(tmp_path):
     out = convert_text(SERVER, _context(tmp_path, SERVER_FILES), Options(runtime="distroless")).output
     assert "COPY --chown=65532:65532 server.js ./" in out
-    assert "mkdir" not in out  # no shell; BuildKit creates WORKDIR as the :nonroot image's user
+    # no shell there: the deps stage makes the folder and the runtime copies it in owned (WORKDIR alone makes it
+    # root's on the legacy builder), rather than relying on BuildKit creating WORKDIR as the image's user
+    runtime = out[out.index("AS runtime") :]
+    assert "mkdir" not in runtime
+    assert "COPY --from=deps --chown=65532:65532 /writable/app /app\nWORKDIR /app\n" in runtime
+    assert "RUN mkdir -p /writable/app" in out[: out.index("AS runtime")]
 
 
 @pytest.mark.parametrize(

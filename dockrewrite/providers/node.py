@@ -23,8 +23,9 @@ from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import node_cmds as cmds
 from dockrewrite.providers import node_images as nimages
 from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.providers import writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, chain, healthcheck_command, own_folder, package_step, run_prefix
+from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, run_prefix
 from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
@@ -908,15 +909,26 @@ class _NodePlanner(Planner):
                 )
             setup.append(self._package_step(packages, runtime))
         setup += self._runtime_globals(runtime)
-        if user == f"USER {NODE_UID}" and workdir != "/" and chown:
+        found = self._writes(workdir) if user is not None and chown and self._original_user() is None else None
+        owner = NONROOT if runtime == "distroless" else "node:node"
+        if found is not None and found.paths and runtime != "distroless":
             # WORKDIR creates a missing folder owned by root (the legacy builder always does), so the app could not
             # create files beside itself as the original's root could
-            setup.append(
-                Step(
-                    f"RUN {own_folder(workdir, 'node:node')}",
-                    ("# The app folder belongs to the user that runs the app, as it belonged to root",),
-                )
+            comment = (
+                "# The app folder belongs to the user that runs the app, as it belonged to root"
+                if found.paths == [workdir]
+                else writes.COMMENT
             )
+            setup.append(Step(f"RUN {writes.own_folders(found.paths, owner)}", (comment,)))
+        elif found is not None and found.paths:
+            # distroless has no shell: the first build stage makes the folders, the runtime copies them owned
+            setup += writes.copy_steps(found.paths, owner, "builder" if standalone else "deps")
+        if found is not None:
+            self.warnings += writes.notes(found, owner if runtime == "distroless" else f"node ({NODE_UID})")
+        env_files = self._env_files()
+        if env_files:
+            self.loads += env_files
+            self.warnings.append(writes.baked_note(env_files, self._start_files().loader or "dotenv"))
 
         extra: list[list[Step]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
@@ -932,6 +944,8 @@ class _NodePlanner(Planner):
                 first, extra = builder, []
             else:
                 extra = [builder]
+        if found is not None and found.paths and runtime == "distroless":
+            first = writes.with_build_step(first, found.paths)
         return self._assemble(
             runtime,
             image,
@@ -1174,7 +1188,7 @@ class _NodePlanner(Planner):
         carried += [e + ("/" if e in dirs else "") for e in files + dirs]
         if left_out:
             self.warnings.append("left out of the runtime: " + ", ".join(left_out))
-        secrets = [e for e in self._copied_entries() if e.startswith(".env")]
+        secrets = [e for e in self._copied_entries() if e.startswith(".env") and e not in self._env_files()]
         if secrets:
             self.warnings.append(
                 f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
@@ -1197,8 +1211,31 @@ class _NodePlanner(Planner):
         return out
 
     def _start_configs(self) -> list[str]:
-        """Config files the start command reads at run time, of those the original copied into the app folder."""
-        return cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
+        """Config files the start command reads at run time, of those the original copied into the app folder:
+        Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
+        found = cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
+        return found + [f for f in self._env_files() if f not in found]
+
+    def _start_files(self) -> npkg.StartFiles:
+        if not hasattr(self, "_start_cache"):
+            files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
+            self._start_cache = npkg.start_files(self.ctx, files, self._start_programs())
+        return self._start_cache
+
+    def _env_files(self) -> list[str]:
+        """Env files the app loads at start that the original copied into the app folder (top-level entries)."""
+        start = self._start_files()
+        if start.loader is None or self.final_workdir != self.app_dir:
+            return []
+        copied = self._copied_entries()
+        return writes.env_files(self.ctx, start.env_files, lambda name: name in copied)
+
+    def _writes(self, workdir: str) -> writes.Writes:
+        """The folders the runtime user must own: the app's folder (root owned it in the original, and the app may
+        write beside itself: uploads, SQLite, caches such as .next/cache), and what ENV, VOLUME and the code name."""
+        reason = "the app's folder, which root owned in the original" if workdir != "/" else None
+        reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads)
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""
@@ -1485,6 +1522,7 @@ class _NodePlanner(Planner):
             warnings=self.warnings,
             note=note,
             rewritten=self.rewritten,
+            loads=list(self.loads),
         )
 
 

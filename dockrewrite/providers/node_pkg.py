@@ -626,3 +626,71 @@ def _babel_name(spec: str, kind: str) -> str:
             return spec if rest.startswith(f"{kind}-") else f"@babel/{kind}-{rest}"
         return spec if rest.startswith(prefix) else f"{scope}/{prefix}-{rest}"
     return spec if spec.startswith(prefix) else f"{prefix}-{spec}"
+
+
+# Packages that read env files when the app starts (dotenv's config() reads .env from the working directory).
+ENV_LOADERS = ("dotenv", "dotenv-flow", "dotenv-expand", "@dotenvx/dotenvx", "dotenv-safe")
+_ENV_FILE = re.compile(r"""(['"`])((?:\./)?\.env(?:\.[\w-]+)*)\1""")
+_LOAD_ENV_FILE = re.compile(r"\bprocess\.loadEnvFile\(\s*(?:(['\"`])([^'\"`\n]+)\1)?\s*\)")
+_ENV_READ = re.compile(r"\bprocess\.env\.([A-Za-z_]\w*)|\bprocess\.env\[\s*['\"`]([A-Za-z_]\w*)['\"`]\s*\]")
+
+
+@dataclass
+class StartFiles:
+    """What the app's start reads from the environment: env files a loader reads, variables it uses."""
+
+    loader: str | None = None  # e.g. "dotenv, server.js"
+    env_files: list[str] = field(default_factory=list)  # relative to the working directory, in order
+    env_reads: dict[str, str] = field(default_factory=dict)  # variable -> the first file that reads it
+
+
+def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]], limit: int = 400) -> StartFiles:
+    """Env files the app loads at start (dotenv and its kin, `node --env-file`, `process.loadEnvFile`) and the
+    variables its files read, from the entry files and the local modules they load; read, never run."""
+    out = StartFiles()
+    for words in programs:
+        for i, w in enumerate(words):
+            name = w.split("=", 1)[1] if w.startswith("--env-file=") else None
+            if w == "--env-file" and i + 1 < len(words):
+                name = words[i + 1]
+            if name:
+                out.loader = out.loader or f"node --env-file {name}"
+                out.env_files.append(name)
+        if any(m == "dotenv/config" or m.startswith("dotenv/") for m in _preloads(words)):
+            out.loader = out.loader or "node -r dotenv/config"
+            out.env_files.append(".env")
+    queue = [e for e in (_module_file(ctx, e) for e in entries) if e]
+    seen: set[str] = set()
+    while queue and len(seen) < limit:
+        rel = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
+        for a, b in _ENV_READ.findall(text):
+            out.env_reads.setdefault(a or b, rel)
+        loads = False
+        for m in _LOADS.finditer(text):
+            spec = m.group(2)
+            if spec.startswith("."):
+                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec)))
+                if target and target not in seen:
+                    queue.append(target)
+            elif package_of(spec) in ENV_LOADERS:
+                loads = True
+                out.loader = out.loader or f"{package_of(spec)}, {rel}"
+        for m in _LOAD_ENV_FILE.finditer(text):
+            loads = True
+            out.loader = out.loader or f"process.loadEnvFile, {rel}"
+            out.env_files.append(m.group(2) or ".env")
+        if loads:
+            out.env_files += [m.group(2) for m in _ENV_FILE.finditer(text)] + [".env"]
+    out.env_files = [f[2:] if f.startswith("./") else f for f in out.env_files]
+    out.env_files = [f for i, f in enumerate(out.env_files) if f not in out.env_files[:i]]
+    return out
+
+
+def _preloads(words: list[str]) -> list[str]:
+    from dockrewrite.providers.node_cmds import node_preloads
+
+    return node_preloads(words)

@@ -14,13 +14,13 @@ from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers import writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import (
     Planner,
     chain,
     global_args,
     healthcheck_command,
-    own_folder,
     package_step,
     resolved_image,
     run_prefix,
@@ -94,6 +94,8 @@ class PythonProvider(Provider):
 
 
 class _PythonPlanner(Planner):
+    writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in with their owner
+
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         stage = self.stage
@@ -133,6 +135,8 @@ class _PythonPlanner(Planner):
         strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        if self.writes_build:
+            builder = writes.with_build_step(builder, self.writes_build)
         extra_stages: list[list[Step]] = []
         runtime_name = "runtime"
         if self.split:
@@ -157,6 +161,7 @@ class _PythonPlanner(Planner):
             warnings=self.warnings,
             note=self._note(runtime, strategy),
             rewritten=self.rewritten,
+            loads=list(self.loads),
         )
 
     def _classify(self) -> list[_Item]:
@@ -682,13 +687,21 @@ class _PythonPlanner(Planner):
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
-        if non_root and not self.distroless:
+        found = self._writes(workdir) if non_root else None
+        if found is not None and not self.distroless:
             setup.append(
                 Step(
-                    self._useradd(runtime, workdir),
+                    self._useradd(runtime, found.paths),
                     ("# An unprivileged user to run the app, owning its folder as root did in the original",),
                 )
             )
+        elif found is not None and found.paths:
+            # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+            self.writes_build = found.paths
+            setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+        if found is not None:
+            self.warnings += writes.notes(found, NONROOT if self.distroless else "app (uid 10001)")
+        self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
         steps: list[Step] = []
@@ -857,11 +870,37 @@ class _PythonPlanner(Planner):
             Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
         ]
 
-    def _useradd(self, runtime: str, workdir: str) -> str:
+    def _useradd(self, runtime: str, folders: list[str]) -> str:
         add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
-        if workdir in ("/", "/root") or "$" in workdir:
+        if not folders:
             return f"RUN {add}"
-        return f"RUN {add} \\\n && {own_folder(workdir, 'app:app')}"
+        return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
+
+    def _start_files(self):
+        if not hasattr(self, "_start_cache"):
+            from dockrewrite.providers import python_source
+
+            self._start_cache = python_source.start_files(self.ctx) if self.ctx.known else python_source.StartFiles()
+        return self._start_cache
+
+    def _writes(self, workdir: str) -> writes.Writes:
+        """The folders the runtime user must own: the app's folder (root owned it in the original, and Python apps
+        write beside themselves: SQLite, uploads, logs), and what ENV, VOLUME and the code name."""
+        mine = workdir not in ("/", "/root") and "$" not in workdir
+        reason = "the app's folder, which root owned in the original" if mine else None
+        reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads)
+
+    def _env_files(self) -> None:
+        """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
+        they are carried; the note says so, and the .dockerignore proposal keeps them."""
+        start = self._start_files()
+        if start.loader is None:
+            return
+        files = writes.env_files(self.ctx, start.env_files, self.copies_entry)
+        if files:
+            self.loads += [f for f in files if f not in self.loads]
+            self.warnings.append(writes.baked_note(files, start.loader))
 
     @staticmethod
     def _install_step(packages: list[str], runtime: str) -> Step:
