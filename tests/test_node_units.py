@@ -343,3 +343,101 @@ def test_no_op_and_skip_cases(tmp_path, dockerfile, files, status, reason):
     result = convert_text(dockerfile, _context(tmp_path, files), Options())
     assert result.status == status
     assert reason in (result.reason or "")
+
+
+# -- lockfile agreement: frozen installs only when the lockfile has every declared dependency ------------------
+_DECLARED = {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}}
+
+
+@pytest.mark.parametrize(
+    ("lockfile", "text", "missing"),
+    [
+        (
+            "package-lock.json",
+            {"lockfileVersion": 1, "dependencies": {"express": {"version": "4.19.2"}, "jest": {"version": "29.7.0"}}},
+            None,
+        ),
+        ("package-lock.json", {"lockfileVersion": 1, "dependencies": {"express": {"version": "4.19.2"}}}, "jest"),
+        (
+            "package-lock.json",
+            {
+                "lockfileVersion": 3,
+                "packages": {
+                    "": {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}},
+                    "node_modules/express": {"version": "4.19.2"},
+                    "node_modules/jest": {"version": "29.7.0", "dev": True},
+                },
+            },
+            None,
+        ),
+        # the root record names it, but nothing was installed for it
+        (
+            "package-lock.json",
+            {
+                "lockfileVersion": 2,
+                "packages": {
+                    "": {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}},
+                    "node_modules/express": {"version": "4.19.2"},
+                },
+                "dependencies": {"express": {"version": "4.19.2"}},
+            },
+            "jest",
+        ),
+        ("package-lock.json", "{not json", "cannot be parsed"),
+        (
+            "yarn.lock",
+            '# yarn lockfile v1\n\nexpress@^4.19.2, express@^4.17.0:\n  version "4.19.2"\n\n'
+            'jest@^29.7.0:\n  version "29.7.0"\n',
+            None,
+        ),
+        # a range changed in package.json after the lockfile was written
+        (
+            "yarn.lock",
+            '# yarn lockfile v1\n\nexpress@^4.18.0:\n  version "4.19.2"\n\n"jest@^29.7.0":\n  version "1"\n',
+            "express@^4.19.2",
+        ),
+        (
+            "yarn.lock",
+            '__metadata:\n  version: 8\n\n"express@npm:^4.19.2":\n  version: 4.19.2\n\n'
+            '"jest@npm:^29.7.0":\n  version: 29.7.0\n',
+            None,
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      express:\n"
+            "        specifier: ^4.19.2\n        version: 4.19.2\n    devDependencies:\n      jest:\n"
+            "        specifier: ^29.7.0\n        version: 29.7.0\n",
+            None,
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '6.0'\ndependencies:\n  express:\n    specifier: ^4.19.2\n    version: 4.19.2\n",
+            "jest@^29.7.0",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: 5.4\nspecifiers:\n  express: ^4.19.2\n  jest: ^29.0.0\n"
+            "dependencies:\n  express: 4.19.2\ndevDependencies:\n  jest: 29.7.0\n",
+            "jest@^29.7.0",
+        ),
+    ],
+)
+def test_lockfile_agreement(tmp_path, lockfile, text, missing):
+    ctx = _context(tmp_path, {"package.json": _DECLARED, lockfile: text})
+    problem = npkg.lock_disagreement(ctx, npkg.read_package(ctx), lockfile)
+    if missing is None:
+        assert problem is None
+    else:
+        assert problem is not None and missing in problem
+
+
+def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
+    files = {"package.json": _DECLARED, "package-lock.json": {"lockfileVersion": 1, "dependencies": {}}, "a.js": ""}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "npm ci" not in result.output and "RUN npm install --omit=dev" in result.output
+    assert any("stays a resolving `npm install`" in w for w in result.warnings)
+    # an original that already ran `npm ci` keeps it: it decided, and its build fails the same way
+    result = convert_text(dockerfile.replace("npm install", "npm ci"), _context(tmp_path, files), Options())
+    assert "RUN npm ci --omit=dev" in result.output

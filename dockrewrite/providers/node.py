@@ -264,7 +264,10 @@ class _NodePlanner(Planner):
                 f"no lockfile for {manager.name}{also}: `{manager.install(False, [])}` resolves versions at "
                 "build time, so builds are not reproducible; commit a lockfile"
             )
-        if manager.lockfile and not frozen:
+        if manager.lockfile and not frozen and self.ctx.known:
+            self._unless_lock_agrees(it)
+            manager = self.manager
+        if manager.strict and not frozen:
             self.warnings.append(
                 f"`{' '.join(words[:2])}` becomes `{manager.install(False, [])}`: installs follow "
                 f"{manager.lockfile} exactly, and the build fails when it is out of date with package.json "
@@ -283,6 +286,23 @@ class _NodePlanner(Planner):
                     "`nodeLinker: node-modules` in .yarnrc.yml",
                     it.ins.line,
                 )
+
+    def _unless_lock_agrees(self, it: _Item) -> None:
+        """`npm ci` and the frozen yarn/pnpm installs fail when package.json declares a dependency the lockfile
+        does not have; the original's resolving install then stays (with the lockfile only if it copied it)."""
+        manager = self.manager
+        problem = npkg.lock_disagreement(self.ctx, self.pkg, manager.lockfile or "")
+        if problem is None:
+            return
+        strict = manager.install(False, [])
+        reaches = self._lockfile_reaches_image()
+        self.manager = dataclasses.replace(manager, frozen=False, lockfile=manager.lockfile if reaches else None)
+        original = " ".join(self.install.words[:2])
+        self.warnings.append(
+            f"`{original}` (line {it.ins.line}) stays a resolving `{self.manager.install(False, [])}`, not `{strict}`: "
+            f"{problem}, so `{strict}` would fail; run `{original}` locally and commit the updated lockfile to make "
+            "the builds reproducible"
+        )
 
     def _lockfile_reaches_image(self) -> bool:
         lock = self.manager.lockfile

@@ -146,16 +146,21 @@ class Manager:
     lockfile: str | None
     berry: bool = False  # yarn 2+ (.yarnrc.yml)
     legacy_npm: bool = False  # npm 6 (node < 15) knows --only=production, not --omit=dev
+    frozen: bool = True  # installs exactly the lockfile (npm ci, --frozen-lockfile); False when it disagrees
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.lockfile) and self.frozen
 
     def install(self, production: bool, extra: list[str]) -> str:
         flags = [f for f in extra]
         if self.name == "npm":
-            words = ["npm", "ci" if self.lockfile else "install"]
+            words = ["npm", "ci" if self.strict else "install"]
             if production:
                 words.append("--only=production" if self.legacy_npm else "--omit=dev")
         elif self.name == "pnpm":
             words = ["pnpm", "install"]
-            if self.lockfile:
+            if self.strict:
                 words.append("--frozen-lockfile")
             if production:
                 words.append("--prod")
@@ -164,10 +169,10 @@ class Manager:
                 words = ["yarn", "workspaces", "focus", "--all", "--production"]
                 flags = []
             else:
-                words = ["yarn", "install"] + (["--immutable"] if self.lockfile else [])
+                words = ["yarn", "install"] + (["--immutable"] if self.strict else [])
         else:
             words = ["yarn", "install"]
-            if self.lockfile:
+            if self.strict:
                 words.append("--frozen-lockfile")
             if production:
                 words.append("--production")
@@ -694,3 +699,109 @@ def _preloads(words: list[str]) -> list[str]:
     from dockrewrite.providers.node_cmds import node_preloads
 
     return node_preloads(words)
+
+
+# -- does the lockfile agree with package.json? ---------------------------------------------------
+_DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
+
+
+def _declared(pkg: Package) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in _DEP_FIELDS:
+        value = pkg.data.get(name)
+        if isinstance(value, dict):
+            out.update((k, str(v)) for k, v in value.items())
+    return out
+
+
+def lock_disagreement(ctx: BuildContext, pkg: Package, lockfile: str) -> str | None:
+    """Why `npm ci` / `yarn --frozen-lockfile` / `pnpm --frozen-lockfile` would refuse this lockfile, or None when
+    every dependency package.json declares has its entry (package-lock v1 `dependencies`, v2/v3 `packages[""]`;
+    yarn.lock `name@range` keys; pnpm-lock's importer for the project with the same specifiers)."""
+    declared = _declared(pkg)
+    if not declared:
+        return None
+    text = ctx.read_text(lockfile, limit=20_000_000)
+    if text is None:
+        return f"{lockfile} cannot be read"
+    if lockfile in ("package-lock.json", "npm-shrinkwrap.json"):
+        missing = _npm_missing(text, declared)
+    elif lockfile == "yarn.lock":
+        missing = _yarn_missing(text, declared)
+    else:
+        missing = _pnpm_missing(text, declared)
+    if missing is None:
+        return f"{lockfile} cannot be parsed"
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return f"{lockfile} has no entry for {shown} from package.json"
+
+
+def _npm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    packages = data.get("packages")
+    if isinstance(packages, dict) and data.get("lockfileVersion", 1) != 1:  # v2/v3: the root package's record
+        root = packages.get("") if isinstance(packages.get(""), dict) else {}
+        listed: set[str] = set()
+        for name in (*_DEP_FIELDS, "peerDependencies"):
+            value = root.get(name)
+            if isinstance(value, dict):
+                listed |= set(value)
+        return [
+            name
+            for name in declared
+            if name not in listed or not isinstance(packages.get(f"node_modules/{name}"), dict)
+        ]
+    deps = data.get("dependencies")
+    deps = deps if isinstance(deps, dict) else {}
+    return [name for name in declared if name not in deps]
+
+
+_YARN_KEY = re.compile(r'^(?!\s)(?!#)("?[^\n]+?)"?:\s*$', re.M)
+
+
+def _yarn_missing(text: str, declared: dict[str, str]) -> list[str]:
+    """yarn.lock keys: `express@^4.19.2, express@^4.18.0:` (v1), `"express@npm:^4.19.2":` (berry)."""
+    keys: set[str] = set()
+    for m in _YARN_KEY.finditer(text):
+        for part in m.group(1).split(","):
+            keys.add(part.strip().strip('"'))
+    missing = []
+    for name, spec in declared.items():
+        candidates = {f"{name}@{spec}", f"{name}@npm:{spec}"}
+        if not candidates & keys:
+            missing.append(f"{name}@{spec}")
+    return missing
+
+
+def _pnpm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
+    from ruamel.yaml import YAML  # only for pnpm projects
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except Exception:  # noqa: BLE001 - any YAML error means the lockfile cannot be read
+        return None
+    if not isinstance(data, dict):
+        return None
+    importers = data.get("importers")
+    project = importers.get(".") if isinstance(importers, dict) else data  # v5-v9 single projects keep it on top
+    if not isinstance(project, dict):
+        return None
+    specifiers: dict[str, str] = {}
+    if isinstance(project.get("specifiers"), dict):  # lockfile v5
+        specifiers = {k: str(v) for k, v in project["specifiers"].items()}
+    for name in _DEP_FIELDS:
+        value = project.get(name)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, dict) and "specifier" in v:  # lockfile v6+
+                    specifiers[k] = str(v["specifier"])
+                else:
+                    specifiers.setdefault(k, str(v))
+    return [f"{name}@{spec}" for name, spec in declared.items() if specifiers.get(name) not in (spec,)]
