@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from dockrewrite import __version__
-from dockrewrite.cli_common import ConvertFormat, Format, Runtime, Strategy, err, usage
+from dockrewrite.cli_common import Color, ConvertFormat, Format, Runtime, Strategy, err, usage
 
 app = typer.Typer(
     name="dockrewrite",
@@ -80,12 +80,38 @@ KEEP_ROOT = typer.Option(
 TEMPLATES = typer.Option(
     None, "--templates", help="Folder of templates that override the built-in ones by name.", file_okay=False
 )
+CONFIG = typer.Option(
+    None,
+    "--config",
+    help="Use this configuration file (.dockrewrite.toml, or a pyproject.toml with [tool.dockrewrite]) for every "
+    "input instead of the nearest one.",
+    dir_okay=False,
+    show_default=False,
+)
+NO_CONFIG = typer.Option(False, "--no-config", help="Ignore configuration files; only flags and defaults apply.")
 
 
-def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
+def _config_for(path: Path, chosen: Path | None, disabled: bool):
+    from dockrewrite import config
+
+    try:
+        if disabled:
+            return config.Config()
+        return config.load_cached(chosen) if chosen is not None else config.for_file(path)
+    except config.ConfigError as exc:
+        usage(str(exc))
+
+
+def _jobs(
+    paths: list[Path],
+    context: Path | None,
+    flags: dict,
+    write: bool,
+    config_file: Path | None = None,
+    no_config: bool = False,
+):
     """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
     files a config skips as results, and how many paths could not be used."""
-    from dockrewrite import config
     from dockrewrite.results import SKIPPED, Result
     from dockrewrite.runner import Job
 
@@ -95,10 +121,7 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     jobs = []
     skipped = [Result(str(path), SKIPPED, reason=reason) for path, reason in passed_over]
     for path in files:
-        try:
-            cfg = config.for_file(path)
-        except config.ConfigError as exc:
-            usage(str(exc))
+        cfg = _config_for(path, config_file, no_config)
         if path not in named and not cfg.selected(path):
             continue
         options, skip = cfg.resolve(path, flags)
@@ -201,7 +224,28 @@ def convert(
         "--format",
         help="text: diffs and messages; json: one report object; github: workflow annotations for CI.",
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="Never colour the diff (NO_COLOR is honoured too)."),
+    diff: bool = typer.Option(
+        False, "--diff", help="Show the diff: with --check (exit 1 still), or for stdin instead of the Dockerfile."
+    ),
+    stdin_filename: str = typer.Option(
+        None,
+        "--stdin-filename",
+        help="With PATH '-': where the Dockerfile read from stdin lives (its folder is the build context and "
+        "where the configuration is looked up, unless --context / --config say otherwise).",
+        show_default=False,
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print errors only (no notes, skips or summary)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print unchanged files and the signals behind each verdict."
+    ),
+    config_file: Path = CONFIG,
+    no_config: bool = NO_CONFIG,
+    color: Color = typer.Option(
+        Color.auto,
+        "--color",
+        help="Colour the diff: auto (on a terminal; NO_COLOR/FORCE_COLOR honoured), always, never.",
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="Same as --color never."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Files converted in parallel (0: one per core).", min=0),
 ) -> None:
     """Convert Dockerfiles to multi-stage builds. By default prints a diff and writes nothing.
@@ -216,17 +260,36 @@ def convert(
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
+    if quiet and verbose:
+        usage("--quiet and --verbose cannot be used together")
+    if config_file is not None and no_config:
+        usage("--config and --no-config cannot be used together")
+    if diff and (write or output is not None or fmt is not ConvertFormat.text):
+        usage("--diff shows a diff on stdout: it goes with --check, stdin or nothing else")
+    stdin = [p for p in paths if str(p) == "-"]
+    if stdin and (len(paths) > 1 or write):
+        usage("'-' reads one Dockerfile from stdin: give no other path, and no --write (use --output)")
+    if stdin_filename is not None and not stdin:
+        usage("--stdin-filename goes with the path '-'")
     switches = dict(
         cache_mounts=cache_mounts, bind_mounts=bind_mounts, pin=pin, syntax_line=syntax_line, dockerignore=dockerignore
     )
-    job_list, config_skipped, bad_paths = _jobs(
-        paths, context, _flags(runtime, python_strategy, keep_root, templates, targets, **switches), write
-    )
+    flags = _flags(runtime, python_strategy, keep_root, templates, targets, **switches)
+    if stdin:
+        job_list, config_skipped, bad_paths = (
+            [],
+            [_stdin_result(stdin_filename, context, flags, config_file, no_config)],
+            0,
+        )
+        if output is None and not check and not diff:
+            output = "-"  # like a formatter: the Dockerfile in, the Dockerfile out
+    else:
+        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config)
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
     if output == "-" and fmt is not ConvertFormat.text:
         usage(f"--output - and --format {fmt.value} both write to stdout: give --output a file")
-    if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
+    if output is not None and len(job_list) + len(config_skipped) != 1 or output is not None and bad_paths:
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
         usage("--compose points services at the develop target: add --targets develop")
@@ -244,23 +307,29 @@ def convert(
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)
     roots = {str(job.path): job.root for job in job_list}
-    color = not no_color and fmt is ConvertFormat.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    progress = _Progress(len(job_list), enabled=fmt is ConvertFormat.text and output is None and sys.stderr.isatty())
+    colored = fmt is ConvertFormat.text and _use_color(Color.never if no_color else color)
+    progress = _Progress(
+        len(job_list), enabled=fmt is ConvertFormat.text and output is None and not quiet and sys.stderr.isatty()
+    )
+    loud = -1 if quiet else (1 if verbose else 0)
 
     report = Report()
     records = []
     for result in itertools.chain(config_skipped, merged, pending):
-        progress.step()
         report.add(result)
-        shows_diff = fmt is ConvertFormat.json or (fmt is ConvertFormat.text and not (check or write or output))
+        shows_diff = fmt is ConvertFormat.json or (
+            fmt is ConvertFormat.text and (diff or not (check or write or output))
+        )
         changed = result.status == CHANGED
         diff_text = diffs.unified(result.path, result.original, result.output) if changed and shows_diff else None
+        progress.hide()  # a message must not glue onto the counter
         if fmt is ConvertFormat.json:
             records.append(result.as_dict(diff_text))
         elif fmt is ConvertFormat.github:
             _annotate(result)
         else:
-            _show(result, diff_text, check=check, write=write, output=output, color=color)
+            _show(result, diff_text, check=check, write=write, output=output, color=colored, loud=loud)
+        progress.step()
         if output is not None:
             _emit(result, output)
         if result.status == CHANGED and result.dockerignore and output is None and not check:
@@ -272,10 +341,41 @@ def convert(
         import json
 
         typer.echo(json.dumps({"files": records, "summary": report.as_dict()}, indent=2))
-    else:
-        err(report.summary(written=write))
+    elif not quiet:
+        if report.total == 0 and not bad_paths:
+            err(f"warning: no Dockerfile found in {', '.join(str(p) for p in paths)}")
+        err(report.summary(written=write, check=check))
     code = report.exit_code(check)
     raise typer.Exit(2 if bad_paths else code)
+
+
+def _stdin_result(stdin_filename: str | None, context: Path | None, flags: dict, config_file, no_config: bool):
+    """The Result for a Dockerfile read from stdin, with the options its --stdin-filename's place would get."""
+    from dockrewrite.context import BuildContext
+    from dockrewrite.results import FAILED, Result
+    from dockrewrite.runner import MAX_BYTES, convert_bytes
+
+    shown = stdin_filename or "-"
+    where = Path(stdin_filename) if stdin_filename else Path.cwd() / "Dockerfile"
+    cfg = _config_for(where, config_file, no_config)
+    options, _ = cfg.resolve(where, flags)
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return Result(shown, FAILED, reason=f"stdin holds over {MAX_BYTES} bytes: files that large are not read")
+    root = context if context is not None else (where.parent if stdin_filename else None)
+    result = convert_bytes(data, BuildContext(root), options, shown)
+    result.source_bytes = data
+    return result
+
+
+def _use_color(choice: Color) -> bool:
+    if choice is Color.always:
+        return True
+    if choice is Color.never or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") not in (None, "", "0"):
+        return True
+    return sys.stdout.isatty()
 
 
 def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
@@ -356,32 +456,50 @@ class _Progress:
             sys.stderr.write(f"\r[{self.count}/{self.total}]")
             sys.stderr.flush()
 
+    def hide(self) -> None:
+        """Clear the counter so the next message starts on a clean line (step draws it again)."""
+        if self.enabled and self.count >= 25:
+            sys.stderr.write("\r" + " " * 24 + "\r")
+
     def done(self) -> None:
         if self.enabled:
             sys.stderr.write("\r" + " " * 24 + "\r")
 
 
-def _show(result, diff_text: str | None, *, check: bool, write: bool, output: str | None, color: bool) -> None:
+def _show(
+    result, diff_text: str | None, *, check: bool, write: bool, output: str | None, color: bool, loud: int = 0
+) -> None:
+    """Text mode. loud: -1 errors only, 0 the usual, 1 also unchanged files and the signals behind each verdict."""
     from dockrewrite import diff as diffs
     from dockrewrite.results import CHANGED, FAILED, SKIPPED
 
     if result.status == FAILED:
         err(f"{result.location}: error: {result.reason}")
+    elif loud < 0:
+        pass
     elif result.status == SKIPPED:
         err(f"{result.location}: skipped: {result.reason}")
-    elif result.reason and not check and output is None:
+    elif result.reason and (loud > 0 or not check and output is None):
         err(f"{result.location}: unchanged: {result.reason}")
+    elif result.status != CHANGED and loud > 0:
+        err(f"{result.location}: unchanged")
+    if loud > 0 and result.signals:
+        err(f"{result.path}: {result.language or 'unknown'}: " + "; ".join(result.signals))
     if result.status != CHANGED:
         return
     if check:
-        for line, warning in result.secrets:
-            err(f"{result.path}:{line}: warning: {warning}")
+        if loud >= 0:
+            for line, warning in result.secrets:
+                err(f"{result.path}:{line}: warning: {warning}")
         typer.echo(result.path)
+        if diff_text:
+            typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
         return
-    for warning in result.warnings:
-        err(f"{result.path}: note: {warning}")
+    if loud >= 0:
+        for warning in result.warnings:
+            err(f"{result.path}: note: {warning}")
     if output is None and not write:
-        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
 
 
 def _emit(result, output: str) -> None:
@@ -394,6 +512,8 @@ def _emit(result, output: str) -> None:
     try:
         if result.status == CHANGED:
             data = source.encode(result.output, result.encoding)
+        elif result.source_bytes is not None:
+            data = result.source_bytes
         else:
             path = Path(result.path)
             if not path.is_file() or path.stat().st_size > MAX_BYTES:
@@ -421,7 +541,7 @@ def _write_dockerignore(result, *, write: bool, color: bool) -> None:
             err(f"{result.path}: note: wrote {path}")
     else:
         shown = diffs.unified(os.path.relpath(path), "", text)
-        typer.echo(diffs.colorize(shown) if color else shown, nl=False)
+        typer.echo(diffs.colorize(shown) if color else shown, nl=False, color=color)
 
 
 def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color: bool) -> None:
@@ -441,7 +561,7 @@ def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color
             old_text, _ = source.read(path)
             shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
             text = diffs.unified(shown, old_text, new)
-            typer.echo(diffs.colorize(text) if color else text, nl=False)
+            typer.echo(diffs.colorize(text) if color else text, nl=False, color=color)
 
 
 def _annotate(result) -> None:
@@ -536,6 +656,8 @@ def detect(
     runtime: Runtime = RUNTIME,
     python_strategy: Strategy = STRATEGY,
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    config_file: Path = CONFIG,
+    no_config: bool = NO_CONFIG,
 ) -> None:
     """Show each Dockerfile's language, whether it is multi-stage, the signals behind the verdict, and what
     convert would do with it (runtime, strategy, notes, or why it would skip)."""
@@ -545,7 +667,10 @@ def detect(
     from dockrewrite.providers import detect as run_detect
     from dockrewrite.transform import convert_text
 
-    job_list, _, bad_paths = _jobs(paths, context, _flags(runtime, python_strategy, None, None), write=False)
+    if config_file is not None and no_config:
+        usage("--config and --no-config cannot be used together")
+    flags = _flags(runtime, python_strategy, None, None)
+    job_list, _, bad_paths = _jobs(paths, context, flags, False, config_file, no_config)
     records = []
     failed = bad_paths
     for job in job_list:

@@ -22,6 +22,12 @@ class Strategy(str, Enum):
     venv = "venv"
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"

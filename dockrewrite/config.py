@@ -254,6 +254,16 @@ def _name(where: str, key: str) -> str:
 _cache: dict[Path, Config] = {}
 
 
+def load_cached(path: Path) -> Config:
+    """A configuration file named on the command line (--config), read once."""
+    path = Path(os.path.abspath(path))
+    if path not in _cache:
+        if not path.is_file():
+            raise ConfigError(path, "no such configuration file")
+        _cache[path] = load(path)
+    return _cache[path]
+
+
 def for_file(dockerfile: Path) -> Config:
     """The configuration that applies to a Dockerfile (an empty one when there is none)."""
     # abspath, not resolve(): one lookup per folder, without a system call per path component

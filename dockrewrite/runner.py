@@ -38,13 +38,26 @@ def run_one(job: Job) -> Result:
         data = job.path.read_bytes()
     except OSError as exc:
         return Result(path=shown, status=FAILED, reason=f"cannot read: {exc.strerror or exc}")
+    context = BuildContext(job.context if job.context is not None else job.path.parent)
+    result = convert_bytes(data, context, job.options, shown)
+    if result.encoding is None:
+        return result
+    text = result.original
+    if job.options.dockerignore and result.status == CHANGED:
+        result.dockerignore = _dockerignore(job, context, text, result)
+    if job.write and result.status == CHANGED:
+        write_result(job, result)
+    return result
+
+
+def convert_bytes(data: bytes, context: BuildContext, options: Options, shown: str) -> Result:
+    """One file's bytes (read from disk or stdin) -> its Result; never raises."""
     try:
         text, fmt = source.decode(data)
     except source.SourceError as exc:
         return Result(path=shown, status=FAILED, reason=str(exc), line=1)
-    context = BuildContext(job.context if job.context is not None else job.path.parent)
     try:
-        result = convert_text(text, context, job.options, shown)
+        result = convert_text(text, context, options, shown)
     except Exception as exc:  # a bug of ours must not stop the other files or show a traceback
         if os.environ.get("DOCKREWRITE_DEBUG"):
             traceback.print_exc()
@@ -55,10 +68,6 @@ def run_one(job: Job) -> Result:
             reason=f"internal error ({type(exc).__name__}: {exc}); please report this file",
         )
     result.encoding = fmt
-    if job.options.dockerignore and result.status == CHANGED:
-        result.dockerignore = _dockerignore(job, context, text, result)
-    if job.write and result.status == CHANGED:
-        write_result(job, result)
     return result
 
 

@@ -285,3 +285,95 @@ def test_detect_explains_the_plan():
     skipped = invoke("detect", "--format", "json", FIXTURES / "no-cmd" / "Dockerfile")
     plan = json.loads(skipped.stdout)["files"][0]["plan"]
     assert plan["status"] == "skipped" and plan["reason"].startswith("no CMD or ENTRYPOINT")
+
+
+# --- formatter conventions: stdin, --diff with --check, quiet/verbose, config choice, colour ---------------
+
+
+def test_stdin_in_dockerfile_out(project: Path):
+    data = (project / "Dockerfile").read_bytes()
+    result = runner.invoke(app, ["convert", "-", "--stdin-filename", str(project / "Dockerfile")], input=data)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("FROM golang:1.24 AS builder\n")
+    assert "go.mod" in result.stdout  # the context is the stdin filename's folder: go.mod was seen
+
+
+def test_stdin_passes_an_unconverted_file_through(tmp_path: Path):
+    data = b"FROM ubuntu:22.04\r\nRUN echo hi\r\n"
+    result = runner.invoke(app, ["convert", "-"], input=data)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == data
+
+
+def test_stdin_with_diff_and_check(project: Path):
+    data = (project / "Dockerfile").read_bytes()
+    shown = str(project / "Dockerfile")
+    diff = runner.invoke(app, ["convert", "-", "--stdin-filename", shown, "--diff"], input=data)
+    assert diff.exit_code == 0 and diff.stdout.startswith(f"--- a/{shown}")
+    check = runner.invoke(app, ["convert", "-", "--stdin-filename", shown, "--check"], input=data)
+    assert check.exit_code == 1 and "1 would convert" in check.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-", "Dockerfile"], "give no other path"),
+        (["-", "--write"], "no --write"),
+        (["--stdin-filename", "x/Dockerfile", "Dockerfile"], "goes with the path '-'"),
+        (["--diff", "--write", "Dockerfile"], "--diff"),
+        (["-q", "-v", "Dockerfile"], "--quiet and --verbose"),
+    ],
+)
+def test_formatter_flag_misuse_is_a_usage_error(project: Path, args: list[str], message: str):
+    result = invoke("convert", *[a if a != "Dockerfile" else project / "Dockerfile" for a in args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_check_with_diff_shows_the_diff_and_exits_1(project: Path):
+    result = invoke("convert", "--check", "--diff", project / "Dockerfile")
+    assert result.exit_code == 1
+    assert "+FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.stdout
+    assert "1 would convert, 0 unchanged" in result.stderr
+
+
+def test_quiet_prints_errors_only(project: Path, tmp_path: Path):
+    quiet = invoke("convert", "-q", project / "Dockerfile")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Dockerfile").write_text("RUNN x\n")
+    failed = invoke("convert", "-q", tmp_path / "bad" / "Dockerfile")
+    assert failed.exit_code == 2 and "error: unknown instruction 'RUNN'" in failed.stderr
+
+
+def test_verbose_prints_unchanged_files_and_signals(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM scratch\nCOPY --from=b /a /a\n"
+    )
+    result = invoke("convert", "-v", tmp_path / "Dockerfile")
+    assert "unchanged: already multi-stage" in result.stderr
+    assert "go: base image golang:1.22" in result.stderr
+
+
+def test_config_flag_and_no_config(project: Path, tmp_path: Path):
+    (project / ".dockrewrite.toml").write_text('runtime = "alpine"\n')
+    chosen = tmp_path / "ci.toml"
+    chosen.write_text('runtime = "scratch"\n')
+    assert "FROM alpine" in invoke("convert", "-o", "-", project / "Dockerfile").stdout
+    assert "FROM scratch" in invoke("convert", "--config", chosen, "-o", "-", project / "Dockerfile").stdout
+    assert "distroless" in invoke("convert", "--no-config", "-o", "-", project / "Dockerfile").stdout
+    missing = invoke("convert", "--config", tmp_path / "nope.toml", project / "Dockerfile")
+    assert missing.exit_code == 2 and "no such configuration file" in missing.stderr
+
+
+def test_color_always_and_force_color(project: Path, monkeypatch: pytest.MonkeyPatch):
+    assert "\x1b[" in invoke("convert", "--color", "always", project / "Dockerfile").stdout
+    assert "\x1b[" not in invoke("convert", project / "Dockerfile").stdout
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in invoke("convert", project / "Dockerfile").stdout
+    assert "\x1b[" not in invoke("convert", "--no-color", project / "Dockerfile").stdout
+
+
+def test_finding_no_dockerfile_is_a_warning(tmp_path: Path):
+    result = invoke("convert", tmp_path)
+    assert result.exit_code == 0
+    assert "warning: no Dockerfile found" in result.stderr
