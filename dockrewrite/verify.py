@@ -491,7 +491,8 @@ def compare(
         built = new.command[:1] and f"({new.command[0]})" in notes
         if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
             why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
-        if why is None and _STATIC_SITE in notes and new.command[:1] == ["nginx"]:
+        served = new.command[1:] if new.command[:1] == ["/docker-entrypoint.sh"] else new.command  # the nginx image's
+        if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))
 
@@ -590,14 +591,26 @@ def _env_args(env: Iterable[tuple[str, str]]) -> list[str]:
     return out
 
 
-def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tuple[str, str]], timeout: float):
-    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed."""
+def _user_args(user: str | None) -> list[str]:
+    return ["--user", user] if user else []
+
+
+def smoke_run(
+    docker: Docker,
+    image: str,
+    cmd: Sequence[str],
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
+):
+    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed.
+    user runs it as that user (`docker run --user`), as platforms that run containers unprivileged do."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
     run = SmokeRun("run")
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            [docker.binary, "run", "--name", name, *_env_args(env), image, *cmd],
+            [docker.binary, "run", "--name", name, *_user_args(user), *_env_args(env), image, *cmd],
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
@@ -618,7 +631,13 @@ def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tupl
 
 
 def http_check(
-    docker: Docker, image: str, port: str, path: str, env: Iterable[tuple[str, str]], timeout: float
+    docker: Docker,
+    image: str,
+    port: str,
+    path: str,
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
 ) -> SmokeRun:
     """Start the image detached with PORT published on 127.0.0.1 and poll PATH until it answers or timeout."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
@@ -626,7 +645,9 @@ def http_check(
     start = time.monotonic()
     deadline = start + timeout
     try:
-        proc = docker.cmd(["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_env_args(env), image], 60)
+        proc = docker.cmd(
+            ["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_user_args(user), *_env_args(env), image], 60
+        )
         if proc.returncode != 0:
             run.error = f"could not start: {_last_line(proc.stderr)}"
             return run
@@ -789,6 +810,7 @@ def verify_file(
     smoke_env: Iterable[tuple[str, str]] | dict[str, str] = (),
     smoke_http: str | None = None,
     http_env: Iterable[tuple[str, str]] | dict[str, str] = (),
+    smoke_user: str | None = None,
     timeout: float = 20.0,
     build_timeout: float = 1200.0,
     keep_images: bool = False,
@@ -797,7 +819,8 @@ def verify_file(
     """Convert path in memory, build original and rewrite, compare their contract, smoke-test both.
 
     timeout bounds each smoke run and HTTP wait; build_timeout each build. smoke_env applies to the
-    command run, http_env to the HTTP check (which starts the image's default command). Never raises
+    command run, http_env to the HTTP check (which starts the image's default command); smoke_user runs both
+    checks of both images as that user (`docker run --user`). Never raises
     for a problem with the file or the engine: the result's status and message say what happened.
     """
     from dockrewrite import source
@@ -912,14 +935,14 @@ def verify_file(
         if cmd or smoke_env or not smoke_http:
             shown = " ".join(f"{k}={v}" for k, v in smoke_env)
             shown = (shown + " " if shown else "") + (shlex.join(cmd) if cmd else "default command")
-            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout)))
+            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout, smoke_user)))
         if smoke_http:
             port, url_path = parse_http(smoke_http)
             checks.append(
                 (
                     "http",
                     f"GET :{port}{url_path}",
-                    lambda image: http_check(docker, image, port, url_path, http_env, timeout),
+                    lambda image: http_check(docker, image, port, url_path, http_env, timeout, smoke_user),
                 )
             )
         for kind, shown, runner in checks:

@@ -441,3 +441,36 @@ def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
     # an original that already ran `npm ci` keeps it: it decided, and its build fails the same way
     result = convert_text(dockerfile.replace("npm install", "npm ci"), _context(tmp_path, files), Options())
     assert "RUN npm ci --omit=dev" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "listen", "env_port"),
+    [
+        # serve reads $PORT when no port is given: nginx gets a template rendered at start, ENV PORT the default
+        ('["serve", "-s", "dist"]', "${PORT}", "ENV PORT=3000"),
+        ('["http-server", "dist"]', "${PORT}", "ENV PORT=8080"),
+        # a fixed port stays fixed whatever PORT says, as it did for serve
+        ('["serve", "-s", "dist", "-l", "5000"]', "5000", None),
+        ('["npx", "vite", "preview", "--host"]', "4173", None),
+    ],
+)
+def test_static_site_port_from_the_environment(tmp_path, command, listen, env_port):
+    files = {"package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}}}
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD {command}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"'    listen {listen};'" in result.output
+    assert "pid /tmp/nginx.pid;" in result.output and "'client_body_temp_path /tmp/nginx_client_temp;'" in result.output
+    if env_port:
+        assert env_port in result.output and "> /etc/nginx/templates/default.conf.template" in result.output
+    else:
+        assert "ENV PORT" not in result.output and "templates" not in result.output
+
+
+def test_static_site_of_a_named_user_runs_as_nginx(tmp_path):
+    files = {"package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}}}
+    dockerfile = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\nUSER node\n"
+    dockerfile += 'CMD ["serve", "-s", "dist"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "FROM nginx:alpine AS runtime" in result.output and "USER 101:101" in result.output

@@ -30,6 +30,9 @@ from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
 NGINX_CONF = "/etc/nginx/conf.d/default.conf"
+NGINX_TEMPLATES = "/etc/nginx/templates"
+NGINX_TEMPLATE = NGINX_TEMPLATES + "/default.conf.template"  # the nginx image's entrypoint renders it at start
+NGINX_UID = "101:101"  # the nginx user of the official nginx images
 DISTROLESS_NODE = "/nodejs/bin/node"
 NONROOT = images.NONROOT
 NODE_UID = "1000:1000"  # the `node` user of the official node images
@@ -758,29 +761,40 @@ class _NodePlanner(Planner):
                 + (f" (the build writes {', '.join(outputs)})" if outputs else " (unknown build tool)"),
                 self._command_line(),
             )
-        port = self._static_port(serve)
+        honours = _honours_port(serve)
+        env_port = self._env().get("PORT", "")
+        port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
         site_path = shell.resolve(self.app_dir, site)
         image = nimages.NGINX
-        if self._original_user():
-            image = nimages.NGINX_UNPRIVILEGED
-            if int(port) < 1024:
-                raise Skip(f"nginx-unprivileged cannot listen on port {port} (below 1024)", self._command_line())
-            self.warnings.append(
-                f"the original ran as {self._original_user()}: the runtime is {image}, which runs as its own "
-                "unprivileged user"
+        original_user = self._original_user()
+        if original_user and int(port) < 1024:
+            raise Skip(
+                f"nginx under USER {original_user} cannot listen on port {port} (below 1024)", self._command_line()
             )
-        config = _nginx_config(port)
-        setup = [
-            Step(
-                "RUN printf '%s\\n' \\\n" + "".join(f"    '{line}' \\\n" for line in config) + f"    > {NGINX_CONF}",
-                (f"# SPA config: listen on {port}, fall back to /index.html, gzip", "# hadolint ignore=SC2016"),
+        setup = [self._nginx_setup(port, honours)]
+        if honours and "PORT" not in self._env():
+            setup.append(Step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
+        self.warnings.append(
+            (
+                f"`{' '.join(serve[:3])}` listened on $PORT (default {port}): nginx does too, through the nginx "
+                f"image's template mechanism (/etc/nginx/templates, rendered with envsubst at start; ENV PORT={port})"
+                if honours
+                else f"nginx listens on port {port}, as `{' '.join(serve[:3])}` did, whatever PORT is set to"
             )
-        ]
+            + "; nginx can run as any non-root user too (`docker run --user`, platforms that run containers "
+            "unprivileged): its pid and temp files are under /tmp"
+        )
         packages = self._runtime_tools("alpine", nginx=True)
         if packages:
             setup.insert(0, self._package_step(packages, "alpine"))
-        replace: dict[str, str | None] = {"USER": None}  # nginx starts as root and serves as user nginx
+        # nginx starts as root and serves as user nginx; an original USER becomes nginx's own uid
+        replace: dict[str, str | None] = {"USER": f"USER {NGINX_UID}" if original_user else None}
+        if original_user:
+            self.warnings.append(
+                f"USER {original_user} becomes {NGINX_UID}, the nginx image's own unprivileged user, which can read "
+                "the site and write nginx's files under /tmp"
+            )
         nginx_argv = ["nginx", "-g", "daemon off;"]
         if self.entry_ins is not None and self.cmd_ins is not None:
             replace["ENTRYPOINT"] = 'ENTRYPOINT ["/docker-entrypoint.sh"]'
@@ -810,6 +824,28 @@ class _NodePlanner(Planner):
             workdir=NGINX_ROOT,
             note="nginx serves the static files the Node build produced; no Node at run time",
         )
+
+    def _nginx_setup(self, port: str, honours: bool) -> Step:
+        """The generated site config (a template with ${PORT} when the original honoured $PORT, rendered now
+        with the default too), and nginx made able to start as any non-root user: the pid file under /tmp,
+        and conf.d writable by group 0 (the group `docker run --user <uid>` gets) for the rendered template."""
+        config = _nginx_config("${PORT}" if honours else port)
+        lines = "".join(f"    '{line}' \\\n" for line in config)
+        if honours:
+            body = (
+                f"RUN mkdir -p {NGINX_TEMPLATES} \\\n && printf '%s\\n' \\\n{lines}    > {NGINX_TEMPLATE} \\\n"
+                f" && PORT={port} envsubst '${{PORT}}' < {NGINX_TEMPLATE} > {NGINX_CONF} \\\n"
+            )
+            comment = f"# SPA config: listen on ${{PORT}} (default {port}), fall back to /index.html, gzip"
+        else:
+            body = f"RUN printf '%s\\n' \\\n{lines}    > {NGINX_CONF} \\\n"
+            comment = f"# SPA config: listen on {port}, fall back to /index.html, gzip"
+        body += " && sed -i 's|^\\(\\s*\\)pid\\s.*|\\1pid /tmp/nginx.pid;|' /etc/nginx/nginx.conf"
+        user = "# nginx can start as a non-root user: pid and temp files under /tmp"
+        if honours:
+            body += " \\\n && chown -R 101:0 /etc/nginx/conf.d \\\n && chmod -R g+w /etc/nginx/conf.d"
+            user += ", conf.d writable by group 0 for the template"
+        return Step(body, (comment, user, "# hadolint ignore=SC2016"))
 
     def _static_port(self, serve: list[str]) -> str:
         exposes = [a for ins in self.stage.find("EXPOSE") for a in ins.args]
@@ -1576,6 +1612,18 @@ def _serves_static(words: list[str]) -> bool:
     if tool == "vite":
         return verb in ("", "preview", "serve", "dev") or verb.startswith("-")
     return tool in npkg.FRONTEND_DEV_SERVERS and verb in ("start", "serve", "dev")
+
+
+def _honours_port(words: list[str]) -> bool:
+    """`serve`, `http-server` and the react-scripts and vue-cli dev servers listen on $PORT unless given a port
+    (`-l 3000`, `-p 8080`, `--port`); vite and `ng serve` do not read it."""
+    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
+    if not words or not (words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"])):
+        return False
+    value = cmds.port_option(words)
+    if value is None:
+        return not any(re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w) for w in words)
+    return False
 
 
 def _served_dir(words: list[str]) -> str | None:
