@@ -299,6 +299,8 @@ def convert(
     if write:
         # A file of a builder-pattern pair must not be written on its own first.
         job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
+        if compose:  # written below, once the compose edits are ready: the Dockerfile and them, or neither
+            job_list = [dataclasses.replace(j, write=False) for j in job_list]
         pending = run(job_list, jobs or os.cpu_count() or 1)
     else:
         # Nothing is written: the workers start at once and the pairs are looked for meanwhile.
@@ -307,6 +309,7 @@ def convert(
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)
     roots = {str(job.path): job.root for job in job_list}
+    by_path = {str(job.path): job for job in job_list}
     colored = fmt is ConvertFormat.text and _use_color(Color.never if no_color else color)
     progress = _Progress(
         len(job_list), enabled=fmt is ConvertFormat.text and output is None and not quiet and sys.stderr.isatty()
@@ -316,6 +319,9 @@ def convert(
     report = Report()
     records = []
     for result in itertools.chain(config_skipped, merged, pending):
+        shown_edits = []
+        if compose and result.status == CHANGED:
+            shown_edits = _retarget_compose(result, by_path.get(result.path), roots.get(result.path), write=write)
         report.add(result)
         shows_diff = fmt is ConvertFormat.json or (
             fmt is ConvertFormat.text and (diff or not (check or write or output))
@@ -333,9 +339,11 @@ def convert(
         if output is not None:
             _emit(result, output)
         if result.status == CHANGED and result.dockerignore and output is None and not check:
-            _write_dockerignore(result, write=write, color=color)
-        if compose and result.status == CHANGED:
-            _retarget_compose(Path(result.path), roots.get(result.path), write=write, color=color)
+            _write_dockerignore(result, write=write, color=colored)
+        for edit in shown_edits:
+            shown = os.path.relpath(edit.path) if not os.path.relpath(edit.path).startswith("..") else str(edit.path)
+            text = diffs.unified(shown, edit.old, edit.new)
+            typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
     progress.done()
     if fmt is ConvertFormat.json:
         import json
@@ -544,24 +552,37 @@ def _write_dockerignore(result, *, write: bool, color: bool) -> None:
         typer.echo(diffs.colorize(shown) if color else shown, nl=False, color=color)
 
 
-def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color: bool) -> None:
+def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
+    """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
+    runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
+    --write, the edits to show as diffs."""
     from dockrewrite import compose, source
-    from dockrewrite import diff as diffs
+    from dockrewrite.results import CHANGED, FAILED
+    from dockrewrite.runner import write_result
 
-    for path in compose.compose_files(dockerfile, root or dockerfile.parent):
-        new, notes = compose.retarget(path, dockerfile)
-        for note in notes:
-            err(f"{dockerfile}: note: {note}")
-        if new is None:
-            continue
-        if write:
-            old_text, fmt = source.read(path)
-            source.write_atomic(path, source.encode(new, fmt))
-        else:
-            old_text, _ = source.read(path)
-            shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-            text = diffs.unified(shown, old_text, new)
-            typer.echo(diffs.colorize(text) if color else text, nl=False, color=color)
+    dockerfile = Path(result.path)
+    try:
+        edits, notes = compose.prepare(dockerfile, root or dockerfile.parent)
+    except compose.ComposeError as exc:
+        result.status, result.output = FAILED, None
+        result.reason = f"{exc}; neither it nor the Dockerfile was written" if write else str(exc)
+        return []
+    for note in notes:
+        err(f"{dockerfile}: note: {note}")
+    if not write:
+        return edits
+    if job is not None:  # a merged builder-pattern result was written already
+        write_result(job, result)
+        if result.status != CHANGED:
+            return []
+    for edit in edits:
+        try:
+            source.write_atomic(edit.path, edit.data)
+        except OSError as exc:
+            result.status = FAILED
+            result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
+            break
+    return []
 
 
 def _annotate(result) -> None:

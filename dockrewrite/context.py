@@ -25,10 +25,12 @@ class BuildContext:
             return False
         if "/" not in rel:
             return rel in self._listing  # detection asks about many top-level names; one listdir answers them
-        return (self.root / rel).exists() and not self.ignored(rel)
+        # os.path, not Path.exists: a name too long for the file system (a 256-character COPY source) is a
+        # file that is not there, not an OSError
+        return os.path.exists(self.root / rel) and not self.ignored(rel)
 
     def is_dir(self, rel: str) -> bool:
-        return self.exists(rel) and (self.root / rel).is_dir()
+        return self.exists(rel) and os.path.isdir(self.root / rel)
 
     @cached_property
     def _listing(self) -> frozenset[str]:

@@ -58,6 +58,13 @@ def parse(text: str) -> DockerfileModel:
             lines[n].strip() for n in range(prev_end, cmd.start_line - 1) if lines[n].lstrip().startswith("#")
         )
         raw = lines[cmd.start_line - 1 : cmd.end_line]
+        end_line = cmd.end_line
+        if not cmd.heredocs:
+            # `RUN a && \` followed by nothing but comments and blank lines continues to the end of the file:
+            # those comments are the file's footer, not part of the command (whose dangling escape goes below)
+            while len(raw) > 1 and (not raw[-1].strip() or raw[-1].lstrip().startswith("#")):
+                raw.pop()
+                end_line -= 1
         if len(raw) > 1 and not cmd.heredocs:
             # Docker skips blank lines inside a continuation; other parsers end the instruction there.
             raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
@@ -79,13 +86,13 @@ def parse(text: str) -> DockerfileModel:
                 args=tuple(cmd.value),
                 json=cmd.json,
                 line=cmd.start_line,
-                end_line=cmd.end_line,
+                end_line=end_line,
                 comments=comments,
                 sub_keyword=cmd.sub_cmd.upper() if cmd.sub_cmd else None,
                 heredocs=tuple(h.content for h in cmd.heredocs),
             )
         )
-        prev_end = cmd.end_line
+        prev_end = end_line
     footer = tuple(line.strip() for line in lines[prev_end:] if line.lstrip().startswith("#"))
 
     global_args: list[Instruction] = []

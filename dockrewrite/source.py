@@ -20,8 +20,19 @@ _BOMS = (
 )
 
 
+MAX_BYTES = 1 << 20  # 1 MiB: no real Dockerfile is this large (the biggest seen are a few dozen KiB)
+
+
 class SourceError(Exception):
     """The bytes cannot be read as a text Dockerfile."""
+
+
+class TooLarge(SourceError):
+    """The file is over MAX_BYTES and was not read: nothing to convert, not a broken file."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes: files over 1 MiB ({MAX_BYTES} bytes) are not read")
+        self.size = size
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,13 @@ def decode(data: bytes) -> tuple[str, SourceFormat]:
         raise SourceError("binary file (contains NUL characters)")
     crlf = text.count("\r\n")
     lf = text.count("\n") - crlf
+    if not crlf and not lf and text.count("\r") > 1:
+        # Docker splits lines at LF only: it reads such a file as one line (`FROM` with every other
+        # instruction as its arguments), so say what is wrong instead of reporting that FROM
+        raise SourceError(
+            "CR-only line endings (classic Mac OS): Docker reads the whole file as one line; save it with LF "
+            "or CRLF line endings"
+        )
     newline = "\r\n" if crlf > lf else "\n"
     final_newline = text.endswith("\n") or text == ""
     text = text.replace("\r\n", "\n")
@@ -81,8 +99,13 @@ def encode(text: str, fmt: SourceFormat) -> bytes:
         raise SourceError(f"the rewrite cannot be encoded as {fmt.encoding}: {exc.reason}") from None
 
 
-def read(path: Path) -> tuple[str, SourceFormat]:
-    return decode(path.read_bytes())
+def read(path: Path, limit: int = MAX_BYTES) -> tuple[str, SourceFormat]:
+    """The decoded file; TooLarge (a SourceError) past `limit` bytes, without reading more than that."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(os.fstat(handle.fileno()).st_size)
+    return decode(data)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

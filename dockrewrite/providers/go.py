@@ -159,11 +159,12 @@ class _GoPlanner(Planner):
             planner = _GoPlanner(go_run.apply(self.model, run), self.ctx, self.options)
             planner.from_go_run = True
             plan = planner.plan()
-            plan.warnings.insert(
-                0,
+            # this planner's own notes (why root is kept) are not repeated by the one planning the rewritten model
+            plan.warnings[:0] = [
                 f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
                 f"({run.binary}) and the runtime runs the binary with the same arguments",
-            )
+                *(w for w in self.warnings if w not in plan.warnings),
+            ]
             plan.rewritten = set(plan.rewritten) | {run.keyword}
             return plan
         walk = self._walk()

@@ -321,6 +321,7 @@ class _NodePlanner(Planner):
     def _start(self) -> cmds.Start:
         entry, cmd = self.stage.last("ENTRYPOINT"), self.stage.last("CMD")
         self.entry_ins, self.cmd_ins = entry, cmd
+        self.start_build: str | None = None  # set by _move_start_build; the shell-form returns below leave it unset
         e = Command.of(entry) if entry is not None and entry.args else None
         c = Command.of(cmd) if cmd is not None and cmd.args else None
         argv: list[str] | None
@@ -338,7 +339,6 @@ class _NodePlanner(Planner):
                 if argv and (argv[0].startswith("-") or argv[0].endswith((".js", ".mjs", ".cjs"))):
                     argv = ["node", *argv]
         start = cmds.start_of(argv, self.pkg)
-        self.start_build: str | None = None
         if start.kind == "script" and start.resolved is None and start.script:
             self._move_start_build(start)
         return start
