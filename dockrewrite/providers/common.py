@@ -126,10 +126,14 @@ class Planner:
             programs += [p for p, _ in found.script.programs] if found else []
         return needs_root.reason(self.stage, self.ctx, programs)
 
+    # `ENTRYPOINT []` (exec form, empty) resets the base image's entrypoint; a planner that carries it says so
+    command_reset_ok = False
+
     def refuse_unsupported(self) -> None:
         """Instructions no rewrite can carry safely into a split build."""
         for ins in self.stage.instructions:
-            if not ins.args and not ins.heredocs:
+            reset = ins.json and ins.keyword in ("ENTRYPOINT", "CMD")
+            if not ins.args and not ins.heredocs and not (reset and self.command_reset_ok):
                 raise Skip(f"{ins.keyword} has nothing after it; Docker gives such a line no clear meaning", ins.line)
             if ins.keyword == "ONBUILD":
                 raise Skip(

@@ -30,6 +30,7 @@ from dockrewrite.results import Skip
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
+UV_PYTHON = "/opt/uv-python"  # where the builder has uv put a Python it downloads (UV_PYTHON_INSTALL_DIR)
 APP_UID = "10001"
 NONROOT = images.NONROOT
 _PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
@@ -95,6 +96,9 @@ class PythonProvider(Provider):
 
 class _PythonPlanner(Planner):
     writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in with their owner
+    # `ENTRYPOINT []` (uv's Docker example) is carried as it is: the runtime's python image has no entrypoint
+    # to reset, and the line keeps the contract the same
+    command_reset_ok = True
 
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
@@ -102,6 +106,20 @@ class _PythonPlanner(Planner):
         self.refuse_unsupported()
         image = resolved_image(self.model)
         self.image_text = stage.image
+        self.uv_image = _uv_python_image(image)
+        if self.uv_image:
+            # uv's images are the official python image with uv added: the runtime is that python image
+            self.warnings.append(
+                f"{stage.image} is {self.uv_image} with uv added: the runtime is built on that python image"
+                + (", and gets uv from the builder because the command calls it" if self._calls_uv() else "")
+            )
+            image = self.image_text = self.uv_image
+        elif image_name(image) == "uv":
+            raise Skip(
+                f"{stage.image} has no Python of its own (uv downloads one at build time); use one of uv's "
+                "python3.X images or the official python image with uv copied in",
+                stage.from_.line,
+            )
         if image_name(image) != "python":
             raise Skip(
                 f"the base image {stage.image} is not an official python image, so where its interpreter and "
@@ -109,6 +127,11 @@ class _PythonPlanner(Planner):
                 stage.from_.line,
             )
         if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
+            if self.uv_image:
+                raise Skip(
+                    f"no CMD or ENTRYPOINT: {stage.image} runs uv by default, which a python runtime does not",
+                    stage.from_.line,
+                )
             if self.options.runtime == "distroless":
                 raise Skip(
                     "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
@@ -132,11 +155,18 @@ class _PythonPlanner(Planner):
         self.split = self._split_requirements(items)
         self.non_root = self._runs_unprivileged(items)
         runtime_image, runtime = self._runtime_image(image)
+        self.uv_python = self._uv_python(items)
         strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
+        if self.uv_python:
+            artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
+        if self.uv_image and self._calls_uv():
+            if self.distroless:
+                raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+            artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
         extra_stages: list[list[Step]] = []
         runtime_name = "runtime"
         if self.split:
@@ -192,6 +222,72 @@ class _PythonPlanner(Planner):
                 role = "neutral"
             items.append(_Item(ins, role, segments))
         return items
+
+    def _uv_python(self, items: list[_Item]) -> str | None:
+        """The Python uv installs for itself when the image's does not fit the project (`requires-python`,
+        `.python-version`, uv.lock): uv then downloads one, and the virtualenv's `python` points into it.
+        None when uv uses the image's Python."""
+        uses_uv = any(
+            s.words[:1] == ["uv"] and s.words[1:2] in (["sync"], ["run"], ["venv"], ["python"])
+            for it in items
+            for s in it.segments
+        )
+        if not uses_uv:
+            return None
+        version = self.distroless[2] if self.distroless else images.python_version(self.image_text)
+        have = tuple(int(p) for p in version.split(".")) if version else None
+        asks: list[str] = []
+        pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
+        if pinned:
+            asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
+        requires = (self.pyproject or {}).get("project", {}).get("requires-python")
+        lock_text = self.ctx.read_text("uv.lock") or ""
+        lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
+        specs = [("pyproject.toml's requires-python", requires)] + (
+            [("uv.lock's requires-python", lock_requires.group(1))] if lock_requires else []
+        )
+        for it in items:
+            for seg in it.segments:
+                if seg.words[:3] == ["uv", "python", "install"]:
+                    asks.append(f"`uv python install` (line {it.ins.line})")
+        if have is None:
+            if asks or any(isinstance(spec, str) and spec for _, spec in specs):
+                self.warnings.append(
+                    f"{self.image_text} does not say which Python it has: if it does not fit the project's "
+                    "requires-python/.python-version, uv downloads one and the virtualenv would not run"
+                )
+            return None
+        mismatch = [a for a in asks if "python install" in a] + ([asks[0]] if pinned and pinned != have else [])
+        for where, spec in specs:
+            if isinstance(spec, str) and deps.admits_python(spec, have) is False:
+                mismatch.append(f"{where} is {spec}")
+        if not mismatch:
+            return None
+        reason = "; ".join(dict.fromkeys(mismatch))
+        if self.distroless:
+            raise Skip(
+                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
+                f"{version}; use --runtime slim",
+                self.stage.from_.line,
+            )
+        self.warnings.append(
+            f"the image has Python {version} but {reason}: uv downloads its own Python, which the builder puts "
+            f"in {UV_PYTHON} (UV_PYTHON_INSTALL_DIR) and the runtime copies to the same path, so the "
+            f"virtualenv's python exists there; the runtime image's own Python {version} is not the app's"
+        )
+        return reason
+
+    def _calls_uv(self) -> bool:
+        """Whether the runtime's command (or the start script it runs) calls uv after `uv run` is taken off."""
+        for keyword in ("CMD", "ENTRYPOINT"):
+            ins = self.stage.last(keyword)
+            if ins is None or not ins.args:
+                continue
+            command = _direct_command(ins)
+            programs = tools.programs(command)[0] + self._script_programs(command)
+            if any(posixpath.basename(p) in ("uv", "uvx") for p in programs):
+                return True
+        return False
 
     @staticmethod
     def _runtime_only(it: _Item) -> bool:
@@ -290,8 +386,9 @@ class _PythonPlanner(Planner):
             return "venv"
         if env_managers:
             self.warnings.append(
-                f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which "
-                "the runtime copies whole (same interpreter path in both images)"
+                f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which the runtime copies "
+                "whole "
+                + (f"with uv's Python from {UV_PYTHON}" if self.uv_python else "(same interpreter path in both images)")
             )
             return "venv"
         self.warnings.append(
@@ -344,6 +441,8 @@ class _PythonPlanner(Planner):
             python = self.distroless[2]
             return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
         image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
+        if self.uv_python:
+            image = f"the {'same alpine' if runtime == 'alpine' else 'slim'} image with uv's Python in {UV_PYTHON}"
         where = {
             "prefix": f"packages from {PREFIX} land in /usr/local",
             "venv": f"the virtualenv {VENV} is copied whole",
@@ -406,6 +505,16 @@ class _PythonPlanner(Planner):
 
     def _make_venv(self, items: list[_Item], first: _Item) -> list[Step]:
         """The virtualenv, made just before `first`, the first RUN that installs into it."""
+        if self.uv_python:
+            return [
+                Step(
+                    f'ENV UV_PYTHON_INSTALL_DIR={UV_PYTHON} VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"',
+                    (
+                        f"# uv downloads the Python the project asks for into {UV_PYTHON} (the runtime copies it",
+                        f"# to the same path) and makes {VENV} with it",
+                    ),
+                )
+            ]
         if not self._lean_venv(items, first):
             return [
                 Step(f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)),
@@ -461,7 +570,15 @@ class _PythonPlanner(Planner):
             packages += ["python3-dev", "gcc", "libc6-dev"]
         make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
         path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
-        return [
+        uv = []
+        if self.uv_image:
+            uv = [
+                Step(
+                    f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",
+                    ("# uv, from the original's image",),
+                )
+            ]
+        return uv + [
             package_step(packages, "slim", ("# Debian's Python, the one the distroless image runs",)),
             Step(
                 f"RUN {make}",
@@ -616,17 +733,62 @@ class _PythonPlanner(Planner):
                 # the runtime gets the project's dependencies, not its dev group
                 body = re.sub(r"\bsync\b", "sync --no-dev", body, count=1)
                 self.warnings.append("`uv sync` gets --no-dev: the dev dependency group stays out of the runtime")
+            body = self._uv_locked(body, words)
             return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {body}"
         if words[0] == "uv" and words[1:3] == ["pip", "install"]:
             return re.sub(r"(?<!\S)--system(?!\S)\s*", "", text)
-        if (
-            words[0] == "poetry"
-            and words[1:2] == ["install"]
-            and not any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words)
-        ):
-            return self._poetry_without_dev(text)
+        if words[0] == "poetry" and words[1:2] == ["install"]:
+            return self._poetry_install(text, words)
         # Poetry and Pipenv install into the active environment (VIRTUAL_ENV) as they are.
         return text
+
+    def _uv_locked(self, body: str, words: list[str]) -> str:
+        """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
+        lock that does not is left to re-resolve as in the original, and said."""
+        lock = _toml(self.ctx.read_text("uv.lock"))
+        if lock is None or self.pyproject is None or "project" not in self.pyproject:
+            return body
+        missing = deps.uv_lock_disagreement(self.pyproject, lock)
+        if "--frozen" in words:
+            return body
+        if "--locked" in words:
+            if missing:
+                self.warnings.append(
+                    f"uv.lock does not record {', '.join(missing)} of pyproject.toml: `uv sync --locked` fails, in "
+                    "the original too (run `uv lock`)"
+                )
+            return body
+        if missing:
+            self.warnings.append(
+                f"uv.lock does not record {', '.join(missing)} of pyproject.toml: `uv sync` re-resolves at build "
+                "time as the original did (run `uv lock` to make the install reproducible)"
+            )
+            return body
+        self.warnings.append("`uv sync` gets --locked: uv.lock records the project's dependencies, so it installs them")
+        return re.sub(r"\bsync\b", "sync --locked", body, count=1)
+
+    def _poetry_install(self, text: str, words: list[str]) -> str:
+        """`poetry install` as the runtime needs it: the dev group left out, flags the pinned Poetry knows."""
+        lock = self.ctx.read_text("poetry.lock") if self.pyproject is not None else None
+        if lock and deps.poetry_lock_fresh(self.pyproject, lock) is False:
+            self.warnings.append(
+                "poetry.lock's content-hash does not match pyproject.toml (the lock is older than the project's "
+                "dependencies; Poetry 1.8+ refuses to install from it, older versions warn): the install is kept "
+                "as the original wrote it"
+            )
+            return text
+        version = self._poetry_version()
+        if "--no-dev" in words and (version is None or version >= (2, 0)):
+            # Poetry 2 removed --no-dev; --without dev is what it meant since 1.2
+            self.warnings.append(
+                "`poetry install --no-dev` becomes --without dev: Poetry "
+                + (f"{version[0]}.{version[1]}" if version else "unpinned here, so the latest (2.x),")
+                + " has no --no-dev option and the original's install fails with it"
+            )
+            return re.sub(r"(?<!\S)--no-dev(?!\S)", "--without dev", text)
+        if any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words):
+            return text
+        return self._poetry_without_dev(text)
 
     def _poetry_without_dev(self, text: str) -> str:
         """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
@@ -657,8 +819,10 @@ class _PythonPlanner(Planner):
         values.update(stage_env(self.stage))
         value = values.get("POETRY_VERSION")  # the official installer reads it too
         for ins in self.stage.instructions:
-            found = re.search(r"poetry==\s*([\d.]+)", ins.text)
-            value = found.group(1) if found else value
+            found = re.search(r"poetry(?:==|~=|===)\s*([\d.]+)|POETRY_VERSION=[\"']?([\d.]+)", ins.text)
+            value = (found.group(1) or found.group(2)) if found else value
+            if not found and re.search(r"poetry\s*(?:>=\s*[\d.]+\s*,\s*)?<\s*2(\.0)*(?![\d.])", ins.text):
+                value = "1.8"  # `poetry<2`: the last 1.x
         numbers = re.match(r"(\d+)\.(\d+)", value or "")
         return (int(numbers.group(1)), int(numbers.group(2))) if numbers else None
 
@@ -794,10 +958,7 @@ class _PythonPlanner(Planner):
             self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
             return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
         direct = _without_runner(ins)
-        command = Command.of(ins)
-        if direct is not None:
-            rest = direct[len(k) + 1 :]
-            command = Command(True, tuple(json.loads(rest))) if rest.startswith("[") else Command(False, shell=rest)
+        command = _direct_command(ins)
         argv = command.as_simple_argv()
         if argv is None:
             raise Skip(f"{k} needs a shell, and distroless has none", ins.line)
@@ -973,17 +1134,7 @@ class _PythonPlanner(Planner):
     @cached_property
     def pyproject(self) -> dict | None:
         """The context's pyproject.toml, parsed; None when there is none or it is not valid TOML."""
-        text = self.ctx.read_text("pyproject.toml")
-        if not text:
-            return None
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return None
+        return _toml(self.ctx.read_text("pyproject.toml"))
 
     def _project_dependencies(self) -> list[str]:
         """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
@@ -1113,6 +1264,29 @@ def _without_runner(ins: Instruction) -> str | None:
     return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
 
 
+def _toml(text: str | None) -> dict | None:
+    """A TOML file's content; None when there is none or it is not valid TOML."""
+    if not text:
+        return None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _direct_command(ins: Instruction) -> Command:
+    """The command of a CMD/ENTRYPOINT once `uv run`/`poetry run` … is taken off (see _without_runner)."""
+    direct = _without_runner(ins)
+    if direct is None:
+        return Command.of(ins)
+    rest = direct[len(ins.keyword) + 1 :]
+    return Command(True, tuple(json.loads(rest))) if rest.startswith("[") else Command(False, shell=rest)
+
+
 def _poetry_groups(pyproject: dict | None) -> set[str] | None:
     """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
     if pyproject is None:
@@ -1130,13 +1304,31 @@ def _python_shebang(text: str) -> bool:
 def _tidy_connectors(text: str) -> str:
     """Remove the `&&` left dangling where a command was taken out of a chain."""
     out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
-    out = re.sub(r"^\s*(\\\n)?\s*&&\s*", "", out)
-    out = re.sub(r"\s*&&\s*(\\)?\s*$", "", out)
-    return out
+    out = re.sub(r"^\s*(\\\n)?\s*&&\s*(\\\n\s*)?", "", out)
+    # a removed last command leaves `… \` + `&&` (either side of the line break) at the end
+    out = re.sub(r"(\s|\\\n)*&&(\s|\\)*$", "", out)
+    return re.sub(r"\s*\\\s*$", "", out)
 
 
 def _context_path(image_path: str) -> str:
     return image_path[2:] if image_path.startswith("./") else image_path.lstrip("/")
+
+
+_UV_PYTHON_TAG = re.compile(r"^(?:[\d.]+-)?python(3\.\d+)-(bookworm|bullseye|trixie|alpine(?:3\.\d+)?)(-slim)?$")
+
+
+def _uv_python_image(image: str) -> str | None:
+    """ghcr.io/astral-sh/uv:python3.12-bookworm-slim -> python:3.12-slim-bookworm, the image uv's is built on."""
+    ref = image.split("@", 1)[0]
+    if "$" in ref or not re.match(r"^(ghcr\.io/)?astral-sh/uv:", ref):
+        return None
+    m = _UV_PYTHON_TAG.match(images.tag_of(ref))
+    if m is None:
+        return None
+    version, distro, slim = m.groups()
+    if distro.startswith("alpine"):
+        return f"python:{version}-{distro}"
+    return f"python:{version}-{'slim-' if slim else ''}{distro}"
 
 
 def _slim_of(image: str) -> str:
