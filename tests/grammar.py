@@ -111,8 +111,9 @@ PY_IMAGES = ["python:3.11", "python:3.7-alpine", "python:3.12-slim-bookworm", "p
 NODE_IMAGES = ["node:20", "node:18-alpine", "node:lts", "node", "node:20-slim", "node:11", "node:${NODE_VERSION}"]
 OTHER_IMAGES = ["ubuntu:22.04", "scratch", "eclipse-temurin:21", "${BASE}", "alpine:3.20"]
 
-# ENV names the property checks by value: plain settings (credential-looking names are the lead's to decide,
-# toolchain variables such as GO*/CGO_*/CC are dropped by design, PATH is extended by the Python venv).
+# ENV names the property checks by value: settings, credential-looking names included (the runtime keeps every
+# ENV of the original; toolchain variables such as GO*/CGO_*/CC are dropped by design, PATH is extended by the
+# Python venv).
 ENV_NAMES = [
     "APP_MODE",
     "GREETING",
@@ -129,14 +130,16 @@ ENV_NAMES = [
     "DEBUG",
     "message",
     "k",
+    "TOKEN_TTL",
+    "PASSWORD_MIN_LENGTH",
+    "API_KEY",
+    "JWT_SECRET_FILE",
 ]
 _UNCHECKED_ENV = re.compile(r"^(GO|CGO_|CC|CXX|PATH$)")
 
 
 def checked_env(name: str) -> bool:
-    from dockrewrite.contract import is_secret
-
-    return not _UNCHECKED_ENV.match(name) and not is_secret(name)
+    return not _UNCHECKED_ENV.match(name)
 
 
 WORDS = [

@@ -6,7 +6,6 @@ over 100,000 files; the regression tests below are what earlier runs found."""
 
 from __future__ import annotations
 
-import codecs
 import tempfile
 import time
 from pathlib import Path
