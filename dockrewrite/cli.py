@@ -109,6 +109,7 @@ def _jobs(
     write: bool,
     config_file: Path | None = None,
     no_config: bool = False,
+    force_exclude: bool = False,
 ):
     """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
     files a config skips as results, and how many paths could not be used."""
@@ -122,7 +123,7 @@ def _jobs(
     skipped = [Result(str(path), SKIPPED, reason=reason) for path, reason in passed_over]
     for path in files:
         cfg = _config_for(path, config_file, no_config)
-        if path not in named and not cfg.selected(path):
+        if (force_exclude or path not in named) and not cfg.selected(path):
             continue
         options, skip = cfg.resolve(path, flags)
         if skip:
@@ -240,6 +241,11 @@ def convert(
     ),
     config_file: Path = CONFIG,
     no_config: bool = NO_CONFIG,
+    force_exclude: bool = typer.Option(
+        False,
+        "--force-exclude",
+        help="Apply the config's include/exclude to files named on the command line too (pre-commit names them).",
+    ),
     color: Color = typer.Option(
         Color.auto,
         "--color",
@@ -284,7 +290,7 @@ def convert(
         if output is None and not check and not diff:
             output = "-"  # like a formatter: the Dockerfile in, the Dockerfile out
     else:
-        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config)
+        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config, force_exclude)
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
     if output == "-" and fmt is not ConvertFormat.text:

@@ -377,3 +377,61 @@ def test_finding_no_dockerfile_is_a_warning(tmp_path: Path):
     result = invoke("convert", tmp_path)
     assert result.exit_code == 0
     assert "warning: no Dockerfile found" in result.stderr
+
+
+# --- discovery as git sees the tree ------------------------------------------------------------------------
+
+
+def _tree(root: Path, files: list[str]) -> None:
+    for rel in files:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / "seed-minimal" / "Dockerfile", path)
+
+
+def _found(*args) -> set[str]:
+    result = invoke("convert", "--check", *args)
+    return {Path(line).as_posix() for line in result.stdout.splitlines() if line}
+
+
+def test_gitignore_above_the_folder_and_info_exclude(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / ".git" / "info").mkdir(parents=True)
+    (repo / ".git" / "info" / "exclude").write_text("services/scratch/\n")
+    (repo / ".gitignore").write_text("services/*/generated/\n*.tmp.Dockerfile\n")
+    _tree(
+        repo,
+        [
+            "services/api/Dockerfile",
+            "services/api/generated/Dockerfile",
+            "services/scratch/Dockerfile",
+            "services/api/x.tmp.Dockerfile",
+        ],
+    )
+    found = _found(repo / "services")  # the .gitignore lives above the folder named
+    assert found == {(repo / "services/api/Dockerfile").as_posix()}
+
+
+def test_star_does_not_cross_a_slash_and_negation_reincludes(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".gitignore").write_text("legacy/*\n!legacy/keep/\n")
+    _tree(repo, ["legacy/old/Dockerfile", "legacy/keep/Dockerfile", "apps/legacy/x/Dockerfile"])
+    found = {Path(p).relative_to(repo).as_posix() for p in _found(repo)}
+    assert found == {"legacy/keep/Dockerfile", "apps/legacy/x/Dockerfile"}
+
+
+def test_dockerignore_files_are_not_dockerfiles(tmp_path: Path):
+    _tree(tmp_path, ["Dockerfile"])
+    (tmp_path / "Dockerfile.dockerignore").write_text("node_modules\n")
+    (tmp_path / "api.Dockerfile.dockerignore").write_text("node_modules\n")
+    assert _found(tmp_path) == {(tmp_path / "Dockerfile").as_posix()}
+
+
+def test_config_globs_use_gitignore_rules_and_force_exclude(tmp_path: Path):
+    _tree(tmp_path, ["services/a/Dockerfile", "services/a/b/Dockerfile", "legacy/Dockerfile"])
+    (tmp_path / ".dockrewrite.toml").write_text('exclude = ["legacy/", "services/*/b"]\n')
+    assert {Path(p).relative_to(tmp_path).as_posix() for p in _found(tmp_path)} == {"services/a/Dockerfile"}
+    named = tmp_path / "legacy" / "Dockerfile"
+    assert _found(named) == {named.as_posix()}  # named on the command line: taken
+    assert _found("--force-exclude", named) == set()  # unless the exclude is forced
