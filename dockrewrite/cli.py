@@ -223,7 +223,8 @@ def convert(
     fmt: ConvertFormat = typer.Option(
         ConvertFormat.text,
         "--format",
-        help="text: diffs and messages; json: one report object; github: workflow annotations for CI.",
+        help="text: diffs and messages; json: one report object (schema: dockrewrite/schemas/); github: "
+        "workflow annotations; sarif: SARIF 2.1.0 for code scanning; gitlab: GitLab Code Quality; junit: JUnit XML.",
     ),
     diff: bool = typer.Option(
         False, "--diff", help="Show the diff: with --check (exit 1 still), or for stdin instead of the Dockerfile."
@@ -299,8 +300,8 @@ def convert(
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
         usage("--compose points services at the develop target: add --targets develop")
-    if check or fmt is ConvertFormat.github:
-        # Neither shows notes: skip the work that only produces them.
+    if check or fmt not in (ConvertFormat.text, ConvertFormat.json):
+        # None of these shows notes: skip the work that only produces them.
         job_list = [dataclasses.replace(j, options=dataclasses.replace(j.options, notes=False)) for j in job_list]
     if write:
         # A file of a builder-pattern pair must not be written on its own first.
@@ -337,6 +338,8 @@ def convert(
         progress.hide()  # a message must not glue onto the counter
         if fmt is ConvertFormat.json:
             records.append(result.as_dict(diff_text))
+        elif fmt in (ConvertFormat.sarif, ConvertFormat.gitlab, ConvertFormat.junit):
+            records.append(result)
         elif fmt is ConvertFormat.github:
             _annotate(result)
         else:
@@ -351,10 +354,16 @@ def convert(
             text = diffs.unified(shown, edit.old, edit.new)
             typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
     progress.done()
-    if fmt is ConvertFormat.json:
-        import json
+    if fmt is not ConvertFormat.text and fmt is not ConvertFormat.github:
+        from dockrewrite import reports
 
-        typer.echo(json.dumps({"files": records, "summary": report.as_dict()}, indent=2))
+        document = {
+            ConvertFormat.json: lambda: reports.json_report(records, report),
+            ConvertFormat.sarif: lambda: reports.sarif(records),
+            ConvertFormat.gitlab: lambda: reports.gitlab(records),
+            ConvertFormat.junit: lambda: reports.junit(records, check),
+        }[fmt]()
+        typer.echo(document)
     elif not quiet:
         if report.total == 0 and not bad_paths:
             err(f"warning: no Dockerfile found in {', '.join(str(p) for p in paths)}")
@@ -717,13 +726,13 @@ def detect(
                 "runtime": result.runtime,
                 "reason": result.reason,
                 "line": result.line,
-                "notes": result.warnings,
+                "warnings": result.warnings,
             }
         except ParseError as exc:
             if exc.empty:  # nothing to classify, as `convert` skips it: not an error
                 record["language"], record["multistage"] = "unknown", False
                 reason = f"{exc.message}"
-                record["plan"] = {"status": "skipped", "runtime": None, "reason": reason, "line": None, "notes": []}
+                record["plan"] = {"status": "skipped", "runtime": None, "reason": reason, "line": None, "warnings": []}
             else:
                 record["error"] = f"line {exc.line}: {exc.message}"
                 failed += 1
@@ -751,7 +760,7 @@ def _print_detection(path: Path, record: dict) -> None:
     plan = record["plan"]
     if plan["status"] == "changed":
         typer.echo(f"  convert: runtime {plan['runtime']}")
-        for note in plan["notes"]:
+        for note in plan["warnings"]:
             typer.echo(f"    - {note}")
     elif plan["reason"]:
         where = f" (line {plan['line']})" if plan["line"] else ""

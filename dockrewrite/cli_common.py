@@ -37,6 +37,9 @@ class ConvertFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
+    gitlab = "gitlab"
+    junit = "junit"
 
 
 def err(message: str) -> None:

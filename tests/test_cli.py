@@ -435,3 +435,69 @@ def test_config_globs_use_gitignore_rules_and_force_exclude(tmp_path: Path):
     named = tmp_path / "legacy" / "Dockerfile"
     assert _found(named) == {named.as_posix()}  # named on the command line: taken
     assert _found("--force-exclude", named) == set()  # unless the exclude is forced
+
+
+# --- CI report formats -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """A tree with one file of each outcome, and one whose folder name needs escaping."""
+    _tree(tmp_path, ["svc/Dockerfile", "we<ird>&dir/Dockerfile"])
+    (tmp_path / "svc" / "Dockerfile").write_text(
+        "FROM golang:1.22\nENV STRIPE_KEY=sk_live_51Habcdefghijklmnop\nWORKDIR /app\nCOPY . .\n"
+        'RUN go build -o app .\nCMD ["./app"]\n'
+    )
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "Dockerfile").write_text("RUNN x\n")
+    (tmp_path / "java").mkdir()
+    (tmp_path / "java" / "Dockerfile").write_text("FROM eclipse-temurin:21\nCOPY app.jar /app.jar\n")
+    return tmp_path
+
+
+def test_sarif_report(mixed: Path):
+    result = invoke("convert", "--format", "sarif", mixed)
+    assert result.exit_code == 2  # a file failed
+    doc = json.loads(result.stdout)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    by_rule = {}
+    for item in run["results"]:
+        assert item["ruleId"] in rules and run["tool"]["driver"]["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
+        location = item["locations"][0]["physicalLocation"]
+        by_rule.setdefault(item["ruleId"], []).append((location["artifactLocation"]["uri"], location["region"]))
+    assert {"DR001", "DR002", "DR003", "DR004"} <= set(by_rule)
+    assert any("we%3Cird%3E%26dir/Dockerfile" in uri for uri, _ in by_rule["DR001"])
+    assert any(uri.endswith("svc/Dockerfile") and region["startLine"] == 2 for uri, region in by_rule["DR004"])
+
+
+def test_gitlab_code_quality_report(mixed: Path):
+    issues = json.loads(invoke("convert", "--format", "gitlab", mixed).stdout)
+    assert {i["severity"] for i in issues} == {"minor", "major", "info"}
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert all(set(i) == {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
+    assert any(
+        i["location"]["path"].endswith("broken/Dockerfile") and i["check_name"] == "dockrewrite/DR002" for i in issues
+    )
+
+
+def test_junit_report(mixed: Path):
+    from xml.etree import ElementTree as ET
+
+    root = ET.fromstring(invoke("convert", "--check", "--format", "junit", mixed).stdout)
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "4" and suite.get("failures") == "2"
+    assert suite.get("errors") == "1" and suite.get("skipped") == "1"
+    names = {case.get("name") for case in suite.iter("testcase")}
+    assert any(name.endswith("we<ird>&dir/Dockerfile") for name in names)  # escaped by the XML writer
+
+
+def test_json_report_has_a_version(mixed: Path):
+    assert json.loads(invoke("convert", "--format", "json", mixed).stdout)["version"] == 1
+
+
+def test_detect_and_convert_name_notes_alike(project: Path):
+    detect = json.loads(invoke("detect", "--format", "json", project / "Dockerfile").stdout)
+    convert = json.loads(invoke("convert", "--format", "json", project / "Dockerfile").stdout)
+    assert detect["files"][0]["plan"]["warnings"] == convert["files"][0]["warnings"]
