@@ -297,4 +297,3 @@ def baked_note(files: list[str], why: str) -> str:
         "before, so its values stay baked into the image; to pass them at run time instead, leave it out of "
         f"the image (.dockerignore) and use `docker run --env-file {files[0]}` or ENV"
     )
-
