@@ -138,6 +138,8 @@ def test_go_folder_outside_workdir(tmp_path, runtime, expected):
     [
         ('sql.Open("sqlite3", "file:rates.db?cache=shared")', "/writable/app /app"),
         ('os.WriteFile("out/report.txt", b, 0o644)', "/writable/app /app"),
+        ('os.OpenFile("app.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)', "/writable/app /app"),
+        ('lumberjack.Logger{Filename: "/var/log/rates/app.log"}', "/writable/var/log/rates /var/log/rates"),
         ('os.MkdirAll("/var/lib/rates/cache", 0o755)', "/writable/var/lib/rates/cache /var/lib/rates/cache"),
         ('os.Create("/srv/out/report.txt")', "/writable/srv/out /srv/out"),
     ],
@@ -270,3 +272,18 @@ def test_node_folders_outside_the_app_folder(tmp_path):
     result = convert_text(text, ctx, Options())
     assert "RUN mkdir -p /app /data && chown node:node /app /data\nWORKDIR /app\n" in result.output
     assert any("$UPLOAD_DIR" in w and "--keep-root" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'os.OpenFile("config.yaml", os.O_RDONLY, 0)',  # opened to read
+        'os.ReadFile("rates.db")',
+        'os.Create(":memory:")',
+    ],
+)
+def test_go_code_that_only_reads_owns_nothing(tmp_path, code):
+    main = f'package main\n\nimport "os"\n\nfunc main() {{\n\t{code}\n}}\n'
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": main})
+    out = convert_text(GO_APP.replace("ENV BASE_DIR=/data\n", ""), ctx, Options()).output
+    assert "writable" not in out
