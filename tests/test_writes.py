@@ -287,3 +287,11 @@ def test_go_code_that_only_reads_owns_nothing(tmp_path, code):
     ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": main})
     out = convert_text(GO_APP.replace("ENV BASE_DIR=/data\n", ""), ctx, Options()).output
     assert "writable" not in out
+
+
+def test_a_compose_bind_mount_over_a_written_folder_gets_a_note(tmp_path):
+    compose = "services:\n  api:\n    build: .\n    volumes:\n      - ./data:/data\n      - cache:/cache\n"
+    ctx = _context(tmp_path, {"docker-compose.yml": compose})
+    found = writes.find(parse("FROM x\nVOLUME /data /cache\nCMD x\n").stages[0], "/app", workdir_reason=None, ctx=ctx)
+    notes = [n for n in found.refused if "bind-mounts" in n]
+    assert len(notes) == 1 and "./data over /data" in notes[0] and "--keep-root" in notes[0]

@@ -889,7 +889,7 @@ class _PythonPlanner(Planner):
         mine = workdir not in ("/", "/root") and "$" not in workdir
         reason = "the app's folder, which root owned in the original" if mine else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads)
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
 
     def _env_files(self) -> None:
         """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
