@@ -94,8 +94,6 @@ class PythonProvider(Provider):
 
 
 class _PythonPlanner(Planner):
-    writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in with their owner
-
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         stage = self.stage
@@ -134,6 +132,7 @@ class _PythonPlanner(Planner):
         runtime_image, runtime = self._runtime_image(image)
         strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
+        self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
@@ -700,7 +699,7 @@ class _PythonPlanner(Planner):
             self.writes_build = found.paths
             setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
         if found is not None:
-            self.warnings += writes.notes(found, NONROOT if self.distroless else "app (uid 10001)")
+            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
@@ -880,7 +879,9 @@ class _PythonPlanner(Planner):
         if not hasattr(self, "_start_cache"):
             from dockrewrite.providers import python_source
 
-            self._start_cache = python_source.start_files(self.ctx) if self.ctx.known else python_source.StartFiles()
+            # only notes and the .dockerignore proposal use it: --check, which shows neither, skips the scan
+            scan = self.ctx.known and self.options.notes
+            self._start_cache = python_source.start_files(self.ctx) if scan else python_source.StartFiles()
         return self._start_cache
 
     def _writes(self, workdir: str) -> writes.Writes:
