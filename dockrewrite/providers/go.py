@@ -685,6 +685,7 @@ class _GoPlanner(Planner):
             code_folders=[(folder, where) for folder, where in src.write_folders],
             env_reads=reads,
             start_env=start,
+            ctx=self.ctx,
         )
 
     def _supports_trimpath(self) -> bool:

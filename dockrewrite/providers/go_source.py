@@ -32,10 +32,11 @@ _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 # Calls that create or write a file or folder named by their first string argument (stdlib, SQLite drivers,
 # embedded key-value stores, lumberjack's log file).
 _WRITE_CALL = re.compile(
-    r"\b(?:os\.(?:Create|WriteFile|Mkdir|MkdirAll|OpenFile)|ioutil\.WriteFile|sqlite\.Open|b?bolt\.Open|"
+    r"\b(?:os\.(?:Create|WriteFile|Mkdir|MkdirAll)|ioutil\.WriteFile|sqlite\.Open|b?bolt\.Open|"
     r'leveldb\.OpenFile|badger\.DefaultOptions|pebble\.Open)\(\s*"([^"\n]{1,200})"'
+    r'|\bos\.OpenFile\(\s*"([^"\n]{1,200})"\s*,[^,)]*\bO_(?:CREATE|WRONLY|RDWR|APPEND|TRUNC)\b'
     r'|\bsql\.Open\(\s*"sqlite3?"\s*,\s*"([^"\n]{1,200})"'
-    r'|\bFilename:\s*"([^"\n]{1,200})"'
+    r'|\blumberjack\.Logger\s*\{[^}]*?\bFilename:\s*"([^"\n]{1,200})"'
 )
 _GETENV = re.compile(r'\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)')
 _GODOTENV = re.compile(r'"github\.com/joho/godotenv(/autoload)?"')
@@ -111,7 +112,7 @@ def _scan_writes(src: GoSources, rel: str, text: str) -> None:
     """Where the code writes (relative paths, absolute folders), the variables it reads, godotenv."""
     for m in _WRITE_CALL.finditer(text):
         target = next(g for g in m.groups() if g is not None)
-        call = m.group(0).split("(", 1)[0].strip()
+        call = "lumberjack.Logger" if m.group(0).startswith("lumberjack") else m.group(0).split("(", 1)[0].strip()
         if target.startswith("file:"):
             target = target[5:].split("?", 1)[0]
         if not target or target.startswith(":memory:") or "%" in target:

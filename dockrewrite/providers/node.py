@@ -1291,7 +1291,7 @@ class _NodePlanner(Planner):
         write beside itself: uploads, SQLite, caches such as .next/cache), and what ENV, VOLUME and the code name."""
         reason = "the app's folder, which root owned in the original" if workdir != "/" else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads)
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""

@@ -95,7 +95,6 @@ class PythonProvider(Provider):
 
 
 class _PythonPlanner(Planner):
-    writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in with their owner
     # `ENTRYPOINT []` (uv's Docker example) is carried as it is: the runtime's python image has no entrypoint
     # to reset, and the line keeps the contract the same
     command_reset_ok = True
@@ -158,6 +157,7 @@ class _PythonPlanner(Planner):
         self.uv_python = self._uv_python(items)
         strategy = self._strategy(items)
         builder = self._builder(items, last_dep, strategy)
+        self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
@@ -864,7 +864,7 @@ class _PythonPlanner(Planner):
             self.writes_build = found.paths
             setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
         if found is not None:
-            self.warnings += writes.notes(found, NONROOT if self.distroless else "app (uid 10001)")
+            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
@@ -1041,7 +1041,9 @@ class _PythonPlanner(Planner):
         if not hasattr(self, "_start_cache"):
             from dockrewrite.providers import python_source
 
-            self._start_cache = python_source.start_files(self.ctx) if self.ctx.known else python_source.StartFiles()
+            # only notes and the .dockerignore proposal use it: --check, which shows neither, skips the scan
+            scan = self.ctx.known and self.options.notes
+            self._start_cache = python_source.start_files(self.ctx) if scan else python_source.StartFiles()
         return self._start_cache
 
     def _writes(self, workdir: str) -> writes.Writes:
@@ -1050,7 +1052,7 @@ class _PythonPlanner(Planner):
         mine = workdir not in ("/", "/root") and "$" not in workdir
         reason = "the app's folder, which root owned in the original" if mine else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads)
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
 
     def _env_files(self) -> None:
         """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so

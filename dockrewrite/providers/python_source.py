@@ -218,6 +218,7 @@ ENV_LOADERS = {
     "pydantic_settings": ("pydantic-settings env_file", ()),
 }
 _ENV_FILE = re.compile(r"^(?:[\w.-]+/)*\.env(?:\.[\w-]+)*$|^(?:[\w.-]+/)*[\w-]+\.env$")
+_IMPORTS_LOADER = re.compile(r"^\s*(?:from|import)\s+(?:dotenv|environ|decouple|pydantic_settings)\b", re.MULTILINE)
 _ENV_READ = re.compile(
     r"\bos\.(?:environ\.get|getenv|environ\.setdefault)\(\s*[\"']([A-Za-z_]\w*)[\"']"
     r"|\bos\.environ\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]"
@@ -245,8 +246,8 @@ def start_files(ctx: BuildContext, limit: int = 300) -> StartFiles:
             continue
         for a, b in _ENV_READ.findall(text):
             out.env_reads.setdefault(a or b, rel)
-        if not any(name in text for name in ENV_LOADERS):
-            continue
+        if not _IMPORTS_LOADER.search(text):
+            continue  # libcst only for the modules that may import a loader
         try:
             module = cst.parse_module(text)
         except Exception:

@@ -151,10 +151,12 @@ def find(
     code_folders: Iterable[tuple[str, str]] = (),
     env_reads: Iterable[tuple[str, str]] = (),
     start_env: dict[str, str] | None = None,
+    ctx=None,
 ) -> Writes:
     """The folders the runtime user must own. `workdir_reason` says why the app writes in its working directory
     (None: it does not); `code_folders` are (absolute folder, where the code names it); `env_reads` are
-    (variable, where the code reads it) for write-like variables, which need a value known at build time."""
+    (variable, where the code reads it) for write-like variables, which need a value known at build time; `ctx`,
+    when given, is looked through for compose files that bind-mount host folders over those folders."""
     writes = Writes()
     candidates: list[tuple[str, str]] = []
     if workdir_reason:
@@ -203,7 +205,31 @@ def find(
             )
             continue
         writes.add(path, why)
+    bind_mounts(ctx, writes)
     return writes
+
+
+_COMPOSE = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
+# A compose service's short-syntax bind mount: `- ./data:/data`, `- /srv/app/data:/data:rw`, `- ~/x:/x`.
+_BIND = re.compile(r"""^\s*-\s*["']?((?:\.{1,2}|~)?/[^:"'\s]*|\.):(/[^:"'\s]*)""", re.MULTILINE)
+
+
+def bind_mounts(ctx, writes: Writes) -> None:
+    """Host folders the compose files beside the Dockerfile bind-mount over a folder the app writes: the image's
+    ownership does not reach them, so a note names them (the uid must be able to write there, or --keep-root)."""
+    if ctx is None or not ctx.known:
+        return
+    for name in ctx.entries:
+        if not _COMPOSE.match(name):
+            continue
+        for host, target in _BIND.findall(ctx.read_text(name, limit=300_000) or ""):
+            target = posixpath.normpath(target)
+            if target in writes.paths:
+                writes.refused.append(
+                    f"{name} bind-mounts the host folder {host} over {target}, which the app writes: the image's "
+                    "ownership does not reach a host folder, so it must be writable by the runtime user's uid "
+                    "(chown it on the host) or use --keep-root"
+                )
 
 
 def _volume_paths(ins) -> list[str]:
