@@ -313,8 +313,8 @@ def test_keep_root_and_existing_user(tmp_path):
             "`npm ci` needs package-lock.json",
         ),
         (
-            'FROM node:20\nCOPY . .\nRUN npm install\nCMD ["npx", "nodemon", "a.js"]\n',
-            {"package.json": {}},
+            'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npx", "tsx", "watch", "a.ts"]\n',
+            {"package.json": {"devDependencies": {"tsx": "^4"}}},
             SKIPPED,
             "compiles TypeScript",
         ),
@@ -474,3 +474,117 @@ def test_static_site_of_a_named_user_runs_as_nginx(tmp_path):
     result = convert_text(dockerfile, _context(tmp_path, files), Options())
     assert result.status == CHANGED, result.reason
     assert "FROM nginx:alpine AS runtime" in result.output and "USER 101:101" in result.output
+
+
+# -- programs that compile or watch at every start ------------------------------------------------------------
+_TS_APP = {
+    "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"ts-node": "^10", "typescript": "^5"}},
+    "src/index.ts": "import express from 'express';\n",
+    "src/lib/db.ts": "export const db = 1;\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("cmd", "tsconfig", "expected_cmd", "dev_kept"),
+    [
+        # tsc writes the entry to <outDir>/<path below the common source folder>
+        (
+            '["npx", "ts-node", "src/index.ts", "--port", "80"]',
+            {"compilerOptions": {"outDir": "dist"}},
+            '["node", "dist/index.js", "--port", "80"]',
+            False,
+        ),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "build", "rootDir": "."}},
+            '["node", "build/src/index.js"]',
+            False,
+        ),
+        # no outDir, noEmit, or path aliases tsc leaves in its output: ts-node keeps running, with the dev dependencies
+        ('["npx", "ts-node", "src/index.ts"]', {"compilerOptions": {}}, '["npx", "ts-node", "src/index.ts"]', True),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "dist", "paths": {"@/*": ["src/*"]}}},
+            '["npx", "ts-node", "src/index.ts"]',
+            True,
+        ),
+        (
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "d"}},
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            True,
+        ),
+    ],
+)
+def test_typescript_compiled_at_start(tmp_path, cmd, tsconfig, expected_cmd, dev_kept):
+    files = {**_TS_APP, "tsconfig.json": tsconfig}
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    if dev_kept:
+        assert "RUN npm install\n" in result.output.split("AS runtime")[0].split("AS deps")[1]
+        assert "COPY --chown=node:node tsconfig.json ./" in result.output or "tsconfig.json" in result.output
+        assert any("runs `ts-node`" in w and "devDependencies only" in w for w in result.warnings)
+    else:
+        assert "npx tsc" in result.output and "--omit=dev" in result.output
+        assert any("compiled TypeScript at every start" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cmd", "files", "expected_cmd", "dev_kept"),
+    [
+        ('["npx", "nodemon", "--watch", "src", "src/app.js"]', {}, '["node", "src/app.js"]', False),
+        ('["npx", "nodemon", "src/app.js", "--", "--verbose"]', {}, '["node", "src/app.js", "--verbose"]', False),
+        # a nodemon config can set exec, env or a script: nodemon stays, with the dev dependencies
+        (
+            '["npx", "nodemon", "src/app.js"]',
+            {"nodemon.json": {"env": {"DEBUG": "1"}}},
+            '["npx", "nodemon", "src/app.js"]',
+            True,
+        ),
+        ('["npx", "nodemon", "--inspect", "src/app.js"]', {}, '["npx", "nodemon", "--inspect", "src/app.js"]', True),
+    ],
+)
+def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
+    files = {
+        "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"nodemon": "^3"}},
+        "src/app.js": "require('express');\n",
+        **files,
+    }
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    assert ("--omit=dev" not in result.output) == dev_kept
+    if dev_kept and "nodemon.json" in files:
+        assert "nodemon.json" in result.output
+
+
+def test_verify_marks_a_resolved_start_intended():
+    from dockrewrite.verify import ImageFacts, compare
+
+    def facts(command):
+        return ImageFacts(
+            image_id="x",
+            size=0,
+            layers=0,
+            command=command,
+            env={},
+            exposed_ports=[],
+            working_dir="/app",
+            user="",
+            labels={},
+            healthcheck=None,
+            stop_signal="",
+            volumes=[],
+        )
+
+    notes = [
+        "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: the builder runs `npx tsc` "
+        "once, and the runtime runs `node dist/index.js` on the output"
+    ]
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "dist/index.js"]), warnings=notes)
+    assert diff.field == "command" and diff.intended
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), warnings=notes)
+    assert not diff.intended

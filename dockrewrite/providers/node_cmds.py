@@ -229,6 +229,7 @@ class Start:
     bin: str | None = None  # bin: the node_modules/global bin that runs
     wrapper: list[str] = field(default_factory=list)  # tini -- …
     build: list[list[str]] = field(default_factory=list)  # script: compile steps moved from the start to the builder
+    compiled: list[str] | None = None  # `nest start`, `ts-node x.ts`: the node command on the builder's output
 
 
 def node_entry(argv: list[str]) -> str | None:
@@ -309,12 +310,18 @@ def start_configs(programs: list[list[str]], loaded: dict[str, str], entries: li
     for babel-node or @babel/register (without it, `import` syntax fails at start), tsconfig for
     tsconfig-paths/ts-node registration (path aliases)."""
     babel = "@babel/register" in loaded or "babel-register" in loaded
-    tsconfig = False
+    tsconfig = nodemon = False
     for words in programs:
         loads = node_preloads(words)
         babel |= words[:1] == ["babel-node"] or any(m in ("@babel/register", "babel-register") for m in loads)
         tsconfig |= any(m.startswith(("tsconfig-paths/register", "ts-node/register")) for m in loads)
-    return [e for e in entries if babel and _BABEL_CONFIG.match(e) or tsconfig and _TSCONFIG.match(e)]
+        tsconfig |= words[:1] in (["ts-node"], ["tsx"])  # they compile with it when the app starts
+        nodemon |= words[:1] == ["nodemon"]
+    return [
+        e
+        for e in entries
+        if babel and _BABEL_CONFIG.match(e) or tsconfig and _TSCONFIG.match(e) or nodemon and e == "nodemon.json"
+    ]
 
 
 def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list[str]] | None:

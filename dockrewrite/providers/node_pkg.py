@@ -72,6 +72,7 @@ BIN_PACKAGES = {
     "ng": "@angular/cli",
     "vue-cli-service": "@vue/cli-service",
     "remix": "@remix-run/dev",
+    "babel-node": "@babel/node",
 }
 # Programs that serve a folder of static files.
 STATIC_SERVERS = {"serve": 3000, "http-server": 8080, "live-server": 8080, "lite-server": 3000}
@@ -737,3 +738,54 @@ def _pnpm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
                 else:
                     specifiers.setdefault(k, str(v))
     return [f"{name}@{spec}" for name, spec in declared.items() if specifiers.get(name) not in (spec,)]
+
+
+# -- TypeScript compiled once instead of at every start -------------------------------------------
+_TS_INPUTS = (".ts", ".tsx", ".mts", ".cts")
+
+
+def tsc_entry(ctx: BuildContext, project: str | None, entry: str) -> tuple[str, str, str] | None:
+    """Where `tsc` (`-p project`) writes the JavaScript of a TypeScript entry file: (the .js path, the outDir, the
+    tsconfig), or None when it cannot be told or the output would not run the same: no outDir, noEmit/outFile,
+    `paths` aliases (tsc leaves them in the output), or an entry the config does not compile."""
+    config_path = _tsconfig(ctx, project)
+    if not ctx.exists(config_path):
+        return None
+    data = read_jsonc(ctx, config_path)
+    options = data.get("compilerOptions") or {}
+    if not isinstance(options, dict) or any(options.get(k) for k in ("noEmit", "outFile", "out", "paths")):
+        return None
+    out = _tsconfig_outdir(ctx, config_path)
+    rel = _norm(entry)
+    js = compiled_name(data, rel)
+    if not out or js is None:
+        return None
+    out = _norm(out)
+    root = options.get("rootDir")
+    if isinstance(root, str) and root:
+        root = _norm(posixpath.join(posixpath.dirname(config_path), root))
+    else:  # tsc's common source directory: the deepest folder holding every file it compiles
+        inputs = [
+            f
+            for f in ctx.walk(_TS_INPUTS)
+            if not f.endswith((".d.ts", ".d.mts", ".d.cts"))
+            and not f.startswith(out + "/")
+            and compiled_name(data, f) is not None
+        ]
+        if rel not in inputs:
+            return None
+        dirs = [posixpath.dirname(f) or "." for f in inputs]
+        root = "." if "." in dirs else posixpath.commonpath(dirs)
+    inside = posixpath.relpath(js, root) if root != "." else js
+    if inside.startswith("../"):
+        return None
+    return _norm(posixpath.join(out, inside)), out, config_path
+
+
+def nest_entry(ctx: BuildContext) -> str:
+    """What `nest start` runs after compiling: <outDir>/<entryFile> (nest-cli.json; defaults dist and main)."""
+    cli = read_jsonc(ctx, "nest-cli.json")
+    entry = cli.get("entryFile") if isinstance(cli.get("entryFile"), str) else "main"
+    config = "tsconfig.build.json" if ctx.exists("tsconfig.build.json") else "tsconfig.json"
+    out = _tsconfig_outdir(ctx, config) or "dist"
+    return _norm(posixpath.join(out, entry))
