@@ -588,3 +588,30 @@ def test_verify_marks_a_resolved_start_intended():
     assert diff.field == "command" and diff.intended
     [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), warnings=notes)
     assert not diff.intended
+
+
+@pytest.mark.parametrize(
+    ("builder", "output", "words", "expected"),
+    [
+        ("@angular-devkit/build-angular:application", "dist/shop", ["ng", "build"], "dist/shop/browser"),
+        ("@angular-devkit/build-angular:application", {"base": "out", "browser": ""}, ["ng", "build"], "out"),
+        (
+            "@angular-devkit/build-angular:browser",
+            "dist/shop",
+            ["ng", "build", "--configuration", "production"],
+            "dist/shop",
+        ),
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "--output-path", "www"], "www"),
+        # a project named on the command line, not the first one in angular.json
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "admin"], "dist/admin-app"),
+    ],
+)
+def test_angular_outputs(tmp_path, builder, output, words, expected):
+    angular = {
+        "projects": {
+            "shop": {"architect": {"build": {"builder": builder, "options": {"outputPath": output}}}},
+            "admin": {"architect": {"build": {"builder": builder, "options": {"outputPath": "dist/admin-app"}}}},
+        }
+    }
+    ctx = _context(tmp_path, {"angular.json": angular})
+    assert npkg.build_outputs(ctx, npkg.Package(), words) == [expected]

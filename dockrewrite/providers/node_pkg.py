@@ -305,7 +305,8 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
     if tool == "vue-cli-service" and args[:1] == ["build"]:
         return [_norm(_option(args, "--dest") or _config_value(ctx, ("vue.config.js",), "outputDir") or "dist")]
     if tool == "ng" and args[:1] == ["build"]:
-        out = angular_output(ctx)
+        project = next((a for a in args[1:] if not a.startswith("-") and not _is_value_of(args, a)), None)
+        out = angular_output(ctx, project, _option(args, "--output-path", "--outputPath"))
         return [out] if out else []
     if tool in ("astro", "parcel", "tsup") and "build" in args[:1] + [tool]:
         return [_norm(_option(args, "--dist-dir", "--out-dir", "-d") or "dist")]
@@ -400,6 +401,12 @@ def _norm(path: str) -> str:
     return out[2:] if out.startswith("./") else out
 
 
+def _is_value_of(args: list[str], word: str) -> bool:
+    """`production` in `ng build --configuration production`: the value of the option before it."""
+    i = args.index(word)
+    return i > 0 and args[i - 1].startswith("--") and "=" not in args[i - 1] and args[i - 1] not in ("--prod", "--aot")
+
+
 def _option(args: list[str], *names: str) -> str | None:
     for i, a in enumerate(args):
         for name in names:
@@ -453,15 +460,21 @@ def vite_outdir(ctx: BuildContext) -> str | None:
     )
 
 
-def angular_output(ctx: BuildContext) -> str | None:
+def angular_output(ctx: BuildContext, project: str | None = None, output_path: str | None = None) -> str | None:
+    """The folder of the browser files `ng build [project] [--output-path X]` writes: outputPath from angular.json
+    (default dist/<project>), with /browser below it for Angular 17+'s application builder (or the `browser`
+    of an outputPath object; "" there means the base folder itself)."""
     data = read_jsonc(ctx, "angular.json")
     projects = data.get("projects") or {}
     if not isinstance(projects, dict) or not projects:
         return None
-    name = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    if project not in projects:
+        project = None
+    default = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    name = project or default
     build = ((projects[name] or {}).get("architect") or {}).get("build") or {}
     options = build.get("options") or {}
-    out = options.get("outputPath", f"dist/{name}")
+    out = output_path or options.get("outputPath", f"dist/{name}")
     if isinstance(out, dict):
         base = out.get("base", f"dist/{name}")
         return _norm(posixpath.join(base, out.get("browser", "browser")))
