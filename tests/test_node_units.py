@@ -615,3 +615,39 @@ def test_angular_outputs(tmp_path, builder, output, words, expected):
     }
     ctx = _context(tmp_path, {"angular.json": angular})
     assert npkg.build_outputs(ctx, npkg.Package(), words) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("spec", "allowed"),
+    [
+        ("20", True),
+        ("v20.11.1", True),
+        ("lts/iron", True),
+        ("lts/hydrogen", False),
+        ("lts/*", None),
+        ("node", None),
+        (">=18 <21", True),
+        (">= 18", True),
+        (">=22.6", False),
+        ("^20.9", True),
+        ("~18.17.0", False),
+        ("18.x || 20.x", True),
+        ("^22 || ^24", False),
+        ("16 - 20", True),
+        ("<20", False),
+        ("<20.1", True),
+        ("*", True),
+    ],
+)
+def test_node_major_against_version_files_and_engines(spec, allowed):
+    assert npkg.node_major_allowed(20, spec) is allowed
+
+
+def test_node_version_mismatch_is_said_loudly(tmp_path):
+    files = {"package.json": {"engines": {"node": ">=22"}}, ".node-version": "20\n", "a.js": ""}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED and "FROM node:20-slim AS runtime" in result.output
+    mismatches = [w for w in result.warnings if w.startswith("NODE VERSION MISMATCH")]
+    assert len(mismatches) == 1 and "engines.node asks for Node `>=22`" in mismatches[0]
+    assert "both run Node 20" in mismatches[0]

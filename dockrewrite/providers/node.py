@@ -130,6 +130,7 @@ class _NodePlanner(Planner):
         if other:
             raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
 
+        self._node_version_notes()
         self.items = self._walk()
         self.dev_at_runtime: list[str] = []
         self.dev_programs: list[str] = []  # dev-dependency programs the start command runs
@@ -151,6 +152,25 @@ class _NodePlanner(Planner):
         if mode == "static":
             return self._static_plan()
         return self._server_plan(mode)
+
+    def _node_version_notes(self) -> None:
+        """.nvmrc, .node-version and engines.node against the base image's major. The runtime image is always the
+        builder's Node (slim/alpine of the same tag, distroless of the same major), so the app keeps running on
+        the Node the original ran; when that is not the Node the project asks for, say so loudly."""
+        image = self.stage.image
+        for where, spec in npkg.wanted_node(self.ctx, self.pkg):
+            if self.major is None:
+                self.warnings.append(
+                    f"{where} asks for Node `{spec}`, and {image} does not say which Node it has: the builder and the "
+                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major"
+                )
+                continue
+            if npkg.node_major_allowed(self.major, spec) is False:
+                self.warnings.append(
+                    f"NODE VERSION MISMATCH: {where} asks for Node `{spec}`, but {image} has Node {self.major}; the "
+                    f"builder and the runtime both run Node {self.major}, as the original did (not what {where} "
+                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`"
+                )
 
     def _refuse_outside_command(self) -> None:
         """With no CMD the command comes from compose or docker run; a global CLI the original installs

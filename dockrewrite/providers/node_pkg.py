@@ -802,3 +802,87 @@ def nest_entry(ctx: BuildContext) -> str:
     config = "tsconfig.build.json" if ctx.exists("tsconfig.build.json") else "tsconfig.json"
     out = _tsconfig_outdir(ctx, config) or "dist"
     return _norm(posixpath.join(out, entry))
+
+
+# -- the Node version the project asks for -----------------------------------------------------------
+_LTS = {
+    "argon": 4,
+    "boron": 6,
+    "carbon": 8,
+    "dubnium": 10,
+    "erbium": 12,
+    "fermium": 14,
+    "gallium": 16,
+    "hydrogen": 18,
+    "iron": 20,
+    "jod": 22,
+    "krypton": 24,
+}
+
+
+def wanted_node(ctx: BuildContext, pkg: Package) -> list[tuple[str, str]]:
+    """(where, what) for each place that names the Node the project wants: .nvmrc, .node-version, engines.node."""
+    out: list[tuple[str, str]] = []
+    for name in (".nvmrc", ".node-version"):
+        text = ctx.read_text(name, limit=1000) or ""
+        line = next((raw.split("#", 1)[0].strip() for raw in text.splitlines() if raw.split("#", 1)[0].strip()), "")
+        if line:
+            out.append((name, line))
+    engines = pkg.data.get("engines")
+    if isinstance(engines, dict) and isinstance(engines.get("node"), str) and engines["node"].strip():
+        out.append(("package.json engines.node", engines["node"].strip()))
+    return out
+
+
+_VERSION = re.compile(r"^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:[-+][\w.]*)?$")
+
+
+def node_major_allowed(major: int, spec: str) -> bool | None:
+    """Whether Node <major> satisfies a version file's value (`20`, `v20.11.1`, `lts/iron`) or an engines range
+    (`>=18 <21`, `^20.9`, `18.x || 20.x`, `16 - 20`), judged by the major only; None when it cannot be told
+    (`lts/*`, `node`, an odd range)."""
+    spec = spec.strip()
+    if spec.lower().startswith("lts/"):
+        wanted = _LTS.get(spec[4:].lower())
+        return None if wanted is None else major == wanted
+    if spec in ("", "*", "x", "X", "latest", "any"):
+        return True
+    verdicts = []
+    for alternative in spec.split("||"):
+        verdict = _range_allows(major, alternative.strip())
+        if verdict is None:
+            return None
+        verdicts.append(verdict)
+    return any(verdicts)
+
+
+def _range_allows(major: int, text: str) -> bool | None:
+    hyphen = re.fullmatch(r"(\S+)\s+-\s+(\S+)", text)
+    if hyphen:
+        low, high = _VERSION.match(hyphen.group(1)), _VERSION.match(hyphen.group(2))
+        if not low or not high or not low.group(1).isdigit() or not high.group(1).isdigit():
+            return None
+        return int(low.group(1)) <= major <= int(high.group(1))
+    text = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", text)
+    if not text or text in ("*", "x", "X"):
+        return True
+    for token in text.split():
+        m = re.fullmatch(r"(>=|<=|>|<|=|\^|~>?)?(.+)", token)
+        op, version = (m.group(1) or ""), m.group(2)
+        v = _VERSION.match(version)
+        if not v:
+            return None
+        if not v.group(1).isdigit():
+            continue  # `*`, `x`: any
+        want = int(v.group(1))
+        rest_zero = all(g in (None, "0") for g in (v.group(2), v.group(3)))
+        only_major = v.group(2) is None or not v.group(2).isdigit()
+        ok = {
+            ">=": major >= want,
+            ">": major > want if only_major else major >= want,
+            "<": major < want if rest_zero else major <= want,
+            "<=": major <= want,
+        }.get(op, major == want)  # ^, ~, =, a bare version: the same major
+        if not ok:
+            return False
+    return True
