@@ -651,3 +651,17 @@ def test_node_version_mismatch_is_said_loudly(tmp_path):
     mismatches = [w for w in result.warnings if w.startswith("NODE VERSION MISMATCH")]
     assert len(mismatches) == 1 and "engines.node asks for Node `>=22`" in mismatches[0]
     assert "both run Node 20" in mismatches[0]
+
+
+def test_yarn_runs_a_dev_dependency_bin(tmp_path):
+    """`yarn ts-node x.ts` runs node_modules/.bin/ts-node (no script of that name): it used to be taken for an
+    unknown program, and the runtime lacked the dev dependency it runs."""
+    files = {**_TS_APP, "yarn.lock": "", "tsconfig.json": {"compilerOptions": {"strict": True}}}
+    files["package.json"] = {**files["package.json"], "scripts": {"build": "tsc"}}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD ["yarn", "ts-node", "src/index.ts"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "--production" not in result.output and any("runs `ts-node`" in w for w in result.warnings)
+    assert cmds.package_bin(["yarn", "ts-node", "x.ts"], npkg.Package({"scripts": {}}, True))
+    assert not cmds.package_bin(["yarn", "build"], npkg.Package({"scripts": {"build": "tsc"}}, True))
+    assert not cmds.package_bin(["yarn", "install"], npkg.Package({}, True))

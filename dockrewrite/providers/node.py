@@ -542,7 +542,7 @@ class _NodePlanner(Planner):
             return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
         if not start.argv:
             return []
-        words = npkg.unwrap(start.argv)
+        words = npkg.unwrap(start.argv[1:] if cmds.package_bin(start.argv, self.pkg) else start.argv)
         inner = cmds.supervised(words)  # pm2-runtime npm -- start: the script is what runs
         target = npkg.script_target(inner, self.pkg) if inner else None
         if target is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dockrewrite import shell
 from dockrewrite.providers.common import copy_text as copy_line  # noqa: F401  (the planner's name for it)
-from dockrewrite.providers.node_pkg import Package, script_args, script_commands, script_target, unwrap
+from dockrewrite.providers.node_pkg import PM_BUILTINS, Package, script_args, script_commands, script_target, unwrap
 
 # Segment kinds.
 SYSTEM = "system"  # apt-get/apk: the toolchain for native addons, or tools the app calls
@@ -339,6 +339,18 @@ def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list
     return [words for _, words in segments[:-1]], ["node", *last[1:]]
 
 
+def package_bin(argv: list[str], pkg: Package) -> bool:
+    """`yarn nest start`, `pnpm ts-node x.ts`: yarn and pnpm run a node_modules bin named in place of a script."""
+    return (
+        len(argv) > 1
+        and argv[0] in ("yarn", "pnpm")
+        and pkg.found
+        and argv[1] not in pkg.scripts
+        and not argv[1].startswith("-")
+        and argv[1] not in PM_BUILTINS[argv[0]] | {"run", "run-script", "start", "test", "exec", "dlx", "create"}
+    )
+
+
 def is_node(program: str) -> bool:
     return posixpath.basename(program) in ("node", "nodejs")
 
@@ -361,6 +373,8 @@ def start_of(argv: list[str], pkg: Package) -> Start:
         start = Start("script", argv, script=target, wrapper=wrapper)
         start.resolved = resolve_script(pkg, target, script_args(argv))
         return start
+    if package_bin(argv, pkg):
+        return Start("bin", argv, bin=argv[1], wrapper=wrapper)
     words = unwrap(argv)
     if words and words[0] != argv[0] or argv[0] in _KNOWN_BINS or words[:1] and words[0].startswith("node_modules"):
         return Start("bin", argv, bin=words[0] if words else None, wrapper=wrapper)

@@ -243,7 +243,7 @@ def unwrap(words: list[str]) -> list[str]:
     return words
 
 
-_PM_BUILTINS = {
+PM_BUILTINS = {
     "npm": {"install", "i", "ci", "add", "uninstall", "prune", "cache", "config", "exec", "audit", "dedupe"},
     "yarn": {"install", "add", "remove", "global", "cache", "config", "workspaces", "workspace", "dlx", "set"},
     "pnpm": {"install", "i", "add", "remove", "fetch", "store", "config", "deploy", "dlx", "prune"},
@@ -267,7 +267,7 @@ def script_target(words: list[str], pkg: Package | None = None) -> str | None:
         return "test" if verb == "t" else verb
     # `yarn build` / `pnpm build` run scripts without `run`
     known = pkg is None or verb in pkg.scripts or not pkg.found
-    if tool in ("yarn", "pnpm") and verb not in _PM_BUILTINS[tool] and known:
+    if tool in ("yarn", "pnpm") and verb not in PM_BUILTINS[tool] and known:
         return verb
     return None
 
