@@ -452,6 +452,8 @@ def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
         # a fixed port stays fixed whatever PORT says, as it did for serve
         ('["serve", "-s", "dist", "-l", "5000"]', "5000", None),
         ('["npx", "vite", "preview", "--host"]', "4173", None),
+        # shell form handing $PORT over itself
+        ("serve -s dist -l tcp://0.0.0.0:$PORT", "${PORT}", "ENV PORT=3000"),
     ],
 )
 def test_static_site_port_from_the_environment(tmp_path, command, listen, env_port):

@@ -1760,10 +1760,12 @@ def _honours_port(words: list[str]) -> bool:
     dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
     if not words or not (words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"])):
         return False
-    value = cmds.port_option(words)
-    if value is None:
-        return not any(re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w) for w in words)
-    return False
+    flags = [i for i, w in enumerate(words) if re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w)]
+    if not flags:
+        return True
+    i = flags[0]
+    value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
+    return bool(re.search(r"\$\{?PORT\b", value))  # `-l tcp://0.0.0.0:$PORT` (shell form)
 
 
 def _served_dir(words: list[str]) -> str | None:

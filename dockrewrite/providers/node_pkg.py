@@ -62,8 +62,6 @@ NATIVE_PACKAGES = frozenset(
     }
 )
 
-# Bins that compile or serve during development: running them at start needs dev dependencies.
-DEV_RUNNERS = frozenset({"ts-node", "ts-node-dev", "tsx", "nodemon", "babel-node", "webpack-dev-server"})
 # Bins whose package has another name: `npx tsc` in a postinstall needs typescript installed.
 BIN_PACKAGES = {
     "tsc": "typescript",
