@@ -418,6 +418,8 @@ def _same_program(a: Sequence[str], b: Sequence[str]) -> str | None:
 
 
 _STATIC_SITE = "served by nginx"
+# Node start commands the rewrite replaced by node on their output (`nest start`, `ts-node x.ts`, `nodemon x.js`)
+_START_RESOLVED = ("compiled TypeScript at every start", "restarts node when files change")
 
 
 def _script_runner(command: Sequence[str]) -> bool:
@@ -492,6 +494,9 @@ def compare(
         if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
             why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
         served = new.command[1:] if new.command[:1] == ["/docker-entrypoint.sh"] else new.command  # the nginx image's
+        node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
+        if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
+            why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
         if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))

@@ -151,15 +151,22 @@ def test_tsconfig_paths_register_keeps_tsconfig(tmp_path):
     assert "COPY --from=builder --chown=node:node /app/tsconfig.json ./tsconfig.json" in out
 
 
-def test_babel_node_from_dev_dependencies_is_still_skipped(tmp_path):
+def test_babel_node_from_dev_dependencies_keeps_them(tmp_path):
+    """The start command runs a dev dependency's program: the runtime installs the dev dependencies, as the
+    original did, and the note says so (it used to be a skip)."""
     files = {
         "package.json": {"scripts": {"start": "babel-node src/index.js"}, "devDependencies": {"@babel/node": "7"}},
         "package-lock.json": "{}",
+        "src/index.js": "",
+        ".babelrc": "{}",
     }
     result = convert_text(
         SERVER.replace('["node", "server.js"]', '["npm", "start"]'), _context(tmp_path, files), Options()
     )
-    assert result.status == SKIPPED and "compiles TypeScript" in result.reason
+    assert result.status == CHANGED, result.reason
+    assert "RUN npm ci\n" in result.output.split("AS runtime")[0] and "--omit=dev" not in result.output
+    assert ".babelrc" in result.output
+    assert any("runs `babel-node`" in w and "@babel/node" in w for w in result.warnings)
 
 
 @pytest.mark.parametrize(

@@ -313,8 +313,8 @@ def test_keep_root_and_existing_user(tmp_path):
             "`npm ci` needs package-lock.json",
         ),
         (
-            'FROM node:20\nCOPY . .\nRUN npm install\nCMD ["npx", "nodemon", "a.js"]\n',
-            {"package.json": {}},
+            'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npx", "tsx", "watch", "a.ts"]\n',
+            {"package.json": {"devDependencies": {"tsx": "^4"}}},
             SKIPPED,
             "compiles TypeScript",
         ),
@@ -452,6 +452,8 @@ def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
         # a fixed port stays fixed whatever PORT says, as it did for serve
         ('["serve", "-s", "dist", "-l", "5000"]', "5000", None),
         ('["npx", "vite", "preview", "--host"]', "4173", None),
+        # shell form handing $PORT over itself
+        ("serve -s dist -l tcp://0.0.0.0:$PORT", "${PORT}", "ENV PORT=3000"),
     ],
 )
 def test_static_site_port_from_the_environment(tmp_path, command, listen, env_port):
@@ -474,3 +476,194 @@ def test_static_site_of_a_named_user_runs_as_nginx(tmp_path):
     result = convert_text(dockerfile, _context(tmp_path, files), Options())
     assert result.status == CHANGED, result.reason
     assert "FROM nginx:alpine AS runtime" in result.output and "USER 101:101" in result.output
+
+
+# -- programs that compile or watch at every start ------------------------------------------------------------
+_TS_APP = {
+    "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"ts-node": "^10", "typescript": "^5"}},
+    "src/index.ts": "import express from 'express';\n",
+    "src/lib/db.ts": "export const db = 1;\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("cmd", "tsconfig", "expected_cmd", "dev_kept"),
+    [
+        # tsc writes the entry to <outDir>/<path below the common source folder>
+        (
+            '["npx", "ts-node", "src/index.ts", "--port", "80"]',
+            {"compilerOptions": {"outDir": "dist"}},
+            '["node", "dist/index.js", "--port", "80"]',
+            False,
+        ),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "build", "rootDir": "."}},
+            '["node", "build/src/index.js"]',
+            False,
+        ),
+        # no outDir, noEmit, or path aliases tsc leaves in its output: ts-node keeps running, with the dev dependencies
+        ('["npx", "ts-node", "src/index.ts"]', {"compilerOptions": {}}, '["npx", "ts-node", "src/index.ts"]', True),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "dist", "paths": {"@/*": ["src/*"]}}},
+            '["npx", "ts-node", "src/index.ts"]',
+            True,
+        ),
+        (
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "d"}},
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            True,
+        ),
+    ],
+)
+def test_typescript_compiled_at_start(tmp_path, cmd, tsconfig, expected_cmd, dev_kept):
+    files = {**_TS_APP, "tsconfig.json": tsconfig}
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    if dev_kept:
+        assert "RUN npm install\n" in result.output.split("AS runtime")[0].split("AS deps")[1]
+        assert "COPY --chown=node:node tsconfig.json ./" in result.output or "tsconfig.json" in result.output
+        assert any("runs `ts-node`" in w and "devDependencies only" in w for w in result.warnings)
+    else:
+        assert "npx tsc" in result.output and "--omit=dev" in result.output
+        assert any("compiled TypeScript at every start" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cmd", "files", "expected_cmd", "dev_kept"),
+    [
+        ('["npx", "nodemon", "--watch", "src", "src/app.js"]', {}, '["node", "src/app.js"]', False),
+        ('["npx", "nodemon", "src/app.js", "--", "--verbose"]', {}, '["node", "src/app.js", "--verbose"]', False),
+        # a nodemon config can set exec, env or a script: nodemon stays, with the dev dependencies
+        (
+            '["npx", "nodemon", "src/app.js"]',
+            {"nodemon.json": {"env": {"DEBUG": "1"}}},
+            '["npx", "nodemon", "src/app.js"]',
+            True,
+        ),
+        ('["npx", "nodemon", "--inspect", "src/app.js"]', {}, '["npx", "nodemon", "--inspect", "src/app.js"]', True),
+    ],
+)
+def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
+    files = {
+        "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"nodemon": "^3"}},
+        "src/app.js": "require('express');\n",
+        **files,
+    }
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    assert ("--omit=dev" not in result.output) == dev_kept
+    if dev_kept and "nodemon.json" in files:
+        assert "nodemon.json" in result.output
+
+
+def test_verify_marks_a_resolved_start_intended():
+    from dockrewrite.verify import ImageFacts, compare
+
+    def facts(command):
+        return ImageFacts(
+            image_id="x",
+            size=0,
+            layers=0,
+            command=command,
+            env={},
+            exposed_ports=[],
+            working_dir="/app",
+            user="",
+            labels={},
+            healthcheck=None,
+            stop_signal="",
+            volumes=[],
+        )
+
+    notes = [
+        "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: the builder runs `npx tsc` "
+        "once, and the runtime runs `node dist/index.js` on the output"
+    ]
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "dist/index.js"]), warnings=notes)
+    assert diff.field == "command" and diff.intended
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), warnings=notes)
+    assert not diff.intended
+
+
+@pytest.mark.parametrize(
+    ("builder", "output", "words", "expected"),
+    [
+        ("@angular-devkit/build-angular:application", "dist/shop", ["ng", "build"], "dist/shop/browser"),
+        ("@angular-devkit/build-angular:application", {"base": "out", "browser": ""}, ["ng", "build"], "out"),
+        (
+            "@angular-devkit/build-angular:browser",
+            "dist/shop",
+            ["ng", "build", "--configuration", "production"],
+            "dist/shop",
+        ),
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "--output-path", "www"], "www"),
+        # a project named on the command line, not the first one in angular.json
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "admin"], "dist/admin-app"),
+    ],
+)
+def test_angular_outputs(tmp_path, builder, output, words, expected):
+    angular = {
+        "projects": {
+            "shop": {"architect": {"build": {"builder": builder, "options": {"outputPath": output}}}},
+            "admin": {"architect": {"build": {"builder": builder, "options": {"outputPath": "dist/admin-app"}}}},
+        }
+    }
+    ctx = _context(tmp_path, {"angular.json": angular})
+    assert npkg.build_outputs(ctx, npkg.Package(), words) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("spec", "allowed"),
+    [
+        ("20", True),
+        ("v20.11.1", True),
+        ("lts/iron", True),
+        ("lts/hydrogen", False),
+        ("lts/*", None),
+        ("node", None),
+        (">=18 <21", True),
+        (">= 18", True),
+        (">=22.6", False),
+        ("^20.9", True),
+        ("~18.17.0", False),
+        ("18.x || 20.x", True),
+        ("^22 || ^24", False),
+        ("16 - 20", True),
+        ("<20", False),
+        ("<20.1", True),
+        ("*", True),
+    ],
+)
+def test_node_major_against_version_files_and_engines(spec, allowed):
+    assert npkg.node_major_allowed(20, spec) is allowed
+
+
+def test_node_version_mismatch_is_said_loudly(tmp_path):
+    files = {"package.json": {"engines": {"node": ">=22"}}, ".node-version": "20\n", "a.js": ""}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED and "FROM node:20-slim AS runtime" in result.output
+    mismatches = [w for w in result.warnings if w.startswith("NODE VERSION MISMATCH")]
+    assert len(mismatches) == 1 and "engines.node asks for Node `>=22`" in mismatches[0]
+    assert "both run Node 20" in mismatches[0]
+
+
+def test_yarn_runs_a_dev_dependency_bin(tmp_path):
+    """`yarn ts-node x.ts` runs node_modules/.bin/ts-node (no script of that name): it used to be taken for an
+    unknown program, and the runtime lacked the dev dependency it runs."""
+    files = {**_TS_APP, "yarn.lock": "", "tsconfig.json": {"compilerOptions": {"strict": True}}}
+    files["package.json"] = {**files["package.json"], "scripts": {"build": "tsc"}}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD ["yarn", "ts-node", "src/index.ts"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "--production" not in result.output and any("runs `ts-node`" in w for w in result.warnings)
+    assert cmds.package_bin(["yarn", "ts-node", "x.ts"], npkg.Package({"scripts": {}}, True))
+    assert not cmds.package_bin(["yarn", "build"], npkg.Package({"scripts": {"build": "tsc"}}, True))
+    assert not cmds.package_bin(["yarn", "install"], npkg.Package({}, True))

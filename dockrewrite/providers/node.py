@@ -131,12 +131,17 @@ class _NodePlanner(Planner):
         if other:
             raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
 
+        self._node_version_notes()
         self.items = self._walk()
         self.dev_at_runtime: list[str] = []
+        self.dev_programs: list[str] = []  # dev-dependency programs the start command runs
         self._find_install()
         self.start = self._start()
         self.build_commands = self._build_commands()
         self.outputs = self._outputs()
+        if self._compile_at_start():
+            self.build_commands = self._build_commands()
+            self.outputs = self._outputs()
         self.native = self._native()
         mode = self._mode()
         if self.no_command:
@@ -148,6 +153,25 @@ class _NodePlanner(Planner):
         if mode == "static":
             return self._static_plan()
         return self._server_plan(mode)
+
+    def _node_version_notes(self) -> None:
+        """.nvmrc, .node-version and engines.node against the base image's major. The runtime image is always the
+        builder's Node (slim/alpine of the same tag, distroless of the same major), so the app keeps running on
+        the Node the original ran; when that is not the Node the project asks for, say so loudly."""
+        image = self.stage.image
+        for where, spec in npkg.wanted_node(self.ctx, self.pkg):
+            if self.major is None:
+                self.warnings.append(
+                    f"{where} asks for Node `{spec}`, and {image} does not say which Node it has: the builder and the "
+                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major"
+                )
+                continue
+            if npkg.node_major_allowed(self.major, spec) is False:
+                self.warnings.append(
+                    f"NODE VERSION MISMATCH: {where} asks for Node `{spec}`, but {image} has Node {self.major}; the "
+                    f"builder and the runtime both run Node {self.major}, as the original did (not what {where} "
+                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`"
+                )
 
     def _refuse_outside_command(self) -> None:
         """With no CMD the command comes from compose or docker run; a global CLI the original installs
@@ -370,6 +394,128 @@ class _NodePlanner(Planner):
             f"runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` on the output"
         )
 
+    def _compile_at_start(self) -> bool:
+        """`nest start`, `ts-node src/index.ts`, `tsx src/index.ts` compile TypeScript at every start, with the dev
+        dependencies and sources in the image. When the project says what the compiled program is (a Nest build,
+        a tsconfig with outDir), the builder compiles once and the runtime starts node on the output, like `go run`.
+        Watch modes and what cannot be told are left to _mode (a skip, or the dev dependencies kept)."""
+        start = self.start
+        wrapped = self.entry_ins is None or _is_wrapper(self.entry_ins)
+        if start.build or self.cmd_ins is None or not wrapped:
+            return False
+        programs = self._start_programs()
+        if len(programs) != 1 or not programs[0]:
+            return False
+        words = programs[0]
+        if words[0] == "nodemon":
+            return self._without_nodemon(words)
+        if words[0] == "nest" and words[1:2] == ["start"]:
+            found = self._nest_compiled(words)
+        elif words[0] in ("ts-node", "tsx"):
+            found = self._ts_compiled(words)
+        else:
+            return False
+        if found is None:
+            return False
+        argv, build, run = found
+        start.compiled = argv
+        start.build = [build] if run else []
+        if run:
+            self.start_build = run
+        how = f"the builder runs `{run}` once" if run else "the builder already compiles it"
+        self.warnings.append(
+            f"`{' '.join(start.argv)}` (line {self._command_line()}) compiled TypeScript at every start: {how}, and "
+            f"the runtime runs `{' '.join(argv)}` on the output, without the compiler or the dev dependencies"
+        )
+        return True
+
+    def _without_nodemon(self, words: list[str]) -> bool:
+        """`nodemon server.js`: nodemon restarts node when files change, and an image's files do not; with no
+        nodemon config (exec, env, execMap) and only watch options, the runtime runs `node server.js` itself."""
+        if self.ctx.exists("nodemon.json") or "nodemonConfig" in self.pkg.data:
+            return False
+        i = 1
+        while i < len(words) and words[i].startswith("-"):
+            if words[i] in (
+                "-w",
+                "--watch",
+                "-e",
+                "--ext",
+                "-i",
+                "--ignore",
+                "-d",
+                "--delay",
+                "-P",
+                "--polling-interval",
+            ):
+                i += 2
+            elif words[i] in ("-L", "--legacy-watch", "-q", "--quiet", "-V", "--verbose", "--no-colors", "-C"):
+                i += 1
+            else:
+                return False  # --exec, node options nodemon passes on (--inspect …)
+        if i >= len(words) or not words[i].endswith((".js", ".cjs", ".mjs")):
+            return False
+        argv = ["node", *words[i:]]
+        if words[i + 1 :] and words[i + 1] == "--":
+            argv = ["node", words[i], *words[i + 2 :]]
+        self.start.compiled = argv
+        self.warnings.append(
+            f"`{' '.join(self.start.argv)}` (line {self._command_line()}) restarts node when files change, which "
+            f"files in an image do not: the runtime runs `{' '.join(argv)}` directly, and nodemon stays out"
+        )
+        return True
+
+    def _nest_compiled(self, words: list[str]) -> tuple[list[str], list[str], str | None] | None:
+        """`nest start` (no watch or debug flags) after `nest build`, or with a `start:prod` script beside a
+        `nest build` build script: node on what nest builds (`start:prod` says which file, else nest-cli.json)."""
+        if words[2:]:
+            return None  # --watch, --debug, --exec, a project or app arguments: not the production start
+        build = ["nest", "build"]
+        built = any(w[:2] == build for _, w in self.build_commands)
+        run = None
+        if not built:
+            scripted = [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, "build")]
+            if "start:prod" not in self.pkg.scripts or not any(w[:2] == build for w in scripted):
+                return None
+            run = self.manager.run("build")
+        prod = cmds.resolve_script(self.pkg, "start:prod", []) if "start:prod" in self.pkg.scripts else None
+        argv = prod if prod and cmds.node_entry(prod) else ["node", npkg.nest_entry(self.ctx)]
+        return argv, build, run
+
+    def _ts_compiled(self, words: list[str]) -> tuple[list[str], list[str], str | None] | None:
+        """`ts-node [-T] [-P tsconfig.json] src/index.ts args`, `tsx src/index.ts`: tsc with the project's tsconfig
+        writes <outDir>/index.js; the runtime runs node on it with the same arguments."""
+        tool = words[0]
+        project = None
+        i = 1
+        while i < len(words) and words[i].startswith("-"):
+            flag = words[i]
+            if flag in ("-P", "--project", "--tsconfig") and i + 1 < len(words):
+                project = words[i + 1]
+                i += 2
+                continue
+            if flag not in ("-T", "--transpile-only", "--transpileOnly", "--files", "--swc", "--esm"):
+                return None  # -r preloads, --watch, compiler options given on the command line
+            i += 1
+        if i >= len(words) or not words[i].endswith(npkg._TS_INPUTS) or not self.pkg.has("typescript"):
+            return None
+        if tool == "tsx" and self.pkg.data.get("type") == "module":
+            return None  # tsx resolves extensionless ESM imports; node does not run tsc's output of them
+        entry = shell.resolve(self.final_workdir, words[i])
+        if not entry.startswith(self.app_dir.rstrip("/") + "/"):
+            return None
+        found = npkg.tsc_entry(self.ctx, project, entry[len(self.app_dir.rstrip("/")) + 1 :])
+        if found is None:
+            return None
+        js, out, config = found
+        build = ["tsc"] + (["-p", config] if config != "tsconfig.json" else [])
+        built = any(npkg.build_outputs(self.ctx, self.pkg, w)[:1] == [out] for _, w in self.build_commands)
+        if not built and (tool == "tsx" or "-T" in words or "--transpile-only" in words or "--swc" in words):
+            self.warnings.append(
+                f"{tool} ran without type-checking; tsc in the builder type-checks, so a type error now fails the build"
+            )
+        return ["node", js, *words[i + 1 :]], build, None if built else self._exec(build)
+
     def _compiles(self, words: list[str]) -> bool:
         """A compiler whose output the runtime can carry (tsc, babel -d, vite build …)."""
         return bool(npkg.build_outputs(self.ctx, self.pkg, words)) or npkg.tsc_in_place(self.ctx, words) is not None
@@ -385,6 +531,8 @@ class _NodePlanner(Planner):
 
     def _start_programs(self) -> list[list[str]]:
         start = self.start
+        if start.compiled:
+            return [start.compiled]  # the compile moved to the builder
         if start.kind == "script":
             if start.build:
                 return [start.resolved or []]  # the compile moved to the builder
@@ -395,7 +543,7 @@ class _NodePlanner(Planner):
             return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
         if not start.argv:
             return []
-        words = npkg.unwrap(start.argv)
+        words = npkg.unwrap(start.argv[1:] if cmds.package_bin(start.argv, self.pkg) else start.argv)
         inner = cmds.supervised(words)  # pm2-runtime npm -- start: the script is what runs
         target = npkg.script_target(inner, self.pkg) if inner else None
         if target is not None:
@@ -473,9 +621,10 @@ class _NodePlanner(Planner):
             if not words:
                 continue
             tool = words[0]
-            if tool == "babel-node" and "@babel/node" in self.pkg.deps():
-                continue  # compiles at start, but with production dependencies; the Babel config is carried
-            if tool in npkg.DEV_RUNNERS or (tool == "nest" and words[1:2] == ["start"]):
+            # ts-node, tsx, babel-node and nodemon that could not be resolved run with the dev dependencies kept
+            # (_dev_at_runtime); watch modes and dev servers, and `nest start` with no build, are no production start
+            watch = tool in ("ts-node-dev", "webpack-dev-server") or words[:2] == ["tsx", "watch"]
+            if watch or (tool == "nest" and words[1:2] == ["start"]):
                 raise Skip(
                     f"`{' '.join(words[:3])}` compiles TypeScript when the container starts, which needs the dev "
                     "dependencies and sources in the image; start the compiled output (e.g. `node dist/main`) "
@@ -628,7 +777,8 @@ class _NodePlanner(Planner):
         steps += self._preamble(self._serve_globals())
         steps += self._install_inputs()
         if self.dev_at_runtime:
-            comment = f"# All dependencies: the app loads {', '.join(self.dev_at_runtime)} from devDependencies"
+            verb = "runs or loads" if self.dev_programs else "loads"
+            comment = f"# All dependencies: the app {verb} {', '.join(self.dev_at_runtime)} from devDependencies"
             steps.append(Step(self._install_text(False), (comment,)))
         else:
             steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
@@ -645,6 +795,24 @@ class _NodePlanner(Planner):
         for words in self._start_programs():
             for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
                 loaded.setdefault(name, "the start command")
+        ran: dict[str, str] = {}
+        for words in self._start_programs():
+            tool = words[0] if words else ""
+            package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
+            if package in dev and package not in prod:
+                ran[package] = tool
+        self.dev_programs = sorted(ran.values())
+        if ran:
+            self.warnings.append(
+                f"the start command runs {', '.join(f'`{t}`' for t in ran.values())}, which package.json lists under "
+                f"devDependencies only ({', '.join(ran)}): the runtime installs the dev dependencies too, as the "
+                "original did"
+                + (
+                    ""
+                    if "tsconfig.json" not in self._start_configs()
+                    else ", and carries the sources and tsconfig.json"
+                )
+            )
         babel = [c for c in self._start_configs() if "babel" in c]
         for name in npkg.babel_packages(self.ctx, babel):
             loaded.setdefault(name, babel[0])
@@ -656,7 +824,7 @@ class _NodePlanner(Planner):
                 "package.json lists under devDependencies only: the runtime installs the dev dependencies too, as "
                 "the original did (move them to dependencies to leave the dev tools out)"
             )
-        return sorted(needed)
+        return sorted(set(needed) | set(ran))
 
     def _install_env(self) -> dict[str, str]:
         """ENV and ARG values in force where the original installs (NODE_ENV=production makes it skip dev)."""
@@ -1021,6 +1189,9 @@ class _NodePlanner(Planner):
             else "production node_modules, the app and package.json"
         )
         if self.dev_at_runtime:
+            if self.dev_programs:
+                what = f"node_modules with the dev dependencies the start command runs ({', '.join(self.dev_programs)})"
+                return f"{self._image_note(runtime)}; {what}, the app and package.json"
             what = "node_modules with the dev dependencies the app loads, the app and package.json"
             return f"{self._image_note(runtime)}; {what}, no compilers"
         return f"{self._image_note(runtime)}; {what}, no compilers or dev dependencies"
@@ -1486,6 +1657,13 @@ class _NodePlanner(Planner):
             )
             out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, runtime))
             return out
+        if start.compiled:
+            if runtime == "distroless" and start.wrapper:
+                raise Skip(f"`{start.wrapper[0]}` is not in the distroless image", ins.line)
+            wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
+            argv = self._for_runtime(start.compiled, runtime)
+            out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
+            return out
         if start.kind == "script":
             wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
             if start.resolved and self.cmd_ins is not None and (self.entry_ins is None or wrapped):
@@ -1620,10 +1798,12 @@ def _honours_port(words: list[str]) -> bool:
     dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
     if not words or not (words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"])):
         return False
-    value = cmds.port_option(words)
-    if value is None:
-        return not any(re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w) for w in words)
-    return False
+    flags = [i for i, w in enumerate(words) if re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w)]
+    if not flags:
+        return True
+    i = flags[0]
+    value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
+    return bool(re.search(r"\$\{?PORT\b", value))  # `-l tcp://0.0.0.0:$PORT` (shell form)
 
 
 def _served_dir(words: list[str]) -> str | None:

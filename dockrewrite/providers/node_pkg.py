@@ -62,8 +62,6 @@ NATIVE_PACKAGES = frozenset(
     }
 )
 
-# Bins that compile or serve during development: running them at start needs dev dependencies.
-DEV_RUNNERS = frozenset({"ts-node", "ts-node-dev", "tsx", "nodemon", "babel-node", "webpack-dev-server"})
 # Bins whose package has another name: `npx tsc` in a postinstall needs typescript installed.
 BIN_PACKAGES = {
     "tsc": "typescript",
@@ -72,6 +70,7 @@ BIN_PACKAGES = {
     "ng": "@angular/cli",
     "vue-cli-service": "@vue/cli-service",
     "remix": "@remix-run/dev",
+    "babel-node": "@babel/node",
 }
 # Programs that serve a folder of static files.
 STATIC_SERVERS = {"serve": 3000, "http-server": 8080, "live-server": 8080, "lite-server": 3000}
@@ -242,7 +241,7 @@ def unwrap(words: list[str]) -> list[str]:
     return words
 
 
-_PM_BUILTINS = {
+PM_BUILTINS = {
     "npm": {"install", "i", "ci", "add", "uninstall", "prune", "cache", "config", "exec", "audit", "dedupe"},
     "yarn": {"install", "add", "remove", "global", "cache", "config", "workspaces", "workspace", "dlx", "set"},
     "pnpm": {"install", "i", "add", "remove", "fetch", "store", "config", "deploy", "dlx", "prune"},
@@ -266,7 +265,7 @@ def script_target(words: list[str], pkg: Package | None = None) -> str | None:
         return "test" if verb == "t" else verb
     # `yarn build` / `pnpm build` run scripts without `run`
     known = pkg is None or verb in pkg.scripts or not pkg.found
-    if tool in ("yarn", "pnpm") and verb not in _PM_BUILTINS[tool] and known:
+    if tool in ("yarn", "pnpm") and verb not in PM_BUILTINS[tool] and known:
         return verb
     return None
 
@@ -304,7 +303,8 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
     if tool == "vue-cli-service" and args[:1] == ["build"]:
         return [_norm(_option(args, "--dest") or _config_value(ctx, ("vue.config.js",), "outputDir") or "dist")]
     if tool == "ng" and args[:1] == ["build"]:
-        out = angular_output(ctx)
+        project = next((a for a in args[1:] if not a.startswith("-") and not _is_value_of(args, a)), None)
+        out = angular_output(ctx, project, _option(args, "--output-path", "--outputPath"))
         return [out] if out else []
     if tool in ("astro", "parcel", "tsup") and "build" in args[:1] + [tool]:
         return [_norm(_option(args, "--dist-dir", "--out-dir", "-d") or "dist")]
@@ -399,6 +399,12 @@ def _norm(path: str) -> str:
     return out[2:] if out.startswith("./") else out
 
 
+def _is_value_of(args: list[str], word: str) -> bool:
+    """`production` in `ng build --configuration production`: the value of the option before it."""
+    i = args.index(word)
+    return i > 0 and args[i - 1].startswith("--") and "=" not in args[i - 1] and args[i - 1] not in ("--prod", "--aot")
+
+
 def _option(args: list[str], *names: str) -> str | None:
     for i, a in enumerate(args):
         for name in names:
@@ -452,15 +458,21 @@ def vite_outdir(ctx: BuildContext) -> str | None:
     )
 
 
-def angular_output(ctx: BuildContext) -> str | None:
+def angular_output(ctx: BuildContext, project: str | None = None, output_path: str | None = None) -> str | None:
+    """The folder of the browser files `ng build [project] [--output-path X]` writes: outputPath from angular.json
+    (default dist/<project>), with /browser below it for Angular 17+'s application builder (or the `browser`
+    of an outputPath object; "" there means the base folder itself)."""
     data = read_jsonc(ctx, "angular.json")
     projects = data.get("projects") or {}
     if not isinstance(projects, dict) or not projects:
         return None
-    name = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    if project not in projects:
+        project = None
+    default = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    name = project or default
     build = ((projects[name] or {}).get("architect") or {}).get("build") or {}
     options = build.get("options") or {}
-    out = options.get("outputPath", f"dist/{name}")
+    out = output_path or options.get("outputPath", f"dist/{name}")
     if isinstance(out, dict):
         base = out.get("base", f"dist/{name}")
         return _norm(posixpath.join(base, out.get("browser", "browser")))
@@ -805,3 +817,138 @@ def _pnpm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
                 else:
                     specifiers.setdefault(k, str(v))
     return [f"{name}@{spec}" for name, spec in declared.items() if specifiers.get(name) not in (spec,)]
+
+
+# -- TypeScript compiled once instead of at every start -------------------------------------------
+_TS_INPUTS = (".ts", ".tsx", ".mts", ".cts")
+
+
+def tsc_entry(ctx: BuildContext, project: str | None, entry: str) -> tuple[str, str, str] | None:
+    """Where `tsc` (`-p project`) writes the JavaScript of a TypeScript entry file: (the .js path, the outDir, the
+    tsconfig), or None when it cannot be told or the output would not run the same: no outDir, noEmit/outFile,
+    `paths` aliases (tsc leaves them in the output), or an entry the config does not compile."""
+    config_path = _tsconfig(ctx, project)
+    if not ctx.exists(config_path):
+        return None
+    data = read_jsonc(ctx, config_path)
+    options = data.get("compilerOptions") or {}
+    if not isinstance(options, dict) or any(options.get(k) for k in ("noEmit", "outFile", "out", "paths")):
+        return None
+    out = _tsconfig_outdir(ctx, config_path)
+    rel = _norm(entry)
+    js = compiled_name(data, rel)
+    if not out or js is None:
+        return None
+    out = _norm(out)
+    root = options.get("rootDir")
+    if isinstance(root, str) and root:
+        root = _norm(posixpath.join(posixpath.dirname(config_path), root))
+    else:  # tsc's common source directory: the deepest folder holding every file it compiles
+        inputs = [
+            f
+            for f in ctx.walk(_TS_INPUTS)
+            if not f.endswith((".d.ts", ".d.mts", ".d.cts"))
+            and not f.startswith(out + "/")
+            and compiled_name(data, f) is not None
+        ]
+        if rel not in inputs:
+            return None
+        dirs = [posixpath.dirname(f) or "." for f in inputs]
+        root = "." if "." in dirs else posixpath.commonpath(dirs)
+    inside = posixpath.relpath(js, root) if root != "." else js
+    if inside.startswith("../"):
+        return None
+    return _norm(posixpath.join(out, inside)), out, config_path
+
+
+def nest_entry(ctx: BuildContext) -> str:
+    """What `nest start` runs after compiling: <outDir>/<entryFile> (nest-cli.json; defaults dist and main)."""
+    cli = read_jsonc(ctx, "nest-cli.json")
+    entry = cli.get("entryFile") if isinstance(cli.get("entryFile"), str) else "main"
+    config = "tsconfig.build.json" if ctx.exists("tsconfig.build.json") else "tsconfig.json"
+    out = _tsconfig_outdir(ctx, config) or "dist"
+    return _norm(posixpath.join(out, entry))
+
+
+# -- the Node version the project asks for -----------------------------------------------------------
+_LTS = {
+    "argon": 4,
+    "boron": 6,
+    "carbon": 8,
+    "dubnium": 10,
+    "erbium": 12,
+    "fermium": 14,
+    "gallium": 16,
+    "hydrogen": 18,
+    "iron": 20,
+    "jod": 22,
+    "krypton": 24,
+}
+
+
+def wanted_node(ctx: BuildContext, pkg: Package) -> list[tuple[str, str]]:
+    """(where, what) for each place that names the Node the project wants: .nvmrc, .node-version, engines.node."""
+    out: list[tuple[str, str]] = []
+    for name in (".nvmrc", ".node-version"):
+        text = ctx.read_text(name, limit=1000) or ""
+        line = next((raw.split("#", 1)[0].strip() for raw in text.splitlines() if raw.split("#", 1)[0].strip()), "")
+        if line:
+            out.append((name, line))
+    engines = pkg.data.get("engines")
+    if isinstance(engines, dict) and isinstance(engines.get("node"), str) and engines["node"].strip():
+        out.append(("package.json engines.node", engines["node"].strip()))
+    return out
+
+
+_VERSION = re.compile(r"^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:[-+][\w.]*)?$")
+
+
+def node_major_allowed(major: int, spec: str) -> bool | None:
+    """Whether Node <major> satisfies a version file's value (`20`, `v20.11.1`, `lts/iron`) or an engines range
+    (`>=18 <21`, `^20.9`, `18.x || 20.x`, `16 - 20`), judged by the major only; None when it cannot be told
+    (`lts/*`, `node`, an odd range)."""
+    spec = spec.strip()
+    if spec.lower().startswith("lts/"):
+        wanted = _LTS.get(spec[4:].lower())
+        return None if wanted is None else major == wanted
+    if spec in ("", "*", "x", "X", "latest", "any"):
+        return True
+    verdicts = []
+    for alternative in spec.split("||"):
+        verdict = _range_allows(major, alternative.strip())
+        if verdict is None:
+            return None
+        verdicts.append(verdict)
+    return any(verdicts)
+
+
+def _range_allows(major: int, text: str) -> bool | None:
+    hyphen = re.fullmatch(r"(\S+)\s+-\s+(\S+)", text)
+    if hyphen:
+        low, high = _VERSION.match(hyphen.group(1)), _VERSION.match(hyphen.group(2))
+        if not low or not high or not low.group(1).isdigit() or not high.group(1).isdigit():
+            return None
+        return int(low.group(1)) <= major <= int(high.group(1))
+    text = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", text)
+    if not text or text in ("*", "x", "X"):
+        return True
+    for token in text.split():
+        m = re.fullmatch(r"(>=|<=|>|<|=|\^|~>?)?(.+)", token)
+        op, version = (m.group(1) or ""), m.group(2)
+        v = _VERSION.match(version)
+        if not v:
+            return None
+        if not v.group(1).isdigit():
+            continue  # `*`, `x`: any
+        want = int(v.group(1))
+        rest_zero = all(g in (None, "0") for g in (v.group(2), v.group(3)))
+        only_major = v.group(2) is None or not v.group(2).isdigit()
+        ok = {
+            ">=": major >= want,
+            ">": major > want if only_major else major >= want,
+            "<": major < want if rest_zero else major <= want,
+            "<=": major <= want,
+        }.get(op, major == want)  # ^, ~, =, a bare version: the same major
+        if not ok:
+            return False
+    return True
