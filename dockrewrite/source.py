@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -18,6 +19,18 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+# Temporary files of a write sit beside their target (a rename is atomic only within one filesystem) as
+# `.<name>.<8 random characters>.dockrewrite`. Other files' conversions may list that folder meanwhile:
+# context listings leave these names out (is_temp_name), so no rewrite ever names one.
+TEMP_SUFFIX = ".dockrewrite"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of this tool's temporary files."""
+    return name.endswith(TEMP_SUFFIX) and _TEMP_NAME.fullmatch(name) is not None
 
 
 class SourceError(Exception):
@@ -107,7 +120,7 @@ def _hold_signals():
 
 def _replace(path: Path, data: bytes) -> None:
     info = path.stat() if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockrewrite", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
