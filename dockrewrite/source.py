@@ -6,7 +6,6 @@ import codecs
 import contextlib
 import os
 import re
-import signal
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -101,21 +100,13 @@ def read(path: Path) -> tuple[str, SourceFormat]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace path with data in one rename, keeping the file's permission bits and owner.
 
-    Ctrl-C and SIGTERM wait until the file is whole: they are held back for the few system calls of
-    the write, so an interrupted run leaves every file either old or new and no temporary file behind.
+    Ctrl-C, SIGTERM and SIGHUP wait until the file is whole (interrupts.deferred), so an interrupted run
+    leaves every file either old or new and no temporary file behind.
     """
-    held = _hold_signals()
-    try:
+    from dockrewrite import interrupts
+
+    with interrupts.deferred():
         _replace(path, data)
-    finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def _hold_signals():
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -88,17 +88,18 @@ def test_interrupted_write_leaves_every_file_old_or_new(tmp_path: Path):
     expected = (SEED / "expected" / "auto.Dockerfile").read_bytes()
     probe = next(iter(originals))
     exe = [sys.executable, "-m", "dockrewrite", "convert", "--write", "--jobs", "2", str(tmp_path / "repo")]
-    proc = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and probe.read_bytes() == originals[probe] and time.monotonic() < deadline:
-        time.sleep(0.005)  # writing has begun once the first file changed
+    proc = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # Wait on progress, not on the clock (a 60 s limit once ran out on a loaded machine): writing has begun
+    # once the first file changed.
+    while proc.poll() is None and probe.read_bytes() == originals[probe]:
+        time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=60)
+    proc.wait()
     written = sum(1 for path, old in originals.items() if path.read_bytes() != old)
     for path, old in originals.items():
         assert path.read_bytes() in (old, expected), f"{path} is neither the original nor the rewrite"
     assert not list((tmp_path / "repo").rglob("*.dockrewrite")), "temporary files were left behind"
-    assert proc.returncode != 0 and 0 < written < len(originals), (proc.returncode, written)
+    assert proc.returncode == 130 and 0 < written < len(originals), (proc.returncode, written)
 
 
 WARM_THEN_RUN = """
