@@ -15,7 +15,7 @@ from pathlib import Path
 from dockrewrite import interrupts, source
 from dockrewrite.context import BuildContext
 from dockrewrite.plan import Options
-from dockrewrite.results import CHANGED, FAILED, SKIPPED, Result
+from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result
 from dockrewrite.transform import convert_text
 
 MAX_BYTES = 1 << 20  # no real Dockerfile is this large; such a file is not read
@@ -89,7 +89,7 @@ def write_result(job: Job, result: Result) -> None:
         result.status, result.reason = FAILED, f"read-only file (mode {oct(mode & 0o777)}): not written"
         return
     try:
-        source.write_atomic(target, source.encode(result.output, result.encoding))
+        result.warnings += source.write_atomic(target, source.encode(result.output, result.encoding))
     except (OSError, source.SourceError) as exc:
         result.status, result.reason = FAILED, f"cannot write: {exc}"
 
@@ -154,11 +154,12 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
 
     workers: at most this many processes (0: one per usable CPU when there are enough files to pay for
     starting them; see worker_count). The work is handed to the processes at once (the caller may do
-    other things before it reads the results).
+    other things before it reads the results). Several names of one file (hard links) are written once.
     """
+    jobs, same = _one_job_per_file(jobs)
     count = worker_count(workers, len(jobs))
     if count <= 1:
-        return Results(run_one(job) for job in jobs)
+        return Results(_in_order((run_one(job) for job in jobs), same))
     # Not fork: BuildKit's parser is Go code, and a Go runtime the parent has started does not survive a
     # fork (the child hangs in its first parse). A fork server starts from a clean interpreter.
     context = multiprocessing.get_context("forkserver")
@@ -178,7 +179,41 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
                 stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
         raise
-    return Results(results, pool, stop)
+    return Results(_in_order(results, same), pool, stop)
+
+
+def _one_job_per_file(jobs: list[Job]) -> tuple[list[Job], dict[int, Result]]:
+    """Writes through two names of one file (hard links in one tree) would race and convert it twice: the
+    first name is converted, the others get a result saying so (keyed by their index in jobs)."""
+    first: dict[tuple[int, int], Path] = {}
+    kept, same = [], {}
+    for index, job in enumerate(jobs):
+        if job.write:
+            try:
+                info = job.path.stat()
+            except OSError:
+                info = None
+            if info is not None and info.st_nlink > 1:
+                key = (info.st_dev, info.st_ino)
+                if key in first:
+                    same[index] = Result(
+                        str(job.path), UNCHANGED, reason=f"the same file as {first[key]} (a hard link): converted there"
+                    )
+                    continue
+                first[key] = job.path
+        kept.append(job)
+    return kept, same
+
+
+def _in_order(results: Iterator[Result], same: dict[int, Result]) -> Iterator[Result]:
+    index = 0
+    for result in results:
+        while index in same:
+            yield same.pop(index)
+            index += 1
+        yield result
+        index += 1
+    yield from (same[i] for i in sorted(same))
 
 
 _stop_event = None  # in a worker: set by the main process when the run is stopped
