@@ -153,6 +153,7 @@ def _flags(runtime, python_strategy, keep_root, templates, targets: str | None =
 
 @app.command()
 def convert(
+    ctx: typer.Context,
     paths: list[Path] = PATHS,
     write: bool = typer.Option(
         False,
@@ -253,7 +254,14 @@ def convert(
         help="Colour the diff: auto (on a terminal; NO_COLOR/FORCE_COLOR honoured), always, never.",
     ),
     no_color: bool = typer.Option(False, "--no-color", help="Same as --color never."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Files converted in parallel (0: one per core).", min=0),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        help="At most this many worker processes, never more than the usable CPUs (0: one per CPU once there "
+        "are enough files to pay for starting them).",
+        min=0,
+    ),
 ) -> None:
     """Convert Dockerfiles to multi-stage builds. By default prints a diff and writes nothing.
 
@@ -261,9 +269,12 @@ def convert(
     flags beat them.
     """
     from dockrewrite import diff as diffs
+    from dockrewrite import interrupts
     from dockrewrite.results import CHANGED, Report
     from dockrewrite.runner import run
 
+    # SIGINT, SIGTERM and SIGHUP: writes in progress finish, workers stop, exit 128 + the signal's number.
+    ctx.with_resource(interrupts.handled())
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
@@ -308,10 +319,12 @@ def convert(
         job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
         if compose:  # written below, once the compose edits are ready: the Dockerfile and them, or neither
             job_list = [dataclasses.replace(j, write=False) for j in job_list]
-        pending = run(job_list, jobs or os.cpu_count() or 1)
+        pending = work = run(job_list, jobs)
+        ctx.call_on_close(work.close)  # also when a signal ends the run
     else:
         # Nothing is written: the workers start at once and the pairs are looked for meanwhile.
-        pending = run(job_list, jobs or os.cpu_count() or 1)
+        pending = work = run(job_list, jobs)
+        ctx.call_on_close(work.close)
         _, merged = _builder_pattern(job_list, paths, write=False, remove=False)
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)

@@ -7,6 +7,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from dockrewrite.source import is_temp_name
+
 _SOURCE_SKIP_DIRS = {".git", "node_modules", "vendor", "testdata", ".venv", "venv", "__pycache__", "dist"}
 
 
@@ -50,8 +52,10 @@ class BuildContext:
 
     @cached_property
     def _names(self) -> frozenset[str]:
+        """The folder's names, less this tool's temporary files: another file's --write in the same folder may
+        have one there for a moment, and a rewrite must never copy it (it is gone once that write ends)."""
         try:
-            return frozenset(os.listdir(self.root))
+            return frozenset(n for n in os.listdir(self.root) if not is_temp_name(n))
         except OSError:
             return frozenset()
 
