@@ -16,11 +16,12 @@ from dockrewrite.model import DIRECTIVE_RE, KNOWN_KEYWORDS, DockerfileModel, Ins
 
 
 class ParseError(Exception):
-    def __init__(self, line: int, message: str, empty: bool = False):
+    def __init__(self, line: int, message: str, empty: bool = False, too_large: bool = False):
         super().__init__(message)
         self.line = line
         self.message = message
         self.empty = empty
+        self.too_large = too_large  # read, but past the cost bounds: not converted rather than broken
 
 
 @lru_cache(maxsize=64)
@@ -31,6 +32,7 @@ def parse(text: str) -> DockerfileModel:
     lines = text.split("\n")
     if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
         raise ParseError(1, "no instructions (empty file or only comments)", empty=True)
+    _check_cost(lines, MAX_PARSED_INSTRUCTIONS)
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
@@ -114,6 +116,38 @@ def parse(text: str) -> DockerfileModel:
         raise ParseError(instructions[-1].line if instructions else 1, "no FROM instruction")
     stages.append(_stage(current, body))
     return DockerfileModel(tuple(header), tuple(global_args), tuple(stages), footer, escape, tuple(lines))
+
+
+# Bounds far above any real Dockerfile (the largest seen: a few hundred instructions, continuations of a few
+# hundred lines) that keep a 1 MiB file to seconds: BuildKit's parser takes quadratic time in the length of one
+# continuation (150,000 continued lines: about a minute), and a conversion costs about half a millisecond per
+# instruction (87,000 ENV lines: 46 s). A rewrite may hold each instruction a few times (builder and runtime),
+# so any text parses up to MAX_PARSED_INSTRUCTIONS (more is a ParseError) while a single-stage input converts
+# up to MAX_INSTRUCTIONS (more is skipped, in transform).
+MAX_CONTINUED_LINES = 5_000
+MAX_INSTRUCTIONS = 10_000
+MAX_PARSED_INSTRUCTIONS = 50_000
+
+
+def _check_cost(lines: list[str], max_instructions: int) -> None:
+    """ParseError when the text is too large to read in reasonable time; linear in the text's length."""
+    run = instructions = 0
+    for n, line in enumerate(lines, 1):
+        stripped = line.rstrip()
+        if stripped.endswith(("\\", "`")):
+            run += 1
+            if run > MAX_CONTINUED_LINES:
+                raise ParseError(
+                    n - run + 1,
+                    f"an instruction continues over more than {MAX_CONTINUED_LINES} lines; not read",
+                    too_large=True,
+                )
+        elif stripped and not stripped.lstrip().startswith("#"):
+            if run == 0:
+                instructions += 1
+                if instructions > max_instructions:
+                    raise ParseError(n, f"more than {max_instructions} instructions; not read", too_large=True)
+            run = 0
 
 
 def _stage(from_: Instruction, body: list[Instruction]) -> Stage:

@@ -719,15 +719,23 @@ def _env(stage) -> dict[str, str]:
     return env
 
 
-def _effective(stage) -> list[str]:
-    out: list[str] = []
+def _parts(stage) -> list[list[str]]:
+    out: list[list[str]] = []
     for keyword in ("ENTRYPOINT", "CMD"):
         ins = stage.last(keyword)
         if ins is None:
             continue
         c = Command.of(ins)
-        out += list(c.as_simple_argv() or ["/bin/sh", "-c", c.shell])
+        argv = c.as_simple_argv()
+        if argv is None:
+            out.append(["/bin/sh", "-c", c.shell])
+        elif argv:  # `ENTRYPOINT []` clears the base image's: no words of its own
+            out.append(list(argv))
     return out
+
+
+def _effective(stage) -> list[str]:
+    return [w for part in _parts(stage) for w in part]
 
 
 def _ports(stage) -> set[str]:
@@ -757,7 +765,8 @@ def behaviour_problems(original: str, result, opts: Options) -> list[str]:
     cmd_before, cmd_after = _effective(before), _effective(after)
     notes = " ".join(result.warnings)
     if not _same_command(cmd_before, cmd_after):
-        programs = [posixpath.basename(w) for w in cmd_before[:2]]  # `npx serve`: the note names serve
+        # the first words of ENTRYPOINT and of CMD (`npx serve`: the note names serve; `uv run`: uv)
+        programs = [posixpath.basename(w) for part in _parts(before) for w in part[:2]]
         if not (any(p and p in notes for p in programs) or "start script" in notes or "exec form" in notes):
             problems.append(
                 f"command {cmd_before} became {cmd_after} with no note naming {programs[0] if programs else 'it'}"
@@ -790,8 +799,8 @@ _KNOWN_UIDS = {"root": "0", "nobody": "65534", "node": "1000", "nonroot": "65532
 def _same_user(before: str, after: str | None, original: str, notes: str) -> bool:
     """A named user became its uid (well-known, or created with -u/--uid in the file), or the documented
     unprivileged user with a note that says so."""
-    if after is None:
-        return False
+    if after is None:  # a runtime image with its own unprivileged user (nginx-unprivileged), said so
+        return before in notes and "unprivileged" in notes
     name, uid = before.split(":")[0], after.split(":")[0]
     if _KNOWN_UIDS.get(name) == uid or re.search(rf"(-u|--uid)[ =]?{re.escape(uid)}\b", original):
         return True

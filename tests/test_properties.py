@@ -6,7 +6,6 @@ over 100,000 files; the regression tests below are what earlier runs found."""
 
 from __future__ import annotations
 
-import codecs
 import tempfile
 import time
 from pathlib import Path
@@ -235,3 +234,48 @@ def test_odd_compose_files_are_left_alone(tmp_path: Path, compose: bytes):
     svc = _compose_project(tmp_path, compose)
     edits, _notes = prepare(svc / "Dockerfile", svc)
     assert edits == []
+
+
+def test_uv_run_of_a_script_runs_it_with_python(tmp_path: Path):
+    # `uv run app.py` became `CMD ["app.py"]`, which is no program on PATH
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        'COPY . .\nCMD ["uv", "run", "app.py"]\n'
+    )
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'CMD ["python", "app.py"]' in result.output
+    shell_form = convert_text(
+        text.replace('["uv", "run", "app.py"]', "uv run app.py"), BuildContext(tmp_path), Options()
+    )
+    assert "CMD python app.py" in shell_form.output
+
+
+def test_node_heredoc_with_runtime_file_steps_is_skipped(tmp_path: Path):
+    # its first line was replayed in the runtime as `RUN adduser … \` and swallowed the EXPOSE after it
+    (tmp_path / "package.json").write_text('{"name": "a", "scripts": {"start": "node server.js"}}')
+    (tmp_path / "package-lock.json").write_text("{}")
+    (tmp_path / "server.js").write_text("require('http')\n")
+    text = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nEXPOSE 9000\nCMD ["node", "server.js"]\n'
+        "RUN <<EOT\nadduser -D -u 10001 app \\\n# note\n && mkdir -p /data\nEOT\n"
+    )
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    _sound(result)
+    assert result.status == SKIPPED and "heredoc" in result.reason
+
+
+def test_cost_bounds_skip_what_would_take_minutes():
+    # BuildKit's parser is quadratic in one continuation's length (150,000 lines: about a minute), and a
+    # conversion costs about half a millisecond an instruction (87,000 ENV lines: 46 s)
+    started = time.perf_counter()
+    long_run = "FROM golang:1.22\nRUN echo \\\n" + "  a \\\n" * 6_000 + '  b\nCMD ["./app"]\n'
+    result = convert_text(long_run, BuildContext(None), Options())
+    assert result.status == SKIPPED and "continues over more than 5000 lines" in result.reason
+    assert result.line == 2
+    many = "FROM golang:1.22\n" + "".join(f"ENV A{i}=x\n" for i in range(10_001)) + 'CMD ["./app"]\n'
+    result = convert_text(many, BuildContext(None), Options())
+    assert result.status == SKIPPED and "more than 10000 are not converted" in result.reason
+    assert time.perf_counter() - started < 10

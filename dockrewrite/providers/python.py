@@ -1068,10 +1068,12 @@ def _without_runner(ins: Instruction) -> str | None:
             rest.pop(0)
     if not rest:
         return None
+    # `uv run app.py` (and pdm's) runs a script with the environment's python, not as a program on PATH
+    interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
-        return f"{ins.keyword} {json.dumps(rest)}"
+        return f"{ins.keyword} {json.dumps(interpreter + rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
-    return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+    return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
 
 
 def _poetry_groups(pyproject: dict | None) -> set[str] | None:
