@@ -37,6 +37,11 @@ def parse(text: str) -> DockerfileModel:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
         raise ParseError(_line_of(str(exc), lines), f"Docker cannot parse this file: {exc}") from None
+    except UnicodeDecodeError:
+        # BuildKit's parser splits `HEALTHCHECK <word>` at bytes 0x85/0xa0 as if they were spaces, also inside a
+        # character (à, NEL): what it returns is not UTF-8. Such a HEALTHCHECK has no CMD, which Docker rejects.
+        line = next((n for n, t in enumerate(lines, 1) if t.strip().upper().startswith("HEALTHCHECK")), 1)
+        raise ParseError(line, "Docker cannot parse this file: HEALTHCHECK without CMD or NONE") from None
 
     escape = "\\"
     header: list[str] = []

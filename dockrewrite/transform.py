@@ -155,6 +155,9 @@ OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "productio
 def _stage_name_clash(model) -> tuple[int, str] | None:
     for ins in model.stages[0].instructions:
         ref = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
+        if ref == "":
+            # Docker reads an empty --from as the build context; the rewrites would treat it as an image
+            return ins.line, f"{ins.keyword} --from= names no stage or image; drop the flag to copy from the context"
         if ref is not None and ref.lower() in OUR_STAGE_NAMES:
             return ins.line, (
                 f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "

@@ -267,6 +267,28 @@ def instruction(d: Draw) -> str:
     )
     if d.chance(8):  # what most often makes a file skip: rarer, so that more files convert
         kind = d.pick(["RUNX", "HEREDOC", "ADD", "ONBUILD", "SHELL"])
+    if d.chance(7):  # any instruction with free text after it
+        keyword = d.pick(
+            [
+                "RUN",
+                "COPY",
+                "ADD",
+                "ENV",
+                "ARG",
+                "WORKDIR",
+                "EXPOSE",
+                "CMD",
+                "ENTRYPOINT",
+                "USER",
+                "LABEL",
+                "HEALTHCHECK",
+                "VOLUME",
+                "STOPSIGNAL",
+                "RUN --mount=type=cache,target=",
+                "COPY --from=",
+            ]
+        )
+        return keyword + d.pick([" ", "  ", "\t"]) + d.text(30)
     case = d.int(0, 2)
 
     def kw(k: str) -> str:
@@ -600,7 +622,64 @@ def context_files(d: Draw, language: str) -> dict[str, bytes]:
         files["action.yml"] = b"runs:\n  using: docker\n"
     if d.chance(6):
         files[d.pick(["weird name.txt", "café.txt", "-dash", "a" * 200])] = b"x"
+    if d.chance(5):
+        _confuse(d, files)
     return files
+
+
+# Manifests of the right name with the wrong shape, folders where files are expected, links that loop.
+DIR = b"<dir>"
+LOOP = b"<symlink loop>"
+_CONFUSED = {
+    "package.json": [
+        b'{"scripts": ["start"]}',
+        b'{"scripts": {"start": 1, "build": null}}',
+        b'{"dependencies": "x"}',
+        b"[]",
+        b'"text"',
+        b"null",
+        b'{"workspaces": {"packages": ["a"]}, "private": true}',
+        b'{"packageManager": "pnpm@8", "engines": {"node": 18}}',
+        b'{"main": 3, "bin": {"x": 1}}',
+        b'{"scripts": {"start": "' + "ü".encode() * 3 + b'"}}',
+        b"\xff\xfe{",
+        b"",
+    ],
+    "pyproject.toml": [
+        b"tool = 1\n",
+        b'[tool.poetry]\ndependencies = "x"\n',
+        b'[project]\ndependencies = "x"\n',
+        b"[project.scripts]\nx = 1\n",
+        b"[tool]\npoetry = []\n",
+        b"\x00\x01",
+    ],
+    "requirements.txt": [
+        b"-r other.txt\n",
+        b"-e .\n",
+        b"git+https://example.com/x.git#egg=x\n",
+        b"--index-url http://x\nflask\n",
+        b"./local.whl\n",
+        b"\xff\xfeb\x00",
+        b"-r requirements.txt\n",
+    ],
+    "go.mod": [b"module\n", b"", b"module a b c\n", b"go x\n", b"module example.com/x\nrequire (\n"],
+    "yarn.lock": [DIR],
+    "package-lock.json": [DIR, b"[]"],
+    "main.go": [DIR, b"package\n", b"\xff"],
+    ".dockerignore": [b"[\n", b"**\n!**\n", b"!\n", b"\\\n", b"/\n", b"../\n"],
+    "templates": [LOOP],
+    "src": [LOOP],
+    "entrypoint.sh": [DIR, LOOP, b"#!/bin/sh\n. ./entrypoint.sh\n"],
+    "action.yml": [b"runs: [\n", b"\xff"],
+}
+
+
+def _confuse(d: Draw, files: dict[str, bytes]) -> None:
+    for _ in range(d.int(1, 3)):
+        name = d.pick(sorted(_CONFUSED))
+        for rel in [r for r in files if r == name or r.startswith(name + "/")]:
+            del files[rel]
+        files[name] = d.pick(_CONFUSED[name])
 
 
 # -- options ---------------------------------------------------------------------------------------------
@@ -686,11 +765,19 @@ def project(d: Draw) -> Project:
 
 
 def write_context(root, files: dict[str, bytes]) -> None:
+    import os
+
     for rel, data in files.items():
         path = root / rel
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            if data == DIR:
+                path.mkdir()
+                (path / "x").write_bytes(b"x")
+            elif data == LOOP:
+                os.symlink(rel, path)  # a link to itself
+            else:
+                path.write_bytes(data)
         except OSError:
             pass  # a name the file system refuses is a file the context does not have
 

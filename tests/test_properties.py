@@ -279,3 +279,17 @@ def test_cost_bounds_skip_what_would_take_minutes():
     result = convert_text(many, BuildContext(None), Options())
     assert result.status == SKIPPED and "more than 10000 are not converted" in result.reason
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("word", ["x\x85y", "xày"])
+def test_healthcheck_word_with_a_nel_or_nbsp_byte(word: str):
+    # BuildKit's parser split the character at its 0x85/0xa0 byte and handed back bytes that are not UTF-8
+    result = convert_text(GO + f"HEALTHCHECK {word}\n", BuildContext(None), Options())
+    assert result.status == FAILED and "HEALTHCHECK without CMD" in result.reason and result.line == 6
+
+
+def test_copy_with_an_empty_from_is_skipped(tmp_path: Path):
+    # the rewrite kept `COPY --from= …` and failed its own check that --from names an earlier stage
+    text = GO.replace("COPY . .", "COPY --from= . .")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and "--from= names no stage" in result.reason and result.line == 3
