@@ -14,6 +14,10 @@ from functools import lru_cache
 
 from dockrewrite.model import DIRECTIVE_RE, KNOWN_KEYWORDS, DockerfileModel, Instruction, Stage
 
+# What BuildKit trims (Go's unicode.IsSpace). Python's str.strip() also takes \x1c-\x1f, which Docker keeps as
+# part of a value: an `ENV A=x\x1c` lost its last character.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+
 
 class ParseError(Exception):
     def __init__(self, line: int, message: str, empty: bool = False, too_large: bool = False):
@@ -74,13 +78,13 @@ def parse(text: str) -> DockerfileModel:
                 end_line -= 1
         if len(raw) > 1 and not cmd.heredocs:
             # Docker skips blank lines inside a continuation; other parsers end the instruction there.
-            raw = [raw[0]] + [r for r in raw[1:] if r.strip()]
-        text_ = "\n".join(r.rstrip() for r in raw).strip()
+            raw = [raw[0]] + [r for r in raw[1:] if r.strip(GO_SPACE)]
+        text_ = "\n".join(r.rstrip(GO_SPACE) for r in raw).strip(GO_SPACE)
         # A continuation before the keyword itself (` \` on a line of its own) carries nothing.
         text_ = re.sub(r"^(?:" + re.escape(escape) + r"[ \t]*\n[ \t]*)+", "", text_)
         if not cmd.heredocs and text_.endswith(escape) and not text_.endswith(escape * 2):
             # a continuation into the end of the file (or into blank lines) continues into nothing
-            text_ = text_[: -len(escape)].rstrip()
+            text_ = text_[: -len(escape)].rstrip(GO_SPACE)
         if text_[: len(cmd.cmd)].upper() == keyword:
             # What we write uses conventional upper-case keywords and one space after them.
             rest = text_[len(cmd.cmd) :]

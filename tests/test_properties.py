@@ -44,7 +44,7 @@ def dockerfile_text(draw) -> str:
     return grammar.dockerfile_text(grammar.HypothesisDraw(draw))[0]
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _sound(result) -> None:
@@ -76,7 +76,7 @@ def test_projects_convert_soundly_and_keep_behaviour(data):
         assert again.status == UNCHANGED, again.reason
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), how=st.sampled_from(grammar.ENCODINGS))
 def test_bytes_in_any_encoding_end_as_one_result(data, how):
     d = grammar.HypothesisDraw(data.draw)
@@ -293,3 +293,29 @@ def test_copy_with_an_empty_from_is_skipped(tmp_path: Path):
     text = GO.replace("COPY . .", "COPY --from= . .")
     result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
     assert result.status == SKIPPED and "--from= names no stage" in result.reason and result.line == 3
+
+
+@pytest.mark.parametrize("pyproject", ["tool = 1\n", "[tool]\npoetry = []\n", '[project]\ndependencies = "x"\n'])
+def test_pyproject_of_the_wrong_shape(tmp_path: Path, pyproject: str):
+    # `data.get("tool", {}).get("poetry", {})` on `tool = 1`: AttributeError, an internal error
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "app.py").write_text("import flask\n")
+    text = 'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install .\nCMD ["python", "app.py"]\n'
+    _sound(convert_text(text, BuildContext(tmp_path), Options(targets=("develop", "test"))))
+
+
+def test_package_json_scripts_as_a_list_with_a_test_target(tmp_path: Path):
+    (tmp_path / "package.json").write_text('{"name": "a", "scripts": ["start"]}')
+    (tmp_path / "package-lock.json").write_text("{}")
+    (tmp_path / "server.js").write_text("require('http')\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "server.js"]\n'
+    _sound(convert_text(text, BuildContext(tmp_path), Options(targets=("test",))))
+
+
+def test_env_value_ending_in_a_control_character_is_kept(tmp_path: Path):
+    # str.strip() took the \x1c that Docker keeps as part of the value
+    text = GO.replace("CMD", "ENV A=x\x1c\nCMD")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == CHANGED, result.reason
+    assert grammar.behaviour_problems(text, result, Options()) == []
+    assert result.output.count("ENV A=x\x1c\n") == 2
