@@ -76,6 +76,12 @@ def parse(text: str) -> DockerfileModel:
             while len(raw) > 1 and (not raw[-1].strip() or raw[-1].lstrip().startswith("#")):
                 raw.pop()
                 end_line -= 1
+            # ` \` on lines of its own before the keyword carries nothing, nor do comments among them (Docker drops
+            # comment lines inside a continuation): they go before the instruction, which starts at its keyword
+            while len(raw) > 1 and (raw[0].strip(GO_SPACE) in (escape, "") or raw[0].lstrip().startswith("#")):
+                if raw[0].lstrip().startswith("#"):
+                    comments += (raw[0].strip(),)
+                raw.pop(0)
         if len(raw) > 1 and not cmd.heredocs:
             # Docker skips blank lines inside a continuation; other parsers end the instruction there.
             raw = [raw[0]] + [r for r in raw[1:] if r.strip(GO_SPACE)]

@@ -319,3 +319,12 @@ def test_env_value_ending_in_a_control_character_is_kept(tmp_path: Path):
     assert result.status == CHANGED, result.reason
     assert grammar.behaviour_problems(text, result, Options()) == []
     assert result.output.count("ENV A=x\x1c\n") == 2
+
+
+def test_comment_between_continuations_before_the_keyword(tmp_path: Path):
+    # ` \` / `# comment` / ` \` / `HEALTHCHECK …`: the text kept the comment in front of its keyword and
+    # dockerfile-parse read the output differently from BuildKit (a safety-check failure)
+    text = GO.replace("CMD", " \\\n      # indented café\n \\\n     HEALTHCHECK CMD wget -qO- localhost || exit 1\nCMD")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options(runtime="alpine"))
+    assert result.status == CHANGED, result.reason
+    assert "# indented café\nHEALTHCHECK CMD wget -qO- localhost || exit 1\n" in result.output
