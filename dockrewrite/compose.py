@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,9 @@ def _retarget_text(text: str, compose: Path, dockerfile: Path, target: str) -> t
     yaml.width = 4096
     yaml.indent(**_indentation(text))
     try:
-        data = yaml.load(text)
+        with warnings.catch_warnings():  # ruamel warns on stderr about reused anchors and the like
+            warnings.simplefilter("ignore")
+            data = yaml.load(text)
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         # ruamel raises ValueError/TypeError on some malformed input (odd tags, unhashable keys)
         first = (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dockrewrite.context import BuildContext
-from dockrewrite.parse import ParseError, parse
+from dockrewrite.parse import MAX_INSTRUCTIONS, ParseError, parse
 from dockrewrite.plan import Options
 from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result, Skip
 
@@ -28,8 +28,8 @@ def convert_text(
     try:
         model = parse(text)
     except ParseError as exc:
-        # An empty placeholder is nothing to convert, not a broken file.
-        result.status = SKIPPED if exc.empty else FAILED
+        # An empty placeholder is nothing to convert, not a broken file; nor is one past the cost bounds.
+        result.status = SKIPPED if exc.empty or exc.too_large else FAILED
         result.reason, result.line = exc.message, exc.line
         return result
 
@@ -44,6 +44,12 @@ def convert_text(
     result.language = detection.language
     result.signals = detection.signals
     if model.is_multistage:
+        return result
+    count = len(model.global_args) + sum(1 + len(stage.instructions) for stage in model.stages)
+    if count > MAX_INSTRUCTIONS:
+        # a conversion costs about half a millisecond an instruction, several times over with its checks
+        result.status, result.line = SKIPPED, 1
+        result.reason = f"{count} instructions: files with more than {MAX_INSTRUCTIONS} are not converted"
         return result
     if model.escape != "\\":
         result.status = SKIPPED
@@ -179,6 +185,9 @@ OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "productio
 def _stage_name_clash(model) -> tuple[int, str] | None:
     for ins in model.stages[0].instructions:
         ref = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
+        if ref == "":
+            # Docker reads an empty --from as the build context; the rewrites would treat it as an image
+            return ins.line, f"{ins.keyword} --from= names no stage or image; drop the flag to copy from the context"
         if ref is not None and ref.lower() in OUR_STAGE_NAMES:
             return ins.line, (
                 f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "

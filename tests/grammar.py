@@ -270,6 +270,28 @@ def instruction(d: Draw) -> str:
     )
     if d.chance(8):  # what most often makes a file skip: rarer, so that more files convert
         kind = d.pick(["RUNX", "HEREDOC", "ADD", "ONBUILD", "SHELL"])
+    if d.chance(7):  # any instruction with free text after it
+        keyword = d.pick(
+            [
+                "RUN",
+                "COPY",
+                "ADD",
+                "ENV",
+                "ARG",
+                "WORKDIR",
+                "EXPOSE",
+                "CMD",
+                "ENTRYPOINT",
+                "USER",
+                "LABEL",
+                "HEALTHCHECK",
+                "VOLUME",
+                "STOPSIGNAL",
+                "RUN --mount=type=cache,target=",
+                "COPY --from=",
+            ]
+        )
+        return keyword + d.pick([" ", "  ", "\t"]) + d.text(30)
     case = d.int(0, 2)
 
     def kw(k: str) -> str:
@@ -603,7 +625,64 @@ def context_files(d: Draw, language: str) -> dict[str, bytes]:
         files["action.yml"] = b"runs:\n  using: docker\n"
     if d.chance(6):
         files[d.pick(["weird name.txt", "café.txt", "-dash", "a" * 200])] = b"x"
+    if d.chance(5):
+        _confuse(d, files)
     return files
+
+
+# Manifests of the right name with the wrong shape, folders where files are expected, links that loop.
+DIR = b"<dir>"
+LOOP = b"<symlink loop>"
+_CONFUSED = {
+    "package.json": [
+        b'{"scripts": ["start"]}',
+        b'{"scripts": {"start": 1, "build": null}}',
+        b'{"dependencies": "x"}',
+        b"[]",
+        b'"text"',
+        b"null",
+        b'{"workspaces": {"packages": ["a"]}, "private": true}',
+        b'{"packageManager": "pnpm@8", "engines": {"node": 18}}',
+        b'{"main": 3, "bin": {"x": 1}}',
+        b'{"scripts": {"start": "' + "ü".encode() * 3 + b'"}}',
+        b"\xff\xfe{",
+        b"",
+    ],
+    "pyproject.toml": [
+        b"tool = 1\n",
+        b'[tool.poetry]\ndependencies = "x"\n',
+        b'[project]\ndependencies = "x"\n',
+        b"[project.scripts]\nx = 1\n",
+        b"[tool]\npoetry = []\n",
+        b"\x00\x01",
+    ],
+    "requirements.txt": [
+        b"-r other.txt\n",
+        b"-e .\n",
+        b"git+https://example.com/x.git#egg=x\n",
+        b"--index-url http://x\nflask\n",
+        b"./local.whl\n",
+        b"\xff\xfeb\x00",
+        b"-r requirements.txt\n",
+    ],
+    "go.mod": [b"module\n", b"", b"module a b c\n", b"go x\n", b"module example.com/x\nrequire (\n"],
+    "yarn.lock": [DIR],
+    "package-lock.json": [DIR, b"[]"],
+    "main.go": [DIR, b"package\n", b"\xff"],
+    ".dockerignore": [b"[\n", b"**\n!**\n", b"!\n", b"\\\n", b"/\n", b"../\n"],
+    "templates": [LOOP],
+    "src": [LOOP],
+    "entrypoint.sh": [DIR, LOOP, b"#!/bin/sh\n. ./entrypoint.sh\n"],
+    "action.yml": [b"runs: [\n", b"\xff"],
+}
+
+
+def _confuse(d: Draw, files: dict[str, bytes]) -> None:
+    for _ in range(d.int(1, 3)):
+        name = d.pick(sorted(_CONFUSED))
+        for rel in [r for r in files if r == name or r.startswith(name + "/")]:
+            del files[rel]
+        files[name] = d.pick(_CONFUSED[name])
 
 
 # -- options ---------------------------------------------------------------------------------------------
@@ -689,11 +768,19 @@ def project(d: Draw) -> Project:
 
 
 def write_context(root, files: dict[str, bytes]) -> None:
+    import os
+
     for rel, data in files.items():
         path = root / rel
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            if data == DIR:
+                path.mkdir()
+                (path / "x").write_bytes(b"x")
+            elif data == LOOP:
+                os.symlink(rel, path)  # a link to itself
+            else:
+                path.write_bytes(data)
         except OSError:
             pass  # a name the file system refuses is a file the context does not have
 
@@ -722,15 +809,23 @@ def _env(stage) -> dict[str, str]:
     return env
 
 
-def _effective(stage) -> list[str]:
-    out: list[str] = []
+def _parts(stage) -> list[list[str]]:
+    out: list[list[str]] = []
     for keyword in ("ENTRYPOINT", "CMD"):
         ins = stage.last(keyword)
         if ins is None:
             continue
         c = Command.of(ins)
-        out += list(c.as_simple_argv() or ["/bin/sh", "-c", c.shell])
+        argv = c.as_simple_argv()
+        if argv is None:
+            out.append(["/bin/sh", "-c", c.shell])
+        elif argv:  # `ENTRYPOINT []` clears the base image's: no words of its own
+            out.append(list(argv))
     return out
+
+
+def _effective(stage) -> list[str]:
+    return [w for part in _parts(stage) for w in part]
 
 
 def _ports(stage) -> set[str]:
@@ -760,7 +855,8 @@ def behaviour_problems(original: str, result, opts: Options) -> list[str]:
     cmd_before, cmd_after = _effective(before), _effective(after)
     notes = " ".join(result.warnings)
     if not _same_command(cmd_before, cmd_after):
-        programs = [posixpath.basename(w) for w in cmd_before[:2]]  # `npx serve`: the note names serve
+        # the first words of ENTRYPOINT and of CMD (`npx serve`: the note names serve; `uv run`: uv)
+        programs = [posixpath.basename(w) for part in _parts(before) for w in part[:2]]
         if not (any(p and p in notes for p in programs) or "start script" in notes or "exec form" in notes):
             problems.append(
                 f"command {cmd_before} became {cmd_after} with no note naming {programs[0] if programs else 'it'}"
@@ -793,8 +889,8 @@ _KNOWN_UIDS = {"root": "0", "nobody": "65534", "node": "1000", "nonroot": "65532
 def _same_user(before: str, after: str | None, original: str, notes: str) -> bool:
     """A named user became its uid (well-known, or created with -u/--uid in the file), or the documented
     unprivileged user with a note that says so."""
-    if after is None:
-        return False
+    if after is None:  # a runtime image with its own unprivileged user (nginx-unprivileged), said so
+        return before in notes and "unprivileged" in notes
     name, uid = before.split(":")[0], after.split(":")[0]
     if _KNOWN_UIDS.get(name) == uid or re.search(rf"(-u|--uid)[ =]?{re.escape(uid)}\b", original):
         return True

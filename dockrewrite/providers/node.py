@@ -236,8 +236,12 @@ class _NodePlanner(Planner):
                     item.source_copy = True
             elif k == "RUN":
                 item.segments = cmds.classify(ins.shell)
-                if ins.heredocs and any(s.kind in (cmds.INSTALL, cmds.BUILD) for s in item.segments):
-                    raise Skip("a heredoc RUN that installs or builds cannot be split into stages", ins.line)
+                if ins.heredocs and any(s.kind in (cmds.INSTALL, cmds.BUILD, cmds.FS) for s in item.segments):
+                    # FS steps are replayed in the runtime one per line, and a heredoc script's lines (comments,
+                    # continuations) cannot be lifted out of it: the replayed RUN swallowed the next instruction
+                    raise Skip(
+                        "a heredoc RUN that installs, builds or sets up files cannot be split into stages", ins.line
+                    )
             items.append(item)
         self.final_workdir = workdir
         return items

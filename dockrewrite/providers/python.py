@@ -1143,9 +1143,9 @@ class _PythonPlanner(Planner):
         names: list[str] = []
         data = self.pyproject
         if data is not None:
-            names += [deps.spec_name(d) for d in data.get("project", {}).get("dependencies", [])]
-            poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-            names += [deps.normalize(n) for n in poetry if n != "python"]
+            listed = _table(data, "project").get("dependencies")
+            names += [deps.spec_name(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]
+            names += [deps.normalize(n) for n in _table(data, "tool", "poetry", "dependencies") if n != "python"]
         setup = self.ctx.read_text("setup.py")
         if setup:
             from dockrewrite.providers.python_source import read_setup_py
@@ -1260,10 +1260,20 @@ def _without_runner(ins: Instruction) -> str | None:
             rest.pop(0)
     if not rest:
         return None
+    # `uv run app.py` (and pdm's) runs a script with the environment's python, not as a program on PATH
+    interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
-        return f"{ins.keyword} {json.dumps(rest)}"
+        return f"{ins.keyword} {json.dumps(interpreter + rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
-    return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+    return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
+
+
+def _table(data, *keys: str) -> dict:
+    """data[key][key]… when every level is a table, else {}: a pyproject.toml of the wrong shape (`tool = 1`,
+    `[tool]` with `poetry = []`) is one that says nothing, not an AttributeError."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 def _toml(text: str | None) -> dict | None:
@@ -1293,8 +1303,8 @@ def _poetry_groups(pyproject: dict | None) -> set[str] | None:
     """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
     if pyproject is None:
         return None
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    groups = set(poetry.get("group", {}))
+    poetry = _table(pyproject, "tool", "poetry")
+    groups = set(_table(poetry, "group"))
     return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
 
