@@ -378,3 +378,46 @@ def test_uv_dev_group_program_in_cmd_keeps_uv_dev(tmp_path: Path):
     assert "uv sync --frozen\n" in result.output and "--no-dev" not in result.output
     plain = _run(tmp_path, dockerfile.replace('["watchfiles", "svc.main"]', '["python", "-m", "svc"]'))
     assert "uv sync --no-dev --frozen" in plain.output
+
+
+# -- 9. -dev packages the table does not know --------------------------------------------------------------------
+
+_GSL = (
+    "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc libgsl-dev\nWORKDIR /app\nCOPY . .\n"
+    "RUN pip install -r requirements.txt\n"
+    'CMD ["python", "app.py"]\n'
+)
+
+
+def test_common_dev_packages_have_runtime_packages():
+    from dockrewrite import syslibs
+
+    needed, unknown = syslibs.runtime_packages(["libmariadbclient-dev", "libkrb5-dev", "libpq-dev"], "debian")
+    assert needed == ["libmariadb3", "libkrb5-3", "libgssapi-krb5-2", "libpq5"] and unknown == []
+
+
+def test_unknown_dev_package_lists_the_linked_libraries(tmp_path: Path):
+    result = _run(tmp_path, _GSL, {"requirements.txt": "pygsl\n"})
+    assert result.status == CHANGED, result.reason
+    builder, runtime = result.output.split("\nFROM python:3.11-slim AS runtime\n")
+    assert "RUN find /install -name '*.so*' -type f -exec ldd {} +" in builder
+    assert "> /tmp/linked-packages.txt\n\n# Runtime" in builder
+    assert "COPY --from=builder /tmp/linked-packages.txt /tmp/linked-packages.txt" in runtime
+    assert "apt-get install -y --no-install-recommends $(cat /tmp/linked-packages.txt)" in runtime
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options"),
+    [
+        (
+            _GSL.replace("python:3.11", "python:3.11-alpine").replace(
+                "apt-get update && apt-get install -y", "apk add"
+            ),
+            {},
+        ),
+        (_GSL, {"runtime": "distroless"}),
+    ],
+)
+def test_unknown_dev_package_without_apt_in_the_runtime_is_skipped(tmp_path: Path, dockerfile, options):
+    result = _run(tmp_path, dockerfile, {"requirements.txt": "pygsl\n"}, **options)
+    assert result.status == SKIPPED and "no known runtime package for libgsl-dev" in result.reason

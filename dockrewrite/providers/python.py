@@ -31,6 +31,7 @@ from dockrewrite.results import Skip
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
+_LINKED_LIST = "/tmp/linked-packages.txt"  # Debian packages the built modules link, listed in the builder
 UV_PYTHON = "/opt/uv-python"  # where the builder has uv put a Python it downloads (UV_PYTHON_INSTALL_DIR)
 APP_UID = "10001"
 NONROOT = images.NONROOT
@@ -159,7 +160,13 @@ class _PythonPlanner(Planner):
         strategy = self._strategy(items)
         self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
+        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        if self.linked_scan:
+            known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
+            scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
+            builder.append(scan)
+            setup[0 : 1 if known else 0] = install
         if self.uv_python:
             artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
         if self.poe_config:
@@ -224,6 +231,51 @@ class _PythonPlanner(Planner):
                 role = "neutral"
             items.append(_Item(ins, role, segments))
         return items
+
+    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[Step, list[Step]]:
+        """For -dev packages with no known runtime package: a builder step that writes the Debian packages
+        owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
+        trying both sides of the /usr merge), and the runtime steps that install them from that list."""
+        where = {"prefix": PREFIX, "venv": VENV, "user": "/root/.local"}[strategy]
+        self.warnings.append(
+            f"no known runtime package for {', '.join(self.linked_scan)}: the builder lists the Debian packages of "
+            f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {_LINKED_LIST}, and the runtime "
+            "installs them (its release must be the builder's)"
+        )
+        scan = Step(
+            f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"
+            "    | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}' | sort -u \\\n"
+            "    | while read -r lib; do \\\n"
+            '        dpkg -S "$lib" || dpkg -S "/usr$lib" || dpkg -S "${lib#/usr}" \\\n'
+            '        || dpkg -S "$(readlink -f "$lib")"; \\\n'
+            f"      done 2>/dev/null | grep -v '^diversion' | cut -d: -f1 | sort -u > {_LINKED_LIST}",
+            (
+                f"# No known runtime package for {', '.join(self.linked_scan)}: list the Debian packages of the",
+                "# shared libraries the built modules link, for the runtime to install (a library dpkg does",
+                "# not own, such as one a wheel bundles, is not a package: failures in the pipe are expected)",
+                "# hadolint ignore=DL4006",
+            ),
+        )
+        install = [
+            Step(f"COPY --from=builder {_LINKED_LIST} {_LINKED_LIST}"),
+            Step(
+                "RUN apt-get update \\\n"
+                f" && apt-get install -y --no-install-recommends {''.join(p + ' ' for p in known)}"
+                f"$(cat {_LINKED_LIST}) \\\n"
+                f" && rm -rf /var/lib/apt/lists/* {_LINKED_LIST}",
+                (
+                    "# Shared libraries the app needs at run time"
+                    + (", and those the built modules link (listed in the builder)" if known else ""),
+                    "# hadolint ignore=DL3008,SC2046",
+                )
+                if known
+                else (
+                    "# The shared libraries the built modules link, listed in the builder",
+                    "# hadolint ignore=DL3008,SC2046",
+                ),
+            ),
+        ]
+        return scan, install
 
     def _direct_text(self, ins: Instruction) -> str | None:
         """CMD/ENTRYPOINT as the runtime runs it, when that differs: a poe task resolved to the command it runs,
@@ -1182,7 +1234,10 @@ class _PythonPlanner(Planner):
                 virtual = "--virtual" in seg.words or "-t" in seg.words
                 dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
                 needed, unknown = syslibs.runtime_packages(dev, family)
-                if unknown:
+                if unknown and family == "debian" and not self.distroless and not self.split:
+                    # the builder lists the packages of the libraries the built modules link (_linked_libraries)
+                    self.linked_scan += [p for p in unknown if p not in self.linked_scan]
+                elif unknown:
                     raise Skip(
                         f"no known runtime package for {', '.join(unknown)}; packages built against it "
                         "would miss their shared library",
