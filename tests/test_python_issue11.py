@@ -421,3 +421,32 @@ def test_unknown_dev_package_lists_the_linked_libraries(tmp_path: Path):
 def test_unknown_dev_package_without_apt_in_the_runtime_is_skipped(tmp_path: Path, dockerfile, options):
     result = _run(tmp_path, dockerfile, {"requirements.txt": "pygsl\n"}, **options)
     assert result.status == SKIPPED and "no known runtime package for libgsl-dev" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("pin", "run", "after"),
+    [
+        (
+            "",
+            "poetry lock --no-update && poetry install --remove-untracked --no-root",
+            "RUN poetry lock && poetry install --without dev --sync --no-root",
+        ),
+        ("", "poetry lock --check", "RUN poetry check --lock"),
+        (
+            "==1.8.3",
+            "poetry lock --no-update && poetry install --remove-untracked --no-root",
+            "RUN poetry lock --no-update && poetry install --without dev --remove-untracked --no-root",
+        ),
+    ],
+)
+def test_options_poetry_2_removed_follow_the_pinned_poetry(tmp_path: Path, pin, run, after):
+    dockerfile = (
+        f'FROM python:3.11\nRUN pip install "poetry{pin}"\nWORKDIR /app\nCOPY . .\n'
+        f"RUN poetry install --only main --no-root\n{'RUN ' + run if 'check' in run else ''}\n"
+        'CMD ["python", "-m", "svc"]\n'
+    )
+    if "check" not in run:
+        dockerfile = dockerfile.replace("RUN poetry install --only main --no-root\n", f"RUN {run}\n")
+    result = _run(tmp_path, dockerfile, {"pyproject.toml": _poetry_pyproject()})
+    assert result.status == CHANGED, result.reason
+    assert after + "\n" in result.output

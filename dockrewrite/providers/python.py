@@ -867,6 +867,9 @@ class _PythonPlanner(Planner):
             body = chain("", kept)
         out = body
         for seg in reversed(deps.classify(body)):
+            if seg.words[:2] == ["poetry", "lock"]:
+                out = out[: seg.start] + self._poetry_removed_flags(seg.text, seg.words) + out[seg.end :]
+                continue
             if seg.kind != deps.PIP or not seg.words:
                 continue
             new = seg.text
@@ -966,6 +969,7 @@ class _PythonPlanner(Planner):
                 "as the original wrote it"
             )
             return text
+        text = self._poetry_removed_flags(text, words)
         version = self._poetry_version()
         if "--no-dev" in words and (version is None or version >= (2, 0)):
             # Poetry 2 removed --no-dev; --without dev is what it meant since 1.2
@@ -978,6 +982,37 @@ class _PythonPlanner(Planner):
         if any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words):
             return text
         return self._poetry_without_dev(text)
+
+    def _poetry_removed_flags(self, text: str, words: list[str]) -> str:
+        """Options Poetry 2.0 removed, in their current form when the Dockerfile's Poetry is 2.x (pinned, or
+        unpinned = the latest): `install --remove-untracked` -> `--sync`, `lock --no-update` (the default
+        since) -> nothing, `lock --check` -> `poetry check --lock`. (`install --no-dev`: _poetry_install.)"""
+        version = self._poetry_version()
+        if version is not None and version < (2, 0):
+            return text
+        changes = {
+            "--remove-untracked": ("install", "--sync"),
+            "--no-update": ("lock", ""),
+            "--check": ("lock", None),
+        }
+        for flag, (command, current) in changes.items():
+            if words[1:2] != [command] or flag not in words:
+                continue
+            pinned = f"Poetry {version[0]}.{version[1]}" if version else "Poetry (unpinned here, so the latest, 2.x)"
+            if current is None:
+                text = re.sub(r"\block\b", "check", text, count=1)
+                text = re.sub(r"(?<!\S)--check(?!\S)", "--lock", text)
+                self.warnings.append(
+                    f"`poetry lock --check` becomes `poetry check --lock`: {pinned} has no lock --check"
+                )
+                continue
+            text = re.sub(rf"\s*(?<!\S){re.escape(flag)}(?!\S)", f" {current}" if current else "", text)
+            self.warnings.append(
+                f"`poetry {command} {flag}` "
+                + (f"becomes {current}" if current else "loses the flag (what it asked for is the default now)")
+                + f": {pinned} has no {flag} and the original fails with it"
+            )
+        return text
 
     def _poetry_without_dev(self, text: str) -> str:
         """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
