@@ -288,3 +288,165 @@ def test_poetry_stale_lock_keeps_the_original_install(tmp_path: Path):
     assert any("content-hash does not match" in w for w in result.warnings)
     fresh = _poetry(tmp_path, "poetry install --no-root", 'RUN pip install "poetry==1.8.3"\n')
     assert "&& poetry install --without dev --no-root\n" in fresh.output
+
+
+# -- 3. commands that run dev-group programs ---------------------------------------------------------------------
+
+_POE = """[tool.poetry]
+name = "svc"
+version = "1.0"
+
+[tool.poetry.dependencies]
+python = "^3.11"
+uvicorn = "^0.30"
+
+[tool.poetry.group.dev.dependencies]
+poethepoet = "^0.29"
+watchfiles = "^0.24"
+
+[tool.poe.tasks]
+{tasks}
+"""
+
+
+def _poe(tmp_path: Path, tasks: str, cmd: str, files: dict[str, str] | None = None):
+    dockerfile = (
+        'FROM python:3.11\nRUN pip install "poetry==1.8.3"\nWORKDIR /app\nCOPY pyproject.toml ./\n'
+        "RUN poetry config virtualenvs.create false && poetry install --no-root\nCOPY svc ./svc\n"
+        f"CMD {cmd}\n"
+    )
+    return _run(tmp_path, dockerfile, {"pyproject.toml": _POE.format(tasks=tasks), **(files or {})})
+
+
+@pytest.mark.parametrize(
+    ("tasks", "cmd", "after"),
+    [
+        ('start = "uvicorn svc:app"', '["poe", "start"]', 'CMD ["uvicorn", "svc:app"]'),
+        ('start = "uvicorn svc:app"', '["poe", "start", "--port", "80"]', 'CMD ["uvicorn", "svc:app", "--port", "80"]'),
+        ('start = { cmd = "uvicorn svc:app" }', "poetry run poe start", 'CMD ["uvicorn", "svc:app"]'),
+        ('start = { shell = "uvicorn svc:app || exit 3" }', '["poe", "start"]', "CMD uvicorn svc:app || exit 3"),
+        (
+            'start = { cmd = "uvicorn svc:app" }',
+            '["python", "-m", "poethepoet", "start"]',
+            'CMD ["uvicorn", "svc:app"]',
+        ),
+    ],
+)
+def test_poe_task_resolved_to_what_it_runs(tmp_path: Path, tasks, cmd, after):
+    result = _poe(tmp_path, tasks, cmd)
+    assert result.status == CHANGED, result.reason
+    assert _runtime_stage(result.output).endswith(after + "\n")
+    assert "poetry install --without dev --no-root" in result.output
+    assert "pyproject.toml /app/pyproject.toml" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("tasks", "cmd", "why"),
+    [
+        ('start = { cmd = "uvicorn svc:app", env = { PORT = "80" } }', '["poe", "start"]', "a task with cmd, env"),
+        ('start = ["lint", "serve"]', '["poe", "start"]', "a sequence task"),
+        ('start = "uvicorn $APP"', '["poe", "start"]', "variable or glob expansion"),
+        ('other = "x"', '["poe", "start"]', "not a task"),
+    ],
+)
+def test_poe_task_that_cannot_be_resolved_keeps_the_dev_group(tmp_path: Path, tasks, cmd, why):
+    result = _poe(tmp_path, tasks, cmd)
+    assert result.status == CHANGED, result.reason
+    assert "poetry install --no-root\n" in result.output
+    assert _runtime_stage(result.output).endswith(f"CMD {cmd}\n")
+    assert "COPY --from=builder /app/pyproject.toml /app/pyproject.toml" in result.output  # poe reads it
+    assert any(why in w and "keeps the dev group" in w for w in result.warnings)
+
+
+def test_resolved_poe_task_running_a_dev_program_keeps_the_dev_group(tmp_path: Path):
+    result = _poe(tmp_path, 'dev = "watchfiles svc.main"', '["poe", "dev"]')
+    assert "poetry install --no-root\n" in result.output
+    assert any("runs `watchfiles`" in w for w in result.warnings)
+
+
+def test_make_target_running_a_dev_program_keeps_the_dev_group(tmp_path: Path):
+    makefile = "run:\n\t@watchfiles svc.main\n\ntest:\n\tpytest\n"
+    result = _poe(tmp_path, 'x = "y"', '["make", "run"]', {"Makefile": makefile})
+    assert "poetry install --no-root\n" in result.output
+    assert any("make target `run` runs `watchfiles`" in w for w in result.warnings)
+
+
+def test_uv_dev_group_program_in_cmd_keeps_uv_dev(tmp_path: Path):
+    pyproject = _PYPROJECT + '\n[dependency-groups]\ndev = ["watchfiles>=0.24"]\n'
+    dockerfile = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen\nCMD ["watchfiles", "svc.main"]\n'
+    result = _run(tmp_path, dockerfile, {"pyproject.toml": pyproject})
+    assert "uv sync --frozen\n" in result.output and "--no-dev" not in result.output
+    plain = _run(tmp_path, dockerfile.replace('["watchfiles", "svc.main"]', '["python", "-m", "svc"]'))
+    assert "uv sync --no-dev --frozen" in plain.output
+
+
+# -- 9. -dev packages the table does not know --------------------------------------------------------------------
+
+_GSL = (
+    "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc libgsl-dev\nWORKDIR /app\nCOPY . .\n"
+    "RUN pip install -r requirements.txt\n"
+    'CMD ["python", "app.py"]\n'
+)
+
+
+def test_common_dev_packages_have_runtime_packages():
+    from dockrewrite import syslibs
+
+    needed, unknown = syslibs.runtime_packages(["libmariadbclient-dev", "libkrb5-dev", "libpq-dev"], "debian")
+    assert needed == ["libmariadb3", "libkrb5-3", "libgssapi-krb5-2", "libpq5"] and unknown == []
+
+
+def test_unknown_dev_package_lists_the_linked_libraries(tmp_path: Path):
+    result = _run(tmp_path, _GSL, {"requirements.txt": "pygsl\n"})
+    assert result.status == CHANGED, result.reason
+    builder, runtime = result.output.split("\nFROM python:3.11-slim AS runtime\n")
+    assert "RUN find /install -name '*.so*' -type f -exec ldd {} +" in builder
+    assert "> /tmp/linked-packages.txt\n\n# Runtime" in builder
+    assert "COPY --from=builder /tmp/linked-packages.txt /tmp/linked-packages.txt" in runtime
+    assert "apt-get install -y --no-install-recommends $(cat /tmp/linked-packages.txt)" in runtime
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options"),
+    [
+        (
+            _GSL.replace("python:3.11", "python:3.11-alpine").replace(
+                "apt-get update && apt-get install -y", "apk add"
+            ),
+            {},
+        ),
+        (_GSL, {"runtime": "distroless"}),
+    ],
+)
+def test_unknown_dev_package_without_apt_in_the_runtime_is_skipped(tmp_path: Path, dockerfile, options):
+    result = _run(tmp_path, dockerfile, {"requirements.txt": "pygsl\n"}, **options)
+    assert result.status == SKIPPED and "no known runtime package for libgsl-dev" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("pin", "run", "after"),
+    [
+        (
+            "",
+            "poetry lock --no-update && poetry install --remove-untracked --no-root",
+            "RUN poetry lock && poetry install --without dev --sync --no-root",
+        ),
+        ("", "poetry lock --check", "RUN poetry check --lock"),
+        (
+            "==1.8.3",
+            "poetry lock --no-update && poetry install --remove-untracked --no-root",
+            "RUN poetry lock --no-update && poetry install --without dev --remove-untracked --no-root",
+        ),
+    ],
+)
+def test_options_poetry_2_removed_follow_the_pinned_poetry(tmp_path: Path, pin, run, after):
+    dockerfile = (
+        f'FROM python:3.11\nRUN pip install "poetry{pin}"\nWORKDIR /app\nCOPY . .\n'
+        f"RUN poetry install --only main --no-root\n{'RUN ' + run if 'check' in run else ''}\n"
+        'CMD ["python", "-m", "svc"]\n'
+    )
+    if "check" not in run:
+        dockerfile = dockerfile.replace("RUN poetry install --only main --no-root\n", f"RUN {run}\n")
+    result = _run(tmp_path, dockerfile, {"pyproject.toml": _poetry_pyproject()})
+    assert result.status == CHANGED, result.reason
+    assert after + "\n" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,6 +31,7 @@ from dockrewrite.results import Skip
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
+_LINKED_LIST = "/tmp/linked-packages.txt"  # Debian packages the built modules link, listed in the builder
 UV_PYTHON = "/opt/uv-python"  # where the builder has uv put a Python it downloads (UV_PYTHON_INSTALL_DIR)
 APP_UID = "10001"
 NONROOT = images.NONROOT
@@ -156,13 +158,24 @@ class _PythonPlanner(Planner):
         runtime_image, runtime = self._runtime_image(image)
         self.uv_python = self._uv_python(items)
         strategy = self._strategy(items)
+        self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
         self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
+        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
+        if self.linked_scan:
+            known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
+            scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
+            builder.append(scan)
+            setup[0 : 1 if known else 0] = install
         if self.uv_python:
             artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
+        if self.poe_config:
+            # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
+            artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
+            self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
         if self.uv_image and self._calls_uv():
             if self.distroless:
                 raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
@@ -222,6 +235,185 @@ class _PythonPlanner(Planner):
                 role = "neutral"
             items.append(_Item(ins, role, segments))
         return items
+
+    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[Step, list[Step]]:
+        """For -dev packages with no known runtime package: a builder step that writes the Debian packages
+        owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
+        trying both sides of the /usr merge), and the runtime steps that install them from that list."""
+        where = {"prefix": PREFIX, "venv": VENV, "user": "/root/.local"}[strategy]
+        self.warnings.append(
+            f"no known runtime package for {', '.join(self.linked_scan)}: the builder lists the Debian packages of "
+            f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {_LINKED_LIST}, and the runtime "
+            "installs them (its release must be the builder's)"
+        )
+        scan = Step(
+            f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"
+            "    | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}' | sort -u \\\n"
+            "    | while read -r lib; do \\\n"
+            '        dpkg -S "$lib" || dpkg -S "/usr$lib" || dpkg -S "${lib#/usr}" \\\n'
+            '        || dpkg -S "$(readlink -f "$lib")"; \\\n'
+            f"      done 2>/dev/null | grep -v '^diversion' | cut -d: -f1 | sort -u > {_LINKED_LIST}",
+            (
+                f"# No known runtime package for {', '.join(self.linked_scan)}: list the Debian packages of the",
+                "# shared libraries the built modules link, for the runtime to install (a library dpkg does",
+                "# not own, such as one a wheel bundles, is not a package: failures in the pipe are expected)",
+                "# hadolint ignore=DL4006",
+            ),
+        )
+        install = [
+            Step(f"COPY --from=builder {_LINKED_LIST} {_LINKED_LIST}"),
+            Step(
+                "RUN apt-get update \\\n"
+                f" && apt-get install -y --no-install-recommends {''.join(p + ' ' for p in known)}"
+                f"$(cat {_LINKED_LIST}) \\\n"
+                f" && rm -rf /var/lib/apt/lists/* {_LINKED_LIST}",
+                (
+                    "# Shared libraries the app needs at run time"
+                    + (", and those the built modules link (listed in the builder)" if known else ""),
+                    "# hadolint ignore=DL3008,SC2046",
+                )
+                if known
+                else (
+                    "# The shared libraries the built modules link, listed in the builder",
+                    "# hadolint ignore=DL3008,SC2046",
+                ),
+            ),
+        ]
+        return scan, install
+
+    def _direct_text(self, ins: Instruction) -> str | None:
+        """CMD/ENTRYPOINT as the runtime runs it, when that differs: a poe task resolved to the command it runs,
+        or `uv run`/`poetry run` … taken off. None to keep the line."""
+        return self.task_commands.get(ins.keyword) or _without_runner(ins)
+
+    def _dev_groups(self) -> tuple[set[str], set[str]]:
+        """(packages only the `dev` group has, that group's name as the installs leave it out) from pyproject:
+        Poetry's group.dev / dev-dependencies, or [dependency-groups] dev / tool.uv.dev-dependencies for uv."""
+        data = self.pyproject or {}
+        poetry = _table(data, "tool", "poetry")
+        main = {deps.spec_name(d) for d in _list(_table(data, "project").get("dependencies")) if isinstance(d, str)}
+        main |= {deps.normalize(n) for n in _table(poetry, "dependencies") if n != "python"}
+        dev = {deps.normalize(n) for n in _table(poetry, "group", "dev", "dependencies")}
+        dev |= {deps.normalize(n) for n in _table(poetry, "dev-dependencies")}
+        uv_dev = _list(_table(data, "dependency-groups").get("dev")) + _list(
+            _table(data, "tool", "uv").get("dev-dependencies")
+        )
+        dev |= {deps.spec_name(d) for d in uv_dev if isinstance(d, str)}
+        return dev - main - {""}, main
+
+    def _dev_tools_at_run_time(self) -> str | None:
+        """When the command (or the poe/make task it runs) calls a program only the dev group installs, the
+        runtime keeps the dev group: the reason, else None. A poe task that is a plain command is resolved to
+        it instead, so poe itself is not needed (self.task_commands)."""
+        self.task_commands: dict[str, str] = {}
+        self.poe_config: str | None = None  # where the image has the pyproject.toml poe reads at run time
+        dev_only, _main = self._dev_groups()
+        if not dev_only:
+            return None
+        for keyword in ("ENTRYPOINT", "CMD"):
+            ins = self.stage.last(keyword)
+            if ins is None or not ins.args:
+                continue
+            argv = _direct_command(ins).as_simple_argv()
+            if not argv:
+                continue
+            program = posixpath.basename(argv[0])
+            if program == "poe" or list(argv[:3]) == [argv[0], "-m", "poethepoet"] and _PYTHON_PROGRAM.match(program):
+                rest = list(argv[1:]) if program == "poe" else list(argv[3:])
+                resolved, why = self._poe_task(rest)
+                self.poe_config = self._image_path_of("pyproject.toml")  # unless the task is resolved below
+                if resolved is not None:
+                    needs = _dev_package(resolved, dev_only)
+                    if needs:
+                        return self._keep_dev_note(ins, f"poe task `{rest[0]}` runs `{needs[0]}`", needs[1])
+                    text = (
+                        f"{keyword} {json.dumps(list(resolved.argv))}"
+                        if resolved.exec_form
+                        else f"{keyword} {resolved.shell}"
+                    )
+                    self.task_commands[keyword] = text
+                    self.poe_config = None
+                    self.warnings.append(
+                        f"{keyword} (line {ins.line}) runs poe task `{rest[0]}` as what it runs "
+                        f"(`{text[len(keyword) + 1 :]}`, from [tool.poe.tasks]): poe is a dev-group tool the runtime "
+                        "leaves out"
+                    )
+                    continue
+                if "poethepoet" in dev_only:
+                    return self._keep_dev_note(ins, f"poe task `{rest[0] if rest else ''}` ({why})", "poethepoet")
+            if program == "make" and len(argv) >= 2:
+                for command in self._make_recipe(argv[1]):
+                    needs = _dev_package(command, dev_only)
+                    if needs:
+                        return self._keep_dev_note(ins, f"make target `{argv[1]}` runs `{needs[0]}`", needs[1])
+            needs = _dev_package(Command(True, tuple(argv)), dev_only)
+            if needs:
+                return self._keep_dev_note(ins, f"it runs `{needs[0]}`", needs[1])
+        return None
+
+    def _image_path_of(self, name: str) -> str | None:
+        """Where a COPY without --from puts the context's top-level file `name` in the image."""
+        workdir = self.start_dir()
+        for ins in self.stage.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
+                continue
+            dest = shell.resolve(workdir, ins.args[-1])
+            sources = [a.removeprefix("./") for a in ins.args[:-1]]
+            if name in sources:
+                many = len(sources) > 1 or ins.args[-1].endswith("/")
+                return posixpath.join(dest, name) if many else dest
+        return None
+
+    def _keep_dev_note(self, ins: Instruction, what: str, package: str) -> str:
+        reason = f"{ins.keyword} (line {ins.line}): {what}, which only the dev dependency group installs ({package})"
+        self.warnings.append(f"{reason}: the runtime keeps the dev group (no --without dev / --no-dev)")
+        return reason
+
+    def _poe_task(self, rest: list[str]) -> tuple[Command | None, str]:
+        """The command a `poe TASK [args]` runs, from [tool.poe.tasks], when it is a plain command or shell line
+        poe runs as it is (no env, cwd, deps, sequences or scripts); else (None, why)."""
+        if not rest or rest[0].startswith("-"):
+            return None, "poe options or no task name"
+        poe = _table(self.pyproject or {}, "tool", "poe")
+        if set(poe) - {"tasks"}:
+            return None, f"[tool.poe] sets {', '.join(sorted(set(poe) - {'tasks'}))}"
+        task = _table(poe, "tasks").get(rest[0])
+        if isinstance(task, str):
+            task = {"cmd": task}
+        if not isinstance(task, dict):
+            return None, "not a task in pyproject.toml's [tool.poe.tasks]" if task is None else "a sequence task"
+        kinds = set(task) - {"help"}
+        if kinds == {"cmd"} and isinstance(task["cmd"], str):
+            line = task["cmd"].strip()
+            if "\n" in line or re.search(r"[$*?\[~]", line):
+                return None, "its cmd uses poe's variable or glob expansion"
+            try:
+                return Command(True, tuple(shlex.split(line) + rest[1:])), ""
+            except ValueError:
+                return None, "its cmd cannot be read"
+        if kinds == {"shell"} and isinstance(task["shell"], str) and "\n" not in task["shell"].strip():
+            if rest[1:]:
+                return None, "a shell task given arguments"
+            return Command(False, shell=task["shell"].strip()), ""
+        return None, f"a task with {', '.join(sorted(kinds))}"
+
+    def _make_recipe(self, target: str) -> list[Command]:
+        """The commands of a Makefile target's recipe (read, never run); empty when not found."""
+        text = self.ctx.read_text("Makefile") or self.ctx.read_text("makefile") or ""
+        lines = text.splitlines()
+        out: list[Command] = []
+        for i, line in enumerate(lines):
+            if re.match(rf"^{re.escape(target)}\s*:(?!=)", line):
+                for body in lines[i + 1 :]:
+                    if not body.startswith("\t"):
+                        break
+                    command = body.strip().lstrip("@-+").strip()
+                    if command:
+                        out.append(Command(False, shell=command))
+                break
+        return out
 
     def _uv_python(self, items: list[_Item]) -> str | None:
         """The Python uv installs for itself when the image's does not fit the project (`requires-python`,
@@ -680,6 +872,9 @@ class _PythonPlanner(Planner):
             body = chain("", kept)
         out = body
         for seg in reversed(deps.classify(body)):
+            if seg.words[:2] == ["poetry", "lock"]:
+                out = out[: seg.start] + self._poetry_removed_flags(seg.text, seg.words) + out[seg.end :]
+                continue
             if seg.kind != deps.PIP or not seg.words:
                 continue
             new = seg.text
@@ -729,7 +924,9 @@ class _PythonPlanner(Planner):
         text = seg.text
         if words[0] == "uv" and words[1:2] == ["sync"]:
             lead, body = text[: len(text) - len(text.lstrip())], text.lstrip()
-            if not {"--no-dev", "--only-dev"} & set(words) and not any(w.startswith("--group") for w in words):
+            if self.keep_dev:
+                pass  # the command runs a dev-group program; _dev_tools_at_run_time said so
+            elif not {"--no-dev", "--only-dev"} & set(words) and not any(w.startswith("--group") for w in words):
                 # the runtime gets the project's dependencies, not its dev group
                 body = re.sub(r"\bsync\b", "sync --no-dev", body, count=1)
                 self.warnings.append("`uv sync` gets --no-dev: the dev dependency group stays out of the runtime")
@@ -777,6 +974,7 @@ class _PythonPlanner(Planner):
                 "as the original wrote it"
             )
             return text
+        text = self._poetry_removed_flags(text, words)
         version = self._poetry_version()
         if "--no-dev" in words and (version is None or version >= (2, 0)):
             # Poetry 2 removed --no-dev; --without dev is what it meant since 1.2
@@ -790,6 +988,37 @@ class _PythonPlanner(Planner):
             return text
         return self._poetry_without_dev(text)
 
+    def _poetry_removed_flags(self, text: str, words: list[str]) -> str:
+        """Options Poetry 2.0 removed, in their current form when the Dockerfile's Poetry is 2.x (pinned, or
+        unpinned = the latest): `install --remove-untracked` -> `--sync`, `lock --no-update` (the default
+        since) -> nothing, `lock --check` -> `poetry check --lock`. (`install --no-dev`: _poetry_install.)"""
+        version = self._poetry_version()
+        if version is not None and version < (2, 0):
+            return text
+        changes = {
+            "--remove-untracked": ("install", "--sync"),
+            "--no-update": ("lock", ""),
+            "--check": ("lock", None),
+        }
+        for flag, (command, current) in changes.items():
+            if words[1:2] != [command] or flag not in words:
+                continue
+            pinned = f"Poetry {version[0]}.{version[1]}" if version else "Poetry (unpinned here, so the latest, 2.x)"
+            if current is None:
+                text = re.sub(r"\block\b", "check", text, count=1)
+                text = re.sub(r"(?<!\S)--check(?!\S)", "--lock", text)
+                self.warnings.append(
+                    f"`poetry lock --check` becomes `poetry check --lock`: {pinned} has no lock --check"
+                )
+                continue
+            text = re.sub(rf"\s*(?<!\S){re.escape(flag)}(?!\S)", f" {current}" if current else "", text)
+            self.warnings.append(
+                f"`poetry {command} {flag}` "
+                + (f"becomes {current}" if current else "loses the flag (what it asked for is the default now)")
+                + f": {pinned} has no {flag} and the original fails with it"
+            )
+        return text
+
     def _poetry_without_dev(self, text: str) -> str:
         """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
         groups = _poetry_groups(self.pyproject)
@@ -799,8 +1028,8 @@ class _PythonPlanner(Planner):
                 "`--without dev` (Poetry 1.2+) or `--no-dev` (older) if it has one"
             )
             return text
-        if "dev" not in groups:
-            return text  # nothing to leave out
+        if "dev" not in groups or self.keep_dev:
+            return text  # nothing to leave out, or the command needs it (_dev_tools_at_run_time said so)
         version = self._poetry_version()
         flag = "--no-dev" if version is not None and version < (1, 2) else "--without dev"
         self.warnings.append(
@@ -904,7 +1133,7 @@ class _PythonPlanner(Planner):
                 steps.extend(self._distroless_step(ins))
                 continue
             if k in ("CMD", "ENTRYPOINT"):
-                direct = _without_runner(ins)
+                direct = self._direct_text(ins)
                 if direct is not None:
                     self.warnings.append(
                         f"{k} (line {ins.line}) runs the command directly: the runtime has the "
@@ -957,8 +1186,8 @@ class _PythonPlanner(Planner):
             head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
             self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
             return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
-        direct = _without_runner(ins)
-        command = _direct_command(ins)
+        direct = self._direct_text(ins)
+        command = _direct_command(ins, direct)
         argv = command.as_simple_argv()
         if argv is None:
             raise Skip(f"{k} needs a shell, and distroless has none", ins.line)
@@ -1081,7 +1310,10 @@ class _PythonPlanner(Planner):
                 virtual = "--virtual" in seg.words or "-t" in seg.words
                 dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
                 needed, unknown = syslibs.runtime_packages(dev, family)
-                if unknown:
+                if unknown and family == "debian" and not self.distroless and not self.split:
+                    # the builder lists the packages of the libraries the built modules link (_linked_libraries)
+                    self.linked_scan += [p for p in unknown if p not in self.linked_scan]
+                elif unknown:
                     raise Skip(
                         f"no known runtime package for {', '.join(unknown)}; packages built against it "
                         "would miss their shared library",
@@ -1268,12 +1500,35 @@ def _without_runner(ins: Instruction) -> str | None:
     return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _table(data, *keys: str) -> dict:
     """data[key][key]… when every level is a table, else {}: a pyproject.toml of the wrong shape (`tool = 1`,
     `[tool]` with `poetry = []`) is one that says nothing, not an AttributeError."""
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+# console scripts whose distribution has another name
+_SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
+
+
+def _dev_package(command: Command, dev_only: set[str]) -> tuple[str, str] | None:
+    """(program, package) when a command runs a program, or `python -m` a module, that only the dev group has."""
+    for program in tools.programs(command)[0]:
+        name = posixpath.basename(program)
+        package = _SCRIPT_PACKAGES.get(name, deps.normalize(name))
+        if package in dev_only:
+            return name, package
+    argv = command.as_simple_argv() or ()
+    if len(argv) >= 3 and _PYTHON_PROGRAM.match(posixpath.basename(argv[0])) and argv[1] == "-m":
+        package = deps.normalize(argv[2].split(".")[0])
+        if package in dev_only:
+            return f"python -m {argv[2]}", package
+    return None
 
 
 def _toml(text: str | None) -> dict | None:
@@ -1290,9 +1545,10 @@ def _toml(text: str | None) -> dict | None:
         return None
 
 
-def _direct_command(ins: Instruction) -> Command:
-    """The command of a CMD/ENTRYPOINT once `uv run`/`poetry run` … is taken off (see _without_runner)."""
-    direct = _without_runner(ins)
+def _direct_command(ins: Instruction, direct: str | None = None) -> Command:
+    """The command of a CMD/ENTRYPOINT once `uv run`/`poetry run` … is taken off (see _without_runner), or of
+    `direct`, the instruction text the runtime gets instead."""
+    direct = direct or _without_runner(ins)
     if direct is None:
         return Command.of(ins)
     rest = direct[len(ins.keyword) + 1 :]

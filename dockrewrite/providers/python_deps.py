@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -321,6 +322,24 @@ _POETRY_KEYS = (*_POETRY_LEGACY_KEYS, "group")
 _PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
 
 
+def _shape_safe(default):
+    """A manifest of the wrong shape (`project = 1`, `package = "x"`, a TOML date where a table belongs)
+    says nothing: the reader answers `default` instead of raising."""
+
+    def wrap(reader):
+        @functools.wraps(reader)
+        def read(*args, **kwargs):
+            try:
+                return reader(*args, **kwargs)
+            except (AttributeError, TypeError, ValueError, KeyError):
+                return default() if callable(default) else default
+
+        return read
+
+    return wrap
+
+
+@_shape_safe(set)
 def poetry_content_hashes(pyproject: dict) -> set[str]:
     """The content-hash a poetry.lock made from this pyproject.toml carries, per Poetry generation: 1.x
     hashes [tool.poetry]'s dependencies, source, extras, dev-dependencies (and group when present); 2.0
@@ -353,6 +372,7 @@ def poetry_content_hashes(pyproject: dict) -> set[str]:
     return {digest(pyproject.get("dependency-groups", {})), digest({})}
 
 
+@_shape_safe(None)
 def poetry_lock_fresh(pyproject: dict, lock_text: str) -> bool | None:
     """Whether poetry.lock's content-hash matches pyproject.toml; None when the lock has no hash to compare."""
     m = re.search(r'(?m)^content-hash\s*=\s*"([0-9a-f]{64})"', lock_text)
@@ -413,6 +433,7 @@ def python_version_file(text: str) -> tuple[int, int] | None:
     return None
 
 
+@_shape_safe(list)
 def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
     """Project dependencies uv.lock does not record for the root package (name, or specifier where the lock
     keeps them): with any, `uv sync --locked` fails and plain `uv sync` re-resolves."""
