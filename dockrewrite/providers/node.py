@@ -1466,7 +1466,9 @@ class _NodePlanner(Planner):
         write beside itself: uploads, SQLite, caches such as .next/cache), and what ENV, VOLUME and the code name."""
         reason = "the app's folder, which root owned in the original" if workdir != "/" else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""
@@ -1481,19 +1483,21 @@ class _NodePlanner(Planner):
 
     # runtime extras ---------------------------------------------------------------------------
     def _runtime_runs(self, runtime: str) -> list[Step]:
-        """mkdir/chown/useradd steps of the original, replayed in the runtime."""
-        steps: list[Step] = []
+        """mkdir/chown/useradd steps of the original, replayed in the runtime, in order, as one RUN (they stand
+        together there, and hadolint asks for consecutive RUNs to be one)."""
+        segs: list = []
+        comments: tuple[str, ...] = ()
         for it in self.items:
-            segs = [s for s in it.segments if s.kind == cmds.FS]
-            if not segs:
+            own = [s for s in it.segments if s.kind == cmds.FS]
+            if not own:
                 continue
             if runtime == "distroless":
                 raise Skip(
-                    f"`{segs[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
+                    f"`{own[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
                 )
-            prefix = "RUN " if it.ins.flags else run_prefix(it.ins.text)
-            steps.append(Step(chain(prefix, segs), it.ins.comments))
-        return steps
+            segs += own
+            comments += it.ins.comments
+        return [Step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
 
     def _runtime_packages(self, runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"

@@ -1113,11 +1113,11 @@ class _PythonPlanner(Planner):
             if k == "RUN":
                 step = None
                 if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
-                    step = Step(ins.text, ins.comments)
+                    step = Step(writes.tolerant_mkdir(ins.text), ins.comments)
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        step = Step(chain(run_prefix(ins.text), app), ins.comments)
+                        step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
                 if step is not None and self.distroless:
                     raise Skip(
                         "this step would run in the runtime stage, and distroless has no shell to run it; "
@@ -1281,7 +1281,9 @@ class _PythonPlanner(Planner):
         mine = workdir not in ("/", "/root") and "$" not in workdir
         reason = "the app's folder, which root owned in the original" if mine else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
 
     def _env_files(self) -> None:
         """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
