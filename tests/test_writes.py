@@ -45,6 +45,7 @@ def _find(dockerfile: str, workdir: str = "/app", **kw) -> writes.Writes:
         ("CACHE_DIR=/tmp/cache", None),  # everyone may write /tmp already
         ("LOG_DIR=/var/log", None),  # a system folder is never given away: a note instead
         ("DATA_DIR=relative/data", None),
+        ("BASE_PATH=/api", None),  # a URL prefix, not a folder
     ],
 )
 def test_env_named_folders(env, folder):
