@@ -1445,7 +1445,21 @@ class _NodePlanner(Planner):
         """Config files the start command reads at run time, of those the original copied into the app folder:
         Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
         found = cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
-        return found + [f for f in self._env_files() if f not in found]
+        return found + [f for f in self._env_files() + self._named_files() if f not in found]
+
+    def _named_files(self) -> list[str]:
+        """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or
+        a string in the app's code (`readFileSync("config.yml")`) names: the app reads them at start."""
+        copied = self._copied_entries()
+        names = list(self._start_files().named_files)
+        for _name, value, _line in writes.stage_env(self.stage):
+            if value and value.startswith(self.app_dir.rstrip("/") + "/"):
+                names.append(value[len(self.app_dir.rstrip("/")) + 1 :])
+        out: list[str] = []
+        for name in names:
+            if name in copied and not self.ctx.is_dir(name) and not _QUIET.match(name) and name not in out:
+                out.append(name)
+        return out
 
     def _start_files(self) -> npkg.StartFiles:
         if not hasattr(self, "_start_cache"):

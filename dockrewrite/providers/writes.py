@@ -40,7 +40,9 @@ COMMENT = "# Folders the app writes, owned by the user that runs it"
 # `DB_PATH`, `MEDIA_ROOT`, `LOG_FILE`). Names of places it only reads (CONFIG_PATH, TEMPLATE_DIR) do not match.
 _WRITE_NAME = re.compile(
     r"(?:^|_)(?:DATA|UPLOADS?|STORAGE|STORE|MEDIA|DB|DATABASE|SQLITE3?|LOGS?|CACHE|STATE|FILES|OUTPUT|OUT|BACKUPS?|"
-    r"ATTACHMENTS|BASE|WORK|SESSIONS?|PERSIST(?:ENCE)?|VAR)_(?:DIR|DIRECTORY|PATH|FOLDER|ROOT|FILE|HOME|LOCATION)$"
+    r"ATTACHMENTS|WORK|SESSIONS?|PERSIST(?:ENCE)?|VAR)_(?:DIR|DIRECTORY|PATH|FOLDER|ROOT|FILE|HOME|LOCATION)$"
+    # BASE only as a folder: BASE_PATH and BASE_URL are usually a web app's URL prefix
+    r"|(?:^|_)BASE_(?:DIR|DIRECTORY|FOLDER)$"
 )
 # A value ending in one of these names a file: the app writes its folder (SQLite also puts its journal there).
 _FILE_SUFFIX = re.compile(r"\.(db|sqlite3?|db3|log|json|txt|csv|lock|pid|bolt|bbolt|leveldb|dat)$", re.I)
@@ -162,7 +164,8 @@ def find(
     if workdir_reason:
         candidates.append((workdir, workdir_reason))
     set_names: set[str] = set()
-    for name, value, line in stage_env(stage, start_env):
+    env = stage_env(stage, start_env)
+    for name, value, line in env:
         set_names.add(name)
         if not is_write_name(name):
             continue
@@ -177,7 +180,7 @@ def find(
             candidates.append((folder, f"ENV {name} on line {line}"))
     for ins in stage.find("VOLUME"):
         for raw in _volume_paths(ins):
-            path = shell.substitute(raw, {k: v for k, v, _ in stage_env(stage, start_env) if v is not None})
+            path = shell.substitute(raw, {k: v for k, v, _ in env if v is not None})
             if path is None or not path.startswith("/"):
                 writes.refused.append(
                     f"VOLUME {raw} (line {ins.line}) is only known at run time: the runtime user must be able to "
