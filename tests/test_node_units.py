@@ -667,3 +667,20 @@ def test_yarn_runs_a_dev_dependency_bin(tmp_path):
     assert cmds.package_bin(["yarn", "ts-node", "x.ts"], npkg.Package({"scripts": {}}, True))
     assert not cmds.package_bin(["yarn", "build"], npkg.Package({"scripts": {"build": "tsc"}}, True))
     assert not cmds.package_bin(["yarn", "install"], npkg.Package({}, True))
+
+
+def test_start_script_through_a_dev_dependency_wrapper(tmp_path):
+    """`"start": "cross-env NODE_ENV=production node server.js"` keeps npm start, which runs cross-env."""
+    files = {
+        "package.json": {
+            "scripts": {"start": "cross-env NODE_ENV=production node server.js"},
+            "dependencies": {"express": "^4"},
+            "devDependencies": {"cross-env": "^7"},
+        },
+        "server.js": "require('express');\n",
+    }
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npm", "start"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'CMD ["npm", "start"]' in result.output and "--omit=dev" not in result.output
+    assert any("runs `cross-env`" in w for w in result.warnings)

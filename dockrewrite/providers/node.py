@@ -795,7 +795,14 @@ class _NodePlanner(Planner):
             for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
                 loaded.setdefault(name, "the start command")
         ran: dict[str, str] = {}
-        for words in self._start_programs():
+        start = self.start
+        wrappers: list[list[str]] = []  # `cross-env A=1 node x`: the script still runs through cross-env
+        if start.kind == "script" and not (start.resolved or start.compiled or start.build):
+            for seg in shell.segments(self.pkg.scripts.get(start.script or "", "")):
+                words = shell.env_prefix(seg.words())[1]
+                if words and words[0] in ("cross-env", "env-cmd", "dotenv"):
+                    wrappers.append(words)
+        for words in self._start_programs() + wrappers:
             tool = words[0] if words else ""
             package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
             if package in dev and package not in prod:
