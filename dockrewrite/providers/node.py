@@ -800,7 +800,14 @@ class _NodePlanner(Planner):
             for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
                 loaded.setdefault(name, "the start command")
         ran: dict[str, str] = {}
-        for words in self._start_programs():
+        start = self.start
+        wrappers: list[list[str]] = []  # `cross-env A=1 node x`: the script still runs through cross-env
+        if start.kind == "script" and not (start.resolved or start.compiled or start.build):
+            for seg in shell.segments(self.pkg.scripts.get(start.script or "", "")):
+                words = shell.env_prefix(seg.words())[1]
+                if words and words[0] in ("cross-env", "env-cmd", "dotenv"):
+                    wrappers.append(words)
+        for words in self._start_programs() + wrappers:
             tool = words[0] if words else ""
             package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
             if package in dev and package not in prod:
@@ -933,7 +940,8 @@ class _NodePlanner(Planner):
                 + (f" (the build writes {', '.join(outputs)})" if outputs else " (unknown build tool)"),
                 self._command_line(),
             )
-        honours = _honours_port(serve)
+        vite_config = "".join(self.ctx.read_text(n) or "" for n in npkg.VITE_CONFIGS) if serve[:1] == ["vite"] else ""
+        honours = _honours_port(serve, vite_config)
         env_port = self._env().get("PORT", "")
         port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
@@ -1814,18 +1822,21 @@ def _serves_static(words: list[str]) -> bool:
     return tool in npkg.FRONTEND_DEV_SERVERS and verb in ("start", "serve", "dev")
 
 
-def _honours_port(words: list[str]) -> bool:
-    """`serve`, `http-server` and the react-scripts and vue-cli dev servers listen on $PORT unless given a port
-    (`-l 3000`, `-p 8080`, `--port`); vite and `ng serve` do not read it."""
-    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
-    if not words or not (words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"])):
+def _honours_port(words: list[str], config: str = "") -> bool:
+    """Whether the static server listens on $PORT: a port option given $PORT (`-l tcp://0.0.0.0:$PORT`,
+    `--port $PORT` in shell form); with no port option, `serve`, `http-server` and the react-scripts and vue-cli
+    dev servers, which read PORT themselves, and vite when its config reads process.env.PORT."""
+    if not words:
         return False
     flags = [i for i, w in enumerate(words) if re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w)]
-    if not flags:
+    if flags:
+        i = flags[0]
+        value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
+        return bool(re.search(r"\$\{?PORT\b", value))
+    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
+    if words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"]):
         return True
-    i = flags[0]
-    value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
-    return bool(re.search(r"\$\{?PORT\b", value))  # `-l tcp://0.0.0.0:$PORT` (shell form)
+    return words[0] == "vite" and "process.env.PORT" in config
 
 
 def _served_dir(words: list[str]) -> str | None:

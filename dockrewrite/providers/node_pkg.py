@@ -452,10 +452,11 @@ def remix_outputs(ctx: BuildContext) -> list[str]:
     return [d for d in (server_dir if server_dir != "." else _norm(server), assets) if d]
 
 
+VITE_CONFIGS = ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs")
+
+
 def vite_outdir(ctx: BuildContext) -> str | None:
-    return _config_value(
-        ctx, ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs"), "outDir"
-    )
+    return _config_value(ctx, VITE_CONFIGS, "outDir")
 
 
 def angular_output(ctx: BuildContext, project: str | None = None, output_path: str | None = None) -> str | None:
