@@ -584,6 +584,18 @@ def loaded_packages(ctx: BuildContext, entries: list[str], limit: int = 400) -> 
     """Bare packages the entry files and the local modules they load `require`/`import`, each with the first
     file that loads it. Read from the build context, never run; comments are ignored."""
     found: dict[str, str] = {}
+    for rel, text in local_modules(ctx, entries, limit):
+        for m in _LOADS.finditer(text):
+            spec = m.group(2)
+            name = None if spec.startswith(".") else package_of(spec)
+            if name and name not in found:
+                found[name] = rel
+    return found
+
+
+def local_modules(ctx: BuildContext, entries: list[str], limit: int = 400):
+    """(file, its text without comments) for the entry files and every local module they load, breadth first,
+    each once, at most `limit` files. Read from the build context, never run."""
     queue = [e for e in (_module_file(ctx, e) for e in entries) if e]
     seen: set[str] = set()
     while queue and len(seen) < limit:
@@ -593,16 +605,11 @@ def loaded_packages(ctx: BuildContext, entries: list[str], limit: int = 400) -> 
         seen.add(rel)
         text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
         for m in _LOADS.finditer(text):
-            spec = m.group(2)
-            if spec.startswith("."):
-                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec)))
+            if m.group(2).startswith("."):
+                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), m.group(2))))
                 if target and target not in seen:
                     queue.append(target)
-                continue
-            name = package_of(spec)
-            if name and name not in found:
-                found[name] = rel
-    return found
+        yield rel, text
 
 
 def _module_file(ctx: BuildContext, rel: str) -> str | None:
@@ -681,14 +688,7 @@ def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]]
         if any(m == "dotenv/config" or m.startswith("dotenv/") for m in _preloads(words)):
             out.loader = out.loader or "node -r dotenv/config"
             out.env_files.append(".env")
-    queue = [e for e in (_module_file(ctx, e) for e in entries) if e]
-    seen: set[str] = set()
-    while queue and len(seen) < limit:
-        rel = queue.pop(0)
-        if rel in seen:
-            continue
-        seen.add(rel)
-        text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
+    for rel, text in local_modules(ctx, entries, limit):
         for a, b in _ENV_READ.findall(text):
             out.env_reads.setdefault(a or b, rel)
         for m in _CONFIG_LITERAL.finditer(text):
@@ -698,11 +698,7 @@ def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]]
         loads = False
         for m in _LOADS.finditer(text):
             spec = m.group(2)
-            if spec.startswith("."):
-                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec)))
-                if target and target not in seen:
-                    queue.append(target)
-            elif package_of(spec) in ENV_LOADERS:
+            if not spec.startswith(".") and package_of(spec) in ENV_LOADERS:
                 loads = True
                 out.loader = out.loader or f"{package_of(spec)}, {rel}"
         for m in _LOAD_ENV_FILE.finditer(text):
