@@ -42,14 +42,14 @@ def _start(root: Path, *args: str, log: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
 
 
-def _wait_for(condition, proc: subprocess.Popen | None = None) -> bool:
+def _wait_for(condition, proc: subprocess.Popen | None = None, poll: float = POLL) -> bool:
     """Poll until condition() holds; False if proc ended first."""
     deadline = time.monotonic() + HANG
     while not condition():
         if proc is not None and proc.poll() is not None:
             return condition()
         assert time.monotonic() < deadline, "nothing happened for 10 minutes"
-        time.sleep(POLL)
+        time.sleep(poll)
     return True
 
 
@@ -61,19 +61,19 @@ def _session(sid: int) -> list[str]:
         if not pid.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) != sid or fields[0] == "Z":
+                continue
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(f"{pid} {cmdline[:120]}")
+        found.append(f"{pid} {cmdline[:120]}")
     return found
 
 
 def _assert_clean(root: Path, originals: dict[Path, bytes], proc: subprocess.Popen) -> int:
     """No process left, no temporary file, every file old or new; returns how many were written."""
-    _wait_for(lambda: not _session(proc.pid))
+    _wait_for(lambda: not _session(proc.pid), poll=0.05)
     assert not list(root.rglob(f"*{source.TEMP_SUFFIX}")), "temporary files were left behind"
     written = 0
     for path, old in originals.items():
