@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 from dockrewrite import interrupts, source
@@ -179,6 +180,8 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
     pool = None
     try:
         with interrupts.held():  # the fork server, the resource tracker and the workers start deaf to signals
+            resource_tracker.ensure_running()
+            interrupts.block()  # the tracker's start unblocked SIGINT and SIGTERM: not for the fork server
             stop = context.Event()
             pool = ProcessPoolExecutor(
                 max_workers=count, mp_context=context, initializer=_start_worker, initargs=(stop,)

@@ -123,13 +123,48 @@ def test_ctrl_c_while_the_pool_starts(tmp_path: Path):
     traceback (and the main process with a FileNotFoundError connecting to it)."""
     originals = _tree(tmp_path / "repo", 60)
     proc = _start(tmp_path / "repo", "--jobs", "2", log=tmp_path / "stderr")
-    assert _wait_for(_has_fork_server(proc.pid), proc), "the run ended before its fork server started"
+    started = _wait_for(_has_fork_server(proc.pid), proc)
+    assert started, f"the run ended before its fork server started: {(tmp_path / 'stderr').read_text()[-3000:]}"
     os.killpg(proc.pid, signal.SIGINT)
     proc.wait(timeout=HANG)
     _assert_clean(tmp_path / "repo", originals, proc)
     stderr = (tmp_path / "stderr").read_text()
     assert proc.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr and "Error" not in stderr, stderr[-3000:]
+
+
+def _deaf(pid: str) -> bool | None:
+    """Whether SIGHUP, SIGINT and SIGTERM are each blocked or ignored in a process (None: it is gone)."""
+    try:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    except (OSError, ValueError):
+        return None
+    held = int(status["SigBlk"], 16) | int(status["SigIgn"], 16)
+    return all(held >> (sig - 1) & 1 for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM))
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="one usable CPU: --jobs 2 runs in one process, there are no workers")
+def test_helper_processes_are_born_deaf_to_group_signals(tmp_path: Path):
+    """Every process but the main one (fork server, resource tracker, workers) blocks or ignores the three
+    signals from its start: the resource tracker's start used to unblock SIGINT and SIGTERM in the main
+    process, so the fork server spawned next died of a Ctrl-C in its imports, with a traceback."""
+    originals = _tree(tmp_path / "repo", 400)
+    proc = _start(tmp_path / "repo", "--jobs", "2", log=tmp_path / "stderr")
+    seen: dict[str, bool] = {}
+
+    def all_helpers_seen() -> bool:
+        for line in _session(proc.pid):
+            pid = line.split()[0]
+            if pid != str(proc.pid) and pid not in seen:
+                deaf = _deaf(pid)
+                if deaf is not None:
+                    seen[pid] = deaf
+        return len(seen) >= 4  # fork server, resource tracker, two workers
+
+    assert _wait_for(all_helpers_seen, proc), f"the run ended first; seen: {seen}"
+    proc.wait(timeout=HANG)
+    _assert_clean(tmp_path / "repo", originals, proc)
+    assert all(seen.values()), seen
 
 
 @pytest.mark.skipif(usable_cpus() < 2, reason="one usable CPU: --jobs 2 runs in one process, there are no workers")
