@@ -620,7 +620,7 @@ def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
     """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
     runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
     --write, the edits to show as diffs."""
-    from dockrewrite import compose, source
+    from dockrewrite import compose, interrupts, source
     from dockrewrite.results import CHANGED, FAILED
     from dockrewrite.runner import write_result
 
@@ -635,17 +635,18 @@ def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
         err(f"{dockerfile}: note: {note}")
     if not write:
         return edits
-    if job is not None:  # a merged builder-pattern result was written already
-        write_result(job, result)
-        if result.status != CHANGED:
-            return []
-    for edit in edits:
-        try:
-            source.write_atomic(edit.path, edit.data)
-        except OSError as exc:
-            result.status = FAILED
-            result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
-            break
+    with interrupts.deferred():  # a signal waits until the Dockerfile and its compose files are all written
+        if job is not None:  # a merged builder-pattern result was written already
+            write_result(job, result)
+            if result.status != CHANGED:
+                return []
+        for edit in edits:
+            try:
+                source.write_atomic(edit.path, edit.data)
+            except OSError as exc:
+                result.status = FAILED
+                result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
+                break
     return []
 
 
