@@ -353,14 +353,8 @@ class _PythonPlanner(Planner):
 
     def _image_path_of(self, name: str) -> str | None:
         """Where a COPY without --from puts the context's top-level file `name` in the image."""
-        workdir = self.start_dir()
-        for ins in self.stage.instructions:
-            if ins.keyword == "WORKDIR" and ins.args:
-                workdir = shell.resolve(workdir, ins.args[0])
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
-                continue
-            dest = shell.resolve(workdir, ins.args[-1])
-            sources = [a.removeprefix("./") for a in ins.args[:-1]]
+        for ins, dest, raw_sources in self.context_copies():
+            sources = [a.removeprefix("./") for a in raw_sources]
             if name in sources:
                 many = len(sources) > 1 or ins.args[-1].endswith("/")
                 return posixpath.join(dest, name) if many else dest
