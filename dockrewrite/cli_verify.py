@@ -103,24 +103,43 @@ def _table(result) -> str:
     for check in result.smoke:
         mark = "ok" if check.status == PASSED else check.status.upper()
         lines.append(f"  smoke {check.kind}: {check.description}: {mark}: {check.detail}")
+        if check.side_effects:
+            lines.append(f"    file system: {check.side_effects.describe()}")
     if result.build_log and result.status != PASSED:
         lines.append("  build output (tail):")
         lines.extend(f"    {line}" for line in result.build_log[-12:])
     return "\n".join(lines)
 
 
+def _side_effects(result) -> str:
+    """One cell: what the smoke containers wrote, compared (`docker diff`)."""
+    from dockrewrite.verify import CHANGED_EFFECTS, EFFECTS_DIFFER
+
+    effects = [c.side_effects for c in result.smoke if c.side_effects]
+    if not effects:
+        return "-"
+    for verdict in (CHANGED_EFFECTS, EFFECTS_DIFFER):
+        paths = sorted({line[2:] for e in effects if e.verdict == verdict for line in e.missing})
+        if paths:
+            shown = ", ".join(f"`{p}`" for p in paths[:5]).replace("|", "\\|")
+            return f"{verdict}: not written by the rewrite: {shown}"
+    return "same"
+
+
 def _markdown(results) -> str:
     rows = [
-        "| Dockerfile | runtime | original | rewrite | ratio | layers | largest layer of the rewrite | result |",
-        "|---|---|---:|---:|---:|---|---|---|",
+        "| Dockerfile | runtime | original | rewrite | ratio | layers | largest layer of the rewrite | file system "
+        "| result |",
+        "|---|---|---:|---:|---:|---|---|---|---|",
     ]
     for res in results:
         o, r = res.original, res.rewrite
         largest = (r.largest_layer[:60].replace("|", "\\|") + f" ({_mb(r.largest_layer_size)})") if r else ""
+        outcome = res.status + (": " + res.message.replace("|", "/") if res.status != "passed" else "")
         rows.append(
             f"| `{res.path}` | {res.runtime or '-'} | {_mb(o.size if o else None)} | {_mb(r.size if r else None)} | "
             f"{f'{res.ratio:.1f}x' if res.ratio else '-'} | {f'{o.layers} -> {r.layers}' if o and r else '-'} | "
-            f"{largest} | {res.status}{': ' + res.message.replace('|', '/') if res.status != 'passed' else ''} |"
+            f"{largest} | {_side_effects(res)} | {outcome} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -161,6 +180,12 @@ def register(app: typer.Typer) -> None:
         ),
         http_env: list[str] = typer.Option(
             [], "--http-env", help="KEY=VALUE for the HTTP check's container (repeatable).", show_default=False
+        ),
+        smoke_user: str = typer.Option(
+            None,
+            "--smoke-user",
+            help="UID[:GID] or name: run both smoke checks as this user (docker run --user), as platforms that run "
+            "containers unprivileged do.",
         ),
         timeout: float = typer.Option(20.0, "--timeout", min=1, help="Seconds each smoke run or HTTP wait may take."),
         build_timeout: float = typer.Option(1200.0, "--build-timeout", min=10, help="Seconds each build may take."),
@@ -214,6 +239,7 @@ def register(app: typer.Typer) -> None:
                     smoke_env=env,
                     smoke_http=smoke_http,
                     http_env=env_http,
+                    smoke_user=smoke_user,
                     timeout=timeout,
                     build_timeout=build_timeout,
                     keep_images=keep_images,

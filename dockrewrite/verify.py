@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+SAME_EFFECTS, EFFECTS_DIFFER, CHANGED_EFFECTS = "same", "differ", "CHANGED"
 
 # Environment variables that only steer `go build`; they say nothing about how the image runs.
 GO_BUILD_ONLY_ENV = frozenset(
@@ -105,6 +106,32 @@ class SmokeRun:
     http_body: str = ""
     seconds: float = 0.0
     error: str = ""
+    changes: list[str] | None = None  # `docker diff` of the container after the run ("A /app/x.db"); None: not read
+
+
+@dataclass
+class SideEffects:
+    """What the two smoke containers did to their file systems (`docker diff`), compared.
+
+    Paths are leaves (a folder is left out when something below it changed), without noise (scratch
+    space, bytecode, package-manager caches), the image's working directory written `<workdir>` and a
+    home folder `~`, so the original's /root/x and the rewrite's /home/node/x are the same path.
+    """
+
+    verdict: str  # SAME_EFFECTS, EFFECTS_DIFFER (not explained by the log) or CHANGED_EFFECTS
+    original: list[str]  # "A <workdir>/data.db"
+    rewrite: list[str]
+    missing: list[str] = field(default_factory=list)  # what the original did and the rewrite did not: "A /app/x.db"
+    evidence: str = ""  # the rewrite's log line that says why (permission denied, no such file, read-only …)
+
+    def describe(self) -> str:
+        if self.verdict == SAME_EFFECTS:
+            return f"same ({len(self.original)} paths written)" if self.original else "same (nothing written)"
+        paths = [line[2:] for line in self.missing]
+        shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        if self.verdict == CHANGED_EFFECTS:
+            return f"CHANGED: the rewrite did not write {shown}: {_short(self.evidence, 120)}"
+        return f"differ: the rewrite did not write {shown} (its log shows no write error)"
 
 
 @dataclass
@@ -115,6 +142,7 @@ class SmokeCheck:
     rewrite: SmokeRun
     status: str  # PASSED, FAILED (the rewrite misbehaves) or ERROR (the original does not pass it)
     detail: str = ""
+    side_effects: SideEffects | None = None  # None when a container's changes could not be read
 
 
 @dataclass
@@ -418,6 +446,8 @@ def _same_program(a: Sequence[str], b: Sequence[str]) -> str | None:
 
 
 _STATIC_SITE = "served by nginx"
+# Node start commands the rewrite replaced by node on their output (`nest start`, `ts-node x.ts`, `nodemon x.js`)
+_START_RESOLVED = ("compiled TypeScript at every start", "restarts node when files change")
 
 
 def _script_runner(command: Sequence[str]) -> bool:
@@ -491,7 +521,11 @@ def compare(
         built = new.command[:1] and f"({new.command[0]})" in notes
         if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
             why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
-        if why is None and _STATIC_SITE in notes and new.command[:1] == ["nginx"]:
+        served = new.command[1:] if new.command[:1] == ["/docker-entrypoint.sh"] else new.command  # the nginx image's
+        node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
+        if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
+            why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
+        if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))
 
@@ -580,6 +614,123 @@ def compare(
 
 
 # --------------------------------------------------------------------------------------------
+# side effects: what a smoke container did to its file system
+
+# Changes that say nothing about the app: scratch space, the kernel's and the engine's mounts,
+# bytecode, package-manager and tool caches (in a home folder, or at / for a user without one), and
+# the toolchain folders of a builder image the runtime does not have.
+_NOISE = re.compile(
+    r"^/(tmp|var/tmp|run|var/run|dev|proc|sys|var/cache|var/lib/apt|go|usr/local/go)(/|$)"
+    r"|/__pycache__(/|$)|\.py[co]$"
+    r"|^~?/\.(npm|cache|yarn|yarnrc|node-gyp|node_repl_history|python_history|bash_history|wget-hsts|lesshst"
+    r"|config/(configstore|yarn|corepack)|local/share/(pnpm|corepack))(/|$)"
+    r"|^/usr/local/share/\.(cache|config)/yarn(/|$)"
+)
+_HOME = re.compile(r"^(/root|/home/[^/]+|/nonexistent)(?=/|$)")
+# What a program prints when a write (or the folder it writes into) is refused or missing.
+_WRITE_ERROR = re.compile(
+    r"EACCES|EPERM|EROFS|ENOENT|permission denied|operation not permitted|no such file or directory|"
+    r"read-only file system|unable to open database file|readonly database",
+    re.IGNORECASE,
+)
+_CHANGE_WORD = {"A": "created", "C": "changed", "D": "deleted"}
+
+
+def parse_diff(text: str) -> list[tuple[str, str]]:
+    """`docker diff` output -> [(kind, path)], kind A (added), C (changed) or D (deleted)."""
+    out = []
+    for line in text.splitlines():
+        if len(line) > 2 and line[0] in "ACD" and line[1] == " ":
+            out.append((line[0], line[2:]))
+    return out
+
+
+def _normalise(path: str, workdir: str) -> str:
+    """The app's folder as `<workdir>`, a home folder as `~`."""
+    workdir = workdir.rstrip("/")
+    if workdir and (path == workdir or path.startswith(workdir + "/")):
+        return "<workdir>" + path[len(workdir) :]
+    return _HOME.sub("~", path, count=1)
+
+
+def _leaves(changes: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Changes below which nothing else changed (a folder is `C` only because a file in it was written)."""
+    parents = set()
+    for _, path in changes:
+        parent = path.rsplit("/", 1)[0]
+        while parent and parent not in parents:
+            parents.add(parent)
+            parent = parent.rsplit("/", 1)[0]
+    return [(kind, path) for kind, path in changes if path not in parents]
+
+
+def _effects(changes: Sequence[tuple[str, str]], workdir: str) -> list[tuple[str, str, str]]:
+    """(kind, normalised path, path) of the changes that say something about the app."""
+    out = []
+    for kind, path in _leaves(changes):
+        key = _normalise(path, workdir)
+        if not _NOISE.search(key) and not _NOISE.search(path):
+            out.append((kind, key, path))
+    return out
+
+
+def _write_errors(log: str, other_log: str) -> list[str]:
+    """Lines of log that report a refused or impossible write and are not in other_log too."""
+    seen = {line.strip() for line in other_log.splitlines()}
+    return [line.strip() for line in log.splitlines() if _WRITE_ERROR.search(line) and line.strip() not in seen]
+
+
+def compare_side_effects(
+    orig_changes: Sequence[tuple[str, str]],
+    new_changes: Sequence[tuple[str, str]],
+    orig_workdir: str = "",
+    new_workdir: str = "",
+    orig_log: str = "",
+    new_log: str = "",
+) -> SideEffects:
+    """What the original's container changed that the rewrite's did not; CHANGED when the rewrite's log
+    explains it with a refused or impossible write (and the original's log does not say the same)."""
+    orig = _effects(orig_changes, orig_workdir)
+    new = _effects(new_changes, new_workdir)
+    # everything the rewrite touched, with the folders above it: a folder the original only created
+    # counts as made when the rewrite wrote into it
+    touched = set()
+    for _, path in new_changes:
+        key = _normalise(path, new_workdir)
+        while key and key not in touched:
+            touched.add(key)
+            key = key.rsplit("/", 1)[0]
+    missing = [(kind, key, path) for kind, key, path in orig if key not in touched]
+    result = SideEffects(
+        SAME_EFFECTS,
+        [f"{kind} {key}" for kind, key, _ in orig],
+        [f"{kind} {key}" for kind, key, _ in new],
+        [f"{kind} {path}" for kind, _, path in missing],
+    )
+    if not missing:
+        return result
+    errors = _write_errors(new_log, orig_log)
+    if not errors:
+        result.verdict = EFFECTS_DIFFER
+        return result
+    names = [path.rsplit("/", 1)[-1] for _, _, path in missing]
+    result.verdict = CHANGED_EFFECTS
+    result.evidence = next((line for line in errors if any(n and n in line for n in names)), errors[0])
+    return result
+
+
+def side_effect_differences(effects: SideEffects) -> list[Difference]:
+    """A CHANGED contract item for each path the rewrite could not write."""
+    if effects.verdict != CHANGED_EFFECTS:
+        return []
+    why = f"the rewrite's log: {effects.evidence}"
+    return [
+        Difference(f"file {line[2:]}", _CHANGE_WORD[line[0]], "not " + _CHANGE_WORD[line[0]], False, why)
+        for line in effects.missing
+    ]
+
+
+# --------------------------------------------------------------------------------------------
 # smoke runs
 
 
@@ -590,14 +741,26 @@ def _env_args(env: Iterable[tuple[str, str]]) -> list[str]:
     return out
 
 
-def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tuple[str, str]], timeout: float):
-    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed."""
+def _user_args(user: str | None) -> list[str]:
+    return ["--user", user] if user else []
+
+
+def smoke_run(
+    docker: Docker,
+    image: str,
+    cmd: Sequence[str],
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
+):
+    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed.
+    user runs it as that user (`docker run --user`), as platforms that run containers unprivileged do."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
     run = SmokeRun("run")
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            [docker.binary, "run", "--name", name, *_env_args(env), image, *cmd],
+            [docker.binary, "run", "--name", name, *_user_args(user), *_env_args(env), image, *cmd],
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
@@ -613,12 +776,21 @@ def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tupl
         run.stderr = (exc.stderr or b"").decode("utf-8", "replace")[-2000:]
     finally:
         run.seconds = round(time.monotonic() - start, 2)
-        _remove_container(docker, name)
+        try:
+            run.changes = container_changes(docker, name)
+        finally:
+            _remove_container(docker, name)
     return run
 
 
 def http_check(
-    docker: Docker, image: str, port: str, path: str, env: Iterable[tuple[str, str]], timeout: float
+    docker: Docker,
+    image: str,
+    port: str,
+    path: str,
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
 ) -> SmokeRun:
     """Start the image detached with PORT published on 127.0.0.1 and poll PATH until it answers or timeout."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
@@ -626,7 +798,9 @@ def http_check(
     start = time.monotonic()
     deadline = start + timeout
     try:
-        proc = docker.cmd(["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_env_args(env), image], 60)
+        proc = docker.cmd(
+            ["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_user_args(user), *_env_args(env), image], 60
+        )
         if proc.returncode != 0:
             run.error = f"could not start: {_last_line(proc.stderr)}"
             return run
@@ -659,12 +833,15 @@ def http_check(
         else:
             run.timed_out = True
             run.error = f"no HTTP answer on {port}{path} within {timeout:.0f}s"
-        if run.error:
-            logs = docker.cmd(["logs", "--tail", "20", name], 30)
-            run.stdout, run.stderr = logs.stdout[-2000:], logs.stderr[-2000:]
+        # the log shows why it failed, or what it could not write (compared with the side effects)
+        logs = docker.cmd(["logs", "--tail", "200", name], 30)
+        run.stdout, run.stderr = logs.stdout[-4000:], logs.stderr[-4000:]
     finally:
         run.seconds = round(time.monotonic() - start, 2)
-        _remove_container(docker, name)
+        try:
+            run.changes = container_changes(docker, name)
+        finally:
+            _remove_container(docker, name)
     return run
 
 
@@ -684,6 +861,30 @@ def _run_both(runner: Callable[[str], SmokeRun], tags: dict[str, str]) -> dict[s
     for t in threads:
         t.join()
     return runs
+
+
+def container_changes(docker: Docker, name: str) -> list[str] | None:
+    """`docker diff` of a container, before it is removed ("A /app/data.db"); None when it cannot be read."""
+    try:
+        proc = docker.cmd(["diff", name], 30)
+    except (EngineError, OSError):
+        return None
+    return proc.stdout.splitlines()[:5000] if proc.returncode == 0 else None
+
+
+def smoke_side_effects(check: SmokeCheck, orig_workdir: str, new_workdir: str) -> SideEffects | None:
+    """The two containers' file-system changes compared; None when the original did not run or a diff is missing."""
+    orig, new = check.original, check.rewrite
+    if orig.error or orig.changes is None or new.changes is None:
+        return None
+    return compare_side_effects(
+        parse_diff("\n".join(orig.changes)),
+        parse_diff("\n".join(new.changes)),
+        orig_workdir,
+        new_workdir,
+        orig.stdout + "\n" + orig.stderr,
+        new.stdout + "\n" + new.stderr,
+    )
 
 
 def _remove_container(docker: Docker, name: str) -> None:
@@ -789,21 +990,25 @@ def verify_file(
     smoke_env: Iterable[tuple[str, str]] | dict[str, str] = (),
     smoke_http: str | None = None,
     http_env: Iterable[tuple[str, str]] | dict[str, str] = (),
+    smoke_user: str | None = None,
     timeout: float = 20.0,
     build_timeout: float = 1200.0,
     keep_images: bool = False,
     progress: Callable[[str, str], None] | None = None,
+    rewrite: str | None = None,
 ) -> VerifyResult:
     """Convert path in memory, build original and rewrite, compare their contract, smoke-test both.
 
     timeout bounds each smoke run and HTTP wait; build_timeout each build. smoke_env applies to the
-    command run, http_env to the HTTP check (which starts the image's default command). Never raises
-    for a problem with the file or the engine: the result's status and message say what happened.
+    command run, http_env to the HTTP check (which starts the image's default command); smoke_user runs both
+    checks of both images as that user (`docker run --user`). rewrite: a Dockerfile text to verify as the
+    rewrite instead of converting (a hand-made one, or a test of verify itself). Never raises for a problem
+    with the file or the engine: the result's status and message say what happened.
     """
     from dockrewrite import source
     from dockrewrite.context import BuildContext
     from dockrewrite.plan import Options
-    from dockrewrite.results import CHANGED
+    from dockrewrite.results import CHANGED, Result
     from dockrewrite.results import FAILED as CONVERT_FAILED
     from dockrewrite.transform import convert_text
 
@@ -831,7 +1036,10 @@ def verify_file(
     if not ctx_dir.is_dir():
         return stop(ERROR, "convert", f"build context {ctx_dir} is not a directory")
     try:
-        converted = convert_text(text, BuildContext(ctx_dir), options, str(path))
+        if rewrite is not None:
+            converted = Result(str(path), CHANGED, reason="a given rewrite", output=rewrite)
+        else:
+            converted = convert_text(text, BuildContext(ctx_dir), options, str(path))
     except Exception as exc:  # a converter bug is a failed rewrite, not a traceback
         return stop(FAILED, "convert", f"conversion crashed: {type(exc).__name__}: {exc}")
     result.runtime, result.warnings = converted.runtime, list(converted.warnings)
@@ -912,14 +1120,14 @@ def verify_file(
         if cmd or smoke_env or not smoke_http:
             shown = " ".join(f"{k}={v}" for k, v in smoke_env)
             shown = (shown + " " if shown else "") + (shlex.join(cmd) if cmd else "default command")
-            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout)))
+            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout, smoke_user)))
         if smoke_http:
             port, url_path = parse_http(smoke_http)
             checks.append(
                 (
                     "http",
                     f"GET :{port}{url_path}",
-                    lambda image: http_check(docker, image, port, url_path, http_env, timeout),
+                    lambda image: http_check(docker, image, port, url_path, http_env, timeout, smoke_user),
                 )
             )
         for kind, shown, runner in checks:
@@ -930,7 +1138,12 @@ def verify_file(
                 if kind == "run"
                 else (_judge_http(runs["original"], runs["rewrite"]))
             )
-            result.smoke.append(SmokeCheck(kind, shown, runs["original"], runs["rewrite"], status, detail))
+            check = SmokeCheck(kind, shown, runs["original"], runs["rewrite"], status, detail)
+            check.side_effects = smoke_side_effects(check, result.original.working_dir, result.rewrite.working_dir)
+            result.smoke.append(check)
+            if check.side_effects:
+                known = {d.field for d in result.differences}
+                result.differences += [d for d in side_effect_differences(check.side_effects) if d.field not in known]
 
         # -- verdict -------------------------------------------------------------------------
         errors = [c for c in result.smoke if c.status == ERROR]

@@ -1,8 +1,19 @@
-"""verify's comparison, without an engine: which differences a rewrite means, and what output counts as the same."""
+"""verify's comparison, without an engine: which differences a rewrite means, what output counts as the
+same, and which file-system side effects (recorded `docker diff` outputs) show a rewrite that cannot write."""
 
 from __future__ import annotations
 
-from dockrewrite.verify import ImageFacts, compare, without_npm_banner
+from dockrewrite.verify import (
+    CHANGED_EFFECTS,
+    EFFECTS_DIFFER,
+    SAME_EFFECTS,
+    ImageFacts,
+    compare,
+    compare_side_effects,
+    parse_diff,
+    side_effect_differences,
+    without_npm_banner,
+)
 
 
 def _facts(command: list[str]) -> ImageFacts:
@@ -26,3 +37,126 @@ def test_package_manager_banners_are_not_the_apps_output():
     npm = "\n> app@1.0.0 start\n> node server.js\n\nlistening on 3000\n"
     yarn = "yarn run v1.22.22\n$ node server.js\nlistening on 3000\nDone in 0.52s.\n"
     assert without_npm_banner(npm) == without_npm_banner(yarn) == "listening on 3000\n"
+
+
+# --- side effects: `docker diff` of the smoke containers, recorded on the stand-ins -------------
+
+# python:3.11-slim, an app in /app that opens SQLite next to itself, as root
+SQLITE_ROOT = """\
+C /usr
+C /usr/local
+C /usr/local/lib
+C /usr/local/lib/python3.11
+C /usr/local/lib/python3.11/sqlite3
+C /usr/local/lib/python3.11/sqlite3/__pycache__
+A /usr/local/lib/python3.11/sqlite3/__pycache__/__init__.cpython-311.pyc
+A /usr/local/lib/python3.11/sqlite3/__pycache__/dbapi2.cpython-311.pyc
+C /app
+A /app/data.db
+"""
+# the same as a user that cannot write /app: nothing changed, and the app says so
+SQLITE_NOBODY = ""
+SQLITE_NOBODY_LOG = "error: unable to open database file\n"
+
+# `npm start` as root in node:20, and as user node
+NPM_ROOT = """\
+C /root
+A /root/.npm
+A /root/.npm/_logs
+A /root/.npm/_logs/2026-12-07T18_21_27_528Z-debug-0.log
+A /root/.npm/_update-notifier-last-checked
+"""
+NPM_NODE = """\
+C /home
+C /home/node
+A /home/node/.npm
+A /home/node/.npm/_logs
+A /home/node/.npm/_logs/2026-12-07T18_21_31_253Z-debug-0.log
+A /home/node/.npm/_update-notifier-last-checked
+"""
+
+
+def test_parse_diff_reads_kinds_and_paths_and_skips_anything_else():
+    assert parse_diff("C /app\nA /app/a b.txt\nD /etc/motd\n\nWARNING: x\n") == [
+        ("C", "/app"),
+        ("A", "/app/a b.txt"),
+        ("D", "/etc/motd"),
+    ]
+
+
+def test_a_file_the_rewrite_could_not_write_is_a_changed_contract_item():
+    effects = compare_side_effects(
+        parse_diff(SQLITE_ROOT), parse_diff(SQLITE_NOBODY), "/app", "/app", "", SQLITE_NOBODY_LOG
+    )
+    assert effects.verdict == CHANGED_EFFECTS
+    assert effects.original == ["A <workdir>/data.db"]  # bytecode and the folders above the file are left out
+    assert effects.missing == ["A /app/data.db"]
+    assert effects.evidence == "error: unable to open database file"
+    (diff,) = side_effect_differences(effects)
+    assert diff.field == "file /app/data.db" and not diff.intended
+    assert diff.describe() == (
+        "CHANGED: file /app/data.db: created -> not created (the rewrite's log: error: unable to open database file)"
+    )
+
+
+def test_package_manager_logs_in_either_home_are_not_side_effects():
+    effects = compare_side_effects(parse_diff(NPM_ROOT), parse_diff(NPM_NODE), "/app", "/app")
+    assert effects.verdict == SAME_EFFECTS and effects.original == effects.rewrite == []
+
+
+def test_the_apps_folder_and_home_are_compared_by_what_is_in_them():
+    orig = parse_diff("C /usr/src/app\nA /usr/src/app/cache.json\nC /root\nA /root/.myapp.conf\n")
+    new = parse_diff("C /app\nA /app/cache.json\nC /home/node\nA /home/node/.myapp.conf\n")
+    effects = compare_side_effects(orig, new, "/usr/src/app", "/app")
+    assert effects.verdict == SAME_EFFECTS
+    assert effects.original == effects.rewrite == ["A <workdir>/cache.json", "A ~/.myapp.conf"]
+
+
+def test_noise_is_left_out():
+    noise = """\
+C /tmp
+A /tmp/wgunicorn-3k2j1x
+A /var/tmp/x
+C /app
+C /app/__pycache__
+A /app/__pycache__/app.cpython-311.pyc
+A /root/.cache/pip/http/1
+A /.npm/_logs/x.log
+A /usr/local/share/.cache/yarn/v6/x
+A /go/pkg/mod/cache/x
+"""
+    effects = compare_side_effects(parse_diff(noise), [], "/app", "/app", "", "EACCES: permission denied")
+    assert effects.verdict == SAME_EFFECTS and effects.original == []
+
+
+def test_a_folder_the_rewrite_wrote_into_counts_as_made():
+    effects = compare_side_effects(parse_diff("A /app/uploads"), parse_diff("C /app/uploads\nA /app/uploads/x"))
+    assert effects.verdict == SAME_EFFECTS and effects.missing == []
+
+
+def test_a_difference_the_log_does_not_explain_is_reported_not_failed():
+    # a file named by the time or the process id differs from run to run
+    effects = compare_side_effects(parse_diff("A /app/run-1.pid"), parse_diff("A /app/run-7.pid"), "/app", "/app")
+    assert effects.verdict == EFFECTS_DIFFER and effects.missing == ["A /app/run-1.pid"]
+    assert side_effect_differences(effects) == []
+    assert "its log shows no write error" in effects.describe()
+
+
+def test_an_error_both_logs_show_is_not_evidence():
+    log = "warning: .env: No such file or directory\n"
+    effects = compare_side_effects(parse_diff("A /app/run-1.pid"), [], "/app", "/app", log, log)
+    assert effects.verdict == EFFECTS_DIFFER
+
+
+def test_the_evidence_is_the_line_that_names_the_file():
+    log = "npm error enoent ENOENT: no such file or directory, open '/app/.env'\n" + (
+        "Error: EACCES: permission denied, open '/app/state.json'\n"
+    )
+    effects = compare_side_effects(parse_diff("C /app/state.json\nA /app/other"), [], "/app", "/app", "", log)
+    assert effects.verdict == CHANGED_EFFECTS
+    assert effects.missing == ["C /app/state.json", "A /app/other"]
+    assert "state.json" in effects.evidence
+    assert [d.describe().split(" (")[0] for d in side_effect_differences(effects)] == [
+        "CHANGED: file /app/state.json: changed -> not changed",
+        "CHANGED: file /app/other: created -> not created",
+    ]

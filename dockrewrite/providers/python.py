@@ -15,13 +15,13 @@ from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers import writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import (
     Planner,
     chain,
     global_args,
     healthcheck_command,
-    own_folder,
     package_step,
     resolved_image,
     run_prefix,
@@ -161,12 +161,15 @@ class _PythonPlanner(Planner):
         self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
         self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
+        self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
         if self.linked_scan:
             known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
             scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
             builder.append(scan)
             setup[0 : 1 if known else 0] = install
+        if self.writes_build:
+            builder = writes.with_build_step(builder, self.writes_build)
         if self.uv_python:
             artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
         if self.poe_config:
@@ -201,6 +204,7 @@ class _PythonPlanner(Planner):
             warnings=self.warnings,
             note=self._note(runtime, strategy),
             rewritten=self.rewritten,
+            loads=list(self.loads),
         )
 
     def _classify(self) -> list[_Item]:
@@ -285,14 +289,18 @@ class _PythonPlanner(Planner):
     def _dev_groups(self) -> tuple[set[str], set[str]]:
         """(packages only the `dev` group has, that group's name as the installs leave it out) from pyproject:
         Poetry's group.dev / dev-dependencies, or [dependency-groups] dev / tool.uv.dev-dependencies for uv."""
-        data = self.pyproject or {}
-        tool = data.get("tool", {})
-        poetry = tool.get("poetry", {})
-        main = {deps.spec_name(d) for d in data.get("project", {}).get("dependencies", []) if isinstance(d, str)}
-        main |= {deps.normalize(n) for n in poetry.get("dependencies", {}) if n != "python"}
-        dev = {deps.normalize(n) for n in poetry.get("group", {}).get("dev", {}).get("dependencies", {})}
-        dev |= {deps.normalize(n) for n in poetry.get("dev-dependencies", {})}
-        uv_dev = data.get("dependency-groups", {}).get("dev", []) + tool.get("uv", {}).get("dev-dependencies", [])
+        data = self.pyproject
+        poetry = _table(data, "tool", "poetry")
+
+        def listed(value) -> list:
+            return value if isinstance(value, list) else []
+
+        main = {deps.spec_name(d) for d in listed(_table(data, "project").get("dependencies")) if isinstance(d, str)}
+        main |= {deps.normalize(n) for n in _table(poetry, "dependencies") if n != "python"}
+        dev = {deps.normalize(n) for n in _table(poetry, "group", "dev", "dependencies")}
+        dev |= {deps.normalize(n) for n in _table(poetry, "dev-dependencies")}
+        uv_dev = listed(_table(data, "dependency-groups").get("dev"))
+        uv_dev += listed(_table(data, "tool", "uv").get("dev-dependencies"))
         dev |= {deps.spec_name(d) for d in uv_dev if isinstance(d, str)}
         return dev - main - {""}, main
 
@@ -371,10 +379,10 @@ class _PythonPlanner(Planner):
         poe runs as it is (no env, cwd, deps, sequences or scripts); else (None, why)."""
         if not rest or rest[0].startswith("-"):
             return None, "poe options or no task name"
-        poe = (self.pyproject or {}).get("tool", {}).get("poe", {})
+        poe = _table(self.pyproject, "tool", "poe")
         if set(poe) - {"tasks"}:
             return None, f"[tool.poe] sets {', '.join(sorted(set(poe) - {'tasks'}))}"
-        task = poe.get("tasks", {}).get(rest[0])
+        task = _table(poe, "tasks").get(rest[0])
         if isinstance(task, str):
             task = {"cmd": task}
         if not isinstance(task, dict):
@@ -427,7 +435,7 @@ class _PythonPlanner(Planner):
         pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
         if pinned:
             asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
-        requires = (self.pyproject or {}).get("project", {}).get("requires-python")
+        requires = _table(self.pyproject, "project").get("requires-python")
         lock_text = self.ctx.read_text("uv.lock") or ""
         lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
         specs = [("pyproject.toml's requires-python", requires)] + (
@@ -938,7 +946,7 @@ class _PythonPlanner(Planner):
         """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
         lock that does not is left to re-resolve as in the original, and said."""
         lock = _toml(self.ctx.read_text("uv.lock"))
-        if lock is None or self.pyproject is None or "project" not in self.pyproject:
+        if lock is None or not _table(self.pyproject, "project"):
             return body
         missing = deps.uv_lock_disagreement(self.pyproject, lock)
         if "--frozen" in words:
@@ -1075,13 +1083,21 @@ class _PythonPlanner(Planner):
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
-        if non_root and not self.distroless:
+        found = self._writes(workdir) if non_root else None
+        if found is not None and not self.distroless:
             setup.append(
                 Step(
-                    self._useradd(runtime, workdir),
+                    self._useradd(runtime, found.paths),
                     ("# An unprivileged user to run the app, owning its folder as root did in the original",),
                 )
             )
+        elif found is not None and found.paths:
+            # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+            self.writes_build = found.paths
+            setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+        if found is not None:
+            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
+        self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
         steps: list[Step] = []
@@ -1247,11 +1263,39 @@ class _PythonPlanner(Planner):
             Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
         ]
 
-    def _useradd(self, runtime: str, workdir: str) -> str:
+    def _useradd(self, runtime: str, folders: list[str]) -> str:
         add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
-        if workdir in ("/", "/root") or "$" in workdir:
+        if not folders:
             return f"RUN {add}"
-        return f"RUN {add} \\\n && {own_folder(workdir, 'app:app')}"
+        return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
+
+    def _start_files(self):
+        if not hasattr(self, "_start_cache"):
+            from dockrewrite.providers import python_source
+
+            # only notes and the .dockerignore proposal use it: --check, which shows neither, skips the scan
+            scan = self.ctx.known and self.options.notes
+            self._start_cache = python_source.start_files(self.ctx) if scan else python_source.StartFiles()
+        return self._start_cache
+
+    def _writes(self, workdir: str) -> writes.Writes:
+        """The folders the runtime user must own: the app's folder (root owned it in the original, and Python apps
+        write beside themselves: SQLite, uploads, logs), and what ENV, VOLUME and the code name."""
+        mine = workdir not in ("/", "/root") and "$" not in workdir
+        reason = "the app's folder, which root owned in the original" if mine else None
+        reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
+        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
+
+    def _env_files(self) -> None:
+        """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
+        they are carried; the note says so, and the .dockerignore proposal keeps them."""
+        start = self._start_files()
+        if start.loader is None:
+            return
+        files = writes.env_files(self.ctx, start.env_files, self.copies_entry)
+        if files:
+            self.loads += [f for f in files if f not in self.loads]
+            self.warnings.append(writes.baked_note(files, start.loader))
 
     @staticmethod
     def _install_step(packages: list[str], runtime: str) -> Step:
@@ -1334,9 +1378,9 @@ class _PythonPlanner(Planner):
         names: list[str] = []
         data = self.pyproject
         if data is not None:
-            names += [deps.spec_name(d) for d in data.get("project", {}).get("dependencies", [])]
-            poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-            names += [deps.normalize(n) for n in poetry if n != "python"]
+            listed = _table(data, "project").get("dependencies")
+            names += [deps.spec_name(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]
+            names += [deps.normalize(n) for n in _table(data, "tool", "poetry", "dependencies") if n != "python"]
         setup = self.ctx.read_text("setup.py")
         if setup:
             from dockrewrite.providers.python_source import read_setup_py
@@ -1451,10 +1495,20 @@ def _without_runner(ins: Instruction) -> str | None:
             rest.pop(0)
     if not rest:
         return None
+    # `uv run app.py` (and pdm's) runs a script with the environment's python, not as a program on PATH
+    interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
-        return f"{ins.keyword} {json.dumps(rest)}"
+        return f"{ins.keyword} {json.dumps(interpreter + rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
-    return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+    return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
+
+
+def _table(data, *keys: str) -> dict:
+    """data[key][key]… when every level is a table, else {}: a pyproject.toml of the wrong shape (`tool = 1`,
+    `[tool]` with `poetry = []`) is one that says nothing, not an AttributeError."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 # console scripts whose distribution has another name
@@ -1504,8 +1558,8 @@ def _poetry_groups(pyproject: dict | None) -> set[str] | None:
     """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
     if pyproject is None:
         return None
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    groups = set(poetry.get("group", {}))
+    poetry = _table(pyproject, "tool", "poetry")
+    groups = set(_table(poetry, "group"))
     return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
 

@@ -330,8 +330,8 @@ def poetry_content_hashes(pyproject: dict) -> set[str]:
     import json
 
     def digest(groups: dict) -> str:
-        project = pyproject.get("project", {})
-        poetry = pyproject.get("tool", {}).get("poetry", {})
+        project = _tbl(pyproject, "project")
+        poetry = _tbl(pyproject, "tool", "poetry")
         relevant_project = {k: project[k] for k in _PROJECT_KEYS if project.get(k) is not None}
         relevant_poetry = {}
         for key in _POETRY_KEYS:
@@ -350,7 +350,18 @@ def poetry_content_hashes(pyproject: dict) -> set[str]:
             content = relevant_poetry
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
-    return {digest(pyproject.get("dependency-groups", {})), digest({})}
+    return {digest(_tbl(pyproject, "dependency-groups")), digest({})}
+
+
+def _tbl(data, *keys: str) -> dict:
+    """data[key][key]… when every level is a table, else {} (a TOML file of the wrong shape says nothing)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def poetry_lock_fresh(pyproject: dict, lock_text: str) -> bool | None:
@@ -416,14 +427,15 @@ def python_version_file(text: str) -> tuple[int, int] | None:
 def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
     """Project dependencies uv.lock does not record for the root package (name, or specifier where the lock
     keeps them): with any, `uv sync --locked` fails and plain `uv sync` re-resolves."""
-    project = pyproject.get("project", {})
+    project = _tbl(pyproject, "project")
     name = normalize(str(project.get("name", "")))
-    root = next((p for p in lock.get("package", []) if normalize(str(p.get("name", ""))) == name), None)
-    wanted = [d for d in project.get("dependencies", []) if isinstance(d, str)]
+    packages = [p for p in _list(lock.get("package")) if isinstance(p, dict)]
+    root = next((p for p in packages if normalize(str(p.get("name", ""))) == name), None)
+    wanted = [d for d in _list(project.get("dependencies")) if isinstance(d, str)]
     if root is None:
         return [spec_name(d) for d in wanted] or ([name] if name else [])
-    locked = {normalize(str(d.get("name", ""))) for d in root.get("dependencies", []) if isinstance(d, dict)}
-    requires = root.get("metadata", {}).get("requires-dist")
+    locked = {normalize(str(d.get("name", ""))) for d in _list(root.get("dependencies")) if isinstance(d, dict)}
+    requires = _tbl(root, "metadata").get("requires-dist")
     recorded = None
     if isinstance(requires, list):
         recorded = {
@@ -447,11 +459,11 @@ def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
                 (n, ",".join(sorted(s.split(","))) if s else "") for n, s in recorded
             }:
                 missing.append(dep)
-    groups = pyproject.get("dependency-groups", {})
-    locked_groups = root.get("dev-dependencies", {})
-    if isinstance(groups, dict) and isinstance(locked_groups, dict):
+    groups = _tbl(pyproject, "dependency-groups")
+    locked_groups = _tbl(root, "dev-dependencies")
+    if groups:
         for group, entries in groups.items():
-            names = {normalize(str(d.get("name", ""))) for d in locked_groups.get(group, []) if isinstance(d, dict)}
+            names = {normalize(str(d.get("name", ""))) for d in _list(locked_groups.get(group)) if isinstance(d, dict)}
             for dep in entries if isinstance(entries, list) else []:
                 if isinstance(dep, str) and ";" not in dep and spec_name(dep) not in names:
                     missing.append(f"{spec_name(dep)} (group {group})")

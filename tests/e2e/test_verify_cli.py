@@ -61,6 +61,7 @@ def test_json_and_report(app, docker_engine, tmp_path):
     (file,) = data["files"]
     assert file["status"] == "passed" and file["ratio"] >= 20
     assert file["smoke"][0]["rewrite"]["stdout"].startswith("<h1>Fixture site</h1>")
+    assert file["smoke"][0]["side_effects"]["verdict"] == "same"  # on distroless as nonroot, as on golang as root
     table = report.read_text()
     assert "| Dockerfile |" in table and "go-templates/Dockerfile" in table and "passed" in table
 
@@ -116,3 +117,81 @@ def test_usage_errors(app):
     assert result.exit_code == 2 and "KEY=VALUE" in result.output
     result = _invoke(app, [str(APPS / "go-http" / "Dockerfile"), "--smoke-http", "healthz"])
     assert result.exit_code == 2 and "PORT/PATH" in result.output
+
+
+# --- side effects: what the smoke containers wrote (`docker diff`) ------------------------------
+
+WRITER = """\
+import json, sqlite3, sys
+
+try:
+    with open("cache.json", "w") as f:  # next to the app: the rewrite's user may not own the folder
+        json.dump({"warm": True}, f)
+except OSError as exc:
+    print(f"warning: cache not written: {exc}", file=sys.stderr)  # the app carries on
+if len(sys.argv) > 1:
+    db = sqlite3.connect("data.db")
+    db.execute("create table if not exists hits (n integer)")
+    db.execute("insert into hits values (1)")
+    db.commit()
+print("hello")
+"""
+WRITER_ORIGINAL = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+# a hand-made "rewrite" that runs as a user who cannot write the root-owned /app
+WRITER_REWRITE = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nUSER 65532\nCMD ["python", "app.py"]\n'
+
+
+def _writer_app(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(WRITER)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(WRITER_ORIGINAL)
+    return dockerfile
+
+
+def test_a_rewrite_that_cannot_write_next_to_itself_is_flagged(docker_engine, tmp_path):
+    from dockrewrite.verify import CHANGED_EFFECTS, FAILED, PASSED, verify_file
+
+    result = verify_file(_writer_app(tmp_path), network="host", rewrite=WRITER_REWRITE, timeout=60)
+    # the app prints the same and exits 0 either way: only its side effects tell the images apart
+    (run,) = result.smoke
+    assert run.status == PASSED, run.detail
+    assert run.side_effects is not None and run.side_effects.verdict == CHANGED_EFFECTS, run.side_effects
+    assert run.side_effects.missing == ["A /app/cache.json"]
+    assert "Permission denied" in run.side_effects.evidence and "cache.json" in run.side_effects.evidence
+    changed = [d for d in result.unintended if d.field.startswith("file ")]
+    assert [d.field for d in changed] == ["file /app/cache.json"]
+    assert result.status == FAILED and result.stage == "contract", result.message
+    assert "CHANGED: file /app/cache.json: created -> not created" in result.message
+
+
+def test_a_sqlite_database_the_rewrite_cannot_open_is_named(docker_engine, tmp_path):
+    from dockrewrite.verify import FAILED, verify_file
+
+    result = verify_file(
+        _writer_app(tmp_path), network="host", rewrite=WRITER_REWRITE, smoke_cmd="python app.py db", timeout=60
+    )
+    (run,) = result.smoke
+    assert run.status == FAILED  # sqlite3.OperationalError: the exit code differs as well
+    fields = {d.field: d for d in result.unintended}
+    assert "file /app/data.db" in fields and "file /app/cache.json" in fields, result.message
+    assert result.status == FAILED and result.stage == "contract"
+
+
+def test_same_side_effects_in_json_and_report(app, docker_engine, tmp_path):
+    """py-flask as root and as its rewrite's user (bytecode written by one and not the other): no false positive."""
+    report = tmp_path / "report.md"
+    args = ["--smoke-cmd", "python app.py", "--smoke-env", "SELFTEST=1", "--smoke-http", "8000/healthz"]
+    args += ["--timeout", "60", "--format", "json", "--report", str(report)]
+    result = _invoke(app, [str(APPS / "py-flask" / "Dockerfile"), *args])
+    assert result.exit_code == 0, result.output
+    (flask,) = json.loads(result.stdout)["files"]
+    for check in flask["smoke"]:
+        assert check["side_effects"]["verdict"] == "same", check
+        assert check["original"]["changes"] is not None and check["rewrite"]["changes"] is not None
+    # gunicorn as root wrote bytecode next to the app and the standard library; the rewrite did not: noise
+    http = next(c for c in flask["smoke"] if c["kind"] == "http")
+    assert "A /app/__pycache__/app.cpython-311.pyc" in http["original"]["changes"], http["original"]["changes"]
+    assert http["side_effects"]["original"] == [] and http["side_effects"]["missing"] == []
+    table = report.read_text()
+    assert "| file system |" in table
+    assert "py-flask/Dockerfile" in table and "| same | passed |" in table
