@@ -323,6 +323,8 @@ class _PythonPlanner(Planner):
             program = posixpath.basename(argv[0])
             if program == "poe" or list(argv[:3]) == [argv[0], "-m", "poethepoet"] and _PYTHON_PROGRAM.match(program):
                 rest = list(argv[1:]) if program == "poe" else list(argv[3:])
+                while rest and rest[0] in _POE_OUTPUT_OPTIONS:
+                    rest = rest[1:]  # they change what poe itself prints, not what the task runs
                 resolved, why = self._poe_task(rest)
                 self.poe_config = self._image_path_of("pyproject.toml")  # unless the task is resolved below
                 if resolved is not None:
@@ -1511,6 +1513,7 @@ def _table(data, *keys: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+_POE_OUTPUT_OPTIONS = frozenset({"-q", "-qq", "--quiet", "-v", "--verbose", "--ansi", "--no-ansi"})
 # console scripts whose distribution has another name
 _SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
 
