@@ -501,3 +501,13 @@ def test_detect_and_convert_name_notes_alike(project: Path):
     detect = json.loads(invoke("detect", "--format", "json", project / "Dockerfile").stdout)
     convert = json.loads(invoke("convert", "--format", "json", project / "Dockerfile").stdout)
     assert detect["files"][0]["plan"]["warnings"] == convert["files"][0]["warnings"]
+
+
+def test_a_bulk_run_prints_a_repeated_note_once(tmp_path: Path):
+    _tree(tmp_path, [f"svc{n:02}/Dockerfile" for n in range(25)])
+    result = invoke("convert", tmp_path)
+    repeated = "no USER in the original: the runtime runs as the non-root uid 65532 (--keep-root keeps root)"
+    assert result.stderr.count(repeated) == 2  # the first file's note and the summary line
+    assert f"note repeated for 24 more files (shown once above): {repeated}" in result.stderr
+    verbose = invoke("convert", "-v", tmp_path)
+    assert verbose.stderr.count(repeated) == 25

@@ -454,6 +454,7 @@ def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
         ('["npx", "vite", "preview", "--host"]', "4173", None),
         # shell form handing $PORT over itself
         ("serve -s dist -l tcp://0.0.0.0:$PORT", "${PORT}", "ENV PORT=3000"),
+        ("npx vite preview --host --port $PORT", "${PORT}", "ENV PORT=4173"),
     ],
 )
 def test_static_site_port_from_the_environment(tmp_path, command, listen, env_port):
@@ -667,3 +668,33 @@ def test_yarn_runs_a_dev_dependency_bin(tmp_path):
     assert cmds.package_bin(["yarn", "ts-node", "x.ts"], npkg.Package({"scripts": {}}, True))
     assert not cmds.package_bin(["yarn", "build"], npkg.Package({"scripts": {"build": "tsc"}}, True))
     assert not cmds.package_bin(["yarn", "install"], npkg.Package({}, True))
+
+
+def test_start_script_through_a_dev_dependency_wrapper(tmp_path):
+    """`"start": "cross-env NODE_ENV=production node server.js"` keeps npm start, which runs cross-env."""
+    files = {
+        "package.json": {
+            "scripts": {"start": "cross-env NODE_ENV=production node server.js"},
+            "dependencies": {"express": "^4"},
+            "devDependencies": {"cross-env": "^7"},
+        },
+        "server.js": "require('express');\n",
+    }
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npm", "start"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'CMD ["npm", "start"]' in result.output and "--omit=dev" not in result.output
+    assert any("runs `cross-env`" in w for w in result.warnings)
+
+
+def test_vite_preview_reading_port_in_its_config(tmp_path):
+    files = {
+        "package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}},
+        "vite.config.ts": "export default { preview: { port: Number(process.env.PORT) || 4173, host: true } };\n",
+    }
+    dockerfile = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\nCMD ["npx", "vite", "preview"]\n'
+    )
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "'    listen ${PORT};'" in result.output and "ENV PORT=4173" in result.output

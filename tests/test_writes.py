@@ -45,6 +45,7 @@ def _find(dockerfile: str, workdir: str = "/app", **kw) -> writes.Writes:
         ("CACHE_DIR=/tmp/cache", None),  # everyone may write /tmp already
         ("LOG_DIR=/var/log", None),  # a system folder is never given away: a note instead
         ("DATA_DIR=relative/data", None),
+        ("BASE_PATH=/api", None),  # a URL prefix, not a folder
     ],
 )
 def test_env_named_folders(env, folder):
@@ -295,3 +296,30 @@ def test_a_compose_bind_mount_over_a_written_folder_gets_a_note(tmp_path):
     found = writes.find(parse("FROM x\nVOLUME /data /cache\nCMD x\n").stages[0], "/app", workdir_reason=None, ctx=ctx)
     notes = [n for n in found.refused if "bind-mounts" in n]
     assert len(notes) == 1 and "./data over /data" in notes[0] and "--keep-root" in notes[0]
+
+
+TS_APP = """FROM node:20
+WORKDIR /app
+COPY . .
+RUN npm ci
+RUN npm run build
+ENV CONFIG_PATH=/app/settings.yml
+CMD ["npm", "start"]
+"""
+TS_FILES = {
+    "package.json": {
+        "scripts": {"build": "tsc", "start": "node dist/index.js"},
+        "devDependencies": {"typescript": "5"},
+    },
+    "package-lock.json": "{}",
+    "tsconfig.json": {"compilerOptions": {"outDir": "dist"}},
+    "src/index.ts": "console.log(1);\n",
+    "settings.yml": "a: 1\n",
+    "notes.yml": "b: 2\n",
+}
+
+
+def test_node_built_app_carries_the_config_file_env_names(tmp_path):
+    out = convert_text(TS_APP, _context(tmp_path, TS_FILES), Options()).output
+    assert "COPY --from=builder --chown=node:node /app/settings.yml ./settings.yml" in out
+    assert "notes.yml" not in out  # named by nothing

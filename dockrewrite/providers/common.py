@@ -146,10 +146,28 @@ class Planner:
         """The working directory the base image starts in (WORKDIR lines are relative to it)."""
         return "/"
 
+    def start_env(self) -> dict[str, str]:
+        """Variables the base image sets that WORKDIR lines may name (`WORKDIR $GOPATH/src/app`)."""
+        return {}
+
     def last_workdir(self) -> str:
+        """The final working directory, with the $VARS that ENV, ARG defaults and the base image give expanded
+        (a WORKDIR naming an unknown variable is kept as written)."""
         workdir = self.start_dir()
-        for ins in self.stage.find("WORKDIR"):
-            workdir = shell.resolve(workdir, ins.args[0] if ins.args else "/")
+        values = dict(self.start_env())
+        for ins in self.stage.instructions:
+            if ins.keyword == "ENV":
+                for i in range(0, len(ins.args) - 1, 2):
+                    raw = ins.args[i + 1].strip("\"'")
+                    values[ins.args[i]] = shell.substitute(raw, values) or raw
+            elif ins.keyword == "ARG":
+                for item in ins.args:
+                    key, sep, default = item.partition("=")
+                    if sep:
+                        values.setdefault(key, default.strip("\"'"))
+            elif ins.keyword == "WORKDIR":
+                target = ins.args[0].strip("\"'") if ins.args else "/"
+                workdir = shell.resolve(workdir, shell.substitute(target, values) or target)
         return workdir
 
     def copied_file(self, path: str) -> str | None:

@@ -406,6 +406,9 @@ class _GoPlanner(Planner):
         # the golang images start in GOPATH; asked for before __init__ has set golang_image
         return "/go" if image_name(self.stage.image) == "golang" else "/"
 
+    def start_env(self) -> dict[str, str]:
+        return {"GOPATH": "/go"} if image_name(self.stage.image) == "golang" else {}
+
     def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
         ins, programs, _ = self._entry_programs(entry)
         if not programs:
@@ -686,6 +689,7 @@ class _GoPlanner(Planner):
             env_reads=reads,
             start_env=start,
             ctx=self.ctx,
+            start_workdir=self.start_dir(),
         )
 
     def _supports_trimpath(self) -> bool:

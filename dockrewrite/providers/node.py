@@ -800,7 +800,14 @@ class _NodePlanner(Planner):
             for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
                 loaded.setdefault(name, "the start command")
         ran: dict[str, str] = {}
-        for words in self._start_programs():
+        start = self.start
+        wrappers: list[list[str]] = []  # `cross-env A=1 node x`: the script still runs through cross-env
+        if start.kind == "script" and not (start.resolved or start.compiled or start.build):
+            for seg in shell.segments(self.pkg.scripts.get(start.script or "", "")):
+                words = shell.env_prefix(seg.words())[1]
+                if words and words[0] in ("cross-env", "env-cmd", "dotenv"):
+                    wrappers.append(words)
+        for words in self._start_programs() + wrappers:
             tool = words[0] if words else ""
             package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
             if package in dev and package not in prod:
@@ -933,7 +940,8 @@ class _NodePlanner(Planner):
                 + (f" (the build writes {', '.join(outputs)})" if outputs else " (unknown build tool)"),
                 self._command_line(),
             )
-        honours = _honours_port(serve)
+        vite_config = "".join(self.ctx.read_text(n) or "" for n in npkg.VITE_CONFIGS) if serve[:1] == ["vite"] else ""
+        honours = _honours_port(serve, vite_config)
         env_port = self._env().get("PORT", "")
         port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
@@ -1445,7 +1453,21 @@ class _NodePlanner(Planner):
         """Config files the start command reads at run time, of those the original copied into the app folder:
         Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
         found = cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
-        return found + [f for f in self._env_files() if f not in found]
+        return found + [f for f in self._env_files() + self._named_files() if f not in found]
+
+    def _named_files(self) -> list[str]:
+        """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or
+        a string in the app's code (`readFileSync("config.yml")`) names: the app reads them at start."""
+        copied = self._copied_entries()
+        names = list(self._start_files().named_files)
+        for _name, value, _line in writes.stage_env(self.stage):
+            if value and value.startswith(self.app_dir.rstrip("/") + "/"):
+                names.append(value[len(self.app_dir.rstrip("/")) + 1 :])
+        out: list[str] = []
+        for name in names:
+            if name in copied and not self.ctx.is_dir(name) and not _QUIET.match(name) and name not in out:
+                out.append(name)
+        return out
 
     def _start_files(self) -> npkg.StartFiles:
         if not hasattr(self, "_start_cache"):
@@ -1466,7 +1488,9 @@ class _NodePlanner(Planner):
         write beside itself: uploads, SQLite, caches such as .next/cache), and what ENV, VOLUME and the code name."""
         reason = "the app's folder, which root owned in the original" if workdir != "/" else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""
@@ -1481,19 +1505,21 @@ class _NodePlanner(Planner):
 
     # runtime extras ---------------------------------------------------------------------------
     def _runtime_runs(self, runtime: str) -> list[Step]:
-        """mkdir/chown/useradd steps of the original, replayed in the runtime."""
-        steps: list[Step] = []
+        """mkdir/chown/useradd steps of the original, replayed in the runtime, in order, as one RUN (they stand
+        together there, and hadolint asks for consecutive RUNs to be one)."""
+        segs: list = []
+        comments: tuple[str, ...] = ()
         for it in self.items:
-            segs = [s for s in it.segments if s.kind == cmds.FS]
-            if not segs:
+            own = [s for s in it.segments if s.kind == cmds.FS]
+            if not own:
                 continue
             if runtime == "distroless":
                 raise Skip(
-                    f"`{segs[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
+                    f"`{own[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
                 )
-            prefix = "RUN " if it.ins.flags else run_prefix(it.ins.text)
-            steps.append(Step(chain(prefix, segs), it.ins.comments))
-        return steps
+            segs += own
+            comments += it.ins.comments
+        return [Step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
 
     def _runtime_packages(self, runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"
@@ -1796,18 +1822,21 @@ def _serves_static(words: list[str]) -> bool:
     return tool in npkg.FRONTEND_DEV_SERVERS and verb in ("start", "serve", "dev")
 
 
-def _honours_port(words: list[str]) -> bool:
-    """`serve`, `http-server` and the react-scripts and vue-cli dev servers listen on $PORT unless given a port
-    (`-l 3000`, `-p 8080`, `--port`); vite and `ng serve` do not read it."""
-    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
-    if not words or not (words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"])):
+def _honours_port(words: list[str], config: str = "") -> bool:
+    """Whether the static server listens on $PORT: a port option given $PORT (`-l tcp://0.0.0.0:$PORT`,
+    `--port $PORT` in shell form); with no port option, `serve`, `http-server` and the react-scripts and vue-cli
+    dev servers, which read PORT themselves, and vite when its config reads process.env.PORT."""
+    if not words:
         return False
     flags = [i for i, w in enumerate(words) if re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w)]
-    if not flags:
+    if flags:
+        i = flags[0]
+        value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
+        return bool(re.search(r"\$\{?PORT\b", value))
+    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
+    if words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"]):
         return True
-    i = flags[0]
-    value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
-    return bool(re.search(r"\$\{?PORT\b", value))  # `-l tcp://0.0.0.0:$PORT` (shell form)
+    return words[0] == "vite" and "process.env.PORT" in config
 
 
 def _served_dir(words: list[str]) -> str | None:

@@ -452,10 +452,11 @@ def remix_outputs(ctx: BuildContext) -> list[str]:
     return [d for d in (server_dir if server_dir != "." else _norm(server), assets) if d]
 
 
+VITE_CONFIGS = ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs")
+
+
 def vite_outdir(ctx: BuildContext) -> str | None:
-    return _config_value(
-        ctx, ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs"), "outDir"
-    )
+    return _config_value(ctx, VITE_CONFIGS, "outDir")
 
 
 def angular_output(ctx: BuildContext, project: str | None = None, output_path: str | None = None) -> str | None:
@@ -659,6 +660,10 @@ class StartFiles:
     loader: str | None = None  # e.g. "dotenv, server.js"
     env_files: list[str] = field(default_factory=list)  # relative to the working directory, in order
     env_reads: dict[str, str] = field(default_factory=dict)  # variable -> the first file that reads it
+    named_files: list[str] = field(default_factory=list)  # config-like file names in string literals (`config.yml`)
+
+
+_CONFIG_LITERAL = re.compile(r"""(['"`])((?:\./)?[\w.-]+\.(?:ya?ml|toml|ini|json|conf))\1""")
 
 
 def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]], limit: int = 400) -> StartFiles:
@@ -686,6 +691,10 @@ def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]]
         text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
         for a, b in _ENV_READ.findall(text):
             out.env_reads.setdefault(a or b, rel)
+        for m in _CONFIG_LITERAL.finditer(text):
+            name = m.group(2)[2:] if m.group(2).startswith("./") else m.group(2)
+            if name not in out.named_files:
+                out.named_files.append(name)
         loads = False
         for m in _LOADS.finditer(text):
             spec = m.group(2)

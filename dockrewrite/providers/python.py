@@ -160,16 +160,16 @@ class _PythonPlanner(Planner):
         strategy = self._strategy(items)
         self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
-        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
         self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
+        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        if self.writes_build:
+            builder = writes.with_build_step(builder, self.writes_build)
         if self.linked_scan:
             known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
             scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
             builder.append(scan)
             setup[0 : 1 if known else 0] = install
-        if self.writes_build:
-            builder = writes.with_build_step(builder, self.writes_build)
         if self.uv_python:
             artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
         if self.poe_config:
@@ -289,18 +289,15 @@ class _PythonPlanner(Planner):
     def _dev_groups(self) -> tuple[set[str], set[str]]:
         """(packages only the `dev` group has, that group's name as the installs leave it out) from pyproject:
         Poetry's group.dev / dev-dependencies, or [dependency-groups] dev / tool.uv.dev-dependencies for uv."""
-        data = self.pyproject
+        data = self.pyproject or {}
         poetry = _table(data, "tool", "poetry")
-
-        def listed(value) -> list:
-            return value if isinstance(value, list) else []
-
-        main = {deps.spec_name(d) for d in listed(_table(data, "project").get("dependencies")) if isinstance(d, str)}
+        main = {deps.spec_name(d) for d in _list(_table(data, "project").get("dependencies")) if isinstance(d, str)}
         main |= {deps.normalize(n) for n in _table(poetry, "dependencies") if n != "python"}
         dev = {deps.normalize(n) for n in _table(poetry, "group", "dev", "dependencies")}
         dev |= {deps.normalize(n) for n in _table(poetry, "dev-dependencies")}
-        uv_dev = listed(_table(data, "dependency-groups").get("dev"))
-        uv_dev += listed(_table(data, "tool", "uv").get("dev-dependencies"))
+        uv_dev = _list(_table(data, "dependency-groups").get("dev")) + _list(
+            _table(data, "tool", "uv").get("dev-dependencies")
+        )
         dev |= {deps.spec_name(d) for d in uv_dev if isinstance(d, str)}
         return dev - main - {""}, main
 
@@ -381,7 +378,7 @@ class _PythonPlanner(Planner):
         poe runs as it is (no env, cwd, deps, sequences or scripts); else (None, why)."""
         if not rest or rest[0].startswith("-"):
             return None, "poe options or no task name"
-        poe = _table(self.pyproject, "tool", "poe")
+        poe = _table(self.pyproject or {}, "tool", "poe")
         if set(poe) - {"tasks"}:
             return None, f"[tool.poe] sets {', '.join(sorted(set(poe) - {'tasks'}))}"
         task = _table(poe, "tasks").get(rest[0])
@@ -1118,11 +1115,11 @@ class _PythonPlanner(Planner):
             if k == "RUN":
                 step = None
                 if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
-                    step = Step(ins.text, ins.comments)
+                    step = Step(writes.tolerant_mkdir(ins.text), ins.comments)
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        step = Step(chain(run_prefix(ins.text), app), ins.comments)
+                        step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
                 if step is not None and self.distroless:
                     raise Skip(
                         "this step would run in the runtime stage, and distroless has no shell to run it; "
@@ -1286,7 +1283,9 @@ class _PythonPlanner(Planner):
         mine = workdir not in ("/", "/root") and "$" not in workdir
         reason = "the app's folder, which root owned in the original" if mine else None
         reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
-        return writes.find(self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx)
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
 
     def _env_files(self) -> None:
         """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
@@ -1503,6 +1502,10 @@ def _without_runner(ins: Instruction) -> str | None:
         return f"{ins.keyword} {json.dumps(interpreter + rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
     return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _table(data, *keys: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -321,6 +322,24 @@ _POETRY_KEYS = (*_POETRY_LEGACY_KEYS, "group")
 _PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
 
 
+def _shape_safe(default):
+    """A manifest of the wrong shape (`project = 1`, `package = "x"`, a TOML date where a table belongs)
+    says nothing: the reader answers `default` instead of raising."""
+
+    def wrap(reader):
+        @functools.wraps(reader)
+        def read(*args, **kwargs):
+            try:
+                return reader(*args, **kwargs)
+            except (AttributeError, TypeError, ValueError, KeyError):
+                return default() if callable(default) else default
+
+        return read
+
+    return wrap
+
+
+@_shape_safe(set)
 def poetry_content_hashes(pyproject: dict) -> set[str]:
     """The content-hash a poetry.lock made from this pyproject.toml carries, per Poetry generation: 1.x
     hashes [tool.poetry]'s dependencies, source, extras, dev-dependencies (and group when present); 2.0
@@ -330,8 +349,8 @@ def poetry_content_hashes(pyproject: dict) -> set[str]:
     import json
 
     def digest(groups: dict) -> str:
-        project = _tbl(pyproject, "project")
-        poetry = _tbl(pyproject, "tool", "poetry")
+        project = pyproject.get("project", {})
+        poetry = pyproject.get("tool", {}).get("poetry", {})
         relevant_project = {k: project[k] for k in _PROJECT_KEYS if project.get(k) is not None}
         relevant_poetry = {}
         for key in _POETRY_KEYS:
@@ -350,20 +369,10 @@ def poetry_content_hashes(pyproject: dict) -> set[str]:
             content = relevant_poetry
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
-    return {digest(_tbl(pyproject, "dependency-groups")), digest({})}
+    return {digest(pyproject.get("dependency-groups", {})), digest({})}
 
 
-def _tbl(data, *keys: str) -> dict:
-    """data[key][key]… when every level is a table, else {} (a TOML file of the wrong shape says nothing)."""
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
-def _list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
+@_shape_safe(None)
 def poetry_lock_fresh(pyproject: dict, lock_text: str) -> bool | None:
     """Whether poetry.lock's content-hash matches pyproject.toml; None when the lock has no hash to compare."""
     m = re.search(r'(?m)^content-hash\s*=\s*"([0-9a-f]{64})"', lock_text)
@@ -424,18 +433,18 @@ def python_version_file(text: str) -> tuple[int, int] | None:
     return None
 
 
+@_shape_safe(list)
 def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
     """Project dependencies uv.lock does not record for the root package (name, or specifier where the lock
     keeps them): with any, `uv sync --locked` fails and plain `uv sync` re-resolves."""
-    project = _tbl(pyproject, "project")
+    project = pyproject.get("project", {})
     name = normalize(str(project.get("name", "")))
-    packages = [p for p in _list(lock.get("package")) if isinstance(p, dict)]
-    root = next((p for p in packages if normalize(str(p.get("name", ""))) == name), None)
-    wanted = [d for d in _list(project.get("dependencies")) if isinstance(d, str)]
+    root = next((p for p in lock.get("package", []) if normalize(str(p.get("name", ""))) == name), None)
+    wanted = [d for d in project.get("dependencies", []) if isinstance(d, str)]
     if root is None:
         return [spec_name(d) for d in wanted] or ([name] if name else [])
-    locked = {normalize(str(d.get("name", ""))) for d in _list(root.get("dependencies")) if isinstance(d, dict)}
-    requires = _tbl(root, "metadata").get("requires-dist")
+    locked = {normalize(str(d.get("name", ""))) for d in root.get("dependencies", []) if isinstance(d, dict)}
+    requires = root.get("metadata", {}).get("requires-dist")
     recorded = None
     if isinstance(requires, list):
         recorded = {
@@ -459,11 +468,11 @@ def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
                 (n, ",".join(sorted(s.split(","))) if s else "") for n, s in recorded
             }:
                 missing.append(dep)
-    groups = _tbl(pyproject, "dependency-groups")
-    locked_groups = _tbl(root, "dev-dependencies")
-    if groups:
+    groups = pyproject.get("dependency-groups", {})
+    locked_groups = root.get("dev-dependencies", {})
+    if isinstance(groups, dict) and isinstance(locked_groups, dict):
         for group, entries in groups.items():
-            names = {normalize(str(d.get("name", ""))) for d in _list(locked_groups.get(group)) if isinstance(d, dict)}
+            names = {normalize(str(d.get("name", ""))) for d in locked_groups.get(group, []) if isinstance(d, dict)}
             for dep in entries if isinstance(entries, list) else []:
                 if isinstance(dep, str) and ";" not in dep and spec_name(dep) not in names:
                     missing.append(f"{spec_name(dep)} (group {group})")

@@ -40,7 +40,9 @@ COMMENT = "# Folders the app writes, owned by the user that runs it"
 # `DB_PATH`, `MEDIA_ROOT`, `LOG_FILE`). Names of places it only reads (CONFIG_PATH, TEMPLATE_DIR) do not match.
 _WRITE_NAME = re.compile(
     r"(?:^|_)(?:DATA|UPLOADS?|STORAGE|STORE|MEDIA|DB|DATABASE|SQLITE3?|LOGS?|CACHE|STATE|FILES|OUTPUT|OUT|BACKUPS?|"
-    r"ATTACHMENTS|BASE|WORK|SESSIONS?|PERSIST(?:ENCE)?|VAR)_(?:DIR|DIRECTORY|PATH|FOLDER|ROOT|FILE|HOME|LOCATION)$"
+    r"ATTACHMENTS|WORK|SESSIONS?|PERSIST(?:ENCE)?|VAR)_(?:DIR|DIRECTORY|PATH|FOLDER|ROOT|FILE|HOME|LOCATION)$"
+    # BASE only as a folder: BASE_PATH and BASE_URL are usually a web app's URL prefix
+    r"|(?:^|_)BASE_(?:DIR|DIRECTORY|FOLDER)$"
 )
 # A value ending in one of these names a file: the app writes its folder (SQLite also puts its journal there).
 _FILE_SUFFIX = re.compile(r"\.(db|sqlite3?|db3|log|json|txt|csv|lock|pid|bolt|bbolt|leveldb|dat)$", re.I)
@@ -67,7 +69,6 @@ _SYSTEM = frozenset(
         "/usr/local/lib",
         "/usr/sbin",
         "/usr/share",
-        "/usr/src",
         "/var",
         "/var/cache",
         "/var/lib",
@@ -152,6 +153,7 @@ def find(
     env_reads: Iterable[tuple[str, str]] = (),
     start_env: dict[str, str] | None = None,
     ctx=None,
+    start_workdir: str = "/",
 ) -> Writes:
     """The folders the runtime user must own. `workdir_reason` says why the app writes in its working directory
     (None: it does not); `code_folders` are (absolute folder, where the code names it); `env_reads` are
@@ -162,7 +164,8 @@ def find(
     if workdir_reason:
         candidates.append((workdir, workdir_reason))
     set_names: set[str] = set()
-    for name, value, line in stage_env(stage, start_env):
+    env = stage_env(stage, start_env)
+    for name, value, line in env:
         set_names.add(name)
         if not is_write_name(name):
             continue
@@ -177,7 +180,7 @@ def find(
             candidates.append((folder, f"ENV {name} on line {line}"))
     for ins in stage.find("VOLUME"):
         for raw in _volume_paths(ins):
-            path = shell.substitute(raw, {k: v for k, v, _ in stage_env(stage, start_env) if v is not None})
+            path = shell.substitute(raw, {k: v for k, v, _ in env if v is not None})
             if path is None or not path.startswith("/"):
                 writes.refused.append(
                     f"VOLUME {raw} (line {ins.line}) is only known at run time: the runtime user must be able to "
@@ -187,6 +190,7 @@ def find(
             candidates.append((path, f"VOLUME on line {ins.line}"))
             writes.volumes.append(posixpath.normpath(path))
     candidates += list(code_folders)
+    made = made_folders(stage, start_workdir, start_env)
     for name, where in env_reads:
         if name not in set_names:
             writes.refused.append(
@@ -205,8 +209,72 @@ def find(
             )
             continue
         writes.add(path, why)
+    for path, line in made:
+        # A folder the original made at build time belonged to the user the app ran as; it still does. System
+        # folders a RUN prepares (config, logs of a service) are left as they are: nothing says the app writes.
+        if not (path in _SYSTEM or _under(path, _KERNEL) or _under(path, _OPEN) or _under(path, _SYSTEM_TREES)):
+            writes.add(path, f"made by RUN mkdir on line {line}")
     bind_mounts(ctx, writes)
     return writes
+
+
+# Trees whose subfolders belong to the system or its services, not to the app (made there by a RUN, they stay).
+_SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/root", "/var/lib/apt", "/var/cache")
+
+
+def _under(path: str, roots) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def made_folders(
+    stage: Stage, start_workdir: str = "/", start_env: dict[str, str] | None = None
+) -> list[tuple[str, int]]:
+    """(absolute folder, line) for each folder a RUN's `mkdir` makes, resolved against the WORKDIR of its time."""
+    values = dict(start_env or {})
+    for name, value, _line in stage_env(stage, start_env):
+        if value is not None:
+            values[name] = value
+    workdir = start_workdir
+    out: list[tuple[str, int]] = []
+    for ins in stage.instructions:
+        if ins.keyword == "WORKDIR" and ins.args:
+            target = shell.substitute(ins.args[0].strip("\"'"), values)
+            workdir = shell.resolve(workdir, target) if target else workdir
+        elif ins.keyword == "RUN" and not ins.json:
+            cwd = workdir
+            for segment in shell.segments(ins.shell):
+                words = shell.env_prefix(segment.words())[1]
+                if words[:1] == ["cd"] and len(words) == 2:
+                    cwd = shell.resolve(cwd, words[1])
+                if words[:1] != ["mkdir"]:
+                    continue
+                for word in words[1:]:
+                    if word.startswith("-"):
+                        if word in ("-m", "--mode"):
+                            break  # a mode makes the folder as asked: left to the original's wording
+                        continue
+                    path = shell.substitute(word, values)
+                    if path and not any(ch in path for ch in "*?[{$`"):
+                        out.append((shell.resolve(cwd, path), ins.line))
+    return out
+
+
+# `mkdir` where a command starts: after RUN, &&, ||, ; or a pipe (continuation lines included).
+_MKDIR = re.compile(r"((?:^RUN|&&|\|\||;|\|)[ \t]*(?:\\\n[ \t]*)?)mkdir(?=[ \t])", re.MULTILINE)
+
+
+def tolerant_mkdir(text: str) -> str:
+    """A replayed RUN's `mkdir X` as `mkdir -p X`: the rewrite may have made X already (owned by the runtime
+    user), and `mkdir` without -p would then fail the build. The original built, so X did not exist there
+    and -p changes nothing else."""
+
+    def add(m: re.Match) -> str:
+        rest = re.split(r"&&|\|\||;|\||\n", text[m.end() :], maxsplit=1)[0]
+        if re.search(r"(?:^|\s)(?:-[a-zA-Z]*p[a-zA-Z]*|--parents)\b", rest):
+            return m.group(0)
+        return m.group(1) + "mkdir -p"
+
+    return _MKDIR.sub(add, text)
 
 
 _COMPOSE = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
