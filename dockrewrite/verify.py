@@ -525,6 +525,13 @@ def compare(
         node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
         if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
             why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
+        poe = [posixpath_base(w) for w in orig.command[:4]]
+        if (
+            why is None
+            and ("poe" in poe or "poethepoet" in poe)
+            and f"as what it runs (`{json.dumps(new.command)}`" in notes
+        ):
+            why = "the command of the poe task the original ran, run directly (see the rewrite's notes)"
         if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))

@@ -320,6 +320,8 @@ class _PythonPlanner(Planner):
             program = posixpath.basename(argv[0])
             if program == "poe" or list(argv[:3]) == [argv[0], "-m", "poethepoet"] and _PYTHON_PROGRAM.match(program):
                 rest = list(argv[1:]) if program == "poe" else list(argv[3:])
+                while rest and rest[0] in _POE_OUTPUT_OPTIONS:
+                    rest = rest[1:]  # they change what poe itself prints, not what the task runs
                 resolved, why = self._poe_task(rest)
                 self.poe_config = self._image_path_of("pyproject.toml")  # unless the task is resolved below
                 if resolved is not None:
@@ -426,7 +428,7 @@ class _PythonPlanner(Planner):
         pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
         if pinned:
             asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
-        requires = (self.pyproject or {}).get("project", {}).get("requires-python")
+        requires = _table(self.pyproject, "project").get("requires-python")
         lock_text = self.ctx.read_text("uv.lock") or ""
         lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
         specs = [("pyproject.toml's requires-python", requires)] + (
@@ -937,7 +939,7 @@ class _PythonPlanner(Planner):
         """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
         lock that does not is left to re-resolve as in the original, and said."""
         lock = _toml(self.ctx.read_text("uv.lock"))
-        if lock is None or self.pyproject is None or "project" not in self.pyproject:
+        if lock is None or not _table(self.pyproject, "project"):
             return body
         missing = deps.uv_lock_disagreement(self.pyproject, lock)
         if "--frozen" in words:
@@ -1508,6 +1510,7 @@ def _table(data, *keys: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+_POE_OUTPUT_OPTIONS = frozenset({"-q", "-qq", "--quiet", "-v", "--verbose", "--ansi", "--no-ansi"})
 # console scripts whose distribution has another name
 _SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
 
