@@ -946,9 +946,11 @@ def _last_line(text: str) -> str:
 def parse_http(spec: str) -> tuple[str, str]:
     """'8080/healthz' -> ('8080', '/healthz'); '8080' -> ('8080', '/')."""
     port, _, path = spec.partition("/")
-    if not port.isdigit():
-        raise ValueError(f"--smoke-http wants PORT/PATH, got {spec!r}")
-    return port, "/" + path
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"--smoke-http wants PORT/PATH with a port from 1 to 65535, got {spec!r}")
+    if any(ch.isspace() or ord(ch) < 32 for ch in path):
+        raise ValueError(f"--smoke-http: the path must not hold spaces or control characters, got {spec!r}")
+    return str(int(port)), "/" + path
 
 
 # --------------------------------------------------------------------------------------------
