@@ -393,3 +393,79 @@ def test_go_folder_named_by_a_struct_tag_default_is_carried(tmp_path, tag):
     out = _go_out(tmp_path, main, {"files/a.txt": "x\n", "other/b.txt": "x\n"})
     assert "COPY --from=builder /app/files ./files\n" in out
     assert "/app/other" not in out
+
+
+# -- issue 11: env files a built Node app loads ------------------------------------------------------------------
+NEST_APP = """FROM node:20
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+CMD ["node", "dist/main"]
+"""
+NEST_PKG = {"scripts": {"build": "nest build"}, "dependencies": {"@nestjs/config": "3"}}
+
+
+@pytest.mark.parametrize(
+    ("module", "carried"),
+    [
+        ("ConfigModule.forRoot()", [".env"]),
+        ("ConfigModule.forRoot({ isGlobal: true })", [".env"]),
+        ("ConfigModule.forRoot({ envFilePath: ['.env.local', '.env'] })", [".env.local", ".env"]),
+        ("ConfigModule.forRoot({ envFilePath: '.env.production' })", [".env.production"]),
+        ("ConfigModule.forRoot({ ignoreEnvFile: true })", []),
+        ("ConfigModule", []),  # imported, never set up: no file read
+    ],
+)
+def test_node_nest_config_module_env_files(tmp_path, module, carried):
+    module_ts = f"import {{ ConfigModule }} from '@nestjs/config';\nexport const imports = [{module}];\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/main.ts": "import './app.module';\n"}
+    files.update({"src/app.module.ts": module_ts, ".env": "A=1\n", ".env.local": "B=1\n", ".env.production": "C=1\n"})
+    result = convert_text(NEST_APP, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert result.loads == carried
+    for name in (".env", ".env.local", ".env.production"):
+        assert (f"COPY --from=builder --chown=node:node /app/{name} ./{name}\n" in result.output) == (name in carried)
+    notes = [w for w in result.warnings if "stay baked into the image" in w]
+    assert bool(notes) == bool(carried)
+    assert all("the compiled app reads it from the working directory, /app" in n for n in notes)
+
+
+def test_node_nest_env_file_the_dockerignore_leaves_out_is_not_carried(tmp_path):
+    module_ts = "import { ConfigModule } from '@nestjs/config';\nConfigModule.forRoot();\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/app.module.ts": module_ts}
+    ctx = _context(tmp_path, {**files, ".env": "A=1\n", ".dockerignore": ".env\n"})
+    result = convert_text(NEST_APP, ctx, Options())
+    assert result.loads == [] and ".env" not in result.output
+
+
+def test_node_built_app_sources_tests_are_not_read(tmp_path):
+    spec = "import 'dotenv/config';\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/app.spec.ts": spec, ".env": "A=1\n"}
+    result = convert_text(NEST_APP, _context(tmp_path, files), Options())
+    assert result.loads == []
+
+
+NEXT_APP = """FROM node:20
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+CMD ["npm", "start"]
+"""
+
+
+@pytest.mark.parametrize("standalone", [False, True])
+def test_node_next_start_env_files(tmp_path, standalone):
+    pkg = {"scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "14.2.3"}}
+    files = {"package.json": pkg, "package-lock.json": "{}", ".env.local": "A=1\n", ".env.development": "B=1\n"}
+    if standalone:
+        files["next.config.js"] = "module.exports = { output: 'standalone' };\n"
+    result = convert_text(NEXT_APP, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    # the standalone server is not `next start`: what it loads is left as it was
+    assert result.loads == ([] if standalone else [".env.local"])
+    assert ("COPY --from=builder --chown=node:node /app/.env.local ./.env.local\n" in result.output) != standalone
+    assert ".env.development" not in result.output  # next start reads the production files only
