@@ -340,6 +340,8 @@ def _go_out(tmp_path: Path, main: str, extra: dict[str, str] | None = None) -> s
         'const (\n\tport = ":80"\n\tdir = "state"\n)\n\nfunc main() { pebble.Open(dir, nil) }',
         'const dir = "./kv"\n\nfunc main() { leveldb.OpenFile(dir, nil) }',
         'const dsn = "app.db"\n\nfunc main() { sql.Open("sqlite3", dsn) }',
+        'const file = "links.db"\n\nfunc main() { storm.Open(file) }',
+        'func main() { buntdb.Open("data.db") }',
         'func main() { w, _ := oggwriter.New("out.ogg", 48000, 2); w.Close() }',
         'func main() { w, _ := ivfwriter.New("./rec/out.ivf"); w.WriteRTP(nil) }',
     ],
@@ -364,6 +366,7 @@ def test_go_path_const_in_another_file_of_the_package(tmp_path):
     [
         "func main() { badger.Open(badger.DefaultOptions(dir)) }",  # a name with no literal behind it
         "func main() { r, _ := oggreader.NewWith(f); _ = r }",  # reads, names no file
+        'func main() { buntdb.Open(":memory:") }',
         'func main() { t := strings.NewReader("out.ogg"); _ = t }',  # a data-file name, nothing closed or written
     ],
 )

@@ -32,10 +32,11 @@ _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 # Calls that create or write a file or folder named by their first string argument (stdlib, SQLite drivers,
 # embedded key-value stores, lumberjack's log file).
 _WRITE_CALL = re.compile(
-    r"\b(?:os\.(?:Create|WriteFile|Mkdir|MkdirAll)|ioutil\.WriteFile|sqlite\.Open|b?bolt\.Open|"
-    r'leveldb\.OpenFile|badger\.DefaultOptions|pebble\.Open)\(\s*"([^"\n]{1,200})"'
+    r"\b(?:os\.(?:Create|WriteFile|Mkdir|MkdirAll)|ioutil\.WriteFile|sqlite\.Open|b?bolt\.Open|storm\.Open|"
+    r'buntdb\.Open|bitcask\.Open|leveldb\.OpenFile|badger\.DefaultOptions|pebble\.Open)\(\s*"([^"\n]{1,200})"'
     # the embedded stores given their path through a name: `const dbPath = ".db"` … badger.DefaultOptions(dbPath)
-    r"|\b(?:b?bolt\.Open|leveldb\.OpenFile|badger\.DefaultOptions|pebble\.Open|sqlite\.Open)\(\s*([A-Za-z_]\w*)\s*[,)]"
+    r"|\b(?:b?bolt\.Open|storm\.Open|buntdb\.Open|bitcask\.Open|leveldb\.OpenFile|badger\.DefaultOptions|"
+    r"pebble\.Open|sqlite\.Open)\(\s*([A-Za-z_]\w*)\s*[,)]"
     r'|\bos\.OpenFile\(\s*"([^"\n]{1,200})"\s*,[^,)]*\bO_(?:CREATE|WRONLY|RDWR|APPEND|TRUNC)\b'
     r'|\bsql\.Open\(\s*"sqlite3?"\s*,\s*"([^"\n]{1,200})"'
     r'|\bsql\.Open\(\s*"sqlite3?"\s*,\s*([A-Za-z_]\w*)\s*\)'
@@ -183,7 +184,14 @@ def record_write(src: GoSources, rel: str, call: str, target: str, via: str | No
         return
     shown = f'{rel}: {call}({via} = "{target}")' if via else f'{rel}: {call}("{target}")'
     if target.startswith("/"):
-        is_dir = call in ("os.Mkdir", "os.MkdirAll", "badger.DefaultOptions", "leveldb.OpenFile", "pebble.Open")
+        is_dir = call in (
+            "os.Mkdir",
+            "os.MkdirAll",
+            "badger.DefaultOptions",
+            "leveldb.OpenFile",
+            "pebble.Open",
+            "bitcask.Open",
+        )
         folder = posixpath.normpath(target) if is_dir else posixpath.dirname(posixpath.normpath(target))
         if folder not in [f for f, _ in src.write_folders]:
             src.write_folders.append((folder, shown))
