@@ -654,8 +654,11 @@ class _GoPlanner(Planner):
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
             self.warnings += writes.notes(found, owner)
+        written = [shell.resolve(walk.workdir, w) for w in src.written]
         for path, label in self._assets(walk, src):
-            owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
+            # the app writes it, or a file in it (SQLite's journal goes beside its file, in that folder)
+            writes_it = any(w == path or w.startswith(path.rstrip("/") + "/") for w in written)
+            owner = f"--chown={chown[5:]} " if chown and (_WRITABLE.search(label) or writes_it) else ""
             artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
         for source, dest in binaries:
             artifacts.append(Step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))

@@ -71,6 +71,7 @@ _NEVER_CARRY = re.compile(
 # Helpers a build script runs beside the compiler (path aliases, copying assets, cleaning the output).
 _FILE_HELPERS = frozenset({"tsc-alias", "copyfiles", "cpy", "cpx", "shx", "rimraf", "rm", "mkdir", "cp", "del-cli"})
 # Folders an app reads at run time beside its build output.
+_TS_SOURCES = (".ts", ".mts", ".cts")
 RUNTIME_DIRS = ("public", "views", "templates", "static", "locales", "i18n", "config", "prisma", "migrations")
 
 
@@ -1097,6 +1098,9 @@ class _NodePlanner(Planner):
             for rel in [".next", "public", npkg.next_config(self.ctx)]:
                 if rel and (rel == ".next" or rel in self._copied_entries()):
                     artifacts.append(from_builder(rel))
+            for rel in self._env_files():
+                artifacts.append(from_builder(rel))
+                carried.append(rel)
         elif built:
             dirs = [
                 rel
@@ -1164,7 +1168,10 @@ class _NodePlanner(Planner):
         env_files = self._env_files()
         if env_files:
             self.loads += env_files
-            self.warnings.append(writes.baked_note(env_files, self._start_files().loader or "dotenv"))
+            why = self._start_files().loader or "dotenv"
+            if self._start_files().compiled:
+                why += f"; the compiled app reads it from the working directory, {self.final_workdir}"
+            self.warnings.append(writes.baked_note(env_files, why))
 
         extra: list[list[Step]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
@@ -1472,7 +1479,17 @@ class _NodePlanner(Planner):
     def _start_files(self) -> npkg.StartFiles:
         if not hasattr(self, "_start_cache"):
             files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
-            self._start_cache = npkg.start_files(self.ctx, files, self._start_programs())
+            sources: list[str] = []
+            if files and all(self._in_outputs(e) for e in files) and self.ctx.is_dir("src"):
+                # the app runs what the build compiled (dist/main.js): what it loads is read from its sources
+                sources = [
+                    r
+                    for r in self.ctx.walk(_TS_SOURCES, limit=400)
+                    if r.startswith("src/") and not re.search(r"\.(spec|test|d)\.[cm]?ts$", r)
+                ]
+            self._start_cache = npkg.start_files(
+                self.ctx, files, self._start_programs(), sources=sources, next_server=not npkg.next_standalone(self.ctx)
+            )
         return self._start_cache
 
     def _env_files(self) -> list[str]:
