@@ -119,6 +119,49 @@ def test_start_kinds():
     assert cmds.start_of(["./docker-entrypoint.sh"], pkg).kind == "other"
 
 
+@pytest.mark.parametrize(
+    ("scripts", "split"),
+    [
+        ({"start": "tsc && node ."}, ([["tsc"]], ["node", "."])),
+        (
+            {"start": "npm run build && npm run serve", "build": "tsc", "serve": "node dist/index.js"},
+            ([["npm", "run", "build"]], ["node", "dist/index.js"]),
+        ),
+        (
+            {"start": "yarn prod", "prod": "yarn build && yarn serve -- --port 80", "build": "tsc", "serve": "node ."},
+            ([["yarn", "build"]], ["node", ".", "--port", "80"]),
+        ),
+        ({"start": "tsc && yarn serve --port 80", "serve": "node ."}, None),  # yarn passes --port 80 on
+        (
+            {"start": "pnpm run a", "a": "pnpm run b", "b": "tsc && pnpm run c", "c": "node dist/main"},
+            ([["tsc"]], ["node", "dist/main"]),
+        ),
+        ({"start": "npm run a", "a": "npm run start"}, None),  # a cycle
+        ({"start": "tsc && npm run a", "a": "npm run b", "b": "npm run a"}, None),
+        ({"start": "tsc && npm run serve", "serve": "next start"}, None),
+        (
+            {
+                "start": "npm run a",
+                "a": "npm run b",
+                "b": "npm run c",
+                "c": "npm run d",
+                "d": "npm run e",
+                "e": "npm run f",
+                "f": "tsc && node .",
+            },
+            None,
+        ),  # deeper than followed
+    ],
+)
+def test_start_script_build_prefix_through_runs(scripts, split):
+    assert cmds.split_build_prefix(_pkg(scripts), "start") == split
+
+
+def test_start_script_resolution_stops_at_cycles():
+    pkg = _pkg({"start": "npm run a", "a": "yarn b", "b": "npm run a"})
+    assert cmds.start_of(["npm", "start"], pkg).resolved is None
+
+
 def test_script_commands_follow_runs_and_wrappers():
     pkg = _pkg({"build": "rimraf dist && npm run compile", "compile": "cross-env NODE_ENV=production tsc -p ."})
     assert [npkg.unwrap(w) for w in npkg.script_commands(pkg, "build")] == [["rimraf", "dist"], ["tsc", "-p", "."]]
