@@ -769,6 +769,9 @@ def test_pnpm_start_runs_the_script_itself(tmp_path, start, cmd):
         assert result.status == CHANGED, result.reason
         runtime = result.output.split("AS runtime", 1)[1]
         assert runtime.endswith(cmd + "\n") and "pnpm" not in runtime
+        # verify reads the note and marks the new command intended
+        new = json.loads(cmd.split(None, 1)[1])
+        assert any(f"`{' '.join(new)}`" in w for w in result.warnings)
 
 
 def test_pnpm_start_that_runs_pnpm_keeps_it(tmp_path):

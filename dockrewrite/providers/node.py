@@ -1719,10 +1719,10 @@ class _NodePlanner(Planner):
             if tool == "pnpm":
                 direct = self._without_pnpm(start)
                 if direct is not None:
-                    out["CMD"] = direct
+                    out["CMD"] = "CMD " + json.dumps(direct)
                     self.warnings.append(
-                        f"`{' '.join(start.argv)}` (line {ins.line}) becomes the script's own command, {direct}: "
-                        "the runtime needs no pnpm, which the node images do not ship"
+                        f"`{' '.join(start.argv)}` (line {ins.line}) runs the script's own command, "
+                        f"`{' '.join(direct)}`: the runtime needs no pnpm, which the node images do not ship"
                     )
                     return out
                 if self._pnpm_installs():
@@ -1768,7 +1768,7 @@ class _NodePlanner(Planner):
             self.warnings.append(f"CMD (line {item.line}) drops `node`: the distroless image's entrypoint is node")
         return out
 
-    def _without_pnpm(self, start: cmds.Start) -> str | None:
+    def _without_pnpm(self, start: cmds.Start) -> list[str] | None:
         """`pnpm start` with a script that needs no pnpm: the script's own command, as the CMD. pnpm runs a script
         with `sh -c` and node_modules/.bin on PATH: one dependency bin (`next start`) becomes
         `node_modules/.bin/next start` in exec form; a shell script of system programs and node
@@ -1809,10 +1809,10 @@ class _NodePlanner(Planner):
                 if self.final_workdir != self.app_dir:
                     argv[0] = self._at(argv[0])
             argv = argv + args
-            return "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
+            return argv if wrapped else start.wrapper + argv
         if bins or args or wrapped or start.wrapper or "\n" in text:
             return None
-        return "CMD " + json.dumps(["sh", "-c", text.strip()])
+        return ["sh", "-c", text.strip()]
 
     def _pnpm_installs(self) -> str | None:
         """The original's global install of pnpm (`npm i -g pnpm@8`), which the runtime can repeat; corepack
