@@ -867,11 +867,19 @@ class _PythonPlanner(Planner):
             kept = [s for s in it.segments if s.kind != deps.APP]
             body = chain("", kept)
         out = body
+        cached = deps.mounts_pip_cache(ins.flags)
+        # `python -m pipenv …`: the interpreter that has the tool, once the app's virtualenv is first on PATH
+        tools_python = (
+            f"{TOOLS}/bin/python" if self.tools_venv else "/usr/local/bin/python" if self.venv_on_path else None
+        )
         for seg in reversed(deps.classify(body)):
             if seg.words[:2] == ["poetry", "lock"]:
-                out = out[: seg.start] + self._poetry_removed_flags(seg.text, seg.words) + out[seg.end :]
+                new = deps.with_module_python(self._poetry_removed_flags(seg.text, seg.words), tools_python)
+                out = out[: seg.start] + new + out[seg.end :]
                 continue
             if seg.kind != deps.PIP or not seg.words:
+                if seg.words[:1] in (["pipenv"], ["poetry"], ["uv"], ["pdm"]):
+                    out = out[: seg.start] + deps.with_module_python(seg.text, tools_python) + out[seg.end :]
                 continue
             new = seg.text
             if seg.words[0] == "pipenv":
@@ -880,7 +888,7 @@ class _PythonPlanner(Planner):
                 new = self._env_manager(seg)
             elif seg.words[0].startswith("python") and "setup.py" in seg.words:
                 new = deps.rewrite_pip(
-                    re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
+                    re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy, cached
                 )
             elif deps.tool_only_install(seg.words):
                 # Build tools (Poetry …) stay out of the environment the runtime copies: the tools venv on a
@@ -903,9 +911,11 @@ class _PythonPlanner(Planner):
                     pass
                 elif strategy == "venv":
                     new = re.sub(r"(?<!\S)--system(?!\S)\s*", "", new)
-                    new = deps.rewrite_pip(new, "venv")
+                    new = deps.rewrite_pip(new, "venv", cached)
                 else:
-                    new = deps.rewrite_pip(new, strategy)
+                    new = deps.rewrite_pip(new, strategy, cached)
+            if seg.words[0] in ("pipenv", "poetry", "uv", "pdm"):
+                new = deps.with_module_python(new, tools_python)
             out = out[: seg.start] + new + out[seg.end :]
         out = _tidy_connectors(out)
         return prefix + out if out.strip() else None
@@ -1360,7 +1370,17 @@ class _PythonPlanner(Planner):
             names += self._project_dependencies()
         if self.ctx.exists("Pipfile"):
             text = self.ctx.read_text("Pipfile") or ""
-            names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+            data = _toml(text)
+            if data is None:
+                names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+            else:  # [packages], and [dev-packages] when an install asks for them ([[source]] names no package)
+                dev = any(
+                    s.words[:1] == ["pipenv"] and {"--dev", "-d"} & set(s.words) for it in items for s in it.segments
+                )
+                names += [
+                    deps.normalize(n)
+                    for n in [*_table(data, "packages"), *(_table(data, "dev-packages") if dev else {})]
+                ]
         return names
 
     @cached_property
@@ -1479,8 +1499,11 @@ def _without_runner(ins: Instruction) -> str | None:
         argv = list(command.argv)
     else:
         argv = shell.split_words(command.shell)
-        if command.as_simple_argv() is None and not re.match(r"^\s*(uv|poetry|pipenv|pdm)\s+run\s", command.shell):
+        runner = r"^\s*(\S*python[\d.]*\s+-m\s+)?(uv|poetry|pipenv|pdm)\s+run\s"
+        if command.as_simple_argv() is None and not re.match(runner, command.shell):
             return None
+    module = argv != deps.module_form(argv)  # `python -m pipenv run …`
+    argv = deps.module_form(argv)
     if len(argv) < 3 or argv[0] not in ("uv", "poetry", "pipenv", "pdm") or argv[1] != "run":
         return None
     rest = argv[2:]
@@ -1494,7 +1517,7 @@ def _without_runner(ins: Instruction) -> str | None:
     interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
         return f"{ins.keyword} {json.dumps(interpreter + rest)}"
-    prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
+    prefix = re.match(r"^\s*" + (r"\S+\s+-m\s+" if module else "") + r"\S+\s+run\s+(?:-\S+\s+)*", command.shell)
     return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
 
 
