@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from dockrewrite import __version__
-from dockrewrite.cli_common import ConvertFormat, Format, Runtime, Strategy, err, usage
+from dockrewrite.cli_common import Color, ConvertFormat, Format, Runtime, Strategy, err, usage
 
 app = typer.Typer(
     name="dockrewrite",
@@ -80,12 +80,39 @@ KEEP_ROOT = typer.Option(
 TEMPLATES = typer.Option(
     None, "--templates", help="Folder of templates that override the built-in ones by name.", file_okay=False
 )
+CONFIG = typer.Option(
+    None,
+    "--config",
+    help="Use this configuration file (.dockrewrite.toml, or a pyproject.toml with [tool.dockrewrite]) for every "
+    "input instead of the nearest one.",
+    dir_okay=False,
+    show_default=False,
+)
+NO_CONFIG = typer.Option(False, "--no-config", help="Ignore configuration files; only flags and defaults apply.")
 
 
-def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
+def _config_for(path: Path, chosen: Path | None, disabled: bool):
+    from dockrewrite import config
+
+    try:
+        if disabled:
+            return config.Config()
+        return config.load_cached(chosen) if chosen is not None else config.for_file(path)
+    except config.ConfigError as exc:
+        usage(str(exc))
+
+
+def _jobs(
+    paths: list[Path],
+    context: Path | None,
+    flags: dict,
+    write: bool,
+    config_file: Path | None = None,
+    no_config: bool = False,
+    force_exclude: bool = False,
+):
     """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
     files a config skips as results, and how many paths could not be used."""
-    from dockrewrite import config
     from dockrewrite.results import SKIPPED, Result
     from dockrewrite.runner import Job
 
@@ -95,11 +122,8 @@ def _jobs(paths: list[Path], context: Path | None, flags: dict, write: bool):
     jobs = []
     skipped = [Result(str(path), SKIPPED, reason=reason) for path, reason in passed_over]
     for path in files:
-        try:
-            cfg = config.for_file(path)
-        except config.ConfigError as exc:
-            usage(str(exc))
-        if path not in named and not cfg.selected(path):
+        cfg = _config_for(path, config_file, no_config)
+        if (force_exclude or path not in named) and not cfg.selected(path):
             continue
         options, skip = cfg.resolve(path, flags)
         if skip:
@@ -129,6 +153,7 @@ def _flags(runtime, python_strategy, keep_root, templates, targets: str | None =
 
 @app.command()
 def convert(
+    ctx: typer.Context,
     paths: list[Path] = PATHS,
     write: bool = typer.Option(
         False,
@@ -199,10 +224,44 @@ def convert(
     fmt: ConvertFormat = typer.Option(
         ConvertFormat.text,
         "--format",
-        help="text: diffs and messages; json: one report object; github: workflow annotations for CI.",
+        help="text: diffs and messages; json: one report object (schema: dockrewrite/schemas/); github: "
+        "workflow annotations; sarif: SARIF 2.1.0 for code scanning; gitlab: GitLab Code Quality; junit: JUnit XML.",
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="Never colour the diff (NO_COLOR is honoured too)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Files converted in parallel (0: one per core).", min=0),
+    diff: bool = typer.Option(
+        False, "--diff", help="Show the diff: with --check (exit 1 still), or for stdin instead of the Dockerfile."
+    ),
+    stdin_filename: str = typer.Option(
+        None,
+        "--stdin-filename",
+        help="With PATH '-': where the Dockerfile read from stdin lives (its folder is the build context and "
+        "where the configuration is looked up, unless --context / --config say otherwise).",
+        show_default=False,
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print errors only (no notes, skips or summary)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print unchanged files and the signals behind each verdict."
+    ),
+    config_file: Path = CONFIG,
+    no_config: bool = NO_CONFIG,
+    force_exclude: bool = typer.Option(
+        False,
+        "--force-exclude",
+        help="Apply the config's include/exclude to files named on the command line too (pre-commit names them).",
+    ),
+    color: Color = typer.Option(
+        Color.auto,
+        "--color",
+        help="Colour the diff: auto (on a terminal; NO_COLOR/FORCE_COLOR honoured), always, never.",
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="Same as --color never."),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        help="At most this many worker processes, never more than the usable CPUs (0: one per CPU once there "
+        "are enough files to pay for starting them).",
+        min=0,
+    ),
 ) -> None:
     """Convert Dockerfiles to multi-stage builds. By default prints a diff and writes nothing.
 
@@ -210,68 +269,152 @@ def convert(
     flags beat them.
     """
     from dockrewrite import diff as diffs
+    from dockrewrite import interrupts
     from dockrewrite.results import CHANGED, Report
     from dockrewrite.runner import run
 
+    # SIGINT, SIGTERM and SIGHUP: writes in progress finish, workers stop, exit 128 + the signal's number.
+    ctx.with_resource(interrupts.handled())
     modes = [m for m, on in (("--write", write), ("--check", check), ("--output", output is not None)) if on]
     if len(modes) > 1:
         usage(f"{' and '.join(modes)} cannot be used together")
+    if quiet and verbose:
+        usage("--quiet and --verbose cannot be used together")
+    if config_file is not None and no_config:
+        usage("--config and --no-config cannot be used together")
+    if diff and (write or output is not None or fmt is not ConvertFormat.text):
+        usage("--diff shows a diff on stdout: it goes with --check, stdin or nothing else")
+    stdin = [p for p in paths if str(p) == "-"]
+    if stdin and (len(paths) > 1 or write):
+        usage("'-' reads one Dockerfile from stdin: give no other path, and no --write (use --output)")
+    if stdin_filename is not None and not stdin:
+        usage("--stdin-filename goes with the path '-'")
     switches = dict(
         cache_mounts=cache_mounts, bind_mounts=bind_mounts, pin=pin, syntax_line=syntax_line, dockerignore=dockerignore
     )
-    job_list, config_skipped, bad_paths = _jobs(
-        paths, context, _flags(runtime, python_strategy, keep_root, templates, targets, **switches), write
-    )
+    flags = _flags(runtime, python_strategy, keep_root, templates, targets, **switches)
+    if stdin:
+        job_list, config_skipped, bad_paths = (
+            [],
+            [_stdin_result(stdin_filename, context, flags, config_file, no_config)],
+            0,
+        )
+        if output is None and not check and not diff:
+            output = "-"  # like a formatter: the Dockerfile in, the Dockerfile out
+    else:
+        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config, force_exclude)
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
-    if output is not None and (len(job_list) != 1 or bad_paths or config_skipped):
+    if output == "-" and fmt is not ConvertFormat.text:
+        usage(f"--output - and --format {fmt.value} both write to stdout: give --output a file")
+    if output is not None and len(job_list) + len(config_skipped) != 1 or output is not None and bad_paths:
         usage(f"--output needs exactly one input Dockerfile, got {len(job_list) + len(config_skipped)}")
     if compose and not (targets and "develop" in targets):
         usage("--compose points services at the develop target: add --targets develop")
-    if check or fmt is ConvertFormat.github:
-        # Neither shows notes: skip the work that only produces them.
+    if check or fmt not in (ConvertFormat.text, ConvertFormat.json):
+        # None of these shows notes: skip the work that only produces them.
         job_list = [dataclasses.replace(j, options=dataclasses.replace(j.options, notes=False)) for j in job_list]
     if write:
         # A file of a builder-pattern pair must not be written on its own first.
         job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
-        pending = run(job_list, jobs or os.cpu_count() or 1)
+        if compose:  # written below, once the compose edits are ready: the Dockerfile and them, or neither
+            job_list = [dataclasses.replace(j, write=False) for j in job_list]
+        pending = work = run(job_list, jobs)
+        ctx.call_on_close(work.close)  # also when a signal ends the run
     else:
         # Nothing is written: the workers start at once and the pairs are looked for meanwhile.
-        pending = run(job_list, jobs or os.cpu_count() or 1)
+        pending = work = run(job_list, jobs)
+        ctx.call_on_close(work.close)
         _, merged = _builder_pattern(job_list, paths, write=False, remove=False)
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)
     roots = {str(job.path): job.root for job in job_list}
-    color = not no_color and fmt is ConvertFormat.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    progress = _Progress(len(job_list), enabled=fmt is ConvertFormat.text and output is None and sys.stderr.isatty())
+    by_path = {str(job.path): job for job in job_list}
+    colored = fmt is ConvertFormat.text and _use_color(Color.never if no_color else color)
+    progress = _Progress(
+        len(job_list), enabled=fmt is ConvertFormat.text and output is None and not quiet and sys.stderr.isatty()
+    )
+    loud = -1 if quiet else (1 if verbose else 0)
+    repeats = _Repeats() if len(job_list) >= BULK and not verbose else None
 
     report = Report()
     records = []
     for result in itertools.chain(config_skipped, merged, pending):
-        progress.step()
+        shown_edits = []
+        if compose and result.status == CHANGED:
+            shown_edits = _retarget_compose(result, by_path.get(result.path), roots.get(result.path), write=write)
         report.add(result)
-        shows_diff = fmt is ConvertFormat.json or (fmt is ConvertFormat.text and not (check or write or output))
+        shows_diff = fmt is ConvertFormat.json or (
+            fmt is ConvertFormat.text and (diff or not (check or write or output))
+        )
         changed = result.status == CHANGED
         diff_text = diffs.unified(result.path, result.original, result.output) if changed and shows_diff else None
+        progress.hide()  # a message must not glue onto the counter
         if fmt is ConvertFormat.json:
             records.append(result.as_dict(diff_text))
+        elif fmt in (ConvertFormat.sarif, ConvertFormat.gitlab, ConvertFormat.junit):
+            records.append(result)
         elif fmt is ConvertFormat.github:
             _annotate(result)
         else:
-            _show(result, diff_text, check=check, write=write, output=output, color=color)
+            _show(result, diff_text, check=check, write=write, output=output, color=colored, loud=loud, repeats=repeats)
+        progress.step()
+        if output is not None:
+            _emit(result, output)
         if result.status == CHANGED and result.dockerignore and output is None and not check:
-            _write_dockerignore(result, write=write, color=color)
-        if compose and result.status == CHANGED:
-            _retarget_compose(Path(result.path), roots.get(result.path), write=write, color=color)
+            _write_dockerignore(result, write=write, color=colored)
+        for edit in shown_edits:
+            shown = os.path.relpath(edit.path) if not os.path.relpath(edit.path).startswith("..") else str(edit.path)
+            text = diffs.unified(shown, edit.old, edit.new)
+            typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
     progress.done()
-    if fmt is ConvertFormat.json:
-        import json
+    if fmt is not ConvertFormat.text and fmt is not ConvertFormat.github:
+        from dockrewrite import reports
 
-        typer.echo(json.dumps({"files": records, "summary": report.as_dict()}, indent=2))
-    else:
-        err(report.summary(written=write))
+        document = {
+            ConvertFormat.json: lambda: reports.json_report(records, report),
+            ConvertFormat.sarif: lambda: reports.sarif(records),
+            ConvertFormat.gitlab: lambda: reports.gitlab(records),
+            ConvertFormat.junit: lambda: reports.junit(records, check),
+        }[fmt]()
+        typer.echo(document)
+    elif not quiet:
+        if report.total == 0 and not bad_paths:
+            err(f"warning: no Dockerfile found in {', '.join(str(p) for p in paths)}")
+        for line in repeats.summary() if repeats else []:
+            err(line)
+        err(report.summary(written=write, check=check))
     code = report.exit_code(check)
     raise typer.Exit(2 if bad_paths else code)
+
+
+def _stdin_result(stdin_filename: str | None, context: Path | None, flags: dict, config_file, no_config: bool):
+    """The Result for a Dockerfile read from stdin, with the options its --stdin-filename's place would get."""
+    from dockrewrite.context import BuildContext
+    from dockrewrite.results import FAILED, Result
+    from dockrewrite.runner import MAX_BYTES, convert_bytes
+
+    shown = stdin_filename or "-"
+    where = Path(stdin_filename) if stdin_filename else Path.cwd() / "Dockerfile"
+    cfg = _config_for(where, config_file, no_config)
+    options, _ = cfg.resolve(where, flags)
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return Result(shown, FAILED, reason=f"stdin holds over {MAX_BYTES} bytes: files that large are not read")
+    root = context if context is not None else (where.parent if stdin_filename else None)
+    result = convert_bytes(data, BuildContext(root), options, shown)
+    result.source_bytes = data
+    return result
+
+
+def _use_color(choice: Color) -> bool:
+    if choice is Color.always:
+        return True
+    if choice is Color.never or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") not in (None, "", "0"):
+        return True
+    return sys.stdout.isatty()
 
 
 def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
@@ -286,21 +429,27 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
     roots = [p for p in paths if p.is_dir()]
     root = roots[0] if len(roots) == 1 else None
     found = builder_pattern.scan([j.path for j in job_list], root)
+    # A runtime Dockerfile named on its own (`convert Dockerfile`) still merges the build file beside it.
+    named = {p.resolve() for p in paths if p.is_file()}
+    beside = _beside([j.path for j in job_list if j.path.resolve() in named])
     for rejected in found.rejected:
         err(f"{rejected.describe()}")
     by_path = {j.path.resolve(): j for j in job_list}
+    beside_keys = {p.resolve() for p in beside}
     taken: set[Path] = set()
     results: list[Result] = []
     for pair in found.pairs:
         runtime, build = pair.runtime_file.resolve(), pair.build_file.resolve()
-        if runtime not in by_path or build not in by_path or {runtime, build} & taken:
+        if runtime not in by_path or build not in by_path.keys() | beside_keys or {runtime, build} & taken:
             continue
         taken |= {runtime, build}
         job = by_path[runtime]
         result = builder_pattern.merge(pair)
         result.path = str(job.path)
         results.append(result)
-        results.append(Result(str(by_path[build].path), UNCHANGED, reason=f"merged as the builder stage of {job.path}"))
+        if build in by_path:  # named or found too: reported as merged (the runtime file's notes say so anyway)
+            merged_note = f"merged as the builder stage of {job.path}"
+            results.append(Result(str(by_path[build].path), UNCHANGED, reason=merged_note))
         if result.status != CHANGED:
             continue
         if write:
@@ -313,6 +462,24 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
                 else:
                     result.warnings.append(f"delete: {path} (no longer needed; --remove-builder-files does it)")
     return [j for j in job_list if j.path.resolve() not in taken], results
+
+
+def _beside(named: list[Path]) -> list[Path]:
+    """Dockerfile-named files in the folders of the files named on the command line (not those files)."""
+    from dockrewrite.discover import is_dockerfile_name
+
+    given = {p.resolve() for p in named}
+    out: list[Path] = []
+    for folder in sorted({p.parent for p in named}):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if is_dockerfile_name(entry.name) and entry.is_file(follow_symlinks=False) and path.resolve() not in given:
+                out.append(path)
+    return out
 
 
 class _Progress:
@@ -328,41 +495,111 @@ class _Progress:
             sys.stderr.write(f"\r[{self.count}/{self.total}]")
             sys.stderr.flush()
 
+    def hide(self) -> None:
+        """Clear the counter so the next message starts on a clean line (step draws it again)."""
+        if self.enabled and self.count >= 25:
+            sys.stderr.write("\r" + " " * 24 + "\r")
+
     def done(self) -> None:
         if self.enabled:
             sys.stderr.write("\r" + " " * 24 + "\r")
 
 
-def _show(result, diff_text: str | None, *, check: bool, write: bool, output: str | None, color: bool) -> None:
+class _Repeats:
+    """In a bulk run, a note that is word for word the same for many files is printed for the first one and
+    counted for the rest; the summary lists each with its count (a 3,000-file run printed one .dockerignore
+    note 1,359 times)."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def first(self, note: str, path: str) -> bool:
+        self.seen[note] = self.seen.get(note, 0) + 1
+        return self.seen[note] == 1
+
+    def summary(self) -> list[str]:
+        return [
+            f"note repeated for {count - 1} more files (shown once above): {note}"
+            for note, count in sorted(self.seen.items(), key=lambda item: -item[1])
+            if count > 1
+        ]
+
+
+BULK = 20  # from this many files on, identical notes are grouped
+
+
+def _show(
+    result,
+    diff_text: str | None,
+    *,
+    check: bool,
+    write: bool,
+    output: str | None,
+    color: bool,
+    loud: int = 0,
+    repeats: _Repeats | None = None,
+) -> None:
+    """Text mode. loud: -1 errors only, 0 the usual, 1 also unchanged files and the signals behind each verdict
+    (every note of every file)."""
     from dockrewrite import diff as diffs
-    from dockrewrite import source
     from dockrewrite.results import CHANGED, FAILED, SKIPPED
 
     if result.status == FAILED:
         err(f"{result.location}: error: {result.reason}")
+    elif loud < 0:
+        pass
     elif result.status == SKIPPED:
         err(f"{result.location}: skipped: {result.reason}")
-    elif result.reason and not check and output is None:
+    elif result.reason and (loud > 0 or not check and output is None):
         err(f"{result.location}: unchanged: {result.reason}")
+    elif result.status != CHANGED and loud > 0:
+        err(f"{result.location}: unchanged")
+    if loud > 0 and result.signals:
+        err(f"{result.path}: {result.language or 'unknown'}: " + "; ".join(result.signals))
     if result.status != CHANGED:
         return
     if check:
-        for line, warning in result.secrets:
-            err(f"{result.path}:{line}: warning: {warning}")
+        if loud >= 0:
+            for line, warning in result.secrets:
+                err(f"{result.path}:{line}: warning: {warning}")
         typer.echo(result.path)
+        if diff_text:
+            typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
         return
-    for warning in result.warnings:
-        err(f"{result.path}: note: {warning}")
-    if output == "-":
-        sys.stdout.write(result.output)
-    elif output is not None:
-        try:
-            source.write_atomic(Path(output), source.encode(result.output, result.encoding))
-        except (OSError, source.SourceError) as exc:
-            err(f"{output}: error: cannot write: {exc}")
-            raise typer.Exit(2) from None
-    elif not write:
-        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False)
+    if loud >= 0:
+        for warning in result.warnings:
+            if repeats is None or repeats.first(warning, result.path):
+                err(f"{result.path}: note: {warning}")
+    if output is None and not write:
+        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
+
+
+def _emit(result, output: str) -> None:
+    """--output: the Dockerfile, always. The rewrite when there is one, otherwise the input byte for byte,
+    so `convert -o - Dockerfile > new && mv new Dockerfile` never empties a file."""
+    from dockrewrite import source
+    from dockrewrite.results import CHANGED
+    from dockrewrite.runner import MAX_BYTES
+
+    try:
+        if result.status == CHANGED:
+            data = source.encode(result.output, result.encoding)
+        elif result.source_bytes is not None:
+            data = result.source_bytes
+        else:
+            path = Path(result.path)
+            if not path.is_file() or path.stat().st_size > MAX_BYTES:
+                return  # nothing readable to pass through; the status (failed or skipped) says why
+            data = path.read_bytes()
+        if output == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            source.write_atomic(Path(output), data)
+    except (OSError, source.SourceError) as exc:
+        err(f"{output}: error: cannot write: {exc}")
+        raise typer.Exit(2) from None
 
 
 def _write_dockerignore(result, *, write: bool, color: bool) -> None:
@@ -376,27 +613,40 @@ def _write_dockerignore(result, *, write: bool, color: bool) -> None:
             err(f"{result.path}: note: wrote {path}")
     else:
         shown = diffs.unified(os.path.relpath(path), "", text)
-        typer.echo(diffs.colorize(shown) if color else shown, nl=False)
+        typer.echo(diffs.colorize(shown) if color else shown, nl=False, color=color)
 
 
-def _retarget_compose(dockerfile: Path, root: Path | None, *, write: bool, color: bool) -> None:
+def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
+    """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
+    runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
+    --write, the edits to show as diffs."""
     from dockrewrite import compose, source
-    from dockrewrite import diff as diffs
+    from dockrewrite.results import CHANGED, FAILED
+    from dockrewrite.runner import write_result
 
-    for path in compose.compose_files(dockerfile, root or dockerfile.parent):
-        new, notes = compose.retarget(path, dockerfile)
-        for note in notes:
-            err(f"{dockerfile}: note: {note}")
-        if new is None:
-            continue
-        if write:
-            old_text, fmt = source.read(path)
-            source.write_atomic(path, source.encode(new, fmt))
-        else:
-            old_text, _ = source.read(path)
-            shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-            text = diffs.unified(shown, old_text, new)
-            typer.echo(diffs.colorize(text) if color else text, nl=False)
+    dockerfile = Path(result.path)
+    try:
+        edits, notes = compose.prepare(dockerfile, root or dockerfile.parent)
+    except compose.ComposeError as exc:
+        result.status, result.output = FAILED, None
+        result.reason = f"{exc}; neither it nor the Dockerfile was written" if write else str(exc)
+        return []
+    for note in notes:
+        err(f"{dockerfile}: note: {note}")
+    if not write:
+        return edits
+    if job is not None:  # a merged builder-pattern result was written already
+        write_result(job, result)
+        if result.status != CHANGED:
+            return []
+    for edit in edits:
+        try:
+            source.write_atomic(edit.path, edit.data)
+        except OSError as exc:
+            result.status = FAILED
+            result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
+            break
+    return []
 
 
 def _annotate(result) -> None:
@@ -491,6 +741,8 @@ def detect(
     runtime: Runtime = RUNTIME,
     python_strategy: Strategy = STRATEGY,
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    config_file: Path = CONFIG,
+    no_config: bool = NO_CONFIG,
 ) -> None:
     """Show each Dockerfile's language, whether it is multi-stage, the signals behind the verdict, and what
     convert would do with it (runtime, strategy, notes, or why it would skip)."""
@@ -500,7 +752,10 @@ def detect(
     from dockrewrite.providers import detect as run_detect
     from dockrewrite.transform import convert_text
 
-    job_list, _, bad_paths = _jobs(paths, context, _flags(runtime, python_strategy, None, None), write=False)
+    if config_file is not None and no_config:
+        usage("--config and --no-config cannot be used together")
+    flags = _flags(runtime, python_strategy, None, None)
+    job_list, _, bad_paths = _jobs(paths, context, flags, False, config_file, no_config)
     records = []
     failed = bad_paths
     for job in job_list:
@@ -520,13 +775,13 @@ def detect(
                 "runtime": result.runtime,
                 "reason": result.reason,
                 "line": result.line,
-                "notes": result.warnings,
+                "warnings": result.warnings,
             }
         except ParseError as exc:
             if exc.empty:  # nothing to classify, as `convert` skips it: not an error
                 record["language"], record["multistage"] = "unknown", False
                 reason = f"{exc.message}"
-                record["plan"] = {"status": "skipped", "runtime": None, "reason": reason, "line": None, "notes": []}
+                record["plan"] = {"status": "skipped", "runtime": None, "reason": reason, "line": None, "warnings": []}
             else:
                 record["error"] = f"line {exc.line}: {exc.message}"
                 failed += 1
@@ -554,7 +809,7 @@ def _print_detection(path: Path, record: dict) -> None:
     plan = record["plan"]
     if plan["status"] == "changed":
         typer.echo(f"  convert: runtime {plan['runtime']}")
-        for note in plan["notes"]:
+        for note in plan["warnings"]:
             typer.echo(f"    - {note}")
     elif plan["reason"]:
         where = f" (line {plan['line']})" if plan["line"] else ""

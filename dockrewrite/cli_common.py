@@ -22,6 +22,12 @@ class Strategy(str, Enum):
     venv = "venv"
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -31,6 +37,9 @@ class ConvertFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
+    gitlab = "gitlab"
+    junit = "junit"
 
 
 def err(message: str) -> None:

@@ -181,6 +181,12 @@ def register(app: typer.Typer) -> None:
         http_env: list[str] = typer.Option(
             [], "--http-env", help="KEY=VALUE for the HTTP check's container (repeatable).", show_default=False
         ),
+        smoke_user: str = typer.Option(
+            None,
+            "--smoke-user",
+            help="UID[:GID] or name: run both smoke checks as this user (docker run --user), as platforms that run "
+            "containers unprivileged do.",
+        ),
         timeout: float = typer.Option(20.0, "--timeout", min=1, help="Seconds each smoke run or HTTP wait may take."),
         build_timeout: float = typer.Option(1200.0, "--build-timeout", min=10, help="Seconds each build may take."),
         keep_images: bool = typer.Option(False, "--keep-images", help="Keep the built images (tags are printed)."),
@@ -233,6 +239,7 @@ def register(app: typer.Typer) -> None:
                     smoke_env=env,
                     smoke_http=smoke_http,
                     http_env=env_http,
+                    smoke_user=smoke_user,
                     timeout=timeout,
                     build_timeout=build_timeout,
                     keep_images=keep_images,

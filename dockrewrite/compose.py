@@ -9,10 +9,56 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 _DEV_FILE = re.compile(r"dev|override|local", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ComposeEdit:
+    """One compose file's change, worked out and encoded before anything is written."""
+
+    path: Path
+    old: str
+    new: str
+    data: bytes  # `new` in the file's own encoding, BOM and line endings
+
+
+class ComposeError(Exception):
+    """A compose file that needs the change cannot take it; neither it nor the Dockerfile may be written."""
+
+
+def prepare(dockerfile: Path, root: Path, target: str = "develop") -> tuple[list[ComposeEdit], list[str]]:
+    """Every compose-file edit for this Dockerfile, read, decoded and encoded up front (so the caller can
+    write the Dockerfile and the compose files, or neither); notes for the user. Raises ComposeError when a
+    file that needs the change cannot be encoded back."""
+    from dockrewrite import source
+
+    edits: list[ComposeEdit] = []
+    notes: list[str] = []
+    try:
+        paths = compose_files(dockerfile, root)
+    except OSError as exc:
+        return [], [f"compose files not searched: {exc.strerror or exc}"]
+    for path in paths:
+        try:
+            old, fmt = source.read(path)
+        except (OSError, source.SourceError) as exc:
+            notes.append(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc}), left as is")
+            continue
+        new, found = _retarget_text(old, path, dockerfile, target)
+        notes += found
+        if new is None:
+            continue
+        try:
+            data = source.encode(new, fmt)
+        except source.SourceError as exc:
+            raise ComposeError(f"{path}: {exc}") from None
+        edits.append(ComposeEdit(path, old, new, data))
+    return edits, notes
 
 
 def compose_files(dockerfile: Path, root: Path) -> list[Path]:
@@ -21,7 +67,7 @@ def compose_files(dockerfile: Path, root: Path) -> list[Path]:
     folder = dockerfile.resolve().parent
     top = root.resolve()
     while True:
-        found += sorted(p for p in folder.iterdir() if p.is_file() and COMPOSE_NAMES.match(p.name))
+        found += sorted(p for p in folder.iterdir() if COMPOSE_NAMES.match(p.name) and p.is_file())
         if folder == top or folder.parent == folder or not folder.is_relative_to(top):
             break
         folder = folder.parent
@@ -30,19 +76,40 @@ def compose_files(dockerfile: Path, root: Path) -> list[Path]:
 
 def retarget(compose: Path, dockerfile: Path, target: str = "develop") -> tuple[str | None, list[str]]:
     """(new text of the compose file, or None when nothing changes; notes for the user)."""
+    from dockrewrite import source
+
+    try:
+        text, _ = source.read(compose)
+    except (OSError, source.SourceError) as exc:
+        return None, [f"{compose}: cannot be read ({getattr(exc, 'strerror', None) or exc}), left as is"]
+    return _retarget_text(text, compose, dockerfile, target)
+
+
+def _retarget_text(text: str, compose: Path, dockerfile: Path, target: str) -> tuple[str | None, list[str]]:
     from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
-    text = compose.read_text(encoding="utf-8")
     yaml.indent(**_indentation(text))
     try:
-        data = yaml.load(text)
-    except YAMLError as exc:
-        return None, [f"{compose}: not valid YAML, left as is ({str(exc).splitlines()[0]})"]
+        with warnings.catch_warnings():  # ruamel warns on stderr about reused anchors and the like
+            warnings.simplefilter("ignore")
+            data = yaml.load(text)
+    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
+        # ruamel raises ValueError/TypeError on some malformed input (odd tags, unhashable keys)
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return None, [f"{compose}: not valid YAML, left as is ({first})"]
+    try:
+        return _retarget_data(yaml, data, compose, dockerfile, target)
+    except (YAMLError, ValueError, TypeError, RecursionError, OSError) as exc:
+        return None, [f"{compose}: cannot be rewritten ({type(exc).__name__}: {exc}), left as is"]
+
+
+def _retarget_data(yaml, data, compose: Path, dockerfile: Path, target: str) -> tuple[str | None, list[str]]:
+    from ruamel.yaml.comments import CommentedMap
+
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
         return None, []
@@ -52,14 +119,18 @@ def retarget(compose: Path, dockerfile: Path, target: str = "develop") -> tuple[
         if not isinstance(service, dict) or "build" not in service:
             continue
         build = service["build"]
-        context, file_ = (
-            (build, "Dockerfile")
-            if isinstance(build, str)
-            else (build.get("context", "."), build.get("dockerfile", "Dockerfile"))
-        )
+        if isinstance(build, str):
+            context, file_ = build, "Dockerfile"
+        elif isinstance(build, dict):
+            context, file_ = build.get("context", "."), build.get("dockerfile", "Dockerfile")
+        else:
+            continue  # `build:` with no value or a list: not something that names this Dockerfile
         if not isinstance(context, str) or not isinstance(file_, str):
             continue
-        built = (compose.parent / context / file_).resolve()
+        try:
+            built = (compose.parent / context / file_).resolve()
+        except (OSError, ValueError):  # a NUL byte or a loop in the path: not this Dockerfile
+            continue
         if built != dockerfile.resolve():
             continue
         if isinstance(build, dict) and "target" in build:

@@ -20,10 +20,10 @@ Dockerfile's folder upwards. Command-line flags beat it; unknown keys are errors
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from dockrewrite.paths import repository_root, stays_inside
@@ -127,8 +127,16 @@ class Config:
 
 
 def _match(rel: str, pattern: str) -> bool:
-    pattern = pattern.strip("/")
-    return fnmatch.fnmatchcase(rel, pattern) or (pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/"))
+    """gitignore semantics, as discovery uses: `*` stays within a folder, `**` crosses them, a pattern that
+    names a folder takes what is inside it."""
+    return _spec(pattern).match_file(rel)
+
+
+@lru_cache(maxsize=1024)
+def _spec(pattern: str):
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
 _found: dict[Path, Path | None] = {}
@@ -252,6 +260,16 @@ def _name(where: str, key: str) -> str:
 
 
 _cache: dict[Path, Config] = {}
+
+
+def load_cached(path: Path) -> Config:
+    """A configuration file named on the command line (--config), read once."""
+    path = Path(os.path.abspath(path))
+    if path not in _cache:
+        if not path.is_file():
+            raise ConfigError(path, "no such configuration file")
+        _cache[path] = load(path)
+    return _cache[path]
 
 
 def for_file(dockerfile: Path) -> Config:

@@ -7,6 +7,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from dockrewrite.source import is_temp_name
+
 _SOURCE_SKIP_DIRS = {".git", "node_modules", "vendor", "testdata", ".venv", "venv", "__pycache__", "dist"}
 
 
@@ -25,10 +27,12 @@ class BuildContext:
             return False
         if "/" not in rel:
             return rel in self._listing  # detection asks about many top-level names; one listdir answers them
-        return (self.root / rel).exists() and not self.ignored(rel)
+        # os.path, not Path.exists: a name too long for the file system (a 256-character COPY source) is a
+        # file that is not there, not an OSError
+        return os.path.exists(self.root / rel) and not self.ignored(rel)
 
     def is_dir(self, rel: str) -> bool:
-        return self.exists(rel) and (self.root / rel).is_dir()
+        return self.exists(rel) and os.path.isdir(self.root / rel)
 
     @cached_property
     def _listing(self) -> frozenset[str]:
@@ -48,8 +52,10 @@ class BuildContext:
 
     @cached_property
     def _names(self) -> frozenset[str]:
+        """The folder's names, less this tool's temporary files: another file's --write in the same folder may
+        have one there for a moment, and a rewrite must never copy it (it is gone once that write ends)."""
         try:
-            return frozenset(os.listdir(self.root))
+            return frozenset(n for n in os.listdir(self.root) if not is_temp_name(n))
         except OSError:
             return frozenset()
 

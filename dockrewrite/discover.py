@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 
@@ -26,7 +25,10 @@ SKIP_DIRS = frozenset(
 
 def is_dockerfile_name(name: str) -> bool:
     lower = name.lower()
-    if lower.endswith((".j2", ".jinja", ".tmpl", ".tpl", ".orig", ".rej", ".bak", ".swp", "~", ".dockrewrite")):
+    # Dockerfile.dockerignore / x.Dockerfile.dockerignore are BuildKit's per-Dockerfile ignore files.
+    if lower.endswith(
+        (".j2", ".jinja", ".tmpl", ".tpl", ".orig", ".rej", ".bak", ".swp", "~", ".dockrewrite", ".dockerignore")
+    ):
         return False
     return (
         lower in ("dockerfile", "containerfile")
@@ -36,44 +38,51 @@ def is_dockerfile_name(name: str) -> bool:
 
 
 class _GitIgnore:
-    """The subset of .gitignore that matters for finding files: names, globs, anchored paths, negation."""
+    """One ignore file (a .gitignore, or .git/info/exclude) read with git's own rules (pathspec): patterns are
+    relative to the file's folder, `*` does not cross `/`, `**` does, `!` re-includes, a trailing `/` means
+    folders only."""
 
-    def __init__(self, base: Path, patterns: list[tuple[bool, str, bool, bool]]):
+    def __init__(self, base: Path, spec):
         self.base = base
-        self.patterns = patterns
+        self.spec = spec
 
     @classmethod
-    def load(cls, directory: Path) -> _GitIgnore | None:
-        path = directory / ".gitignore"
+    def load(cls, directory: Path, path: Path | None = None) -> _GitIgnore | None:
+        import pathspec
+
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = (path or directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
-        patterns = []
-        for line in text.splitlines():
-            line = line.rstrip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            line = line[1:] if negate else line
-            dir_only = line.endswith("/")
-            line = line.strip("/") if dir_only else line
-            anchored = "/" in line.rstrip("/")
-            patterns.append((negate, line.lstrip("/"), dir_only, anchored))
-        return cls(directory, patterns) if patterns else None
+        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return cls(directory, spec) if len(spec) else None
 
     def ignored(self, path: Path, is_dir: bool) -> bool | None:
-        rel = path.relative_to(self.base).as_posix()
-        verdict = None
-        for negate, pattern, dir_only, anchored in self.patterns:
-            if dir_only and not is_dir:
-                continue
-            target = rel if anchored else path.name
-            if fnmatch.fnmatchcase(target, pattern) or (
-                pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:])
-            ):
-                verdict = not negate
-        return verdict
+        """True (ignored), False (re-included by a `!` pattern) or None (no pattern says)."""
+        try:
+            rel = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return None
+        return self.spec.check_file(rel + "/" if is_dir else rel).include
+
+
+def _ancestor_ignores(root: Path) -> list[_GitIgnore]:
+    """What git applies to root from above: .git/info/exclude, then the .gitignore files from the repository's
+    top down to root's parent (a deeper file has the last word)."""
+    start = Path(os.path.abspath(root))
+    top = repository_root(start)
+    if top == start and not os.path.lexists(start / ".git"):
+        return []  # not in a repository: only the tree's own .gitignore files count
+    rules: list[_GitIgnore] = []
+    exclude = _GitIgnore.load(top, top / ".git" / "info" / "exclude")
+    if exclude:
+        rules.append(exclude)
+    folders = [start, *start.parents]
+    for folder in reversed(folders[1 : folders.index(top) + 1] if top in folders else []):
+        own = _GitIgnore.load(folder)
+        if own:
+            rules.append(own)
+    return rules
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
@@ -119,7 +128,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]], lis
 
 def _walk(root: Path):
     """(path, None) for each Dockerfile below root; (path, reason) for a Dockerfile-named entry not read."""
-    stack: list[tuple[Path, list[_GitIgnore]]] = [(root, [])]
+    stack: list[tuple[Path, list[_GitIgnore]]] = [(root, _ancestor_ignores(root))]
     while stack:
         directory, ignores = stack.pop()
         try:

@@ -50,3 +50,4 @@ class BuildPlan:
     warnings: list[str] = field(default_factory=list)
     rewritten: set[str] = field(default_factory=set)  # CMD/ENTRYPOINT the rewrite changed on purpose
     note: str = ""  # one line that says why this runtime image, shown above the runtime stage
+    loads: list[str] = field(default_factory=list)  # context files the app loads at start (.env, config), carried

@@ -31,6 +31,8 @@ class Result:
     encoding: object = None  # the source.SourceFormat the file was read with
     dockerignore: tuple | None = None  # (path, text) of a .dockerignore to write beside the rewrite
     secrets: list[tuple[int, str]] = field(default_factory=list)  # (line, warning): shown in every output mode
+    source_bytes: bytes | None = None  # the input as read, when it did not come from a file (stdin)
+    loads: list[str] = field(default_factory=list)  # context files the rewrite carries for the app to load at start
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {
@@ -60,8 +62,12 @@ class Report:
     def add(self, result: Result) -> None:
         setattr(self, result.status, getattr(self, result.status) + 1)
 
-    def summary(self, written: bool = False) -> str:
-        verb = "written" if written else "converted"
+    @property
+    def total(self) -> int:
+        return self.changed + self.unchanged + self.skipped + self.failed
+
+    def summary(self, written: bool = False, check: bool = False) -> str:
+        verb = "written" if written else ("would convert" if check else "converted")
         return f"{self.changed} {verb}, {self.unchanged} unchanged, {self.skipped} skipped, {self.failed} failed"
 
     def as_dict(self) -> dict[str, int]:

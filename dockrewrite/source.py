@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
-import signal
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -20,8 +20,31 @@ _BOMS = (
 )
 
 
+MAX_BYTES = 1 << 20  # 1 MiB: no real Dockerfile is this large (the biggest seen are a few dozen KiB)
+
+
+# Temporary files of a write sit beside their target (a rename is atomic only within one filesystem) as
+# `.<name>.<8 random characters>.dockrewrite`. Other files' conversions may list that folder meanwhile:
+# context listings leave these names out (is_temp_name), so no rewrite ever names one.
+TEMP_SUFFIX = ".dockrewrite"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of this tool's temporary files."""
+    return name.endswith(TEMP_SUFFIX) and _TEMP_NAME.fullmatch(name) is not None
+
+
 class SourceError(Exception):
     """The bytes cannot be read as a text Dockerfile."""
+
+
+class TooLarge(SourceError):
+    """The file is over MAX_BYTES and was not read: nothing to convert, not a broken file."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes: files over 1 MiB ({MAX_BYTES} bytes) are not read")
+        self.size = size
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,13 @@ def decode(data: bytes) -> tuple[str, SourceFormat]:
         raise SourceError("binary file (contains NUL characters)")
     crlf = text.count("\r\n")
     lf = text.count("\n") - crlf
+    if not crlf and not lf and text.count("\r") > 1:
+        # Docker splits lines at LF only: it reads such a file as one line (`FROM` with every other
+        # instruction as its arguments), so say what is wrong instead of reporting that FROM
+        raise SourceError(
+            "CR-only line endings (classic Mac OS): Docker reads the whole file as one line; save it with LF "
+            "or CRLF line endings"
+        )
     newline = "\r\n" if crlf > lf else "\n"
     final_newline = text.endswith("\n") or text == ""
     text = text.replace("\r\n", "\n")
@@ -81,33 +111,40 @@ def encode(text: str, fmt: SourceFormat) -> bytes:
         raise SourceError(f"the rewrite cannot be encoded as {fmt.encoding}: {exc.reason}") from None
 
 
-def read(path: Path) -> tuple[str, SourceFormat]:
-    return decode(path.read_bytes())
+def read(path: Path, limit: int = MAX_BYTES) -> tuple[str, SourceFormat]:
+    """The decoded file; TooLarge (a SourceError) past `limit` bytes, without reading more than that."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(os.fstat(handle.fileno()).st_size)
+    return decode(data)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data in one rename, keeping the file's permission bits and owner.
+def write_atomic(path: Path, data: bytes) -> list[str]:
+    """Replace path with data, keeping what the old file carried: permission bits, owner (when allowed),
+    extended attributes and with them POSIX ACLs. Returns notes on what could not be kept.
 
-    Ctrl-C and SIGTERM wait until the file is whole: they are held back for the few system calls of
-    the write, so an interrupted run leaves every file either old or new and no temporary file behind.
+    The new bytes go to a temporary file beside the target, which is then renamed over it: a reader
+    sees the old file or the new one, never a part. A file with several names (hard links) is written
+    in place instead, so all its names keep sharing it (a rename would give this name a new file and
+    leave the others on the old one). Ctrl-C, SIGTERM and SIGHUP wait until the write is done
+    (interrupts.deferred), so an interrupted run leaves every file old or new and no temporary file.
     """
-    held = _hold_signals()
+    from dockrewrite import interrupts
+
+    with interrupts.deferred():
+        return _replace(path, data)
+
+
+def _replace(path: Path, data: bytes) -> list[str]:
     try:
-        _replace(path, data)
-    finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def _hold_signals():
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _replace(path: Path, data: bytes) -> None:
-    info = path.stat() if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockrewrite", dir=path.parent)
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and info.st_nlink > 1:
+        return _overwrite(path, data, info)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    notes: list[str] = []
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -119,7 +156,53 @@ def _replace(path: Path, data: bytes) -> None:
                 # Only root may give a file away; without that right the content is still right.
                 with contextlib.suppress(PermissionError):
                     os.chown(tmp, info.st_uid, info.st_gid)
+            notes = _copy_xattrs(path, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return notes
+
+
+def _overwrite(path: Path, data: bytes, info: os.stat_result) -> list[str]:
+    """Write a hard-linked file in place; on an error midway the old bytes are put back."""
+    with open(path, "r+b") as handle:
+        old = handle.read()
+        try:
+            handle.seek(0)
+            handle.write(data)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError:
+            handle.seek(0)
+            handle.write(old)  # the old bytes' blocks are still allocated: this fits
+            handle.truncate()
+            handle.flush()
+            raise
+    others = info.st_nlink - 1
+    names = f"{others} other name{'s' if others > 1 else ''}"
+    return [f"written in place: the file has {names} (hard links), which see the rewrite too"]
+
+
+def _copy_xattrs(src: Path, dst: str) -> list[str]:
+    """Extended attributes of src onto dst (POSIX ACLs are the system.posix_acl_* ones); dst's own ones
+    (a folder's default ACL, a security label) give way. Notes name the attributes that could not be set."""
+    if not hasattr(os, "listxattr"):
+        return []
+    try:
+        wanted = {name: os.getxattr(src, name) for name in os.listxattr(src)}
+        present = os.listxattr(dst)
+    except OSError:
+        return []  # a filesystem without extended attributes: nothing to keep
+    notes = []
+    for name in present:
+        if name not in wanted:
+            with contextlib.suppress(OSError):
+                os.removexattr(dst, name)
+    for name, value in wanted.items():
+        try:
+            os.setxattr(dst, name, value)
+        except OSError as exc:
+            notes.append(f"extended attribute {name} not kept ({exc.strerror or exc})")
+    return notes

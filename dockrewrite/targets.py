@@ -138,7 +138,9 @@ def _scripts(ctx: BuildContext) -> dict[str, str]:
     except ValueError:
         return {}
     scripts = data.get("scripts") if isinstance(data, dict) else None
-    return {k: v for k, v in (scripts or {}).items() if isinstance(v, str)}
+    if not isinstance(scripts, dict):  # `"scripts": ["start"]` names no script
+        return {}
+    return {k: v for k, v in scripts.items() if isinstance(v, str)}
 
 
 def _manager(ctx: BuildContext) -> str:

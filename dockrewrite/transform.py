@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 from dockrewrite.context import BuildContext
-from dockrewrite.parse import ParseError, parse
+from dockrewrite.parse import MAX_INSTRUCTIONS, ParseError, parse
 from dockrewrite.plan import Options
 from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result, Skip
 
-SKIP_MARK = re.compile(r"^\s*#\s*dockrewrite\s*:\s*skip\b", re.IGNORECASE | re.MULTILINE)
+# [ \t], not \s: \s also matches newlines, and from every line start it then ran over all the blank lines after
+# it (quadratic: 200,000 blank lines took 37 s)
+SKIP_MARK = re.compile(r"^[ \t]*#[ \t]*dockrewrite[ \t]*:[ \t]*skip\b", re.IGNORECASE | re.MULTILINE)
 
 
 def convert_text(
@@ -26,8 +28,8 @@ def convert_text(
     try:
         model = parse(text)
     except ParseError as exc:
-        # An empty placeholder is nothing to convert, not a broken file.
-        result.status = SKIPPED if exc.empty else FAILED
+        # An empty placeholder is nothing to convert, not a broken file; nor is one past the cost bounds.
+        result.status = SKIPPED if exc.empty or exc.too_large else FAILED
         result.reason, result.line = exc.message, exc.line
         return result
 
@@ -42,6 +44,12 @@ def convert_text(
     result.language = detection.language
     result.signals = detection.signals
     if model.is_multistage:
+        return result
+    count = len(model.global_args) + sum(1 + len(stage.instructions) for stage in model.stages)
+    if count > MAX_INSTRUCTIONS:
+        # a conversion costs about half a millisecond an instruction, several times over with its checks
+        result.status, result.line = SKIPPED, 1
+        result.reason = f"{count} instructions: files with more than {MAX_INSTRUCTIONS} are not converted"
         return result
     if model.escape != "\\":
         result.status = SKIPPED
@@ -93,6 +101,7 @@ def convert_text(
         result.status, result.reason = FAILED, str(exc)
         return result
     result.runtime = plan.runtime
+    result.loads = list(plan.loads)
     result.secrets = secret_warnings(model.stages[0], model.global_args)
     result.warnings = list(plan.warnings) + [text for _, text in result.secrets]
     try:
@@ -109,7 +118,31 @@ def convert_text(
         _suggest_dockerignore(model, context, result)
     if options.notes:
         _low_port_note(model, output, result)
+        _deployment_notes(path, context, output, options, result)
     return result
+
+
+def _deployment_notes(path: str, context: BuildContext, output: str, options: Options, result: Result) -> None:
+    """compose services, heroku.yml, Procfile and manifests that run this image with a toolchain command."""
+    from pathlib import Path
+
+    from dockrewrite import deployments
+    from dockrewrite.parse import parse
+
+    dockerfile = Path(path)
+    if path == "<stdin>" or not dockerfile.parent.is_dir():
+        return
+    final = parse(output).stages[-1]
+    workdir = final.last("WORKDIR")
+    image = final.image.lower()
+    has_shell = not (image == "scratch" or "distroless" in image)
+    result.warnings += deployments.notes(
+        dockerfile,
+        context.root if context.known else None,
+        workdir.args[0] if workdir is not None and workdir.args else "/",
+        has_shell,
+        "develop" in options.targets,
+    )
 
 
 def _low_port_note(model, output: str, result: Result) -> None:
@@ -136,7 +169,7 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
     """When the whole context is copied and nothing keeps junk out of it, say what would."""
     from dockrewrite.features.dockerignore import dockerignore_for
 
-    content = dockerignore_for(model, context, result.language or "", result.output)
+    content = dockerignore_for(model, context, result.language or "", result.output, keep=result.loads)
     if content:
         entries = [line for line in content.splitlines() if line and not line.startswith("#")]
         result.warnings.append(
@@ -152,6 +185,9 @@ OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "productio
 def _stage_name_clash(model) -> tuple[int, str] | None:
     for ins in model.stages[0].instructions:
         ref = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
+        if ref == "":
+            # Docker reads an empty --from as the build context; the rewrites would treat it as an image
+            return ins.line, f"{ins.keyword} --from= names no stage or image; drop the flag to copy from the context"
         if ref is not None and ref.lower() in OUR_STAGE_NAMES:
             return ins.line, (
                 f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "

@@ -446,6 +446,8 @@ def _same_program(a: Sequence[str], b: Sequence[str]) -> str | None:
 
 
 _STATIC_SITE = "served by nginx"
+# Node start commands the rewrite replaced by node on their output (`nest start`, `ts-node x.ts`, `nodemon x.js`)
+_START_RESOLVED = ("compiled TypeScript at every start", "restarts node when files change")
 
 
 def _script_runner(command: Sequence[str]) -> bool:
@@ -519,7 +521,11 @@ def compare(
         built = new.command[:1] and f"({new.command[0]})" in notes
         if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
             why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
-        if why is None and _STATIC_SITE in notes and new.command[:1] == ["nginx"]:
+        served = new.command[1:] if new.command[:1] == ["/docker-entrypoint.sh"] else new.command  # the nginx image's
+        node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
+        if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
+            why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
+        if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))
 
@@ -735,14 +741,26 @@ def _env_args(env: Iterable[tuple[str, str]]) -> list[str]:
     return out
 
 
-def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tuple[str, str]], timeout: float):
-    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed."""
+def _user_args(user: str | None) -> list[str]:
+    return ["--user", user] if user else []
+
+
+def smoke_run(
+    docker: Docker,
+    image: str,
+    cmd: Sequence[str],
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
+):
+    """Run the image once (default command unless cmd), bounded by timeout; the container is always removed.
+    user runs it as that user (`docker run --user`), as platforms that run containers unprivileged do."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
     run = SmokeRun("run")
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            [docker.binary, "run", "--name", name, *_env_args(env), image, *cmd],
+            [docker.binary, "run", "--name", name, *_user_args(user), *_env_args(env), image, *cmd],
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
@@ -766,7 +784,13 @@ def smoke_run(docker: Docker, image: str, cmd: Sequence[str], env: Iterable[tupl
 
 
 def http_check(
-    docker: Docker, image: str, port: str, path: str, env: Iterable[tuple[str, str]], timeout: float
+    docker: Docker,
+    image: str,
+    port: str,
+    path: str,
+    env: Iterable[tuple[str, str]],
+    timeout: float,
+    user: str | None = None,
 ) -> SmokeRun:
     """Start the image detached with PORT published on 127.0.0.1 and poll PATH until it answers or timeout."""
     name = f"dockrewrite-smoke-{uuid.uuid4().hex[:12]}"
@@ -774,7 +798,9 @@ def http_check(
     start = time.monotonic()
     deadline = start + timeout
     try:
-        proc = docker.cmd(["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_env_args(env), image], 60)
+        proc = docker.cmd(
+            ["run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *_user_args(user), *_env_args(env), image], 60
+        )
         if proc.returncode != 0:
             run.error = f"could not start: {_last_line(proc.stderr)}"
             return run
@@ -964,6 +990,7 @@ def verify_file(
     smoke_env: Iterable[tuple[str, str]] | dict[str, str] = (),
     smoke_http: str | None = None,
     http_env: Iterable[tuple[str, str]] | dict[str, str] = (),
+    smoke_user: str | None = None,
     timeout: float = 20.0,
     build_timeout: float = 1200.0,
     keep_images: bool = False,
@@ -973,10 +1000,10 @@ def verify_file(
     """Convert path in memory, build original and rewrite, compare their contract, smoke-test both.
 
     timeout bounds each smoke run and HTTP wait; build_timeout each build. smoke_env applies to the
-    command run, http_env to the HTTP check (which starts the image's default command). rewrite: a
-    Dockerfile text to verify as the rewrite instead of converting (a hand-made one, or a test of
-    verify itself). Never raises for a problem with the file or the engine: the result's status and
-    message say what happened.
+    command run, http_env to the HTTP check (which starts the image's default command); smoke_user runs both
+    checks of both images as that user (`docker run --user`). rewrite: a Dockerfile text to verify as the
+    rewrite instead of converting (a hand-made one, or a test of verify itself). Never raises for a problem
+    with the file or the engine: the result's status and message say what happened.
     """
     from dockrewrite import source
     from dockrewrite.context import BuildContext
@@ -1093,14 +1120,14 @@ def verify_file(
         if cmd or smoke_env or not smoke_http:
             shown = " ".join(f"{k}={v}" for k, v in smoke_env)
             shown = (shown + " " if shown else "") + (shlex.join(cmd) if cmd else "default command")
-            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout)))
+            checks.append(("run", shown, lambda image: smoke_run(docker, image, cmd, smoke_env, timeout, smoke_user)))
         if smoke_http:
             port, url_path = parse_http(smoke_http)
             checks.append(
                 (
                     "http",
                     f"GET :{port}{url_path}",
-                    lambda image: http_check(docker, image, port, url_path, http_env, timeout),
+                    lambda image: http_check(docker, image, port, url_path, http_env, timeout, smoke_user),
                 )
             )
         for kind, shown, runner in checks:

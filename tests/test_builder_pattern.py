@@ -621,3 +621,17 @@ def test_merge_never_writes(tmp_path):
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert merged(root).status == CHANGED
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+def test_a_runtime_dockerfile_named_on_its_own_is_merged(tmp_path):
+    from typer.testing import CliRunner
+
+    from dockrewrite.cli import app
+
+    root = repo(tmp_path, STEPS)
+    before = (root / "Dockerfile.build").read_bytes()
+    result = CliRunner().invoke(app, ["convert", "--write", str(root / "Dockerfile")])
+    assert result.exit_code == 0, result.output
+    merged = (root / "Dockerfile").read_text()
+    assert "AS builder" in merged and "COPY --from=builder" in merged
+    assert (root / "Dockerfile.build").read_bytes() == before  # merged in, not converted on its own

@@ -105,6 +105,41 @@ def test_output_file(project: Path, tmp_path: Path):
     assert "AS runtime" in target.read_text()
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"FROM ubuntu:22.04\r\nRUN echo hi\r\n",  # skipped: not Go, Node or Python
+        b"\xef\xbb\xbfFROM golang:1.22 AS builder\nRUN go build -o /app .\n"
+        b"FROM scratch\nCOPY --from=builder /app /app\n",
+        b"# dockrewrite: skip\nFROM golang:1.22\nRUN go build .",
+    ],
+    ids=["skipped", "already-multistage", "opted-out"],
+)
+def test_output_passes_an_unconverted_file_through_byte_for_byte(tmp_path: Path, content: bytes):
+    source = tmp_path / "Dockerfile"
+    source.write_bytes(content)
+    result = runner.invoke(app, ["convert", "-o", "-", str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == content  # `-o - Dockerfile > new && mv new Dockerfile` keeps the file
+    target = tmp_path / "out.Dockerfile"
+    assert invoke("convert", "-o", target, source).exit_code == 0
+    assert target.read_bytes() == content
+
+
+def test_output_file_with_a_json_report(project: Path, tmp_path: Path):
+    target = tmp_path / "Dockerfile.multi"
+    result = invoke("convert", "-o", target, "--format", "json", project / "Dockerfile")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["files"][0]["status"] == "changed"
+    assert "AS runtime" in target.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "github"])
+def test_output_to_stdout_with_a_stdout_format_is_a_usage_error(project: Path, fmt: str):
+    result = invoke("convert", "-o", "-", "--format", fmt, project / "Dockerfile")
+    assert result.exit_code == 2 and "both write to stdout" in result.stderr
+
+
 def test_output_needs_exactly_one_input(project: Path):
     result = invoke("convert", "--output", "-", project / "Dockerfile", FIXTURES / "cmd-server" / "Dockerfile")
     assert result.exit_code == 2
@@ -250,3 +285,229 @@ def test_detect_explains_the_plan():
     skipped = invoke("detect", "--format", "json", FIXTURES / "no-cmd" / "Dockerfile")
     plan = json.loads(skipped.stdout)["files"][0]["plan"]
     assert plan["status"] == "skipped" and plan["reason"].startswith("no CMD or ENTRYPOINT")
+
+
+# --- formatter conventions: stdin, --diff with --check, quiet/verbose, config choice, colour ---------------
+
+
+def test_stdin_in_dockerfile_out(project: Path):
+    data = (project / "Dockerfile").read_bytes()
+    result = runner.invoke(app, ["convert", "-", "--stdin-filename", str(project / "Dockerfile")], input=data)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("FROM golang:1.24 AS builder\n")
+    assert "go.mod" in result.stdout  # the context is the stdin filename's folder: go.mod was seen
+
+
+def test_stdin_passes_an_unconverted_file_through(tmp_path: Path):
+    data = b"FROM ubuntu:22.04\r\nRUN echo hi\r\n"
+    result = runner.invoke(app, ["convert", "-"], input=data)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == data
+
+
+def test_stdin_with_diff_and_check(project: Path):
+    data = (project / "Dockerfile").read_bytes()
+    shown = str(project / "Dockerfile")
+    diff = runner.invoke(app, ["convert", "-", "--stdin-filename", shown, "--diff"], input=data)
+    assert diff.exit_code == 0 and diff.stdout.startswith(f"--- a/{shown}")
+    check = runner.invoke(app, ["convert", "-", "--stdin-filename", shown, "--check"], input=data)
+    assert check.exit_code == 1 and "1 would convert" in check.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-", "Dockerfile"], "give no other path"),
+        (["-", "--write"], "no --write"),
+        (["--stdin-filename", "x/Dockerfile", "Dockerfile"], "goes with the path '-'"),
+        (["--diff", "--write", "Dockerfile"], "--diff"),
+        (["-q", "-v", "Dockerfile"], "--quiet and --verbose"),
+    ],
+)
+def test_formatter_flag_misuse_is_a_usage_error(project: Path, args: list[str], message: str):
+    result = invoke("convert", *[a if a != "Dockerfile" else project / "Dockerfile" for a in args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_check_with_diff_shows_the_diff_and_exits_1(project: Path):
+    result = invoke("convert", "--check", "--diff", project / "Dockerfile")
+    assert result.exit_code == 1
+    assert "+FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.stdout
+    assert "1 would convert, 0 unchanged" in result.stderr
+
+
+def test_quiet_prints_errors_only(project: Path, tmp_path: Path):
+    quiet = invoke("convert", "-q", project / "Dockerfile")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Dockerfile").write_text("RUNN x\n")
+    failed = invoke("convert", "-q", tmp_path / "bad" / "Dockerfile")
+    assert failed.exit_code == 2 and "error: unknown instruction 'RUNN'" in failed.stderr
+
+
+def test_verbose_prints_unchanged_files_and_signals(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM scratch\nCOPY --from=b /a /a\n"
+    )
+    result = invoke("convert", "-v", tmp_path / "Dockerfile")
+    assert "unchanged: already multi-stage" in result.stderr
+    assert "go: base image golang:1.22" in result.stderr
+
+
+def test_config_flag_and_no_config(project: Path, tmp_path: Path):
+    (project / ".dockrewrite.toml").write_text('runtime = "alpine"\n')
+    chosen = tmp_path / "ci.toml"
+    chosen.write_text('runtime = "scratch"\n')
+    assert "FROM alpine" in invoke("convert", "-o", "-", project / "Dockerfile").stdout
+    assert "FROM scratch" in invoke("convert", "--config", chosen, "-o", "-", project / "Dockerfile").stdout
+    assert "distroless" in invoke("convert", "--no-config", "-o", "-", project / "Dockerfile").stdout
+    missing = invoke("convert", "--config", tmp_path / "nope.toml", project / "Dockerfile")
+    assert missing.exit_code == 2 and "no such configuration file" in missing.stderr
+
+
+def test_color_always_and_force_color(project: Path, monkeypatch: pytest.MonkeyPatch):
+    assert "\x1b[" in invoke("convert", "--color", "always", project / "Dockerfile").stdout
+    assert "\x1b[" not in invoke("convert", project / "Dockerfile").stdout
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in invoke("convert", project / "Dockerfile").stdout
+    assert "\x1b[" not in invoke("convert", "--no-color", project / "Dockerfile").stdout
+
+
+def test_finding_no_dockerfile_is_a_warning(tmp_path: Path):
+    result = invoke("convert", tmp_path)
+    assert result.exit_code == 0
+    assert "warning: no Dockerfile found" in result.stderr
+
+
+# --- discovery as git sees the tree ------------------------------------------------------------------------
+
+
+def _tree(root: Path, files: list[str]) -> None:
+    for rel in files:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / "seed-minimal" / "Dockerfile", path)
+
+
+def _found(*args) -> set[str]:
+    result = invoke("convert", "--check", *args)
+    return {Path(line).as_posix() for line in result.stdout.splitlines() if line}
+
+
+def test_gitignore_above_the_folder_and_info_exclude(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / ".git" / "info").mkdir(parents=True)
+    (repo / ".git" / "info" / "exclude").write_text("services/scratch/\n")
+    (repo / ".gitignore").write_text("services/*/generated/\n*.tmp.Dockerfile\n")
+    _tree(
+        repo,
+        [
+            "services/api/Dockerfile",
+            "services/api/generated/Dockerfile",
+            "services/scratch/Dockerfile",
+            "services/api/x.tmp.Dockerfile",
+        ],
+    )
+    found = _found(repo / "services")  # the .gitignore lives above the folder named
+    assert found == {(repo / "services/api/Dockerfile").as_posix()}
+
+
+def test_star_does_not_cross_a_slash_and_negation_reincludes(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".gitignore").write_text("legacy/*\n!legacy/keep/\n")
+    _tree(repo, ["legacy/old/Dockerfile", "legacy/keep/Dockerfile", "apps/legacy/x/Dockerfile"])
+    found = {Path(p).relative_to(repo).as_posix() for p in _found(repo)}
+    assert found == {"legacy/keep/Dockerfile", "apps/legacy/x/Dockerfile"}
+
+
+def test_dockerignore_files_are_not_dockerfiles(tmp_path: Path):
+    _tree(tmp_path, ["Dockerfile"])
+    (tmp_path / "Dockerfile.dockerignore").write_text("node_modules\n")
+    (tmp_path / "api.Dockerfile.dockerignore").write_text("node_modules\n")
+    assert _found(tmp_path) == {(tmp_path / "Dockerfile").as_posix()}
+
+
+def test_config_globs_use_gitignore_rules_and_force_exclude(tmp_path: Path):
+    _tree(tmp_path, ["services/a/Dockerfile", "services/a/b/Dockerfile", "legacy/Dockerfile"])
+    (tmp_path / ".dockrewrite.toml").write_text('exclude = ["legacy/", "services/*/b"]\n')
+    assert {Path(p).relative_to(tmp_path).as_posix() for p in _found(tmp_path)} == {"services/a/Dockerfile"}
+    named = tmp_path / "legacy" / "Dockerfile"
+    assert _found(named) == {named.as_posix()}  # named on the command line: taken
+    assert _found("--force-exclude", named) == set()  # unless the exclude is forced
+
+
+# --- CI report formats -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """A tree with one file of each outcome, and one whose folder name needs escaping."""
+    _tree(tmp_path, ["svc/Dockerfile", "we<ird>&dir/Dockerfile"])
+    (tmp_path / "svc" / "Dockerfile").write_text(
+        "FROM golang:1.22\nENV STRIPE_KEY=sk_live_51Habcdefghijklmnop\nWORKDIR /app\nCOPY . .\n"
+        'RUN go build -o app .\nCMD ["./app"]\n'
+    )
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "Dockerfile").write_text("RUNN x\n")
+    (tmp_path / "java").mkdir()
+    (tmp_path / "java" / "Dockerfile").write_text("FROM eclipse-temurin:21\nCOPY app.jar /app.jar\n")
+    return tmp_path
+
+
+def test_sarif_report(mixed: Path):
+    result = invoke("convert", "--format", "sarif", mixed)
+    assert result.exit_code == 2  # a file failed
+    doc = json.loads(result.stdout)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    by_rule = {}
+    for item in run["results"]:
+        assert item["ruleId"] in rules and run["tool"]["driver"]["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
+        location = item["locations"][0]["physicalLocation"]
+        by_rule.setdefault(item["ruleId"], []).append((location["artifactLocation"]["uri"], location["region"]))
+    assert {"DR001", "DR002", "DR003", "DR004"} <= set(by_rule)
+    assert any("we%3Cird%3E%26dir/Dockerfile" in uri for uri, _ in by_rule["DR001"])
+    assert any(uri.endswith("svc/Dockerfile") and region["startLine"] == 2 for uri, region in by_rule["DR004"])
+
+
+def test_gitlab_code_quality_report(mixed: Path):
+    issues = json.loads(invoke("convert", "--format", "gitlab", mixed).stdout)
+    assert {i["severity"] for i in issues} == {"minor", "major", "info"}
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert all(set(i) == {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
+    assert any(
+        i["location"]["path"].endswith("broken/Dockerfile") and i["check_name"] == "dockrewrite/DR002" for i in issues
+    )
+
+
+def test_junit_report(mixed: Path):
+    from xml.etree import ElementTree as ET
+
+    root = ET.fromstring(invoke("convert", "--check", "--format", "junit", mixed).stdout)
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "4" and suite.get("failures") == "2"
+    assert suite.get("errors") == "1" and suite.get("skipped") == "1"
+    names = {case.get("name") for case in suite.iter("testcase")}
+    assert any(name.endswith("we<ird>&dir/Dockerfile") for name in names)  # escaped by the XML writer
+
+
+def test_json_report_has_a_version(mixed: Path):
+    assert json.loads(invoke("convert", "--format", "json", mixed).stdout)["version"] == 1
+
+
+def test_detect_and_convert_name_notes_alike(project: Path):
+    detect = json.loads(invoke("detect", "--format", "json", project / "Dockerfile").stdout)
+    convert = json.loads(invoke("convert", "--format", "json", project / "Dockerfile").stdout)
+    assert detect["files"][0]["plan"]["warnings"] == convert["files"][0]["warnings"]
+
+
+def test_a_bulk_run_prints_a_repeated_note_once(tmp_path: Path):
+    _tree(tmp_path, [f"svc{n:02}/Dockerfile" for n in range(25)])
+    result = invoke("convert", tmp_path)
+    repeated = "no USER in the original: the runtime runs as the non-root uid 65532 (--keep-root keeps root)"
+    assert result.stderr.count(repeated) == 2  # the first file's note and the summary line
+    assert f"note repeated for 24 more files (shown once above): {repeated}" in result.stderr
+    verbose = invoke("convert", "-v", tmp_path)
+    assert verbose.stderr.count(repeated) == 25

@@ -119,7 +119,9 @@ def test_templates_command_lists_and_exports(tmp_path: Path):
 def test_json_report_matches_its_published_schema(repo: Path):
     import jsonschema
 
-    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "convert-report.schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).resolve().parent.parent / "dockrewrite" / "schemas" / "convert-report.schema.json").read_text()
+    )
     garbage = repo / "broken" / "Dockerfile"
     garbage.parent.mkdir()
     garbage.write_text("not a dockerfile\n")

@@ -34,7 +34,12 @@ def test_new_user_owns_the_app_folder_and_files(tmp_path):
 def test_distroless_owner_is_the_numeric_nonroot_user(tmp_path):
     out = convert_text(SERVER, _context(tmp_path, SERVER_FILES), Options(runtime="distroless")).output
     assert "COPY --chown=65532:65532 server.js ./" in out
-    assert "mkdir" not in out  # no shell; BuildKit creates WORKDIR as the :nonroot image's user
+    # no shell there: the deps stage makes the folder and the runtime copies it in owned (WORKDIR alone makes it
+    # root's on the legacy builder), rather than relying on BuildKit creating WORKDIR as the image's user
+    runtime = out[out.index("AS runtime") :]
+    assert "mkdir" not in runtime
+    assert "COPY --from=deps --chown=65532:65532 /writable/app /app\nWORKDIR /app\n" in runtime
+    assert "RUN mkdir -p /writable/app" in out[: out.index("AS runtime")]
 
 
 @pytest.mark.parametrize(
@@ -146,15 +151,22 @@ def test_tsconfig_paths_register_keeps_tsconfig(tmp_path):
     assert "COPY --from=builder --chown=node:node /app/tsconfig.json ./tsconfig.json" in out
 
 
-def test_babel_node_from_dev_dependencies_is_still_skipped(tmp_path):
+def test_babel_node_from_dev_dependencies_keeps_them(tmp_path):
+    """The start command runs a dev dependency's program: the runtime installs the dev dependencies, as the
+    original did, and the note says so (it used to be a skip)."""
     files = {
         "package.json": {"scripts": {"start": "babel-node src/index.js"}, "devDependencies": {"@babel/node": "7"}},
         "package-lock.json": "{}",
+        "src/index.js": "",
+        ".babelrc": "{}",
     }
     result = convert_text(
         SERVER.replace('["node", "server.js"]', '["npm", "start"]'), _context(tmp_path, files), Options()
     )
-    assert result.status == SKIPPED and "compiles TypeScript" in result.reason
+    assert result.status == CHANGED, result.reason
+    assert "RUN npm ci\n" in result.output.split("AS runtime")[0] and "--omit=dev" not in result.output
+    assert ".babelrc" in result.output
+    assert any("runs `babel-node`" in w and "@babel/node" in w for w in result.warnings)
 
 
 @pytest.mark.parametrize(

@@ -313,8 +313,8 @@ def test_keep_root_and_existing_user(tmp_path):
             "`npm ci` needs package-lock.json",
         ),
         (
-            'FROM node:20\nCOPY . .\nRUN npm install\nCMD ["npx", "nodemon", "a.js"]\n',
-            {"package.json": {}},
+            'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npx", "tsx", "watch", "a.ts"]\n',
+            {"package.json": {"devDependencies": {"tsx": "^4"}}},
             SKIPPED,
             "compiles TypeScript",
         ),
@@ -343,3 +343,358 @@ def test_no_op_and_skip_cases(tmp_path, dockerfile, files, status, reason):
     result = convert_text(dockerfile, _context(tmp_path, files), Options())
     assert result.status == status
     assert reason in (result.reason or "")
+
+
+# -- lockfile agreement: frozen installs only when the lockfile has every declared dependency ------------------
+_DECLARED = {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}}
+
+
+@pytest.mark.parametrize(
+    ("lockfile", "text", "missing"),
+    [
+        (
+            "package-lock.json",
+            {"lockfileVersion": 1, "dependencies": {"express": {"version": "4.19.2"}, "jest": {"version": "29.7.0"}}},
+            None,
+        ),
+        ("package-lock.json", {"lockfileVersion": 1, "dependencies": {"express": {"version": "4.19.2"}}}, "jest"),
+        (
+            "package-lock.json",
+            {
+                "lockfileVersion": 3,
+                "packages": {
+                    "": {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}},
+                    "node_modules/express": {"version": "4.19.2"},
+                    "node_modules/jest": {"version": "29.7.0", "dev": True},
+                },
+            },
+            None,
+        ),
+        # the root record names it, but nothing was installed for it
+        (
+            "package-lock.json",
+            {
+                "lockfileVersion": 2,
+                "packages": {
+                    "": {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest": "^29.7.0"}},
+                    "node_modules/express": {"version": "4.19.2"},
+                },
+                "dependencies": {"express": {"version": "4.19.2"}},
+            },
+            "jest",
+        ),
+        ("package-lock.json", "{not json", "cannot be parsed"),
+        (
+            "yarn.lock",
+            '# yarn lockfile v1\n\nexpress@^4.19.2, express@^4.17.0:\n  version "4.19.2"\n\n'
+            'jest@^29.7.0:\n  version "29.7.0"\n',
+            None,
+        ),
+        # a range changed in package.json after the lockfile was written
+        (
+            "yarn.lock",
+            '# yarn lockfile v1\n\nexpress@^4.18.0:\n  version "4.19.2"\n\n"jest@^29.7.0":\n  version "1"\n',
+            "express@^4.19.2",
+        ),
+        (
+            "yarn.lock",
+            '__metadata:\n  version: 8\n\n"express@npm:^4.19.2":\n  version: 4.19.2\n\n'
+            '"jest@npm:^29.7.0":\n  version: 29.7.0\n',
+            None,
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      express:\n"
+            "        specifier: ^4.19.2\n        version: 4.19.2\n    devDependencies:\n      jest:\n"
+            "        specifier: ^29.7.0\n        version: 29.7.0\n",
+            None,
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '6.0'\ndependencies:\n  express:\n    specifier: ^4.19.2\n    version: 4.19.2\n",
+            "jest@^29.7.0",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: 5.4\nspecifiers:\n  express: ^4.19.2\n  jest: ^29.0.0\n"
+            "dependencies:\n  express: 4.19.2\ndevDependencies:\n  jest: 29.7.0\n",
+            "jest@^29.7.0",
+        ),
+    ],
+)
+def test_lockfile_agreement(tmp_path, lockfile, text, missing):
+    ctx = _context(tmp_path, {"package.json": _DECLARED, lockfile: text})
+    problem = npkg.lock_disagreement(ctx, npkg.read_package(ctx), lockfile)
+    if missing is None:
+        assert problem is None
+    else:
+        assert problem is not None and missing in problem
+
+
+def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
+    files = {"package.json": _DECLARED, "package-lock.json": {"lockfileVersion": 1, "dependencies": {}}, "a.js": ""}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "npm ci" not in result.output and "RUN npm install --omit=dev" in result.output
+    assert any("stays a resolving `npm install`" in w for w in result.warnings)
+    # an original that already ran `npm ci` keeps it: it decided, and its build fails the same way
+    result = convert_text(dockerfile.replace("npm install", "npm ci"), _context(tmp_path, files), Options())
+    assert "RUN npm ci --omit=dev" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "listen", "env_port"),
+    [
+        # serve reads $PORT when no port is given: nginx gets a template rendered at start, ENV PORT the default
+        ('["serve", "-s", "dist"]', "${PORT}", "ENV PORT=3000"),
+        ('["http-server", "dist"]', "${PORT}", "ENV PORT=8080"),
+        # a fixed port stays fixed whatever PORT says, as it did for serve
+        ('["serve", "-s", "dist", "-l", "5000"]', "5000", None),
+        ('["npx", "vite", "preview", "--host"]', "4173", None),
+        # shell form handing $PORT over itself
+        ("serve -s dist -l tcp://0.0.0.0:$PORT", "${PORT}", "ENV PORT=3000"),
+        ("npx vite preview --host --port $PORT", "${PORT}", "ENV PORT=4173"),
+    ],
+)
+def test_static_site_port_from_the_environment(tmp_path, command, listen, env_port):
+    files = {"package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}}}
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD {command}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"'    listen {listen};'" in result.output
+    assert "pid /tmp/nginx.pid;" in result.output and "'client_body_temp_path /tmp/nginx_client_temp;'" in result.output
+    if env_port:
+        assert env_port in result.output and "> /etc/nginx/templates/default.conf.template" in result.output
+    else:
+        assert "ENV PORT" not in result.output and "templates" not in result.output
+
+
+def test_static_site_of_a_named_user_runs_as_nginx(tmp_path):
+    files = {"package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}}}
+    dockerfile = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\nUSER node\n"
+    dockerfile += 'CMD ["serve", "-s", "dist"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "FROM nginx:alpine AS runtime" in result.output and "USER 101:101" in result.output
+
+
+# -- programs that compile or watch at every start ------------------------------------------------------------
+_TS_APP = {
+    "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"ts-node": "^10", "typescript": "^5"}},
+    "src/index.ts": "import express from 'express';\n",
+    "src/lib/db.ts": "export const db = 1;\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("cmd", "tsconfig", "expected_cmd", "dev_kept"),
+    [
+        # tsc writes the entry to <outDir>/<path below the common source folder>
+        (
+            '["npx", "ts-node", "src/index.ts", "--port", "80"]',
+            {"compilerOptions": {"outDir": "dist"}},
+            '["node", "dist/index.js", "--port", "80"]',
+            False,
+        ),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "build", "rootDir": "."}},
+            '["node", "build/src/index.js"]',
+            False,
+        ),
+        # no outDir, noEmit, or path aliases tsc leaves in its output: ts-node keeps running, with the dev dependencies
+        ('["npx", "ts-node", "src/index.ts"]', {"compilerOptions": {}}, '["npx", "ts-node", "src/index.ts"]', True),
+        (
+            '["npx", "ts-node", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "dist", "paths": {"@/*": ["src/*"]}}},
+            '["npx", "ts-node", "src/index.ts"]',
+            True,
+        ),
+        (
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            {"compilerOptions": {"outDir": "d"}},
+            '["npx", "ts-node", "-r", "tsconfig-paths/register", "src/index.ts"]',
+            True,
+        ),
+    ],
+)
+def test_typescript_compiled_at_start(tmp_path, cmd, tsconfig, expected_cmd, dev_kept):
+    files = {**_TS_APP, "tsconfig.json": tsconfig}
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    if dev_kept:
+        assert "RUN npm install\n" in result.output.split("AS runtime")[0].split("AS deps")[1]
+        assert "COPY --chown=node:node tsconfig.json ./" in result.output or "tsconfig.json" in result.output
+        assert any("runs `ts-node`" in w and "devDependencies only" in w for w in result.warnings)
+    else:
+        assert "npx tsc" in result.output and "--omit=dev" in result.output
+        assert any("compiled TypeScript at every start" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cmd", "files", "expected_cmd", "dev_kept"),
+    [
+        ('["npx", "nodemon", "--watch", "src", "src/app.js"]', {}, '["node", "src/app.js"]', False),
+        ('["npx", "nodemon", "src/app.js", "--", "--verbose"]', {}, '["node", "src/app.js", "--verbose"]', False),
+        # a nodemon config can set exec, env or a script: nodemon stays, with the dev dependencies
+        (
+            '["npx", "nodemon", "src/app.js"]',
+            {"nodemon.json": {"env": {"DEBUG": "1"}}},
+            '["npx", "nodemon", "src/app.js"]',
+            True,
+        ),
+        ('["npx", "nodemon", "--inspect", "src/app.js"]', {}, '["npx", "nodemon", "--inspect", "src/app.js"]', True),
+    ],
+)
+def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
+    files = {
+        "package.json": {"dependencies": {"express": "^4"}, "devDependencies": {"nodemon": "^3"}},
+        "src/app.js": "require('express');\n",
+        **files,
+    }
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD {cmd}\n"
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert f"CMD {expected_cmd}" in result.output
+    assert ("--omit=dev" not in result.output) == dev_kept
+    if dev_kept and "nodemon.json" in files:
+        assert "nodemon.json" in result.output
+
+
+def test_verify_marks_a_resolved_start_intended():
+    from dockrewrite.verify import ImageFacts, compare
+
+    def facts(command):
+        return ImageFacts(
+            image_id="x",
+            size=0,
+            layers=0,
+            command=command,
+            env={},
+            exposed_ports=[],
+            working_dir="/app",
+            user="",
+            labels={},
+            healthcheck=None,
+            stop_signal="",
+            volumes=[],
+        )
+
+    notes = [
+        "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: the builder runs `npx tsc` "
+        "once, and the runtime runs `node dist/index.js` on the output"
+    ]
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "dist/index.js"]), warnings=notes)
+    assert diff.field == "command" and diff.intended
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), warnings=notes)
+    assert not diff.intended
+
+
+@pytest.mark.parametrize(
+    ("builder", "output", "words", "expected"),
+    [
+        ("@angular-devkit/build-angular:application", "dist/shop", ["ng", "build"], "dist/shop/browser"),
+        ("@angular-devkit/build-angular:application", {"base": "out", "browser": ""}, ["ng", "build"], "out"),
+        (
+            "@angular-devkit/build-angular:browser",
+            "dist/shop",
+            ["ng", "build", "--configuration", "production"],
+            "dist/shop",
+        ),
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "--output-path", "www"], "www"),
+        # a project named on the command line, not the first one in angular.json
+        ("@angular-devkit/build-angular:browser", "dist/shop", ["ng", "build", "admin"], "dist/admin-app"),
+    ],
+)
+def test_angular_outputs(tmp_path, builder, output, words, expected):
+    angular = {
+        "projects": {
+            "shop": {"architect": {"build": {"builder": builder, "options": {"outputPath": output}}}},
+            "admin": {"architect": {"build": {"builder": builder, "options": {"outputPath": "dist/admin-app"}}}},
+        }
+    }
+    ctx = _context(tmp_path, {"angular.json": angular})
+    assert npkg.build_outputs(ctx, npkg.Package(), words) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("spec", "allowed"),
+    [
+        ("20", True),
+        ("v20.11.1", True),
+        ("lts/iron", True),
+        ("lts/hydrogen", False),
+        ("lts/*", None),
+        ("node", None),
+        (">=18 <21", True),
+        (">= 18", True),
+        (">=22.6", False),
+        ("^20.9", True),
+        ("~18.17.0", False),
+        ("18.x || 20.x", True),
+        ("^22 || ^24", False),
+        ("16 - 20", True),
+        ("<20", False),
+        ("<20.1", True),
+        ("*", True),
+    ],
+)
+def test_node_major_against_version_files_and_engines(spec, allowed):
+    assert npkg.node_major_allowed(20, spec) is allowed
+
+
+def test_node_version_mismatch_is_said_loudly(tmp_path):
+    files = {"package.json": {"engines": {"node": ">=22"}}, ".node-version": "20\n", "a.js": ""}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED and "FROM node:20-slim AS runtime" in result.output
+    mismatches = [w for w in result.warnings if w.startswith("NODE VERSION MISMATCH")]
+    assert len(mismatches) == 1 and "engines.node asks for Node `>=22`" in mismatches[0]
+    assert "both run Node 20" in mismatches[0]
+
+
+def test_yarn_runs_a_dev_dependency_bin(tmp_path):
+    """`yarn ts-node x.ts` runs node_modules/.bin/ts-node (no script of that name): it used to be taken for an
+    unknown program, and the runtime lacked the dev dependency it runs."""
+    files = {**_TS_APP, "yarn.lock": "", "tsconfig.json": {"compilerOptions": {"strict": True}}}
+    files["package.json"] = {**files["package.json"], "scripts": {"build": "tsc"}}
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD ["yarn", "ts-node", "src/index.ts"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "--production" not in result.output and any("runs `ts-node`" in w for w in result.warnings)
+    assert cmds.package_bin(["yarn", "ts-node", "x.ts"], npkg.Package({"scripts": {}}, True))
+    assert not cmds.package_bin(["yarn", "build"], npkg.Package({"scripts": {"build": "tsc"}}, True))
+    assert not cmds.package_bin(["yarn", "install"], npkg.Package({}, True))
+
+
+def test_start_script_through_a_dev_dependency_wrapper(tmp_path):
+    """`"start": "cross-env NODE_ENV=production node server.js"` keeps npm start, which runs cross-env."""
+    files = {
+        "package.json": {
+            "scripts": {"start": "cross-env NODE_ENV=production node server.js"},
+            "dependencies": {"express": "^4"},
+            "devDependencies": {"cross-env": "^7"},
+        },
+        "server.js": "require('express');\n",
+    }
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["npm", "start"]\n'
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert 'CMD ["npm", "start"]' in result.output and "--omit=dev" not in result.output
+    assert any("runs `cross-env`" in w for w in result.warnings)
+
+
+def test_vite_preview_reading_port_in_its_config(tmp_path):
+    files = {
+        "package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "^5"}},
+        "vite.config.ts": "export default { preview: { port: Number(process.env.PORT) || 4173, host: true } };\n",
+    }
+    dockerfile = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\nCMD ["npx", "vite", "preview"]\n'
+    )
+    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert "'    listen ${PORT};'" in result.output and "ENV PORT=4173" in result.output

@@ -7,7 +7,9 @@ What the rewrite needs from the context is read off the rewritten Dockerfile its
   (`COPY --from=builder /app/config.yaml …` after `COPY . /app` needs config.yaml), unless a build step
   of the rewrite makes it (`dist/`, `.next/` after `npm run build`);
 - paths the commands name (`pip install dist/app.whl`, `CMD ["venv/bin/python", …]`), and `.git` when a
-  command runs git.
+  command runs git;
+- files the planner says the app loads at start and the runtime carries (`.env` read by dotenv), which a
+  `COPY . .` sends without naming them.
 A candidate pattern that would exclude any of these, or any file below a folder among them, is left out.
 """
 
@@ -54,8 +56,11 @@ _PYTHON_BUILD = re.compile(r"(?<![\w-])(python3?\s+-m\s+build|setup\.py\s+(bdist
 _INSTALLS = re.compile(r"(?<![\w-])(npm\s+(ci|install|i)|yarn(\s+install)?|pnpm\s+(install|i))(?![\w-])")
 
 
-def dockerignore_for(model: DockerfileModel, ctx: BuildContext, language: str, output_text: str) -> str | None:
-    """The .dockerignore to write beside the rewrite, or None when there should be none."""
+def dockerignore_for(
+    model: DockerfileModel, ctx: BuildContext, language: str, output_text: str, keep: list[str] | tuple = ()
+) -> str | None:
+    """The .dockerignore to write beside the rewrite, or None when there should be none. `keep`: context files
+    the rewrite carries for the app to load at start (`.env`, config files), which no pattern may leave out."""
     if not ctx.known or any(name == ".dockerignore" or name.endswith(".dockerignore") for name in _listing(ctx)):
         return None
     if not _copies_whole_context(model):
@@ -80,7 +85,7 @@ def dockerignore_for(model: DockerfileModel, ctx: BuildContext, language: str, o
         if _PYTHON_BUILD.search(built):
             generated = set(PYTHON_OUTPUTS)
         candidates += [d for d in PYTHON_OUTPUTS if not _python_package(ctx, d)]
-    needed = _needed(output, ctx, generated)
+    needed = _needed(output, ctx, generated) | set(keep)
     kept = []
     for pattern in candidates:
         # `**/*.log` that would hit a carried folder may still apply at the top level (`*.log`).

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass
 
 from dockrewrite import needs_root, scripts, shell, tools
@@ -47,13 +46,6 @@ def copy_text(flags: str, sources: list[str], dest: str, escape: str = "\\") -> 
         return "".join(f"[{c}]" if c in "*?[" else c for c in word)
 
     return f"COPY {flags}" + json.dumps([lex(literal(s)) for s in sources] + [lex(dest)], ensure_ascii=False)
-
-
-def own_folder(path: str, owner: str) -> str:
-    """Shell commands that make a folder and give it to the user the runtime runs as. WORKDIR alone creates
-    a missing folder owned by root, where the app could not create files as the original's root could."""
-    quoted = shlex.quote(path)
-    return f"mkdir -p {quoted} && chown {owner} {quoted}"
 
 
 def chain(prefix: str, segments) -> str:
@@ -120,6 +112,7 @@ class Planner:
         self.warnings: list[str] = []
         self.rewritten: set[str] = set()  # CMD/ENTRYPOINT changed on purpose (the safety checks allow it)
         self._scripts_noted: list[EntryScript] = []
+        self.loads: list[str] = []  # context files the app loads at start (.env …), which the runtime carries
         if not options.keep_root and self.stage.last("USER") is None:
             why = self._root_reason()
             if why:
@@ -133,10 +126,14 @@ class Planner:
             programs += [p for p, _ in found.script.programs] if found else []
         return needs_root.reason(self.stage, self.ctx, programs)
 
+    # `ENTRYPOINT []` (exec form, empty) resets the base image's entrypoint; a planner that carries it says so
+    command_reset_ok = False
+
     def refuse_unsupported(self) -> None:
         """Instructions no rewrite can carry safely into a split build."""
         for ins in self.stage.instructions:
-            if not ins.args and not ins.heredocs:
+            reset = ins.json and ins.keyword in ("ENTRYPOINT", "CMD")
+            if not ins.args and not ins.heredocs and not (reset and self.command_reset_ok):
                 raise Skip(f"{ins.keyword} has nothing after it; Docker gives such a line no clear meaning", ins.line)
             if ins.keyword == "ONBUILD":
                 raise Skip(
@@ -149,10 +146,28 @@ class Planner:
         """The working directory the base image starts in (WORKDIR lines are relative to it)."""
         return "/"
 
+    def start_env(self) -> dict[str, str]:
+        """Variables the base image sets that WORKDIR lines may name (`WORKDIR $GOPATH/src/app`)."""
+        return {}
+
     def last_workdir(self) -> str:
+        """The final working directory, with the $VARS that ENV, ARG defaults and the base image give expanded
+        (a WORKDIR naming an unknown variable is kept as written)."""
         workdir = self.start_dir()
-        for ins in self.stage.find("WORKDIR"):
-            workdir = shell.resolve(workdir, ins.args[0] if ins.args else "/")
+        values = dict(self.start_env())
+        for ins in self.stage.instructions:
+            if ins.keyword == "ENV":
+                for i in range(0, len(ins.args) - 1, 2):
+                    raw = ins.args[i + 1].strip("\"'")
+                    values[ins.args[i]] = shell.substitute(raw, values) or raw
+            elif ins.keyword == "ARG":
+                for item in ins.args:
+                    key, sep, default = item.partition("=")
+                    if sep:
+                        values.setdefault(key, default.strip("\"'"))
+            elif ins.keyword == "WORKDIR":
+                target = ins.args[0].strip("\"'") if ins.args else "/"
+                workdir = shell.resolve(workdir, shell.substitute(target, values) or target)
         return workdir
 
     def copied_file(self, path: str) -> str | None:
@@ -182,6 +197,20 @@ class Planner:
                 if self.ctx.exists(candidate) and not self.ctx.is_dir(candidate):
                     return candidate
         return None
+
+    def copies_entry(self, rel: str) -> bool:
+        """Whether a COPY/ADD from the build context put this context file into the image (`COPY . .`, a COPY of
+        the file or of a folder above it); what .dockerignore leaves out is not there."""
+        if not self.ctx.known or not self.ctx.exists(rel):
+            return False
+        for ins in self.stage.find("COPY", "ADD"):
+            if ins.flag("from") is not None or len(ins.args) < 2:
+                continue
+            for src in ins.args[:-1]:
+                src = posixpath.normpath(src.lstrip("/"))
+                if src == "." or rel == src or rel.startswith(src + "/"):
+                    return True
+        return False
 
     def entry_script(self, command: Command) -> EntryScript | None:
         """The shell script from the build context a command starts (`./docker-entrypoint.sh`, `sh run.sh`)."""

@@ -13,14 +13,13 @@ from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, builder_instructions, contract_steps
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
-from dockrewrite.providers import go_build, go_run, go_source
+from dockrewrite.providers import go_build, go_run, go_source, writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import (
     DEFAULT_PATH,
     Planner,
     copy_text,
     healthcheck_command,
-    own_folder,
     package_step,
     resolved_image,
 )
@@ -160,11 +159,12 @@ class _GoPlanner(Planner):
             planner = _GoPlanner(go_run.apply(self.model, run), self.ctx, self.options)
             planner.from_go_run = True
             plan = planner.plan()
-            plan.warnings.insert(
-                0,
+            # this planner's own notes (why root is kept) are not repeated by the one planning the rewritten model
+            plan.warnings[:0] = [
                 f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
                 f"({run.binary}) and the runtime runs the binary with the same arguments",
-            )
+                *(w for w in self.warnings if w not in plan.warnings),
+            ]
             plan.rewritten = set(plan.rewritten) | {run.keyword}
             return plan
         walk = self._walk()
@@ -406,6 +406,9 @@ class _GoPlanner(Planner):
         # the golang images start in GOPATH; asked for before __init__ has set golang_image
         return "/go" if image_name(self.stage.image) == "golang" else "/"
 
+    def start_env(self) -> dict[str, str]:
+        return {"GOPATH": "/go"} if image_name(self.stage.image) == "golang" else {}
+
     def _main_binary(self, walk: _Walk, entry) -> go_build.GoBuild:
         ins, programs, _ = self._entry_programs(entry)
         if not programs:
@@ -627,11 +630,15 @@ class _GoPlanner(Planner):
 
         artifacts: list[Step] = []
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
-        if chown and runtime in ("alpine", "slim") and workdir != "/" and self._uses_sqlite():
-            # SQLite writes its database and journal next to each other in the working directory
+        if chown:
             owner = chown[5:]
-            setup = [*setup, Step(f"RUN {own_folder(workdir, owner)}", ("# The app's SQLite files",))]
-            self.warnings.append(f"the app uses SQLite: {workdir} belongs to {owner}, who runs it")
+            found = self._writes(walk, src)
+            if found.paths and runtime in ("alpine", "slim"):
+                setup = [*setup, Step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
+            elif found.paths:
+                builder = writes.with_build_step(builder, found.paths)
+                setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
+            self.warnings += writes.notes(found, owner)
         for path, label in self._assets(walk, src):
             owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
             artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
@@ -656,12 +663,34 @@ class _GoPlanner(Planner):
             warnings=self.warnings,
             note=self._note(runtime, cgo),
             rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
+            loads=list(self.loads),
         )
         return plan
 
-    def _uses_sqlite(self) -> bool:
+    def _sqlite_module(self) -> str | None:
         gomod = self.ctx.read_text("go.mod") or ""
-        return bool(re.search(r"mattn/go-sqlite3|modernc\.org/sqlite|gorm\.io/driver/sqlite|glebarez/", gomod))
+        m = re.search(r"mattn/go-sqlite3|modernc\.org/sqlite|gorm\.io/driver/sqlite|glebarez/\S+", gomod)
+        return m.group(0) if m else None
+
+    def _writes(self, walk: _Walk, src: go_source.GoSources) -> writes.Writes:
+        """The folders the runtime user must own (the shared rule, fed with what the Go code says)."""
+        reason = None
+        if src.writes_relative:
+            reason = f"the code writes relative to the working directory: {src.writes_relative}"
+        elif self._sqlite_module():
+            reason = f"SQLite ({self._sqlite_module()}) writes its database and journal in the working directory"
+        reads = [(n, f) for n, f in src.env_reads.items() if writes.is_write_name(n)]
+        start = {"GOPATH": "/go"} if self.golang_image else {}
+        return writes.find(
+            self.stage,
+            walk.workdir,
+            workdir_reason=reason,
+            code_folders=[(folder, where) for folder, where in src.write_folders],
+            env_reads=reads,
+            start_env=start,
+            ctx=self.ctx,
+            start_workdir=self.start_dir(),
+        )
 
     def _supports_trimpath(self) -> bool:
         minor = images.go_minor(resolved_image(self.model))
@@ -793,6 +822,16 @@ class _GoPlanner(Planner):
                         else "a configuration file"
                     )
                     carried.append(f"{entry}{'/' if is_dir else ''} ({why})")
+        env_files: list[str] = []
+        for path, source, why in self._loaded_at_start(walk, src):
+            self.loads.append(source)
+            if why.startswith("godotenv"):
+                env_files.append(source)
+            if path not in [f[0] for f in found]:
+                found.append((path, source))
+                carried.append(f"{source} (loaded at start: {why})")
+        if env_files:
+            self.warnings.append(writes.baked_note(env_files, f"godotenv, {src.dotenv}"))
         script = self.script
         if script is not None and script.path not in [f[0] for f in found]:
             found.append((script.path, script.source))
@@ -800,6 +839,20 @@ class _GoPlanner(Planner):
         if carried:
             self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
         return found
+
+    def _loaded_at_start(self, walk: _Walk, src: go_source.GoSources) -> list[tuple[str, str, str]]:
+        """(path in the image, context file it was copied from, why) for the files the program loads at start that
+        the original copied in: env files godotenv reads, files ENV names (`CONFIG_PATH=/app/config.yml`)."""
+        out: list[tuple[str, str, str]] = []
+        wanted = [(shell.resolve(walk.workdir, n), "godotenv") for n in src.dotenv_files]
+        for name, value, line in writes.stage_env(self.stage):
+            if value and name not in GO_BUILD_ENV and re.fullmatch(r"[\w./-]*\.\w+|[\w./-]*/[\w.-]+", value):
+                wanted.append((shell.resolve(walk.workdir, value), f"ENV {name} on line {line}"))
+        for path, why in wanted:
+            source = self.copied_file(path)
+            if source and not self._is_go_source(source) and path not in [p for p, _, _ in out]:
+                out.append((path, source, why))
+        return out
 
     def _is_go_source(self, entry: str) -> bool:
         if entry.endswith((".go", "go.mod", "go.sum")) or entry in ("vendor", "cmd", "internal", "pkg"):

@@ -23,12 +23,16 @@ from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import node_cmds as cmds
 from dockrewrite.providers import node_images as nimages
 from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.providers import writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
-from dockrewrite.providers.common import Planner, chain, healthcheck_command, own_folder, package_step, run_prefix
+from dockrewrite.providers.common import Planner, chain, healthcheck_command, package_step, run_prefix
 from dockrewrite.results import Skip
 
 NGINX_ROOT = "/usr/share/nginx/html"
 NGINX_CONF = "/etc/nginx/conf.d/default.conf"
+NGINX_TEMPLATES = "/etc/nginx/templates"
+NGINX_TEMPLATE = NGINX_TEMPLATES + "/default.conf.template"  # the nginx image's entrypoint renders it at start
+NGINX_UID = "101:101"  # the nginx user of the official nginx images
 DISTROLESS_NODE = "/nodejs/bin/node"
 NONROOT = images.NONROOT
 NODE_UID = "1000:1000"  # the `node` user of the official node images
@@ -127,12 +131,17 @@ class _NodePlanner(Planner):
         if other:
             raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
 
+        self._node_version_notes()
         self.items = self._walk()
         self.dev_at_runtime: list[str] = []
+        self.dev_programs: list[str] = []  # dev-dependency programs the start command runs
         self._find_install()
         self.start = self._start()
         self.build_commands = self._build_commands()
         self.outputs = self._outputs()
+        if self._compile_at_start():
+            self.build_commands = self._build_commands()
+            self.outputs = self._outputs()
         self.native = self._native()
         mode = self._mode()
         if self.no_command:
@@ -144,6 +153,25 @@ class _NodePlanner(Planner):
         if mode == "static":
             return self._static_plan()
         return self._server_plan(mode)
+
+    def _node_version_notes(self) -> None:
+        """.nvmrc, .node-version and engines.node against the base image's major. The runtime image is always the
+        builder's Node (slim/alpine of the same tag, distroless of the same major), so the app keeps running on
+        the Node the original ran; when that is not the Node the project asks for, say so loudly."""
+        image = self.stage.image
+        for where, spec in npkg.wanted_node(self.ctx, self.pkg):
+            if self.major is None:
+                self.warnings.append(
+                    f"{where} asks for Node `{spec}`, and {image} does not say which Node it has: the builder and the "
+                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major"
+                )
+                continue
+            if npkg.node_major_allowed(self.major, spec) is False:
+                self.warnings.append(
+                    f"NODE VERSION MISMATCH: {where} asks for Node `{spec}`, but {image} has Node {self.major}; the "
+                    f"builder and the runtime both run Node {self.major}, as the original did (not what {where} "
+                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`"
+                )
 
     def _refuse_outside_command(self) -> None:
         """With no CMD the command comes from compose or docker run; a global CLI the original installs
@@ -208,8 +236,12 @@ class _NodePlanner(Planner):
                     item.source_copy = True
             elif k == "RUN":
                 item.segments = cmds.classify(ins.shell)
-                if ins.heredocs and any(s.kind in (cmds.INSTALL, cmds.BUILD) for s in item.segments):
-                    raise Skip("a heredoc RUN that installs or builds cannot be split into stages", ins.line)
+                if ins.heredocs and any(s.kind in (cmds.INSTALL, cmds.BUILD, cmds.FS) for s in item.segments):
+                    # FS steps are replayed in the runtime one per line, and a heredoc script's lines (comments,
+                    # continuations) cannot be lifted out of it: the replayed RUN swallowed the next instruction
+                    raise Skip(
+                        "a heredoc RUN that installs, builds or sets up files cannot be split into stages", ins.line
+                    )
             items.append(item)
         self.final_workdir = workdir
         return items
@@ -263,7 +295,10 @@ class _NodePlanner(Planner):
                 f"no lockfile for {manager.name}{also}: `{manager.install(False, [])}` resolves versions at "
                 "build time, so builds are not reproducible; commit a lockfile"
             )
-        if manager.lockfile and not frozen:
+        if manager.lockfile and not frozen and self.ctx.known:
+            self._unless_lock_agrees(it)
+            manager = self.manager
+        if manager.strict and not frozen:
             self.warnings.append(
                 f"`{' '.join(words[:2])}` becomes `{manager.install(False, [])}`: installs follow "
                 f"{manager.lockfile} exactly, and the build fails when it is out of date with package.json "
@@ -283,6 +318,23 @@ class _NodePlanner(Planner):
                     it.ins.line,
                 )
 
+    def _unless_lock_agrees(self, it: _Item) -> None:
+        """`npm ci` and the frozen yarn/pnpm installs fail when package.json declares a dependency the lockfile
+        does not have; the original's resolving install then stays (with the lockfile only if it copied it)."""
+        manager = self.manager
+        problem = npkg.lock_disagreement(self.ctx, self.pkg, manager.lockfile or "")
+        if problem is None:
+            return
+        strict = manager.install(False, [])
+        reaches = self._lockfile_reaches_image()
+        self.manager = dataclasses.replace(manager, frozen=False, lockfile=manager.lockfile if reaches else None)
+        original = " ".join(self.install.words[:2])
+        self.warnings.append(
+            f"`{original}` (line {it.ins.line}) stays a resolving `{self.manager.install(False, [])}`, not `{strict}`: "
+            f"{problem}, so `{strict}` would fail; run `{original}` locally and commit the updated lockfile to make "
+            "the builds reproducible"
+        )
+
     def _lockfile_reaches_image(self) -> bool:
         lock = self.manager.lockfile
         for it in self.items[: self.install_index + 1]:
@@ -297,6 +349,7 @@ class _NodePlanner(Planner):
     def _start(self) -> cmds.Start:
         entry, cmd = self.stage.last("ENTRYPOINT"), self.stage.last("CMD")
         self.entry_ins, self.cmd_ins = entry, cmd
+        self.start_build: str | None = None  # set by _move_start_build; the shell-form returns below leave it unset
         e = Command.of(entry) if entry is not None and entry.args else None
         c = Command.of(cmd) if cmd is not None and cmd.args else None
         argv: list[str] | None
@@ -314,7 +367,6 @@ class _NodePlanner(Planner):
                 if argv and (argv[0].startswith("-") or argv[0].endswith((".js", ".mjs", ".cjs"))):
                     argv = ["node", *argv]
         start = cmds.start_of(argv, self.pkg)
-        self.start_build: str | None = None
         if start.kind == "script" and start.resolved is None and start.script:
             self._move_start_build(start)
         return start
@@ -346,6 +398,128 @@ class _NodePlanner(Planner):
             f"runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` on the output"
         )
 
+    def _compile_at_start(self) -> bool:
+        """`nest start`, `ts-node src/index.ts`, `tsx src/index.ts` compile TypeScript at every start, with the dev
+        dependencies and sources in the image. When the project says what the compiled program is (a Nest build,
+        a tsconfig with outDir), the builder compiles once and the runtime starts node on the output, like `go run`.
+        Watch modes and what cannot be told are left to _mode (a skip, or the dev dependencies kept)."""
+        start = self.start
+        wrapped = self.entry_ins is None or _is_wrapper(self.entry_ins)
+        if start.build or self.cmd_ins is None or not wrapped:
+            return False
+        programs = self._start_programs()
+        if len(programs) != 1 or not programs[0]:
+            return False
+        words = programs[0]
+        if words[0] == "nodemon":
+            return self._without_nodemon(words)
+        if words[0] == "nest" and words[1:2] == ["start"]:
+            found = self._nest_compiled(words)
+        elif words[0] in ("ts-node", "tsx"):
+            found = self._ts_compiled(words)
+        else:
+            return False
+        if found is None:
+            return False
+        argv, build, run = found
+        start.compiled = argv
+        start.build = [build] if run else []
+        if run:
+            self.start_build = run
+        how = f"the builder runs `{run}` once" if run else "the builder already compiles it"
+        self.warnings.append(
+            f"`{' '.join(start.argv)}` (line {self._command_line()}) compiled TypeScript at every start: {how}, and "
+            f"the runtime runs `{' '.join(argv)}` on the output, without the compiler or the dev dependencies"
+        )
+        return True
+
+    def _without_nodemon(self, words: list[str]) -> bool:
+        """`nodemon server.js`: nodemon restarts node when files change, and an image's files do not; with no
+        nodemon config (exec, env, execMap) and only watch options, the runtime runs `node server.js` itself."""
+        if self.ctx.exists("nodemon.json") or "nodemonConfig" in self.pkg.data:
+            return False
+        i = 1
+        while i < len(words) and words[i].startswith("-"):
+            if words[i] in (
+                "-w",
+                "--watch",
+                "-e",
+                "--ext",
+                "-i",
+                "--ignore",
+                "-d",
+                "--delay",
+                "-P",
+                "--polling-interval",
+            ):
+                i += 2
+            elif words[i] in ("-L", "--legacy-watch", "-q", "--quiet", "-V", "--verbose", "--no-colors", "-C"):
+                i += 1
+            else:
+                return False  # --exec, node options nodemon passes on (--inspect …)
+        if i >= len(words) or not words[i].endswith((".js", ".cjs", ".mjs")):
+            return False
+        argv = ["node", *words[i:]]
+        if words[i + 1 :] and words[i + 1] == "--":
+            argv = ["node", words[i], *words[i + 2 :]]
+        self.start.compiled = argv
+        self.warnings.append(
+            f"`{' '.join(self.start.argv)}` (line {self._command_line()}) restarts node when files change, which "
+            f"files in an image do not: the runtime runs `{' '.join(argv)}` directly, and nodemon stays out"
+        )
+        return True
+
+    def _nest_compiled(self, words: list[str]) -> tuple[list[str], list[str], str | None] | None:
+        """`nest start` (no watch or debug flags) after `nest build`, or with a `start:prod` script beside a
+        `nest build` build script: node on what nest builds (`start:prod` says which file, else nest-cli.json)."""
+        if words[2:]:
+            return None  # --watch, --debug, --exec, a project or app arguments: not the production start
+        build = ["nest", "build"]
+        built = any(w[:2] == build for _, w in self.build_commands)
+        run = None
+        if not built:
+            scripted = [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, "build")]
+            if "start:prod" not in self.pkg.scripts or not any(w[:2] == build for w in scripted):
+                return None
+            run = self.manager.run("build")
+        prod = cmds.resolve_script(self.pkg, "start:prod", []) if "start:prod" in self.pkg.scripts else None
+        argv = prod if prod and cmds.node_entry(prod) else ["node", npkg.nest_entry(self.ctx)]
+        return argv, build, run
+
+    def _ts_compiled(self, words: list[str]) -> tuple[list[str], list[str], str | None] | None:
+        """`ts-node [-T] [-P tsconfig.json] src/index.ts args`, `tsx src/index.ts`: tsc with the project's tsconfig
+        writes <outDir>/index.js; the runtime runs node on it with the same arguments."""
+        tool = words[0]
+        project = None
+        i = 1
+        while i < len(words) and words[i].startswith("-"):
+            flag = words[i]
+            if flag in ("-P", "--project", "--tsconfig") and i + 1 < len(words):
+                project = words[i + 1]
+                i += 2
+                continue
+            if flag not in ("-T", "--transpile-only", "--transpileOnly", "--files", "--swc", "--esm"):
+                return None  # -r preloads, --watch, compiler options given on the command line
+            i += 1
+        if i >= len(words) or not words[i].endswith(npkg._TS_INPUTS) or not self.pkg.has("typescript"):
+            return None
+        if tool == "tsx" and self.pkg.data.get("type") == "module":
+            return None  # tsx resolves extensionless ESM imports; node does not run tsc's output of them
+        entry = shell.resolve(self.final_workdir, words[i])
+        if not entry.startswith(self.app_dir.rstrip("/") + "/"):
+            return None
+        found = npkg.tsc_entry(self.ctx, project, entry[len(self.app_dir.rstrip("/")) + 1 :])
+        if found is None:
+            return None
+        js, out, config = found
+        build = ["tsc"] + (["-p", config] if config != "tsconfig.json" else [])
+        built = any(npkg.build_outputs(self.ctx, self.pkg, w)[:1] == [out] for _, w in self.build_commands)
+        if not built and (tool == "tsx" or "-T" in words or "--transpile-only" in words or "--swc" in words):
+            self.warnings.append(
+                f"{tool} ran without type-checking; tsc in the builder type-checks, so a type error now fails the build"
+            )
+        return ["node", js, *words[i + 1 :]], build, None if built else self._exec(build)
+
     def _compiles(self, words: list[str]) -> bool:
         """A compiler whose output the runtime can carry (tsc, babel -d, vite build …)."""
         return bool(npkg.build_outputs(self.ctx, self.pkg, words)) or npkg.tsc_in_place(self.ctx, words) is not None
@@ -361,6 +535,8 @@ class _NodePlanner(Planner):
 
     def _start_programs(self) -> list[list[str]]:
         start = self.start
+        if start.compiled:
+            return [start.compiled]  # the compile moved to the builder
         if start.kind == "script":
             if start.build:
                 return [start.resolved or []]  # the compile moved to the builder
@@ -371,7 +547,7 @@ class _NodePlanner(Planner):
             return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
         if not start.argv:
             return []
-        words = npkg.unwrap(start.argv)
+        words = npkg.unwrap(start.argv[1:] if cmds.package_bin(start.argv, self.pkg) else start.argv)
         inner = cmds.supervised(words)  # pm2-runtime npm -- start: the script is what runs
         target = npkg.script_target(inner, self.pkg) if inner else None
         if target is not None:
@@ -449,9 +625,10 @@ class _NodePlanner(Planner):
             if not words:
                 continue
             tool = words[0]
-            if tool == "babel-node" and "@babel/node" in self.pkg.deps():
-                continue  # compiles at start, but with production dependencies; the Babel config is carried
-            if tool in npkg.DEV_RUNNERS or (tool == "nest" and words[1:2] == ["start"]):
+            # ts-node, tsx, babel-node and nodemon that could not be resolved run with the dev dependencies kept
+            # (_dev_at_runtime); watch modes and dev servers, and `nest start` with no build, are no production start
+            watch = tool in ("ts-node-dev", "webpack-dev-server") or words[:2] == ["tsx", "watch"]
+            if watch or (tool == "nest" and words[1:2] == ["start"]):
                 raise Skip(
                     f"`{' '.join(words[:3])}` compiles TypeScript when the container starts, which needs the dev "
                     "dependencies and sources in the image; start the compiled output (e.g. `node dist/main`) "
@@ -604,7 +781,8 @@ class _NodePlanner(Planner):
         steps += self._preamble(self._serve_globals())
         steps += self._install_inputs()
         if self.dev_at_runtime:
-            comment = f"# All dependencies: the app loads {', '.join(self.dev_at_runtime)} from devDependencies"
+            verb = "runs or loads" if self.dev_programs else "loads"
+            comment = f"# All dependencies: the app {verb} {', '.join(self.dev_at_runtime)} from devDependencies"
             steps.append(Step(self._install_text(False), (comment,)))
         else:
             steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
@@ -621,6 +799,31 @@ class _NodePlanner(Planner):
         for words in self._start_programs():
             for name in filter(None, map(npkg.package_of, cmds.node_preloads(words))):
                 loaded.setdefault(name, "the start command")
+        ran: dict[str, str] = {}
+        start = self.start
+        wrappers: list[list[str]] = []  # `cross-env A=1 node x`: the script still runs through cross-env
+        if start.kind == "script" and not (start.resolved or start.compiled or start.build):
+            for seg in shell.segments(self.pkg.scripts.get(start.script or "", "")):
+                words = shell.env_prefix(seg.words())[1]
+                if words and words[0] in ("cross-env", "env-cmd", "dotenv"):
+                    wrappers.append(words)
+        for words in self._start_programs() + wrappers:
+            tool = words[0] if words else ""
+            package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
+            if package in dev and package not in prod:
+                ran[package] = tool
+        self.dev_programs = sorted(ran.values())
+        if ran:
+            self.warnings.append(
+                f"the start command runs {', '.join(f'`{t}`' for t in ran.values())}, which package.json lists under "
+                f"devDependencies only ({', '.join(ran)}): the runtime installs the dev dependencies too, as the "
+                "original did"
+                + (
+                    ""
+                    if "tsconfig.json" not in self._start_configs()
+                    else ", and carries the sources and tsconfig.json"
+                )
+            )
         babel = [c for c in self._start_configs() if "babel" in c]
         for name in npkg.babel_packages(self.ctx, babel):
             loaded.setdefault(name, babel[0])
@@ -632,7 +835,7 @@ class _NodePlanner(Planner):
                 "package.json lists under devDependencies only: the runtime installs the dev dependencies too, as "
                 "the original did (move them to dependencies to leave the dev tools out)"
             )
-        return sorted(needed)
+        return sorted(set(needed) | set(ran))
 
     def _install_env(self) -> dict[str, str]:
         """ENV and ARG values in force where the original installs (NODE_ENV=production makes it skip dev)."""
@@ -737,29 +940,41 @@ class _NodePlanner(Planner):
                 + (f" (the build writes {', '.join(outputs)})" if outputs else " (unknown build tool)"),
                 self._command_line(),
             )
-        port = self._static_port(serve)
+        vite_config = "".join(self.ctx.read_text(n) or "" for n in npkg.VITE_CONFIGS) if serve[:1] == ["vite"] else ""
+        honours = _honours_port(serve, vite_config)
+        env_port = self._env().get("PORT", "")
+        port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
         site_path = shell.resolve(self.app_dir, site)
         image = nimages.NGINX
-        if self._original_user():
-            image = nimages.NGINX_UNPRIVILEGED
-            if int(port) < 1024:
-                raise Skip(f"nginx-unprivileged cannot listen on port {port} (below 1024)", self._command_line())
-            self.warnings.append(
-                f"the original ran as {self._original_user()}: the runtime is {image}, which runs as its own "
-                "unprivileged user"
+        original_user = self._original_user()
+        if original_user and int(port) < 1024:
+            raise Skip(
+                f"nginx under USER {original_user} cannot listen on port {port} (below 1024)", self._command_line()
             )
-        config = _nginx_config(port)
-        setup = [
-            Step(
-                "RUN printf '%s\\n' \\\n" + "".join(f"    '{line}' \\\n" for line in config) + f"    > {NGINX_CONF}",
-                (f"# SPA config: listen on {port}, fall back to /index.html, gzip", "# hadolint ignore=SC2016"),
+        setup = [self._nginx_setup(port, honours)]
+        if honours and "PORT" not in self._env():
+            setup.append(Step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
+        self.warnings.append(
+            (
+                f"`{' '.join(serve[:3])}` listened on $PORT (default {port}): nginx does too, through the nginx "
+                f"image's template mechanism (/etc/nginx/templates, rendered with envsubst at start; ENV PORT={port})"
+                if honours
+                else f"nginx listens on port {port}, as `{' '.join(serve[:3])}` did, whatever PORT is set to"
             )
-        ]
+            + "; nginx can run as any non-root user too (`docker run --user`, platforms that run containers "
+            "unprivileged): its pid and temp files are under /tmp"
+        )
         packages = self._runtime_tools("alpine", nginx=True)
         if packages:
             setup.insert(0, self._package_step(packages, "alpine"))
-        replace: dict[str, str | None] = {"USER": None}  # nginx starts as root and serves as user nginx
+        # nginx starts as root and serves as user nginx; an original USER becomes nginx's own uid
+        replace: dict[str, str | None] = {"USER": f"USER {NGINX_UID}" if original_user else None}
+        if original_user:
+            self.warnings.append(
+                f"USER {original_user} becomes {NGINX_UID}, the nginx image's own unprivileged user, which can read "
+                "the site and write nginx's files under /tmp"
+            )
         nginx_argv = ["nginx", "-g", "daemon off;"]
         if self.entry_ins is not None and self.cmd_ins is not None:
             replace["ENTRYPOINT"] = 'ENTRYPOINT ["/docker-entrypoint.sh"]'
@@ -789,6 +1004,28 @@ class _NodePlanner(Planner):
             workdir=NGINX_ROOT,
             note="nginx serves the static files the Node build produced; no Node at run time",
         )
+
+    def _nginx_setup(self, port: str, honours: bool) -> Step:
+        """The generated site config (a template with ${PORT} when the original honoured $PORT, rendered now
+        with the default too), and nginx made able to start as any non-root user: the pid file under /tmp,
+        and conf.d writable by group 0 (the group `docker run --user <uid>` gets) for the rendered template."""
+        config = _nginx_config("${PORT}" if honours else port)
+        lines = "".join(f"    '{line}' \\\n" for line in config)
+        if honours:
+            body = (
+                f"RUN mkdir -p {NGINX_TEMPLATES} \\\n && printf '%s\\n' \\\n{lines}    > {NGINX_TEMPLATE} \\\n"
+                f" && PORT={port} envsubst '${{PORT}}' < {NGINX_TEMPLATE} > {NGINX_CONF} \\\n"
+            )
+            comment = f"# SPA config: listen on ${{PORT}} (default {port}), fall back to /index.html, gzip"
+        else:
+            body = f"RUN printf '%s\\n' \\\n{lines}    > {NGINX_CONF} \\\n"
+            comment = f"# SPA config: listen on {port}, fall back to /index.html, gzip"
+        body += " && sed -i 's|^\\(\\s*\\)pid\\s.*|\\1pid /tmp/nginx.pid;|' /etc/nginx/nginx.conf"
+        user = "# nginx can start as a non-root user: pid and temp files under /tmp"
+        if honours:
+            body += " \\\n && chown -R 101:0 /etc/nginx/conf.d \\\n && chmod -R g+w /etc/nginx/conf.d"
+            user += ", conf.d writable by group 0 for the template"
+        return Step(body, (comment, user, "# hadolint ignore=SC2016"))
 
     def _static_port(self, serve: list[str]) -> str:
         exposes = [a for ins in self.stage.find("EXPOSE") for a in ins.args]
@@ -908,15 +1145,26 @@ class _NodePlanner(Planner):
                 )
             setup.append(self._package_step(packages, runtime))
         setup += self._runtime_globals(runtime)
-        if user == f"USER {NODE_UID}" and workdir != "/" and chown:
+        found = self._writes(workdir) if user is not None and chown and self._original_user() is None else None
+        owner = NONROOT if runtime == "distroless" else "node:node"
+        if found is not None and found.paths and runtime != "distroless":
             # WORKDIR creates a missing folder owned by root (the legacy builder always does), so the app could not
             # create files beside itself as the original's root could
-            setup.append(
-                Step(
-                    f"RUN {own_folder(workdir, 'node:node')}",
-                    ("# The app folder belongs to the user that runs the app, as it belonged to root",),
-                )
+            comment = (
+                "# The app folder belongs to the user that runs the app, as it belonged to root"
+                if found.paths == [workdir]
+                else writes.COMMENT
             )
+            setup.append(Step(f"RUN {writes.own_folders(found.paths, owner)}", (comment,)))
+        elif found is not None and found.paths:
+            # distroless has no shell: the first build stage makes the folders, the runtime copies them owned
+            setup += writes.copy_steps(found.paths, owner, "builder" if standalone else "deps")
+        if found is not None:
+            self.warnings += writes.notes(found, owner if runtime == "distroless" else f"node ({NODE_UID})")
+        env_files = self._env_files()
+        if env_files:
+            self.loads += env_files
+            self.warnings.append(writes.baked_note(env_files, self._start_files().loader or "dotenv"))
 
         extra: list[list[Step]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
@@ -932,6 +1180,8 @@ class _NodePlanner(Planner):
                 first, extra = builder, []
             else:
                 extra = [builder]
+        if found is not None and found.paths and runtime == "distroless":
+            first = writes.with_build_step(first, found.paths)
         return self._assemble(
             runtime,
             image,
@@ -951,6 +1201,9 @@ class _NodePlanner(Planner):
             else "production node_modules, the app and package.json"
         )
         if self.dev_at_runtime:
+            if self.dev_programs:
+                what = f"node_modules with the dev dependencies the start command runs ({', '.join(self.dev_programs)})"
+                return f"{self._image_note(runtime)}; {what}, the app and package.json"
             what = "node_modules with the dev dependencies the app loads, the app and package.json"
             return f"{self._image_note(runtime)}; {what}, no compilers"
         return f"{self._image_note(runtime)}; {what}, no compilers or dev dependencies"
@@ -1174,7 +1427,7 @@ class _NodePlanner(Planner):
         carried += [e + ("/" if e in dirs else "") for e in files + dirs]
         if left_out:
             self.warnings.append("left out of the runtime: " + ", ".join(left_out))
-        secrets = [e for e in self._copied_entries() if e.startswith(".env")]
+        secrets = [e for e in self._copied_entries() if e.startswith(".env") and e not in self._env_files()]
         if secrets:
             self.warnings.append(
                 f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
@@ -1197,8 +1450,47 @@ class _NodePlanner(Planner):
         return out
 
     def _start_configs(self) -> list[str]:
-        """Config files the start command reads at run time, of those the original copied into the app folder."""
-        return cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
+        """Config files the start command reads at run time, of those the original copied into the app folder:
+        Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
+        found = cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
+        return found + [f for f in self._env_files() + self._named_files() if f not in found]
+
+    def _named_files(self) -> list[str]:
+        """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or
+        a string in the app's code (`readFileSync("config.yml")`) names: the app reads them at start."""
+        copied = self._copied_entries()
+        names = list(self._start_files().named_files)
+        for _name, value, _line in writes.stage_env(self.stage):
+            if value and value.startswith(self.app_dir.rstrip("/") + "/"):
+                names.append(value[len(self.app_dir.rstrip("/")) + 1 :])
+        out: list[str] = []
+        for name in names:
+            if name in copied and not self.ctx.is_dir(name) and not _QUIET.match(name) and name not in out:
+                out.append(name)
+        return out
+
+    def _start_files(self) -> npkg.StartFiles:
+        if not hasattr(self, "_start_cache"):
+            files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
+            self._start_cache = npkg.start_files(self.ctx, files, self._start_programs())
+        return self._start_cache
+
+    def _env_files(self) -> list[str]:
+        """Env files the app loads at start that the original copied into the app folder (top-level entries)."""
+        start = self._start_files()
+        if start.loader is None or self.final_workdir != self.app_dir:
+            return []
+        copied = self._copied_entries()
+        return writes.env_files(self.ctx, start.env_files, lambda name: name in copied)
+
+    def _writes(self, workdir: str) -> writes.Writes:
+        """The folders the runtime user must own: the app's folder (root owned it in the original, and the app may
+        write beside itself: uploads, SQLite, caches such as .next/cache), and what ENV, VOLUME and the code name."""
+        reason = "the app's folder, which root owned in the original" if workdir != "/" else None
+        reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
 
     def _loaded(self) -> dict[str, str]:
         """Bare packages the runtime's own JS files load (the entries and the local modules they require)."""
@@ -1213,19 +1505,21 @@ class _NodePlanner(Planner):
 
     # runtime extras ---------------------------------------------------------------------------
     def _runtime_runs(self, runtime: str) -> list[Step]:
-        """mkdir/chown/useradd steps of the original, replayed in the runtime."""
-        steps: list[Step] = []
+        """mkdir/chown/useradd steps of the original, replayed in the runtime, in order, as one RUN (they stand
+        together there, and hadolint asks for consecutive RUNs to be one)."""
+        segs: list = []
+        comments: tuple[str, ...] = ()
         for it in self.items:
-            segs = [s for s in it.segments if s.kind == cmds.FS]
-            if not segs:
+            own = [s for s in it.segments if s.kind == cmds.FS]
+            if not own:
                 continue
             if runtime == "distroless":
                 raise Skip(
-                    f"`{segs[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
+                    f"`{own[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
                 )
-            prefix = "RUN " if it.ins.flags else run_prefix(it.ins.text)
-            steps.append(Step(chain(prefix, segs), it.ins.comments))
-        return steps
+            segs += own
+            comments += it.ins.comments
+        return [Step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
 
     def _runtime_packages(self, runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"
@@ -1393,6 +1687,13 @@ class _NodePlanner(Planner):
             )
             out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, runtime))
             return out
+        if start.compiled:
+            if runtime == "distroless" and start.wrapper:
+                raise Skip(f"`{start.wrapper[0]}` is not in the distroless image", ins.line)
+            wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
+            argv = self._for_runtime(start.compiled, runtime)
+            out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
+            return out
         if start.kind == "script":
             wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
             if start.resolved and self.cmd_ins is not None and (self.entry_ins is None or wrapped):
@@ -1485,6 +1786,7 @@ class _NodePlanner(Planner):
             warnings=self.warnings,
             note=note,
             rewritten=self.rewritten,
+            loads=list(self.loads),
         )
 
 
@@ -1518,6 +1820,23 @@ def _serves_static(words: list[str]) -> bool:
     if tool == "vite":
         return verb in ("", "preview", "serve", "dev") or verb.startswith("-")
     return tool in npkg.FRONTEND_DEV_SERVERS and verb in ("start", "serve", "dev")
+
+
+def _honours_port(words: list[str], config: str = "") -> bool:
+    """Whether the static server listens on $PORT: a port option given $PORT (`-l tcp://0.0.0.0:$PORT`,
+    `--port $PORT` in shell form); with no port option, `serve`, `http-server` and the react-scripts and vue-cli
+    dev servers, which read PORT themselves, and vite when its config reads process.env.PORT."""
+    if not words:
+        return False
+    flags = [i for i, w in enumerate(words) if re.fullmatch(r"(-l|--listen|-p|--port)(=.*)?", w)]
+    if flags:
+        i = flags[0]
+        value = words[i].split("=", 1)[1] if "=" in words[i] else (words[i + 1] if i + 1 < len(words) else "")
+        return bool(re.search(r"\$\{?PORT\b", value))
+    dev = words[:1] in (["react-scripts"], ["react-app-rewired"], ["craco"], ["vue-cli-service"])
+    if words[0] in ("serve", "http-server") or dev and words[1:2] in (["start"], ["serve"]):
+        return True
+    return words[0] == "vite" and "process.env.PORT" in config
 
 
 def _served_dir(words: list[str]) -> str | None:

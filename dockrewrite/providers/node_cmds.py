@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dockrewrite import shell
 from dockrewrite.providers.common import copy_text as copy_line  # noqa: F401  (the planner's name for it)
-from dockrewrite.providers.node_pkg import Package, script_args, script_commands, script_target, unwrap
+from dockrewrite.providers.node_pkg import PM_BUILTINS, Package, script_args, script_commands, script_target, unwrap
 
 # Segment kinds.
 SYSTEM = "system"  # apt-get/apk: the toolchain for native addons, or tools the app calls
@@ -229,6 +229,7 @@ class Start:
     bin: str | None = None  # bin: the node_modules/global bin that runs
     wrapper: list[str] = field(default_factory=list)  # tini -- …
     build: list[list[str]] = field(default_factory=list)  # script: compile steps moved from the start to the builder
+    compiled: list[str] | None = None  # `nest start`, `ts-node x.ts`: the node command on the builder's output
 
 
 def node_entry(argv: list[str]) -> str | None:
@@ -309,12 +310,18 @@ def start_configs(programs: list[list[str]], loaded: dict[str, str], entries: li
     for babel-node or @babel/register (without it, `import` syntax fails at start), tsconfig for
     tsconfig-paths/ts-node registration (path aliases)."""
     babel = "@babel/register" in loaded or "babel-register" in loaded
-    tsconfig = False
+    tsconfig = nodemon = False
     for words in programs:
         loads = node_preloads(words)
         babel |= words[:1] == ["babel-node"] or any(m in ("@babel/register", "babel-register") for m in loads)
         tsconfig |= any(m.startswith(("tsconfig-paths/register", "ts-node/register")) for m in loads)
-    return [e for e in entries if babel and _BABEL_CONFIG.match(e) or tsconfig and _TSCONFIG.match(e)]
+        tsconfig |= words[:1] in (["ts-node"], ["tsx"])  # they compile with it when the app starts
+        nodemon |= words[:1] == ["nodemon"]
+    return [
+        e
+        for e in entries
+        if babel and _BABEL_CONFIG.match(e) or tsconfig and _TSCONFIG.match(e) or nodemon and e == "nodemon.json"
+    ]
 
 
 def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list[str]] | None:
@@ -330,6 +337,18 @@ def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list
     if not is_node(last[0]):
         return None
     return [words for _, words in segments[:-1]], ["node", *last[1:]]
+
+
+def package_bin(argv: list[str], pkg: Package) -> bool:
+    """`yarn nest start`, `pnpm ts-node x.ts`: yarn and pnpm run a node_modules bin named in place of a script."""
+    return (
+        len(argv) > 1
+        and argv[0] in ("yarn", "pnpm")
+        and pkg.found
+        and argv[1] not in pkg.scripts
+        and not argv[1].startswith("-")
+        and argv[1] not in PM_BUILTINS[argv[0]] | {"run", "run-script", "start", "test", "exec", "dlx", "create"}
+    )
 
 
 def is_node(program: str) -> bool:
@@ -354,6 +373,8 @@ def start_of(argv: list[str], pkg: Package) -> Start:
         start = Start("script", argv, script=target, wrapper=wrapper)
         start.resolved = resolve_script(pkg, target, script_args(argv))
         return start
+    if package_bin(argv, pkg):
+        return Start("bin", argv, bin=argv[1], wrapper=wrapper)
     words = unwrap(argv)
     if words and words[0] != argv[0] or argv[0] in _KNOWN_BINS or words[:1] and words[0].startswith("node_modules"):
         return Start("bin", argv, bin=words[0] if words else None, wrapper=wrapper)

@@ -8,7 +8,6 @@ from dockrewrite import images
 
 DISTROLESS_MAJORS = frozenset({18, 20, 22, 24})
 NGINX = "nginx:alpine"
-NGINX_UNPRIVILEGED = "nginxinc/nginx-unprivileged:alpine"
 
 
 def split_ref(image: str) -> tuple[str, str, str]:

@@ -62,8 +62,6 @@ NATIVE_PACKAGES = frozenset(
     }
 )
 
-# Bins that compile or serve during development: running them at start needs dev dependencies.
-DEV_RUNNERS = frozenset({"ts-node", "ts-node-dev", "tsx", "nodemon", "babel-node", "webpack-dev-server"})
 # Bins whose package has another name: `npx tsc` in a postinstall needs typescript installed.
 BIN_PACKAGES = {
     "tsc": "typescript",
@@ -72,6 +70,7 @@ BIN_PACKAGES = {
     "ng": "@angular/cli",
     "vue-cli-service": "@vue/cli-service",
     "remix": "@remix-run/dev",
+    "babel-node": "@babel/node",
 }
 # Programs that serve a folder of static files.
 STATIC_SERVERS = {"serve": 3000, "http-server": 8080, "live-server": 8080, "lite-server": 3000}
@@ -146,16 +145,21 @@ class Manager:
     lockfile: str | None
     berry: bool = False  # yarn 2+ (.yarnrc.yml)
     legacy_npm: bool = False  # npm 6 (node < 15) knows --only=production, not --omit=dev
+    frozen: bool = True  # installs exactly the lockfile (npm ci, --frozen-lockfile); False when it disagrees
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.lockfile) and self.frozen
 
     def install(self, production: bool, extra: list[str]) -> str:
         flags = [f for f in extra]
         if self.name == "npm":
-            words = ["npm", "ci" if self.lockfile else "install"]
+            words = ["npm", "ci" if self.strict else "install"]
             if production:
                 words.append("--only=production" if self.legacy_npm else "--omit=dev")
         elif self.name == "pnpm":
             words = ["pnpm", "install"]
-            if self.lockfile:
+            if self.strict:
                 words.append("--frozen-lockfile")
             if production:
                 words.append("--prod")
@@ -164,10 +168,10 @@ class Manager:
                 words = ["yarn", "workspaces", "focus", "--all", "--production"]
                 flags = []
             else:
-                words = ["yarn", "install"] + (["--immutable"] if self.lockfile else [])
+                words = ["yarn", "install"] + (["--immutable"] if self.strict else [])
         else:
             words = ["yarn", "install"]
-            if self.lockfile:
+            if self.strict:
                 words.append("--frozen-lockfile")
             if production:
                 words.append("--production")
@@ -237,7 +241,7 @@ def unwrap(words: list[str]) -> list[str]:
     return words
 
 
-_PM_BUILTINS = {
+PM_BUILTINS = {
     "npm": {"install", "i", "ci", "add", "uninstall", "prune", "cache", "config", "exec", "audit", "dedupe"},
     "yarn": {"install", "add", "remove", "global", "cache", "config", "workspaces", "workspace", "dlx", "set"},
     "pnpm": {"install", "i", "add", "remove", "fetch", "store", "config", "deploy", "dlx", "prune"},
@@ -261,7 +265,7 @@ def script_target(words: list[str], pkg: Package | None = None) -> str | None:
         return "test" if verb == "t" else verb
     # `yarn build` / `pnpm build` run scripts without `run`
     known = pkg is None or verb in pkg.scripts or not pkg.found
-    if tool in ("yarn", "pnpm") and verb not in _PM_BUILTINS[tool] and known:
+    if tool in ("yarn", "pnpm") and verb not in PM_BUILTINS[tool] and known:
         return verb
     return None
 
@@ -299,7 +303,8 @@ def build_outputs(ctx: BuildContext, pkg: Package, words: list[str]) -> list[str
     if tool == "vue-cli-service" and args[:1] == ["build"]:
         return [_norm(_option(args, "--dest") or _config_value(ctx, ("vue.config.js",), "outputDir") or "dist")]
     if tool == "ng" and args[:1] == ["build"]:
-        out = angular_output(ctx)
+        project = next((a for a in args[1:] if not a.startswith("-") and not _is_value_of(args, a)), None)
+        out = angular_output(ctx, project, _option(args, "--output-path", "--outputPath"))
         return [out] if out else []
     if tool in ("astro", "parcel", "tsup") and "build" in args[:1] + [tool]:
         return [_norm(_option(args, "--dist-dir", "--out-dir", "-d") or "dist")]
@@ -394,6 +399,12 @@ def _norm(path: str) -> str:
     return out[2:] if out.startswith("./") else out
 
 
+def _is_value_of(args: list[str], word: str) -> bool:
+    """`production` in `ng build --configuration production`: the value of the option before it."""
+    i = args.index(word)
+    return i > 0 and args[i - 1].startswith("--") and "=" not in args[i - 1] and args[i - 1] not in ("--prod", "--aot")
+
+
 def _option(args: list[str], *names: str) -> str | None:
     for i, a in enumerate(args):
         for name in names:
@@ -441,21 +452,28 @@ def remix_outputs(ctx: BuildContext) -> list[str]:
     return [d for d in (server_dir if server_dir != "." else _norm(server), assets) if d]
 
 
+VITE_CONFIGS = ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs")
+
+
 def vite_outdir(ctx: BuildContext) -> str | None:
-    return _config_value(
-        ctx, ("vite.config.ts", "vite.config.js", "vite.config.mjs", "vite.config.mts", "vite.config.cjs"), "outDir"
-    )
+    return _config_value(ctx, VITE_CONFIGS, "outDir")
 
 
-def angular_output(ctx: BuildContext) -> str | None:
+def angular_output(ctx: BuildContext, project: str | None = None, output_path: str | None = None) -> str | None:
+    """The folder of the browser files `ng build [project] [--output-path X]` writes: outputPath from angular.json
+    (default dist/<project>), with /browser below it for Angular 17+'s application builder (or the `browser`
+    of an outputPath object; "" there means the base folder itself)."""
     data = read_jsonc(ctx, "angular.json")
     projects = data.get("projects") or {}
     if not isinstance(projects, dict) or not projects:
         return None
-    name = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    if project not in projects:
+        project = None
+    default = data.get("defaultProject") if data.get("defaultProject") in projects else next(iter(projects))
+    name = project or default
     build = ((projects[name] or {}).get("architect") or {}).get("build") or {}
     options = build.get("options") or {}
-    out = options.get("outputPath", f"dist/{name}")
+    out = output_path or options.get("outputPath", f"dist/{name}")
     if isinstance(out, dict):
         base = out.get("base", f"dist/{name}")
         return _norm(posixpath.join(base, out.get("browser", "browser")))
@@ -626,3 +644,320 @@ def _babel_name(spec: str, kind: str) -> str:
             return spec if rest.startswith(f"{kind}-") else f"@babel/{kind}-{rest}"
         return spec if rest.startswith(prefix) else f"{scope}/{prefix}-{rest}"
     return spec if spec.startswith(prefix) else f"{prefix}-{spec}"
+
+
+# Packages that read env files when the app starts (dotenv's config() reads .env from the working directory).
+ENV_LOADERS = ("dotenv", "dotenv-flow", "dotenv-expand", "@dotenvx/dotenvx", "dotenv-safe")
+_ENV_FILE = re.compile(r"""(['"`])((?:\./)?\.env(?:\.[\w-]+)*)\1""")
+_LOAD_ENV_FILE = re.compile(r"\bprocess\.loadEnvFile\(\s*(?:(['\"`])([^'\"`\n]+)\1)?\s*\)")
+_ENV_READ = re.compile(r"\bprocess\.env\.([A-Za-z_]\w*)|\bprocess\.env\[\s*['\"`]([A-Za-z_]\w*)['\"`]\s*\]")
+
+
+@dataclass
+class StartFiles:
+    """What the app's start reads from the environment: env files a loader reads, variables it uses."""
+
+    loader: str | None = None  # e.g. "dotenv, server.js"
+    env_files: list[str] = field(default_factory=list)  # relative to the working directory, in order
+    env_reads: dict[str, str] = field(default_factory=dict)  # variable -> the first file that reads it
+    named_files: list[str] = field(default_factory=list)  # config-like file names in string literals (`config.yml`)
+
+
+_CONFIG_LITERAL = re.compile(r"""(['"`])((?:\./)?[\w.-]+\.(?:ya?ml|toml|ini|json|conf))\1""")
+
+
+def start_files(ctx: BuildContext, entries: list[str], programs: list[list[str]], limit: int = 400) -> StartFiles:
+    """Env files the app loads at start (dotenv and its kin, `node --env-file`, `process.loadEnvFile`) and the
+    variables its files read, from the entry files and the local modules they load; read, never run."""
+    out = StartFiles()
+    for words in programs:
+        for i, w in enumerate(words):
+            name = w.split("=", 1)[1] if w.startswith("--env-file=") else None
+            if w == "--env-file" and i + 1 < len(words):
+                name = words[i + 1]
+            if name:
+                out.loader = out.loader or f"node --env-file {name}"
+                out.env_files.append(name)
+        if any(m == "dotenv/config" or m.startswith("dotenv/") for m in _preloads(words)):
+            out.loader = out.loader or "node -r dotenv/config"
+            out.env_files.append(".env")
+    queue = [e for e in (_module_file(ctx, e) for e in entries) if e]
+    seen: set[str] = set()
+    while queue and len(seen) < limit:
+        rel = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        text = _without_comments(ctx.read_text(rel, limit=1_000_000) or "")
+        for a, b in _ENV_READ.findall(text):
+            out.env_reads.setdefault(a or b, rel)
+        for m in _CONFIG_LITERAL.finditer(text):
+            name = m.group(2)[2:] if m.group(2).startswith("./") else m.group(2)
+            if name not in out.named_files:
+                out.named_files.append(name)
+        loads = False
+        for m in _LOADS.finditer(text):
+            spec = m.group(2)
+            if spec.startswith("."):
+                target = _module_file(ctx, posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec)))
+                if target and target not in seen:
+                    queue.append(target)
+            elif package_of(spec) in ENV_LOADERS:
+                loads = True
+                out.loader = out.loader or f"{package_of(spec)}, {rel}"
+        for m in _LOAD_ENV_FILE.finditer(text):
+            loads = True
+            out.loader = out.loader or f"process.loadEnvFile, {rel}"
+            out.env_files.append(m.group(2) or ".env")
+        if loads:
+            out.env_files += [m.group(2) for m in _ENV_FILE.finditer(text)] + [".env"]
+    out.env_files = [f[2:] if f.startswith("./") else f for f in out.env_files]
+    out.env_files = [f for i, f in enumerate(out.env_files) if f not in out.env_files[:i]]
+    return out
+
+
+def _preloads(words: list[str]) -> list[str]:
+    from dockrewrite.providers.node_cmds import node_preloads
+
+    return node_preloads(words)
+
+
+# -- does the lockfile agree with package.json? ---------------------------------------------------
+_DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
+
+
+def _declared(pkg: Package) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in _DEP_FIELDS:
+        value = pkg.data.get(name)
+        if isinstance(value, dict):
+            out.update((k, str(v)) for k, v in value.items())
+    return out
+
+
+def lock_disagreement(ctx: BuildContext, pkg: Package, lockfile: str) -> str | None:
+    """Why `npm ci` / `yarn --frozen-lockfile` / `pnpm --frozen-lockfile` would refuse this lockfile, or None when
+    every dependency package.json declares has its entry (package-lock v1 `dependencies`, v2/v3 `packages[""]`;
+    yarn.lock `name@range` keys; pnpm-lock's importer for the project with the same specifiers)."""
+    declared = _declared(pkg)
+    if not declared:
+        return None
+    text = ctx.read_text(lockfile, limit=20_000_000)
+    if text is None:
+        return f"{lockfile} cannot be read"
+    if lockfile in ("package-lock.json", "npm-shrinkwrap.json"):
+        missing = _npm_missing(text, declared)
+    elif lockfile == "yarn.lock":
+        missing = _yarn_missing(text, declared)
+    else:
+        missing = _pnpm_missing(text, declared)
+    if missing is None:
+        return f"{lockfile} cannot be parsed"
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return f"{lockfile} has no entry for {shown} from package.json"
+
+
+def _npm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    packages = data.get("packages")
+    if isinstance(packages, dict) and data.get("lockfileVersion", 1) != 1:  # v2/v3: the root package's record
+        root = packages.get("") if isinstance(packages.get(""), dict) else {}
+        listed: set[str] = set()
+        for name in (*_DEP_FIELDS, "peerDependencies"):
+            value = root.get(name)
+            if isinstance(value, dict):
+                listed |= set(value)
+        return [
+            name
+            for name in declared
+            if name not in listed or not isinstance(packages.get(f"node_modules/{name}"), dict)
+        ]
+    deps = data.get("dependencies")
+    deps = deps if isinstance(deps, dict) else {}
+    return [name for name in declared if name not in deps]
+
+
+_YARN_KEY = re.compile(r'^(?!\s)(?!#)("?[^\n]+?)"?:\s*$', re.M)
+
+
+def _yarn_missing(text: str, declared: dict[str, str]) -> list[str]:
+    """yarn.lock keys: `express@^4.19.2, express@^4.18.0:` (v1), `"express@npm:^4.19.2":` (berry)."""
+    keys: set[str] = set()
+    for m in _YARN_KEY.finditer(text):
+        for part in m.group(1).split(","):
+            keys.add(part.strip().strip('"'))
+    missing = []
+    for name, spec in declared.items():
+        candidates = {f"{name}@{spec}", f"{name}@npm:{spec}"}
+        if not candidates & keys:
+            missing.append(f"{name}@{spec}")
+    return missing
+
+
+def _pnpm_missing(text: str, declared: dict[str, str]) -> list[str] | None:
+    from ruamel.yaml import YAML  # only for pnpm projects
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except Exception:  # noqa: BLE001 - any YAML error means the lockfile cannot be read
+        return None
+    if not isinstance(data, dict):
+        return None
+    importers = data.get("importers")
+    project = importers.get(".") if isinstance(importers, dict) else data  # v5-v9 single projects keep it on top
+    if not isinstance(project, dict):
+        return None
+    specifiers: dict[str, str] = {}
+    if isinstance(project.get("specifiers"), dict):  # lockfile v5
+        specifiers = {k: str(v) for k, v in project["specifiers"].items()}
+    for name in _DEP_FIELDS:
+        value = project.get(name)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, dict) and "specifier" in v:  # lockfile v6+
+                    specifiers[k] = str(v["specifier"])
+                else:
+                    specifiers.setdefault(k, str(v))
+    return [f"{name}@{spec}" for name, spec in declared.items() if specifiers.get(name) not in (spec,)]
+
+
+# -- TypeScript compiled once instead of at every start -------------------------------------------
+_TS_INPUTS = (".ts", ".tsx", ".mts", ".cts")
+
+
+def tsc_entry(ctx: BuildContext, project: str | None, entry: str) -> tuple[str, str, str] | None:
+    """Where `tsc` (`-p project`) writes the JavaScript of a TypeScript entry file: (the .js path, the outDir, the
+    tsconfig), or None when it cannot be told or the output would not run the same: no outDir, noEmit/outFile,
+    `paths` aliases (tsc leaves them in the output), or an entry the config does not compile."""
+    config_path = _tsconfig(ctx, project)
+    if not ctx.exists(config_path):
+        return None
+    data = read_jsonc(ctx, config_path)
+    options = data.get("compilerOptions") or {}
+    if not isinstance(options, dict) or any(options.get(k) for k in ("noEmit", "outFile", "out", "paths")):
+        return None
+    out = _tsconfig_outdir(ctx, config_path)
+    rel = _norm(entry)
+    js = compiled_name(data, rel)
+    if not out or js is None:
+        return None
+    out = _norm(out)
+    root = options.get("rootDir")
+    if isinstance(root, str) and root:
+        root = _norm(posixpath.join(posixpath.dirname(config_path), root))
+    else:  # tsc's common source directory: the deepest folder holding every file it compiles
+        inputs = [
+            f
+            for f in ctx.walk(_TS_INPUTS)
+            if not f.endswith((".d.ts", ".d.mts", ".d.cts"))
+            and not f.startswith(out + "/")
+            and compiled_name(data, f) is not None
+        ]
+        if rel not in inputs:
+            return None
+        dirs = [posixpath.dirname(f) or "." for f in inputs]
+        root = "." if "." in dirs else posixpath.commonpath(dirs)
+    inside = posixpath.relpath(js, root) if root != "." else js
+    if inside.startswith("../"):
+        return None
+    return _norm(posixpath.join(out, inside)), out, config_path
+
+
+def nest_entry(ctx: BuildContext) -> str:
+    """What `nest start` runs after compiling: <outDir>/<entryFile> (nest-cli.json; defaults dist and main)."""
+    cli = read_jsonc(ctx, "nest-cli.json")
+    entry = cli.get("entryFile") if isinstance(cli.get("entryFile"), str) else "main"
+    config = "tsconfig.build.json" if ctx.exists("tsconfig.build.json") else "tsconfig.json"
+    out = _tsconfig_outdir(ctx, config) or "dist"
+    return _norm(posixpath.join(out, entry))
+
+
+# -- the Node version the project asks for -----------------------------------------------------------
+_LTS = {
+    "argon": 4,
+    "boron": 6,
+    "carbon": 8,
+    "dubnium": 10,
+    "erbium": 12,
+    "fermium": 14,
+    "gallium": 16,
+    "hydrogen": 18,
+    "iron": 20,
+    "jod": 22,
+    "krypton": 24,
+}
+
+
+def wanted_node(ctx: BuildContext, pkg: Package) -> list[tuple[str, str]]:
+    """(where, what) for each place that names the Node the project wants: .nvmrc, .node-version, engines.node."""
+    out: list[tuple[str, str]] = []
+    for name in (".nvmrc", ".node-version"):
+        text = ctx.read_text(name, limit=1000) or ""
+        line = next((raw.split("#", 1)[0].strip() for raw in text.splitlines() if raw.split("#", 1)[0].strip()), "")
+        if line:
+            out.append((name, line))
+    engines = pkg.data.get("engines")
+    if isinstance(engines, dict) and isinstance(engines.get("node"), str) and engines["node"].strip():
+        out.append(("package.json engines.node", engines["node"].strip()))
+    return out
+
+
+_VERSION = re.compile(r"^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:[-+][\w.]*)?$")
+
+
+def node_major_allowed(major: int, spec: str) -> bool | None:
+    """Whether Node <major> satisfies a version file's value (`20`, `v20.11.1`, `lts/iron`) or an engines range
+    (`>=18 <21`, `^20.9`, `18.x || 20.x`, `16 - 20`), judged by the major only; None when it cannot be told
+    (`lts/*`, `node`, an odd range)."""
+    spec = spec.strip()
+    if spec.lower().startswith("lts/"):
+        wanted = _LTS.get(spec[4:].lower())
+        return None if wanted is None else major == wanted
+    if spec in ("", "*", "x", "X", "latest", "any"):
+        return True
+    verdicts = []
+    for alternative in spec.split("||"):
+        verdict = _range_allows(major, alternative.strip())
+        if verdict is None:
+            return None
+        verdicts.append(verdict)
+    return any(verdicts)
+
+
+def _range_allows(major: int, text: str) -> bool | None:
+    hyphen = re.fullmatch(r"(\S+)\s+-\s+(\S+)", text)
+    if hyphen:
+        low, high = _VERSION.match(hyphen.group(1)), _VERSION.match(hyphen.group(2))
+        if not low or not high or not low.group(1).isdigit() or not high.group(1).isdigit():
+            return None
+        return int(low.group(1)) <= major <= int(high.group(1))
+    text = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", text)
+    if not text or text in ("*", "x", "X"):
+        return True
+    for token in text.split():
+        m = re.fullmatch(r"(>=|<=|>|<|=|\^|~>?)?(.+)", token)
+        op, version = (m.group(1) or ""), m.group(2)
+        v = _VERSION.match(version)
+        if not v:
+            return None
+        if not v.group(1).isdigit():
+            continue  # `*`, `x`: any
+        want = int(v.group(1))
+        rest_zero = all(g in (None, "0") for g in (v.group(2), v.group(3)))
+        only_major = v.group(2) is None or not v.group(2).isdigit()
+        ok = {
+            ">=": major >= want,
+            ">": major > want if only_major else major >= want,
+            "<": major < want if rest_zero else major <= want,
+            "<=": major <= want,
+        }.get(op, major == want)  # ^, ~, =, a bare version: the same major
+        if not ok:
+            return False
+    return True

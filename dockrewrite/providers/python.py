@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -14,13 +15,13 @@ from dockrewrite.contract import arg_redeclarations, env_step, stage_env
 from dockrewrite.model import Command, DockerfileModel, Instruction
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers import writes
 from dockrewrite.providers.base import LanguageSignals, Provider, image_name
 from dockrewrite.providers.common import (
     Planner,
     chain,
     global_args,
     healthcheck_command,
-    own_folder,
     package_step,
     resolved_image,
     run_prefix,
@@ -30,6 +31,8 @@ from dockrewrite.results import Skip
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
+_LINKED_LIST = "/tmp/linked-packages.txt"  # Debian packages the built modules link, listed in the builder
+UV_PYTHON = "/opt/uv-python"  # where the builder has uv put a Python it downloads (UV_PYTHON_INSTALL_DIR)
 APP_UID = "10001"
 NONROOT = images.NONROOT
 _PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
@@ -94,12 +97,30 @@ class PythonProvider(Provider):
 
 
 class _PythonPlanner(Planner):
+    # `ENTRYPOINT []` (uv's Docker example) is carried as it is: the runtime's python image has no entrypoint
+    # to reset, and the line keeps the contract the same
+    command_reset_ok = True
+
     # -- analysis ---------------------------------------------------------------------------
     def plan(self) -> BuildPlan:
         stage = self.stage
         self.refuse_unsupported()
         image = resolved_image(self.model)
         self.image_text = stage.image
+        self.uv_image = _uv_python_image(image)
+        if self.uv_image:
+            # uv's images are the official python image with uv added: the runtime is that python image
+            self.warnings.append(
+                f"{stage.image} is {self.uv_image} with uv added: the runtime is built on that python image"
+                + (", and gets uv from the builder because the command calls it" if self._calls_uv() else "")
+            )
+            image = self.image_text = self.uv_image
+        elif image_name(image) == "uv":
+            raise Skip(
+                f"{stage.image} has no Python of its own (uv downloads one at build time); use one of uv's "
+                "python3.X images or the official python image with uv copied in",
+                stage.from_.line,
+            )
         if image_name(image) != "python":
             raise Skip(
                 f"the base image {stage.image} is not an official python image, so where its interpreter and "
@@ -107,6 +128,11 @@ class _PythonPlanner(Planner):
                 stage.from_.line,
             )
         if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
+            if self.uv_image:
+                raise Skip(
+                    f"no CMD or ENTRYPOINT: {stage.image} runs uv by default, which a python runtime does not",
+                    stage.from_.line,
+                )
             if self.options.runtime == "distroless":
                 raise Skip(
                     "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
@@ -130,9 +156,30 @@ class _PythonPlanner(Planner):
         self.split = self._split_requirements(items)
         self.non_root = self._runs_unprivileged(items)
         runtime_image, runtime = self._runtime_image(image)
+        self.uv_python = self._uv_python(items)
         strategy = self._strategy(items)
+        self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
+        self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
+        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
         runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        if self.writes_build:
+            builder = writes.with_build_step(builder, self.writes_build)
+        if self.linked_scan:
+            known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
+            scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
+            builder.append(scan)
+            setup[0 : 1 if known else 0] = install
+        if self.uv_python:
+            artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
+        if self.poe_config:
+            # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
+            artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
+            self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
+        if self.uv_image and self._calls_uv():
+            if self.distroless:
+                raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+            artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
         extra_stages: list[list[Step]] = []
         runtime_name = "runtime"
         if self.split:
@@ -157,6 +204,7 @@ class _PythonPlanner(Planner):
             warnings=self.warnings,
             note=self._note(runtime, strategy),
             rewritten=self.rewritten,
+            loads=list(self.loads),
         )
 
     def _classify(self) -> list[_Item]:
@@ -187,6 +235,251 @@ class _PythonPlanner(Planner):
                 role = "neutral"
             items.append(_Item(ins, role, segments))
         return items
+
+    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[Step, list[Step]]:
+        """For -dev packages with no known runtime package: a builder step that writes the Debian packages
+        owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
+        trying both sides of the /usr merge), and the runtime steps that install them from that list."""
+        where = {"prefix": PREFIX, "venv": VENV, "user": "/root/.local"}[strategy]
+        self.warnings.append(
+            f"no known runtime package for {', '.join(self.linked_scan)}: the builder lists the Debian packages of "
+            f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {_LINKED_LIST}, and the runtime "
+            "installs them (its release must be the builder's)"
+        )
+        scan = Step(
+            f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"
+            "    | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}' | sort -u \\\n"
+            "    | while read -r lib; do \\\n"
+            '        dpkg -S "$lib" || dpkg -S "/usr$lib" || dpkg -S "${lib#/usr}" \\\n'
+            '        || dpkg -S "$(readlink -f "$lib")"; \\\n'
+            f"      done 2>/dev/null | grep -v '^diversion' | cut -d: -f1 | sort -u > {_LINKED_LIST}",
+            (
+                f"# No known runtime package for {', '.join(self.linked_scan)}: list the Debian packages of the",
+                "# shared libraries the built modules link, for the runtime to install (a library dpkg does",
+                "# not own, such as one a wheel bundles, is not a package: failures in the pipe are expected)",
+                "# hadolint ignore=DL4006",
+            ),
+        )
+        install = [
+            Step(f"COPY --from=builder {_LINKED_LIST} {_LINKED_LIST}"),
+            Step(
+                "RUN apt-get update \\\n"
+                f" && apt-get install -y --no-install-recommends {''.join(p + ' ' for p in known)}"
+                f"$(cat {_LINKED_LIST}) \\\n"
+                f" && rm -rf /var/lib/apt/lists/* {_LINKED_LIST}",
+                (
+                    "# Shared libraries the app needs at run time"
+                    + (", and those the built modules link (listed in the builder)" if known else ""),
+                    "# hadolint ignore=DL3008,SC2046",
+                )
+                if known
+                else (
+                    "# The shared libraries the built modules link, listed in the builder",
+                    "# hadolint ignore=DL3008,SC2046",
+                ),
+            ),
+        ]
+        return scan, install
+
+    def _direct_text(self, ins: Instruction) -> str | None:
+        """CMD/ENTRYPOINT as the runtime runs it, when that differs: a poe task resolved to the command it runs,
+        or `uv run`/`poetry run` … taken off. None to keep the line."""
+        return self.task_commands.get(ins.keyword) or _without_runner(ins)
+
+    def _dev_groups(self) -> tuple[set[str], set[str]]:
+        """(packages only the `dev` group has, that group's name as the installs leave it out) from pyproject:
+        Poetry's group.dev / dev-dependencies, or [dependency-groups] dev / tool.uv.dev-dependencies for uv."""
+        data = self.pyproject or {}
+        poetry = _table(data, "tool", "poetry")
+        main = {deps.spec_name(d) for d in _list(_table(data, "project").get("dependencies")) if isinstance(d, str)}
+        main |= {deps.normalize(n) for n in _table(poetry, "dependencies") if n != "python"}
+        dev = {deps.normalize(n) for n in _table(poetry, "group", "dev", "dependencies")}
+        dev |= {deps.normalize(n) for n in _table(poetry, "dev-dependencies")}
+        uv_dev = _list(_table(data, "dependency-groups").get("dev")) + _list(
+            _table(data, "tool", "uv").get("dev-dependencies")
+        )
+        dev |= {deps.spec_name(d) for d in uv_dev if isinstance(d, str)}
+        return dev - main - {""}, main
+
+    def _dev_tools_at_run_time(self) -> str | None:
+        """When the command (or the poe/make task it runs) calls a program only the dev group installs, the
+        runtime keeps the dev group: the reason, else None. A poe task that is a plain command is resolved to
+        it instead, so poe itself is not needed (self.task_commands)."""
+        self.task_commands: dict[str, str] = {}
+        self.poe_config: str | None = None  # where the image has the pyproject.toml poe reads at run time
+        dev_only, _main = self._dev_groups()
+        if not dev_only:
+            return None
+        for keyword in ("ENTRYPOINT", "CMD"):
+            ins = self.stage.last(keyword)
+            if ins is None or not ins.args:
+                continue
+            argv = _direct_command(ins).as_simple_argv()
+            if not argv:
+                continue
+            program = posixpath.basename(argv[0])
+            if program == "poe" or list(argv[:3]) == [argv[0], "-m", "poethepoet"] and _PYTHON_PROGRAM.match(program):
+                rest = list(argv[1:]) if program == "poe" else list(argv[3:])
+                resolved, why = self._poe_task(rest)
+                self.poe_config = self._image_path_of("pyproject.toml")  # unless the task is resolved below
+                if resolved is not None:
+                    needs = _dev_package(resolved, dev_only)
+                    if needs:
+                        return self._keep_dev_note(ins, f"poe task `{rest[0]}` runs `{needs[0]}`", needs[1])
+                    text = (
+                        f"{keyword} {json.dumps(list(resolved.argv))}"
+                        if resolved.exec_form
+                        else f"{keyword} {resolved.shell}"
+                    )
+                    self.task_commands[keyword] = text
+                    self.poe_config = None
+                    self.warnings.append(
+                        f"{keyword} (line {ins.line}) runs poe task `{rest[0]}` as what it runs "
+                        f"(`{text[len(keyword) + 1 :]}`, from [tool.poe.tasks]): poe is a dev-group tool the runtime "
+                        "leaves out"
+                    )
+                    continue
+                if "poethepoet" in dev_only:
+                    return self._keep_dev_note(ins, f"poe task `{rest[0] if rest else ''}` ({why})", "poethepoet")
+            if program == "make" and len(argv) >= 2:
+                for command in self._make_recipe(argv[1]):
+                    needs = _dev_package(command, dev_only)
+                    if needs:
+                        return self._keep_dev_note(ins, f"make target `{argv[1]}` runs `{needs[0]}`", needs[1])
+            needs = _dev_package(Command(True, tuple(argv)), dev_only)
+            if needs:
+                return self._keep_dev_note(ins, f"it runs `{needs[0]}`", needs[1])
+        return None
+
+    def _image_path_of(self, name: str) -> str | None:
+        """Where a COPY without --from puts the context's top-level file `name` in the image."""
+        workdir = self.start_dir()
+        for ins in self.stage.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = shell.resolve(workdir, ins.args[0])
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
+                continue
+            dest = shell.resolve(workdir, ins.args[-1])
+            sources = [a.removeprefix("./") for a in ins.args[:-1]]
+            if name in sources:
+                many = len(sources) > 1 or ins.args[-1].endswith("/")
+                return posixpath.join(dest, name) if many else dest
+        return None
+
+    def _keep_dev_note(self, ins: Instruction, what: str, package: str) -> str:
+        reason = f"{ins.keyword} (line {ins.line}): {what}, which only the dev dependency group installs ({package})"
+        self.warnings.append(f"{reason}: the runtime keeps the dev group (no --without dev / --no-dev)")
+        return reason
+
+    def _poe_task(self, rest: list[str]) -> tuple[Command | None, str]:
+        """The command a `poe TASK [args]` runs, from [tool.poe.tasks], when it is a plain command or shell line
+        poe runs as it is (no env, cwd, deps, sequences or scripts); else (None, why)."""
+        if not rest or rest[0].startswith("-"):
+            return None, "poe options or no task name"
+        poe = _table(self.pyproject or {}, "tool", "poe")
+        if set(poe) - {"tasks"}:
+            return None, f"[tool.poe] sets {', '.join(sorted(set(poe) - {'tasks'}))}"
+        task = _table(poe, "tasks").get(rest[0])
+        if isinstance(task, str):
+            task = {"cmd": task}
+        if not isinstance(task, dict):
+            return None, "not a task in pyproject.toml's [tool.poe.tasks]" if task is None else "a sequence task"
+        kinds = set(task) - {"help"}
+        if kinds == {"cmd"} and isinstance(task["cmd"], str):
+            line = task["cmd"].strip()
+            if "\n" in line or re.search(r"[$*?\[~]", line):
+                return None, "its cmd uses poe's variable or glob expansion"
+            try:
+                return Command(True, tuple(shlex.split(line) + rest[1:])), ""
+            except ValueError:
+                return None, "its cmd cannot be read"
+        if kinds == {"shell"} and isinstance(task["shell"], str) and "\n" not in task["shell"].strip():
+            if rest[1:]:
+                return None, "a shell task given arguments"
+            return Command(False, shell=task["shell"].strip()), ""
+        return None, f"a task with {', '.join(sorted(kinds))}"
+
+    def _make_recipe(self, target: str) -> list[Command]:
+        """The commands of a Makefile target's recipe (read, never run); empty when not found."""
+        text = self.ctx.read_text("Makefile") or self.ctx.read_text("makefile") or ""
+        lines = text.splitlines()
+        out: list[Command] = []
+        for i, line in enumerate(lines):
+            if re.match(rf"^{re.escape(target)}\s*:(?!=)", line):
+                for body in lines[i + 1 :]:
+                    if not body.startswith("\t"):
+                        break
+                    command = body.strip().lstrip("@-+").strip()
+                    if command:
+                        out.append(Command(False, shell=command))
+                break
+        return out
+
+    def _uv_python(self, items: list[_Item]) -> str | None:
+        """The Python uv installs for itself when the image's does not fit the project (`requires-python`,
+        `.python-version`, uv.lock): uv then downloads one, and the virtualenv's `python` points into it.
+        None when uv uses the image's Python."""
+        uses_uv = any(
+            s.words[:1] == ["uv"] and s.words[1:2] in (["sync"], ["run"], ["venv"], ["python"])
+            for it in items
+            for s in it.segments
+        )
+        if not uses_uv:
+            return None
+        version = self.distroless[2] if self.distroless else images.python_version(self.image_text)
+        have = tuple(int(p) for p in version.split(".")) if version else None
+        asks: list[str] = []
+        pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
+        if pinned:
+            asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
+        requires = (self.pyproject or {}).get("project", {}).get("requires-python")
+        lock_text = self.ctx.read_text("uv.lock") or ""
+        lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
+        specs = [("pyproject.toml's requires-python", requires)] + (
+            [("uv.lock's requires-python", lock_requires.group(1))] if lock_requires else []
+        )
+        for it in items:
+            for seg in it.segments:
+                if seg.words[:3] == ["uv", "python", "install"]:
+                    asks.append(f"`uv python install` (line {it.ins.line})")
+        if have is None:
+            if asks or any(isinstance(spec, str) and spec for _, spec in specs):
+                self.warnings.append(
+                    f"{self.image_text} does not say which Python it has: if it does not fit the project's "
+                    "requires-python/.python-version, uv downloads one and the virtualenv would not run"
+                )
+            return None
+        mismatch = [a for a in asks if "python install" in a] + ([asks[0]] if pinned and pinned != have else [])
+        for where, spec in specs:
+            if isinstance(spec, str) and deps.admits_python(spec, have) is False:
+                mismatch.append(f"{where} is {spec}")
+        if not mismatch:
+            return None
+        reason = "; ".join(dict.fromkeys(mismatch))
+        if self.distroless:
+            raise Skip(
+                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
+                f"{version}; use --runtime slim",
+                self.stage.from_.line,
+            )
+        self.warnings.append(
+            f"the image has Python {version} but {reason}: uv downloads its own Python, which the builder puts "
+            f"in {UV_PYTHON} (UV_PYTHON_INSTALL_DIR) and the runtime copies to the same path, so the "
+            f"virtualenv's python exists there; the runtime image's own Python {version} is not the app's"
+        )
+        return reason
+
+    def _calls_uv(self) -> bool:
+        """Whether the runtime's command (or the start script it runs) calls uv after `uv run` is taken off."""
+        for keyword in ("CMD", "ENTRYPOINT"):
+            ins = self.stage.last(keyword)
+            if ins is None or not ins.args:
+                continue
+            command = _direct_command(ins)
+            programs = tools.programs(command)[0] + self._script_programs(command)
+            if any(posixpath.basename(p) in ("uv", "uvx") for p in programs):
+                return True
+        return False
 
     @staticmethod
     def _runtime_only(it: _Item) -> bool:
@@ -285,8 +578,9 @@ class _PythonPlanner(Planner):
             return "venv"
         if env_managers:
             self.warnings.append(
-                f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which "
-                "the runtime copies whole (same interpreter path in both images)"
+                f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which the runtime copies "
+                "whole "
+                + (f"with uv's Python from {UV_PYTHON}" if self.uv_python else "(same interpreter path in both images)")
             )
             return "venv"
         self.warnings.append(
@@ -339,6 +633,8 @@ class _PythonPlanner(Planner):
             python = self.distroless[2]
             return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
         image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
+        if self.uv_python:
+            image = f"the {'same alpine' if runtime == 'alpine' else 'slim'} image with uv's Python in {UV_PYTHON}"
         where = {
             "prefix": f"packages from {PREFIX} land in /usr/local",
             "venv": f"the virtualenv {VENV} is copied whole",
@@ -401,6 +697,16 @@ class _PythonPlanner(Planner):
 
     def _make_venv(self, items: list[_Item], first: _Item) -> list[Step]:
         """The virtualenv, made just before `first`, the first RUN that installs into it."""
+        if self.uv_python:
+            return [
+                Step(
+                    f'ENV UV_PYTHON_INSTALL_DIR={UV_PYTHON} VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"',
+                    (
+                        f"# uv downloads the Python the project asks for into {UV_PYTHON} (the runtime copies it",
+                        f"# to the same path) and makes {VENV} with it",
+                    ),
+                )
+            ]
         if not self._lean_venv(items, first):
             return [
                 Step(f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)),
@@ -456,7 +762,15 @@ class _PythonPlanner(Planner):
             packages += ["python3-dev", "gcc", "libc6-dev"]
         make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
         path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
-        return [
+        uv = []
+        if self.uv_image:
+            uv = [
+                Step(
+                    f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",
+                    ("# uv, from the original's image",),
+                )
+            ]
+        return uv + [
             package_step(packages, "slim", ("# Debian's Python, the one the distroless image runs",)),
             Step(
                 f"RUN {make}",
@@ -558,6 +872,9 @@ class _PythonPlanner(Planner):
             body = chain("", kept)
         out = body
         for seg in reversed(deps.classify(body)):
+            if seg.words[:2] == ["poetry", "lock"]:
+                out = out[: seg.start] + self._poetry_removed_flags(seg.text, seg.words) + out[seg.end :]
+                continue
             if seg.kind != deps.PIP or not seg.words:
                 continue
             new = seg.text
@@ -607,20 +924,99 @@ class _PythonPlanner(Planner):
         text = seg.text
         if words[0] == "uv" and words[1:2] == ["sync"]:
             lead, body = text[: len(text) - len(text.lstrip())], text.lstrip()
-            if not {"--no-dev", "--only-dev"} & set(words) and not any(w.startswith("--group") for w in words):
+            if self.keep_dev:
+                pass  # the command runs a dev-group program; _dev_tools_at_run_time said so
+            elif not {"--no-dev", "--only-dev"} & set(words) and not any(w.startswith("--group") for w in words):
                 # the runtime gets the project's dependencies, not its dev group
                 body = re.sub(r"\bsync\b", "sync --no-dev", body, count=1)
                 self.warnings.append("`uv sync` gets --no-dev: the dev dependency group stays out of the runtime")
+            body = self._uv_locked(body, words)
             return f"{lead}UV_PROJECT_ENVIRONMENT={VENV} {body}"
         if words[0] == "uv" and words[1:3] == ["pip", "install"]:
             return re.sub(r"(?<!\S)--system(?!\S)\s*", "", text)
-        if (
-            words[0] == "poetry"
-            and words[1:2] == ["install"]
-            and not any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words)
-        ):
-            return self._poetry_without_dev(text)
+        if words[0] == "poetry" and words[1:2] == ["install"]:
+            return self._poetry_install(text, words)
         # Poetry and Pipenv install into the active environment (VIRTUAL_ENV) as they are.
+        return text
+
+    def _uv_locked(self, body: str, words: list[str]) -> str:
+        """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
+        lock that does not is left to re-resolve as in the original, and said."""
+        lock = _toml(self.ctx.read_text("uv.lock"))
+        if lock is None or self.pyproject is None or "project" not in self.pyproject:
+            return body
+        missing = deps.uv_lock_disagreement(self.pyproject, lock)
+        if "--frozen" in words:
+            return body
+        if "--locked" in words:
+            if missing:
+                self.warnings.append(
+                    f"uv.lock does not record {', '.join(missing)} of pyproject.toml: `uv sync --locked` fails, in "
+                    "the original too (run `uv lock`)"
+                )
+            return body
+        if missing:
+            self.warnings.append(
+                f"uv.lock does not record {', '.join(missing)} of pyproject.toml: `uv sync` re-resolves at build "
+                "time as the original did (run `uv lock` to make the install reproducible)"
+            )
+            return body
+        self.warnings.append("`uv sync` gets --locked: uv.lock records the project's dependencies, so it installs them")
+        return re.sub(r"\bsync\b", "sync --locked", body, count=1)
+
+    def _poetry_install(self, text: str, words: list[str]) -> str:
+        """`poetry install` as the runtime needs it: the dev group left out, flags the pinned Poetry knows."""
+        lock = self.ctx.read_text("poetry.lock") if self.pyproject is not None else None
+        if lock and deps.poetry_lock_fresh(self.pyproject, lock) is False:
+            self.warnings.append(
+                "poetry.lock's content-hash does not match pyproject.toml (the lock is older than the project's "
+                "dependencies; Poetry 1.8+ refuses to install from it, older versions warn): the install is kept "
+                "as the original wrote it"
+            )
+            return text
+        text = self._poetry_removed_flags(text, words)
+        version = self._poetry_version()
+        if "--no-dev" in words and (version is None or version >= (2, 0)):
+            # Poetry 2 removed --no-dev; --without dev is what it meant since 1.2
+            self.warnings.append(
+                "`poetry install --no-dev` becomes --without dev: Poetry "
+                + (f"{version[0]}.{version[1]}" if version else "unpinned here, so the latest (2.x),")
+                + " has no --no-dev option and the original's install fails with it"
+            )
+            return re.sub(r"(?<!\S)--no-dev(?!\S)", "--without dev", text)
+        if any(w.startswith(("--only", "--without", "--no-dev", "--with")) for w in words):
+            return text
+        return self._poetry_without_dev(text)
+
+    def _poetry_removed_flags(self, text: str, words: list[str]) -> str:
+        """Options Poetry 2.0 removed, in their current form when the Dockerfile's Poetry is 2.x (pinned, or
+        unpinned = the latest): `install --remove-untracked` -> `--sync`, `lock --no-update` (the default
+        since) -> nothing, `lock --check` -> `poetry check --lock`. (`install --no-dev`: _poetry_install.)"""
+        version = self._poetry_version()
+        if version is not None and version < (2, 0):
+            return text
+        changes = {
+            "--remove-untracked": ("install", "--sync"),
+            "--no-update": ("lock", ""),
+            "--check": ("lock", None),
+        }
+        for flag, (command, current) in changes.items():
+            if words[1:2] != [command] or flag not in words:
+                continue
+            pinned = f"Poetry {version[0]}.{version[1]}" if version else "Poetry (unpinned here, so the latest, 2.x)"
+            if current is None:
+                text = re.sub(r"\block\b", "check", text, count=1)
+                text = re.sub(r"(?<!\S)--check(?!\S)", "--lock", text)
+                self.warnings.append(
+                    f"`poetry lock --check` becomes `poetry check --lock`: {pinned} has no lock --check"
+                )
+                continue
+            text = re.sub(rf"\s*(?<!\S){re.escape(flag)}(?!\S)", f" {current}" if current else "", text)
+            self.warnings.append(
+                f"`poetry {command} {flag}` "
+                + (f"becomes {current}" if current else "loses the flag (what it asked for is the default now)")
+                + f": {pinned} has no {flag} and the original fails with it"
+            )
         return text
 
     def _poetry_without_dev(self, text: str) -> str:
@@ -632,8 +1028,8 @@ class _PythonPlanner(Planner):
                 "`--without dev` (Poetry 1.2+) or `--no-dev` (older) if it has one"
             )
             return text
-        if "dev" not in groups:
-            return text  # nothing to leave out
+        if "dev" not in groups or self.keep_dev:
+            return text  # nothing to leave out, or the command needs it (_dev_tools_at_run_time said so)
         version = self._poetry_version()
         flag = "--no-dev" if version is not None and version < (1, 2) else "--without dev"
         self.warnings.append(
@@ -652,8 +1048,10 @@ class _PythonPlanner(Planner):
         values.update(stage_env(self.stage))
         value = values.get("POETRY_VERSION")  # the official installer reads it too
         for ins in self.stage.instructions:
-            found = re.search(r"poetry==\s*([\d.]+)", ins.text)
-            value = found.group(1) if found else value
+            found = re.search(r"poetry(?:==|~=|===)\s*([\d.]+)|POETRY_VERSION=[\"']?([\d.]+)", ins.text)
+            value = (found.group(1) or found.group(2)) if found else value
+            if not found and re.search(r"poetry\s*(?:>=\s*[\d.]+\s*,\s*)?<\s*2(\.0)*(?![\d.])", ins.text):
+                value = "1.8"  # `poetry<2`: the last 1.x
         numbers = re.match(r"(\d+)\.(\d+)", value or "")
         return (int(numbers.group(1)), int(numbers.group(2))) if numbers else None
 
@@ -682,13 +1080,21 @@ class _PythonPlanner(Planner):
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
-        if non_root and not self.distroless:
+        found = self._writes(workdir) if non_root else None
+        if found is not None and not self.distroless:
             setup.append(
                 Step(
-                    self._useradd(runtime, workdir),
+                    self._useradd(runtime, found.paths),
                     ("# An unprivileged user to run the app, owning its folder as root did in the original",),
                 )
             )
+        elif found is not None and found.paths:
+            # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+            self.writes_build = found.paths
+            setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+        if found is not None:
+            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
+        self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
         steps: list[Step] = []
@@ -707,11 +1113,11 @@ class _PythonPlanner(Planner):
             if k == "RUN":
                 step = None
                 if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
-                    step = Step(ins.text, ins.comments)
+                    step = Step(writes.tolerant_mkdir(ins.text), ins.comments)
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        step = Step(chain(run_prefix(ins.text), app), ins.comments)
+                        step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
                 if step is not None and self.distroless:
                     raise Skip(
                         "this step would run in the runtime stage, and distroless has no shell to run it; "
@@ -727,7 +1133,7 @@ class _PythonPlanner(Planner):
                 steps.extend(self._distroless_step(ins))
                 continue
             if k in ("CMD", "ENTRYPOINT"):
-                direct = _without_runner(ins)
+                direct = self._direct_text(ins)
                 if direct is not None:
                     self.warnings.append(
                         f"{k} (line {ins.line}) runs the command directly: the runtime has the "
@@ -780,11 +1186,8 @@ class _PythonPlanner(Planner):
             head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
             self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
             return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
-        direct = _without_runner(ins)
-        command = Command.of(ins)
-        if direct is not None:
-            rest = direct[len(k) + 1 :]
-            command = Command(True, tuple(json.loads(rest))) if rest.startswith("[") else Command(False, shell=rest)
+        direct = self._direct_text(ins)
+        command = _direct_command(ins, direct)
         argv = command.as_simple_argv()
         if argv is None:
             raise Skip(f"{k} needs a shell, and distroless has none", ins.line)
@@ -857,11 +1260,41 @@ class _PythonPlanner(Planner):
             Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
         ]
 
-    def _useradd(self, runtime: str, workdir: str) -> str:
+    def _useradd(self, runtime: str, folders: list[str]) -> str:
         add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
-        if workdir in ("/", "/root") or "$" in workdir:
+        if not folders:
             return f"RUN {add}"
-        return f"RUN {add} \\\n && {own_folder(workdir, 'app:app')}"
+        return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
+
+    def _start_files(self):
+        if not hasattr(self, "_start_cache"):
+            from dockrewrite.providers import python_source
+
+            # only notes and the .dockerignore proposal use it: --check, which shows neither, skips the scan
+            scan = self.ctx.known and self.options.notes
+            self._start_cache = python_source.start_files(self.ctx) if scan else python_source.StartFiles()
+        return self._start_cache
+
+    def _writes(self, workdir: str) -> writes.Writes:
+        """The folders the runtime user must own: the app's folder (root owned it in the original, and Python apps
+        write beside themselves: SQLite, uploads, logs), and what ENV, VOLUME and the code name."""
+        mine = workdir not in ("/", "/root") and "$" not in workdir
+        reason = "the app's folder, which root owned in the original" if mine else None
+        reads = [(n, f) for n, f in self._start_files().env_reads.items() if writes.is_write_name(n)]
+        return writes.find(
+            self.stage, workdir, workdir_reason=reason, env_reads=reads, ctx=self.ctx, start_workdir=self.start_dir()
+        )
+
+    def _env_files(self) -> None:
+        """Env files the app loads at start that the original copied in: the runtime replays those COPYs, so
+        they are carried; the note says so, and the .dockerignore proposal keeps them."""
+        start = self._start_files()
+        if start.loader is None:
+            return
+        files = writes.env_files(self.ctx, start.env_files, self.copies_entry)
+        if files:
+            self.loads += [f for f in files if f not in self.loads]
+            self.warnings.append(writes.baked_note(files, start.loader))
 
     @staticmethod
     def _install_step(packages: list[str], runtime: str) -> Step:
@@ -879,7 +1312,10 @@ class _PythonPlanner(Planner):
                 virtual = "--virtual" in seg.words or "-t" in seg.words
                 dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
                 needed, unknown = syslibs.runtime_packages(dev, family)
-                if unknown:
+                if unknown and family == "debian" and not self.distroless and not self.split:
+                    # the builder lists the packages of the libraries the built modules link (_linked_libraries)
+                    self.linked_scan += [p for p in unknown if p not in self.linked_scan]
+                elif unknown:
                     raise Skip(
                         f"no known runtime package for {', '.join(unknown)}; packages built against it "
                         "would miss their shared library",
@@ -934,26 +1370,16 @@ class _PythonPlanner(Planner):
     @cached_property
     def pyproject(self) -> dict | None:
         """The context's pyproject.toml, parsed; None when there is none or it is not valid TOML."""
-        text = self.ctx.read_text("pyproject.toml")
-        if not text:
-            return None
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return None
+        return _toml(self.ctx.read_text("pyproject.toml"))
 
     def _project_dependencies(self) -> list[str]:
         """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
         names: list[str] = []
         data = self.pyproject
         if data is not None:
-            names += [deps.spec_name(d) for d in data.get("project", {}).get("dependencies", [])]
-            poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-            names += [deps.normalize(n) for n in poetry if n != "python"]
+            listed = _table(data, "project").get("dependencies")
+            names += [deps.spec_name(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]
+            names += [deps.normalize(n) for n in _table(data, "tool", "poetry", "dependencies") if n != "python"]
         setup = self.ctx.read_text("setup.py")
         if setup:
             from dockrewrite.providers.python_source import read_setup_py
@@ -1068,18 +1494,75 @@ def _without_runner(ins: Instruction) -> str | None:
             rest.pop(0)
     if not rest:
         return None
+    # `uv run app.py` (and pdm's) runs a script with the environment's python, not as a program on PATH
+    interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
-        return f"{ins.keyword} {json.dumps(rest)}"
+        return f"{ins.keyword} {json.dumps(interpreter + rest)}"
     prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
-    return f"{ins.keyword} {command.shell[prefix.end() :]}" if prefix else None
+    return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _table(data, *keys: str) -> dict:
+    """data[key][key]… when every level is a table, else {}: a pyproject.toml of the wrong shape (`tool = 1`,
+    `[tool]` with `poetry = []`) is one that says nothing, not an AttributeError."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+# console scripts whose distribution has another name
+_SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
+
+
+def _dev_package(command: Command, dev_only: set[str]) -> tuple[str, str] | None:
+    """(program, package) when a command runs a program, or `python -m` a module, that only the dev group has."""
+    for program in tools.programs(command)[0]:
+        name = posixpath.basename(program)
+        package = _SCRIPT_PACKAGES.get(name, deps.normalize(name))
+        if package in dev_only:
+            return name, package
+    argv = command.as_simple_argv() or ()
+    if len(argv) >= 3 and _PYTHON_PROGRAM.match(posixpath.basename(argv[0])) and argv[1] == "-m":
+        package = deps.normalize(argv[2].split(".")[0])
+        if package in dev_only:
+            return f"python -m {argv[2]}", package
+    return None
+
+
+def _toml(text: str | None) -> dict | None:
+    """A TOML file's content; None when there is none or it is not valid TOML."""
+    if not text:
+        return None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _direct_command(ins: Instruction, direct: str | None = None) -> Command:
+    """The command of a CMD/ENTRYPOINT once `uv run`/`poetry run` … is taken off (see _without_runner), or of
+    `direct`, the instruction text the runtime gets instead."""
+    direct = direct or _without_runner(ins)
+    if direct is None:
+        return Command.of(ins)
+    rest = direct[len(ins.keyword) + 1 :]
+    return Command(True, tuple(json.loads(rest))) if rest.startswith("[") else Command(False, shell=rest)
 
 
 def _poetry_groups(pyproject: dict | None) -> set[str] | None:
     """Poetry dependency groups in a pyproject.toml ('dev' for the old dev-dependencies table)."""
     if pyproject is None:
         return None
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    groups = set(poetry.get("group", {}))
+    poetry = _table(pyproject, "tool", "poetry")
+    groups = set(_table(poetry, "group"))
     return groups | {"dev"} if "dev-dependencies" in poetry else groups
 
 
@@ -1091,13 +1574,31 @@ def _python_shebang(text: str) -> bool:
 def _tidy_connectors(text: str) -> str:
     """Remove the `&&` left dangling where a command was taken out of a chain."""
     out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
-    out = re.sub(r"^\s*(\\\n)?\s*&&\s*", "", out)
-    out = re.sub(r"\s*&&\s*(\\)?\s*$", "", out)
-    return out
+    out = re.sub(r"^\s*(\\\n)?\s*&&\s*(\\\n\s*)?", "", out)
+    # a removed last command leaves `… \` + `&&` (either side of the line break) at the end
+    out = re.sub(r"(\s|\\\n)*&&(\s|\\)*$", "", out)
+    return re.sub(r"\s*\\\s*$", "", out)
 
 
 def _context_path(image_path: str) -> str:
     return image_path[2:] if image_path.startswith("./") else image_path.lstrip("/")
+
+
+_UV_PYTHON_TAG = re.compile(r"^(?:[\d.]+-)?python(3\.\d+)-(bookworm|bullseye|trixie|alpine(?:3\.\d+)?)(-slim)?$")
+
+
+def _uv_python_image(image: str) -> str | None:
+    """ghcr.io/astral-sh/uv:python3.12-bookworm-slim -> python:3.12-slim-bookworm, the image uv's is built on."""
+    ref = image.split("@", 1)[0]
+    if "$" in ref or not re.match(r"^(ghcr\.io/)?astral-sh/uv:", ref):
+        return None
+    m = _UV_PYTHON_TAG.match(images.tag_of(ref))
+    if m is None:
+        return None
+    version, distro, slim = m.groups()
+    if distro.startswith("alpine"):
+        return f"python:{version}-{distro}"
+    return f"python:{version}-{'slim-' if slim else ''}{distro}"
 
 
 def _slim_of(image: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -267,7 +268,10 @@ MANIFESTS = re.compile(
 
 
 def is_manifest(source: str) -> bool:
-    return bool(MANIFESTS.match(source.rstrip("/").lstrip("./"))) or source.rstrip("/") == "requirements"
+    name = source.rstrip("/")
+    while name.startswith("./"):
+        name = name[2:]
+    return bool(MANIFESTS.match(name.lstrip("/"))) or name == "requirements"
 
 
 def drop_requirement_files(text: str, drop: list[str]) -> str | None:
@@ -309,3 +313,171 @@ def constraint_files(words: list[str]) -> list[str]:
         elif w.startswith("-c") and len(w) > 2 and not w.startswith("--"):
             out.append(w[2:])
     return out
+
+
+# Poetry's lock freshness (poetry/packages/locker.py, `Locker._get_content_hash`): sha256 of the JSON
+# (sorted keys) of the pyproject sections that decide what gets locked.
+_POETRY_LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
+_POETRY_KEYS = (*_POETRY_LEGACY_KEYS, "group")
+_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
+
+
+def _shape_safe(default):
+    """A manifest of the wrong shape (`project = 1`, `package = "x"`, a TOML date where a table belongs)
+    says nothing: the reader answers `default` instead of raising."""
+
+    def wrap(reader):
+        @functools.wraps(reader)
+        def read(*args, **kwargs):
+            try:
+                return reader(*args, **kwargs)
+            except (AttributeError, TypeError, ValueError, KeyError):
+                return default() if callable(default) else default
+
+        return read
+
+    return wrap
+
+
+@_shape_safe(set)
+def poetry_content_hashes(pyproject: dict) -> set[str]:
+    """The content-hash a poetry.lock made from this pyproject.toml carries, per Poetry generation: 1.x
+    hashes [tool.poetry]'s dependencies, source, extras, dev-dependencies (and group when present); 2.0
+    adds [project]'s requires-python, dependencies and optional-dependencies; 2.3 adds [dependency-groups]
+    (and still accepts the hash without them from locks an older Poetry wrote)."""
+    import hashlib
+    import json
+
+    def digest(groups: dict) -> str:
+        project = pyproject.get("project", {})
+        poetry = pyproject.get("tool", {}).get("poetry", {})
+        relevant_project = {k: project[k] for k in _PROJECT_KEYS if project.get(k) is not None}
+        relevant_poetry = {}
+        for key in _POETRY_KEYS:
+            value = poetry.get(key)
+            if value is None and (key not in _POETRY_LEGACY_KEYS or relevant_project or groups):
+                continue
+            relevant_poetry[key] = value
+        content: dict = {}
+        if relevant_project:
+            content["project"] = relevant_project
+        if groups:
+            content["dependency-groups"] = groups
+        if content:
+            content["tool"] = {"poetry": relevant_poetry}
+        else:
+            content = relevant_poetry
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+    return {digest(pyproject.get("dependency-groups", {})), digest({})}
+
+
+@_shape_safe(None)
+def poetry_lock_fresh(pyproject: dict, lock_text: str) -> bool | None:
+    """Whether poetry.lock's content-hash matches pyproject.toml; None when the lock has no hash to compare."""
+    m = re.search(r'(?m)^content-hash\s*=\s*"([0-9a-f]{64})"', lock_text)
+    if m is None:
+        return None
+    return m.group(1) in poetry_content_hashes(pyproject)
+
+
+def admits_python(spec: str, version: tuple[int, int]) -> bool | None:
+    """Whether a requires-python specifier admits some release of Python major.minor (the image's tag floats
+    over patch releases, so `>=3.12.4` admits 3.12). None when the specifier cannot be read."""
+    major, minor = version
+    for clause in (c.strip() for c in spec.split(",")):
+        if not clause:
+            continue
+        m = re.fullmatch(r"(~=|===|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?(?:\.\*)?", clause)
+        if m is None:
+            return None
+        op, a, b, c = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        if b is None or b == "*":
+            ok = {
+                ">=": major >= a,
+                ">": major > a,
+                "<": major < a,
+                "<=": major <= a,
+                "==": major == a,
+                "===": major == a,
+                "!=": major != a,
+                "~=": major >= a,
+            }[op]
+        else:
+            want = (a, int(b))
+            patch = 0 if c in (None, "*") else int(c)
+            have = (major, minor)
+            ok = {
+                ">=": have >= want,
+                ">": have >= want,  # 3.11.x patch releases are above 3.11
+                "<": have < want or (have == want and patch > 0),
+                "<=": have <= want,
+                "==": have == want,
+                "===": have == want,
+                "!=": have != want or c != "*",  # `!=3.11.2` leaves the other 3.11 releases
+                "~=": (have >= want and major == a) if c is None else have == want,
+            }[op]
+        if not ok:
+            return False
+    return True
+
+
+def python_version_file(text: str) -> tuple[int, int] | None:
+    """The major.minor a .python-version file asks for (`3.13`, `3.13.1`, `cpython@3.13`), None otherwise."""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.search(r"(?<![\d.])(\d+)\.(\d+)", line)
+        return (int(m.group(1)), int(m.group(2))) if m and not line.startswith("pypy") else None
+    return None
+
+
+@_shape_safe(list)
+def uv_lock_disagreement(pyproject: dict, lock: dict) -> list[str]:
+    """Project dependencies uv.lock does not record for the root package (name, or specifier where the lock
+    keeps them): with any, `uv sync --locked` fails and plain `uv sync` re-resolves."""
+    project = pyproject.get("project", {})
+    name = normalize(str(project.get("name", "")))
+    root = next((p for p in lock.get("package", []) if normalize(str(p.get("name", ""))) == name), None)
+    wanted = [d for d in project.get("dependencies", []) if isinstance(d, str)]
+    if root is None:
+        return [spec_name(d) for d in wanted] or ([name] if name else [])
+    locked = {normalize(str(d.get("name", ""))) for d in root.get("dependencies", []) if isinstance(d, dict)}
+    requires = root.get("metadata", {}).get("requires-dist")
+    recorded = None
+    if isinstance(requires, list):
+        recorded = {
+            (normalize(str(r.get("name", ""))), str(r.get("specifier", "")).replace(" ", ""))
+            for r in requires
+            if isinstance(r, dict)
+        }
+    missing: list[str] = []
+    for dep in wanted:
+        dep_name = spec_name(dep)
+        if not dep_name:
+            continue
+        has_marker = ";" in dep
+        if dep_name not in locked and not has_marker:
+            missing.append(dep_name)
+            continue
+        if recorded is not None:
+            spec = re.sub(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?", "", dep.split(";", 1)[0]).strip().replace(" ", "")
+            spec = spec.strip("()")
+            if (dep_name, ",".join(sorted(spec.split(","))) if spec else "") not in {
+                (n, ",".join(sorted(s.split(","))) if s else "") for n, s in recorded
+            }:
+                missing.append(dep)
+    groups = pyproject.get("dependency-groups", {})
+    locked_groups = root.get("dev-dependencies", {})
+    if isinstance(groups, dict) and isinstance(locked_groups, dict):
+        for group, entries in groups.items():
+            names = {normalize(str(d.get("name", ""))) for d in locked_groups.get(group, []) if isinstance(d, dict)}
+            for dep in entries if isinstance(entries, list) else []:
+                if isinstance(dep, str) and ";" not in dep and spec_name(dep) not in names:
+                    missing.append(f"{spec_name(dep)} (group {group})")
+    wanted_python = str(project.get("requires-python", "")).replace(" ", "")
+    locked_python = str(lock.get("requires-python", "")).replace(" ", "")
+    if wanted_python and locked_python and wanted_python != locked_python:
+        missing.append(f"requires-python {wanted_python} (the lock has {locked_python})")
+    return missing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -205,6 +206,96 @@ def _strings(node) -> list[str]:
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         return [v for v in (_string(e.value) for e in node.elements) if v is not None]
     return []
+
+
+# Libraries that read env files at start, with the files they read when none is named: python-dotenv's
+# load_dotenv() finds .env; django-environ's read_env() reads .env beside the calling module; python-decouple
+# reads .env or settings.ini; pydantic-settings reads only what env_file names.
+ENV_LOADERS = {
+    "dotenv": ("python-dotenv", (".env",)),
+    "environ": ("django-environ", (".env",)),
+    "decouple": ("python-decouple", (".env", "settings.ini")),
+    "pydantic_settings": ("pydantic-settings env_file", ()),
+}
+_ENV_FILE = re.compile(r"^(?:[\w.-]+/)*\.env(?:\.[\w-]+)*$|^(?:[\w.-]+/)*[\w-]+\.env$")
+_IMPORTS_LOADER = re.compile(r"^\s*(?:from|import)\s+(?:dotenv|environ|decouple|pydantic_settings)\b", re.MULTILINE)
+_ENV_READ = re.compile(
+    r"\bos\.(?:environ\.get|getenv|environ\.setdefault)\(\s*[\"']([A-Za-z_]\w*)[\"']"
+    r"|\bos\.environ\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]"
+)
+
+
+@dataclass
+class StartFiles:
+    """What the app's modules say about files read at start and variables read from the environment."""
+
+    loader: str | None = None  # e.g. "python-dotenv, app.py"
+    env_files: list[str] = field(default_factory=list)  # context-relative candidates, in order
+    env_reads: dict[str, str] = field(default_factory=dict)  # variable -> the first module that reads it
+
+
+def start_files(ctx: BuildContext, limit: int = 300) -> StartFiles:
+    """Env files the app loads and the variables it reads, from its modules' imports, calls and string
+    literals (read with libcst, never run)."""
+    import libcst as cst
+
+    out = StartFiles()
+    for rel in _app_modules(ctx, limit):
+        text = ctx.read_text(rel, limit=300_000)
+        if text is None:
+            continue
+        for a, b in _ENV_READ.findall(text):
+            out.env_reads.setdefault(a or b, rel)
+        if not _IMPORTS_LOADER.search(text):
+            continue  # libcst only for the modules that may import a loader
+        try:
+            module = cst.parse_module(text)
+        except Exception:
+            continue
+        tops = {name.split(".", 1)[0] for name in _imported_names(module)}
+        loaders = [name for name in ENV_LOADERS if name in tops]
+        if not loaders:
+            continue
+        if out.loader is None:
+            out.loader = f"{ENV_LOADERS[loaders[0]][0]}, {rel}"
+        here = posixpath.dirname(rel)
+        named = [s for s in _literals(module) if _ENV_FILE.match(s)]
+        defaults = [n for name in loaders for n in ENV_LOADERS[name][1]]
+        if "environ" in loaders and here:
+            defaults.insert(0, posixpath.join(here, ".env"))
+        for name in [*named, *(posixpath.normpath(posixpath.join(here, n)) for n in named), *defaults]:
+            name = name[2:] if name.startswith("./") else name
+            if name not in out.env_files:
+                out.env_files.append(name)
+    return out
+
+
+def _literals(module) -> list[str]:
+    import libcst as cst
+
+    found: list[str] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            value = node.evaluated_value
+            if isinstance(value, str) and len(value) < 200:
+                found.append(value)
+
+    module.visit(Visitor())
+    return found
+
+
+def _app_modules(ctx: BuildContext, limit: int):
+    """The project's own modules, tests, migrations, docs and build scripts aside."""
+    for rel in ctx.walk((".py",), limit=limit):
+        parts = rel.split("/")
+        if (
+            any(p in ("tests", "test", "migrations", "docs", "scripts") for p in parts[:-1])
+            or parts[-1].startswith("test_")
+            or parts[-1] in ("setup.py", "conftest.py", "noxfile.py")
+        ):
+            continue
+        yield rel
 
 
 def imports(ctx: BuildContext, limit: int = 300) -> dict[str, str]:

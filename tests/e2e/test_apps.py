@@ -48,6 +48,7 @@ def test_app(name: str, docker_engine):
         smoke_cmd=spec.get("cmd"),
         smoke_http=spec.get("http"),
         http_env=spec.get("http_env", {}),
+        smoke_user=spec.get("user"),
         timeout=spec.get("timeout", 30),
     )
     assert result.original is not None and result.rewrite is not None, _explain(result)

@@ -45,3 +45,23 @@ def test_ensure_runs_again_without_waiting(docker_engine):
     proc = subprocess.run(["bash", str(ENSURE)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "building" not in proc.stderr  # the images are current, nothing is rebuilt
+
+
+def test_nginx_renders_templates_like_the_official_image(docker_engine):
+    """The nginx stand-in's entrypoint renders /etc/nginx/templates/*.template into conf.d with envsubst of the
+    variables that are set (nginx's own $uri stays), as the official image does for an nginx command; the
+    static-site rewrite relies on it for `listen ${PORT}`."""
+    script = (
+        "mkdir -p /etc/nginx/templates"
+        " && printf 'server { listen ${PORT}; location / { try_files $uri /index.html; } }\\n'"
+        " > /etc/nginx/templates/site.conf.template"
+        " && /docker-entrypoint.sh nginx -t && cat /etc/nginx/conf.d/site.conf"
+    )
+    proc = subprocess.run(
+        [docker_engine.binary, "run", "--rm", "-e", "PORT=8123", "--entrypoint", "sh", "nginx:alpine", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "listen 8123;" in proc.stdout and "try_files $uri /index.html;" in proc.stdout

@@ -1,0 +1,325 @@
+"""The shared rule for where the app writes and which files it loads at start (providers/writes.py), and how the
+Go, Python and Node planners feed it: inline before/after cases with explicit no-op cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockrewrite.context import BuildContext
+from dockrewrite.features.dockerignore import dockerignore_for
+from dockrewrite.parse import parse
+from dockrewrite.plan import Options, Step
+from dockrewrite.providers import writes
+from dockrewrite.results import CHANGED
+from dockrewrite.transform import convert_text
+
+
+def _context(tmp_path: Path, files: dict[str, object]) -> BuildContext:
+    for rel, content in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return BuildContext(tmp_path)
+
+
+def _find(dockerfile: str, workdir: str = "/app", **kw) -> writes.Writes:
+    return writes.find(parse(dockerfile).stages[0], workdir, workdir_reason=kw.pop("why", None), **kw)
+
+
+# -- which folders ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("env", "folder"),
+    [
+        ("BASE_DIR=/data", "/data"),
+        ("UPLOAD_DIR=/srv/uploads", "/srv/uploads"),
+        ("DB_PATH=/var/lib/app/app.db", "/var/lib/app"),  # a file: SQLite writes its folder (journal)
+        ("LOG_FILE=/var/log/app/server.log", "/var/log/app"),
+        ("MEDIA_ROOT=/app/media/", "/app/media"),
+        ("DATA_DIR=$HOME_BASE/data", None),  # unknown at build time: a note, no folder
+        ("CONFIG_PATH=/etc/app/config.yml", None),  # read, not written
+        ("TEMPLATE_DIR=/app/templates", None),
+        ("DATABASE_URL=postgres://db/app", None),
+        ("CACHE_DIR=/tmp/cache", None),  # everyone may write /tmp already
+        ("LOG_DIR=/var/log", None),  # a system folder is never given away: a note instead
+        ("DATA_DIR=relative/data", None),
+        ("BASE_PATH=/api", None),  # a URL prefix, not a folder
+    ],
+)
+def test_env_named_folders(env, folder):
+    found = _find(f"FROM golang:1.22\nENV {env}\nCMD x\n")
+    assert found.paths == ([folder] if folder else [])
+
+
+def test_volume_workdir_and_code_folders_are_merged_and_ordered():
+    found = _find(
+        'FROM x\nWORKDIR /app\nENV BASE_DIR=/data\nVOLUME /data /cache\nVOLUME ["/var/lib/app"]\nCMD x\n',
+        why="the code writes rates.db",
+        code_folders=[("/srv/out", "main.go")],
+    )
+    assert found.paths == ["/app", "/cache", "/data", "/srv/out", "/var/lib/app"]
+    data = next(f for f in found.folders if f.path == "/data")
+    assert data.why == ["ENV BASE_DIR on line 3", "VOLUME on line 4"]
+    assert found.volumes == ["/data", "/cache", "/var/lib/app"]
+
+
+def test_nothing_written_is_no_folder_and_no_note():
+    found = _find("FROM x\nWORKDIR /app\nENV PORT=8080 GREETING=hi\nCMD x\n")
+    assert found.paths == [] and writes.notes(found, "65532:65532") == []
+
+
+def test_what_the_image_cannot_prepare_gets_a_note_naming_the_path_and_keep_root():
+    found = _find(
+        "FROM x\nENV LOG_DIR=/var/log\nVOLUME $STATE\nCMD x\n", env_reads=[("UPLOAD_DIR", "app.py")], why="writes"
+    )
+    notes = "\n".join(writes.notes(found, "65532:65532"))
+    assert "/var/log" in notes and "$STATE" in notes and "$UPLOAD_DIR" in notes
+    assert notes.count("--keep-root") == 3
+    assert found.paths == ["/app"]
+
+
+def test_a_variable_the_dockerfile_sets_is_no_run_time_note():
+    found = _find("FROM x\nENV UPLOAD_DIR=/srv/up\nCMD x\n", env_reads=[("UPLOAD_DIR", "app.py")])
+    assert found.refused == [] and found.paths == ["/srv/up"]
+
+
+# -- how they are made -----------------------------------------------------------------------------------------
+def test_shell_runtimes_get_one_mkdir_chown():
+    assert writes.own_folders(["/app", "/my data"], "node:node") == (
+        "mkdir -p /app '/my data' && chown node:node /app '/my data'"
+    )
+
+
+def test_shell_less_runtimes_copy_empty_folders_made_in_a_build_stage():
+    paths = ["/app", "/var/lib/notes", "/var/lib/notes/uploads"]
+    make = "RUN mkdir -p /writable/app /writable/var/lib/notes/uploads"  # the deepest: mkdir -p makes parents
+    steps = [Step(t) for t in ("FROM golang AS builder", "WORKDIR /src", "RUN go build", "ENV A=1")]
+    assert [s.text for s in writes.with_build_step(steps, paths)][-2:] == ["ENV A=1", make]
+    # not next to the stage's own RUN (hadolint DL3059 asks to merge those) where it can be helped
+    steps = [Step(t) for t in ("FROM golang AS builder", "WORKDIR /src", "RUN go build")]
+    assert [s.text for s in writes.with_build_step(steps, paths)][1:3] == [make, "WORKDIR /src"]
+    steps = [Step(t) for t in ("FROM golang AS builder", "RUN go build")]
+    assert [s.text for s in writes.with_build_step(steps, paths)][-1] == make
+    copies = [s.text for s in writes.copy_steps(paths, "65532:65532", "builder")]
+    # a folder's copy brings the empty folders below it, owned alike
+    assert copies == [
+        "COPY --from=builder --chown=65532:65532 /writable/app /app",
+        "COPY --from=builder --chown=65532:65532 /writable/var/lib/notes /var/lib/notes",
+    ]
+
+
+GO_APP = """FROM golang:1.22
+WORKDIR /app
+COPY . .
+RUN go build -o server .
+ENV BASE_DIR=/data
+CMD ["./server"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("runtime", "expected"),
+    [
+        ("auto", "COPY --from=builder --chown=65532:65532 /writable/data /data\n"),
+        ("scratch", "COPY --from=builder --chown=65532:65532 /writable/data /data\n"),
+        ("alpine", "RUN mkdir -p /data && chown 65532:65532 /data\n"),
+    ],
+)
+def test_go_folder_outside_workdir(tmp_path, runtime, expected):
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": "package main\nfunc main() {}\n"})
+    out = convert_text(GO_APP, ctx, Options(runtime=runtime)).output
+    assert expected in out
+    assert "/writable/app" not in out and "/app &&" not in out  # the code writes nothing relative
+
+
+@pytest.mark.parametrize(
+    ("code", "folder"),
+    [
+        ('sql.Open("sqlite3", "file:rates.db?cache=shared")', "/writable/app /app"),
+        ('os.WriteFile("out/report.txt", b, 0o644)', "/writable/app /app"),
+        ('os.OpenFile("app.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)', "/writable/app /app"),
+        ('lumberjack.Logger{Filename: "/var/log/rates/app.log"}', "/writable/var/log/rates /var/log/rates"),
+        ('os.MkdirAll("/var/lib/rates/cache", 0o755)', "/writable/var/lib/rates/cache /var/lib/rates/cache"),
+        ('os.Create("/srv/out/report.txt")', "/writable/srv/out /srv/out"),
+    ],
+)
+def test_go_code_that_writes(tmp_path, code, folder):
+    main = f'package main\n\nimport (\n\t"database/sql"\n\t"os"\n)\n\nfunc main() {{\n\t{code}\n}}\n'
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": main})
+    out = convert_text(GO_APP.replace("ENV BASE_DIR=/data\n", ""), ctx, Options()).output
+    assert f"COPY --from=builder --chown=65532:65532 {folder}\n" in out
+
+
+def test_go_keep_root_and_an_original_numeric_user_change_nothing(tmp_path):
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": "package main\nfunc main() {}\n"})
+    assert "writable" not in convert_text(GO_APP, ctx, Options(keep_root=True)).output
+    user = GO_APP.replace("CMD", "USER 1000\nCMD")
+    assert "writable" not in convert_text(user, ctx, Options()).output
+
+
+# -- files loaded at start -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "carried"),
+    [
+        ('import _ "github.com/joho/godotenv/autoload"', [".env"]),
+        ('import "github.com/joho/godotenv"\nfunc init() { godotenv.Load() }', [".env"]),
+        ('import "github.com/joho/godotenv"\nfunc init() { godotenv.Load(".env.local") }', [".env.local"]),
+        ('import "os"\nfunc init() { os.Getenv("X") }', []),  # no loader: nothing carried
+    ],
+)
+def test_go_env_files_loaded_at_start(tmp_path, code, carried):
+    files = {"go.mod": "module x\n\ngo 1.22\n", "main.go": f"package main\n{code}\nfunc main() {{}}\n"}
+    ctx = _context(tmp_path, {**files, ".env": "A=1\n", ".env.local": "B=2\n"})
+    result = convert_text(GO_APP, ctx, Options())
+    for name in (".env", ".env.local"):
+        assert (f"COPY --from=builder /app/{name} ./{name}\n" in result.output) == (name in carried)
+    assert result.loads == carried
+    assert any("stay baked into the image" in w for w in result.warnings) == bool(carried)
+
+
+def test_go_carries_a_config_file_env_names(tmp_path):
+    ctx = _context(
+        tmp_path,
+        {"go.mod": "module x\n\ngo 1.22\n", "main.go": "package main\nfunc main() {}\n", "deploy/app.yml": "a: 1\n"},
+    )
+    out = convert_text(GO_APP.replace("/data", "/data CONFIG_PATH=/app/deploy/app.yml"), ctx, Options()).output
+    assert "COPY --from=builder /app/deploy/app.yml ./deploy/app.yml\n" in out
+
+
+def test_go_env_file_left_out_by_dockerignore_is_not_carried(tmp_path):
+    code = 'package main\nimport _ "github.com/joho/godotenv/autoload"\nfunc main() {}\n'
+    ctx = _context(tmp_path, {"go.mod": "module x\n", "main.go": code, ".env": "A=1\n", ".dockerignore": ".env\n"})
+    result = convert_text(GO_APP, ctx, Options())
+    assert ".env" not in result.output and result.loads == []
+
+
+PY_APP = """FROM python:3.11
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "loaded"),
+    [
+        ("from dotenv import load_dotenv\nload_dotenv()\n", [".env"]),
+        ("import dotenv\ndotenv.load_dotenv('.env.production')\n", [".env.production", ".env"]),
+        ("import environ\nenviron.Env.read_env()\n", [".env"]),
+        (
+            "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass S(BaseSettings):\n"
+            "    model_config = SettingsConfigDict(env_file='.env.production')\n",
+            [".env.production"],
+        ),
+        ("import os\nprint(os.environ.get('A'))\n", []),  # reads the environment, loads no file
+    ],
+)
+def test_python_env_files_loaded_at_start(tmp_path, code, loaded):
+    ctx = _context(tmp_path, {"requirements.txt": "x\n", "app.py": code, ".env": "A=1\n", ".env.production": "A=2\n"})
+    result = convert_text(PY_APP, ctx, Options())
+    assert result.status == CHANGED, result.reason
+    assert result.loads == loaded
+    assert "COPY --chown=10001:10001 . .\n" in result.output  # the original's COPY, replayed
+    ignore = dockerignore_for(parse(PY_APP), ctx, "python", result.output, keep=result.loads) or ""
+    for name in loaded:
+        assert name not in ignore.splitlines()
+
+
+def test_python_env_file_the_original_did_not_copy_is_not_claimed(tmp_path):
+    ctx = _context(tmp_path, {"requirements.txt": "x\n", "app.py": "import dotenv\n", ".env": "A=1\n"})
+    text = PY_APP.replace("COPY . .", "COPY app.py .")
+    result = convert_text(text, ctx, Options())
+    assert result.loads == [] and not any("baked" in w for w in result.warnings)
+
+
+NODE_APP = """FROM node:20
+WORKDIR /app
+COPY . .
+RUN npm ci
+CMD ["node", "server.js"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "cmd", "carried"),
+    [
+        ("require('dotenv').config();\n", None, True),
+        ("import 'dotenv/config';\n", None, True),
+        ("process.loadEnvFile();\n", None, True),
+        ("", '["node", "-r", "dotenv/config", "server.js"]', True),
+        ("", '["node", "--env-file=.env", "server.js"]', True),
+        ("console.log(process.env.A);\n", None, False),  # no loader: .env stays out, as before
+    ],
+)
+def test_node_env_files_loaded_at_start(tmp_path, code, cmd, carried):
+    files = {"package.json": {"dependencies": {"dotenv": "16"}}, "package-lock.json": "{}", "server.js": code}
+    ctx = _context(tmp_path, {**files, ".env": "A=1\n"})
+    text = NODE_APP.replace('["node", "server.js"]', cmd) if cmd else NODE_APP
+    result = convert_text(text, ctx, Options())
+    assert result.status == CHANGED, result.reason
+    assert ("COPY --chown=node:node .env server.js ./" in result.output) == carried
+    assert any("no longer baked" in w for w in result.warnings) != carried
+    assert result.loads == ([".env"] if carried else [])
+
+
+def test_node_folders_outside_the_app_folder(tmp_path):
+    files = {"package.json": {}, "package-lock.json": "{}", "server.js": "const d = process.env.UPLOAD_DIR;\n"}
+    ctx = _context(tmp_path, files)
+    text = NODE_APP.replace("CMD", "VOLUME /data\nCMD")
+    result = convert_text(text, ctx, Options())
+    assert "RUN mkdir -p /app /data && chown node:node /app /data\nWORKDIR /app\n" in result.output
+    assert any("$UPLOAD_DIR" in w and "--keep-root" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'os.OpenFile("config.yaml", os.O_RDONLY, 0)',  # opened to read
+        'os.ReadFile("rates.db")',
+        'os.Create(":memory:")',
+    ],
+)
+def test_go_code_that_only_reads_owns_nothing(tmp_path, code):
+    main = f'package main\n\nimport "os"\n\nfunc main() {{\n\t{code}\n}}\n'
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": main})
+    out = convert_text(GO_APP.replace("ENV BASE_DIR=/data\n", ""), ctx, Options()).output
+    assert "writable" not in out
+
+
+def test_a_compose_bind_mount_over_a_written_folder_gets_a_note(tmp_path):
+    compose = "services:\n  api:\n    build: .\n    volumes:\n      - ./data:/data\n      - cache:/cache\n"
+    ctx = _context(tmp_path, {"docker-compose.yml": compose})
+    found = writes.find(parse("FROM x\nVOLUME /data /cache\nCMD x\n").stages[0], "/app", workdir_reason=None, ctx=ctx)
+    notes = [n for n in found.refused if "bind-mounts" in n]
+    assert len(notes) == 1 and "./data over /data" in notes[0] and "--keep-root" in notes[0]
+
+
+TS_APP = """FROM node:20
+WORKDIR /app
+COPY . .
+RUN npm ci
+RUN npm run build
+ENV CONFIG_PATH=/app/settings.yml
+CMD ["npm", "start"]
+"""
+TS_FILES = {
+    "package.json": {
+        "scripts": {"build": "tsc", "start": "node dist/index.js"},
+        "devDependencies": {"typescript": "5"},
+    },
+    "package-lock.json": "{}",
+    "tsconfig.json": {"compilerOptions": {"outDir": "dist"}},
+    "src/index.ts": "console.log(1);\n",
+    "settings.yml": "a: 1\n",
+    "notes.yml": "b: 2\n",
+}
+
+
+def test_node_built_app_carries_the_config_file_env_names(tmp_path):
+    out = convert_text(TS_APP, _context(tmp_path, TS_FILES), Options()).output
+    assert "COPY --from=builder --chown=node:node /app/settings.yml ./settings.yml" in out
+    assert "notes.yml" not in out  # named by nothing
