@@ -669,7 +669,7 @@ def _effects(changes: Sequence[tuple[str, str]], workdir: str) -> list[tuple[str
     out = []
     for kind, path in _leaves(changes):
         key = _normalise(path, workdir)
-        if not _NOISE.search(key) and not _NOISE.search(path):
+        if not _NOISE.search(key):  # the key: an app in /go/src/app or /tmp/app is not noise
             out.append((kind, key, path))
     return out
 

@@ -160,3 +160,10 @@ def test_the_evidence_is_the_line_that_names_the_file():
         "CHANGED: file /app/state.json: changed -> not changed",
         "CHANGED: file /app/other: created -> not created",
     ]
+
+
+def test_an_app_inside_a_noisy_folder_is_still_compared():
+    # old-style Go images keep the app in $GOPATH/src; /go is otherwise the toolchain's
+    orig = parse_diff("C /go/src/app\nA /go/src/app/state.json\nA /go/pkg/mod/cache/x")
+    effects = compare_side_effects(orig, [], "/go/src/app", "/app", "", "open state.json: permission denied")
+    assert effects.verdict == CHANGED_EFFECTS and effects.missing == ["A /go/src/app/state.json"]
