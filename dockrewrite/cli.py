@@ -11,7 +11,28 @@ from pathlib import Path
 import typer
 
 from dockrewrite import __version__
-from dockrewrite.cli_common import Color, ConvertFormat, Format, Runtime, Strategy, err, usage
+from dockrewrite.cli_common import (
+    BIND_MOUNTS,
+    CACHE_MOUNTS,
+    CONFIG,
+    KEEP_ROOT,
+    NO_CONFIG,
+    PIN,
+    RUNTIME,
+    STRATEGY,
+    SYNTAX_LINE,
+    TARGETS,
+    TEMPLATES,
+    Color,
+    ConvertFormat,
+    Format,
+    Runtime,
+    Strategy,
+    config_for,
+    err,
+    rewrite_flags,
+    usage,
+)
 
 app = typer.Typer(
     name="dockrewrite",
@@ -59,49 +80,6 @@ CONTEXT = typer.Option(
 )
 
 
-RUNTIME = typer.Option(
-    None,
-    "--runtime",
-    help="Runtime base (default: the config's, else auto). auto picks per language and case: Go distroless "
-    "static (alpine when a shell is needed, Debian slim or distroless base for CGO), Python and Node the slim "
-    "image of the same version, static sites nginx.",
-    show_default=False,
-)
-STRATEGY = typer.Option(
-    None,
-    "--python-strategy",
-    help="Where Python packages are installed in the builder and copied from: prefix (/install onto "
-    "/usr/local), user (~/.local), venv (/opt/venv); auto (default) picks per case.",
-    show_default=False,
-)
-KEEP_ROOT = typer.Option(
-    None, "--keep-root/--no-keep-root", help="Keep running as root when the original has no USER.", show_default=False
-)
-TEMPLATES = typer.Option(
-    None, "--templates", help="Folder of templates that override the built-in ones by name.", file_okay=False
-)
-CONFIG = typer.Option(
-    None,
-    "--config",
-    help="Use this configuration file (.dockrewrite.toml, or a pyproject.toml with [tool.dockrewrite]) for every "
-    "input instead of the nearest one.",
-    dir_okay=False,
-    show_default=False,
-)
-NO_CONFIG = typer.Option(False, "--no-config", help="Ignore configuration files; only flags and defaults apply.")
-
-
-def _config_for(path: Path, chosen: Path | None, disabled: bool):
-    from dockrewrite import config
-
-    try:
-        if disabled:
-            return config.Config()
-        return config.load_cached(chosen) if chosen is not None else config.for_file(path)
-    except config.ConfigError as exc:
-        usage(str(exc))
-
-
 def _jobs(
     paths: list[Path],
     context: Path | None,
@@ -122,7 +100,7 @@ def _jobs(
     jobs = []
     skipped = [Result(str(path), SKIPPED, reason=reason) for path, reason in passed_over]
     for path in files:
-        cfg = _config_for(path, config_file, no_config)
+        cfg = config_for(path, config_file, no_config)
         if (force_exclude or path not in named) and not cfg.selected(path):
             continue
         options, skip = cfg.resolve(path, flags)
@@ -132,23 +110,6 @@ def _jobs(
         root = next((r for r in roots if path.is_relative_to(r)), path.parent)
         jobs.append(Job(path, context, options, write=write, root=root))
     return jobs, skipped, bad_paths
-
-
-def _flags(runtime, python_strategy, keep_root, templates, targets: str | None = None, **switches) -> dict:
-    chosen = tuple(t.strip() for t in (targets or "").split(",") if t.strip())
-    from dockrewrite.targets import KNOWN
-
-    bad = [t for t in chosen if t not in KNOWN]
-    if bad:
-        usage(f"--targets: unknown target {bad[0]!r} (known: {', '.join(KNOWN)})")
-    return {
-        "runtime": runtime.value if runtime else None,
-        "python-strategy": python_strategy.value if python_strategy else None,
-        "keep-root": keep_root,
-        "templates": str(templates) if templates else None,
-        "targets": chosen or None,
-        **{name.replace("_", "-"): (True if on else None) for name, on in switches.items()},
-    }
 
 
 @app.command()
@@ -173,36 +134,11 @@ def convert(
     keep_root: bool = KEEP_ROOT,
     python_strategy: Strategy = STRATEGY,
     templates: Path = TEMPLATES,
-    targets: str = typer.Option(
-        None,
-        "--targets",
-        help="Extra named stages, comma-separated: develop (toolchain, dev dependencies, dev command) and test "
-        "(runs go test / npm test / pytest at build time). The production runtime stays the default target.",
-        show_default=False,
-    ),
-    cache_mounts: bool = typer.Option(
-        False,
-        "--cache-mounts",
-        help="RUN --mount=type=cache for the Go module and build caches, pip/poetry/uv caches, npm/yarn/pnpm "
-        "stores and apt in the build stages (BuildKit; Docker 20.10 and later).",
-    ),
-    bind_mounts: bool = typer.Option(
-        False,
-        "--bind-mounts",
-        help="Bind-mount lockfiles into the install step instead of copying them, where nothing later needs the copy.",
-    ),
-    pin: bool = typer.Option(
-        False,
-        "--pin",
-        help="Pin floating tags (latest, untagged, alpine:3.20) of the images the rewrite "
-        "writes to exact versions; hadolint DL3006/DL3007.",
-    ),
-    syntax_line: bool = typer.Option(
-        False,
-        "--syntax-line",
-        help="Write `# syntax=docker/dockerfile:1` (otherwise only when a feature "
-        "needs it: the line makes the engine pull the frontend image, which fails offline).",
-    ),
+    targets: str = TARGETS,
+    cache_mounts: bool = CACHE_MOUNTS,
+    bind_mounts: bool = BIND_MOUNTS,
+    pin: bool = PIN,
+    syntax_line: bool = SYNTAX_LINE,
     dockerignore: bool = typer.Option(
         False,
         "--dockerignore",
@@ -292,7 +228,7 @@ def convert(
     switches = dict(
         cache_mounts=cache_mounts, bind_mounts=bind_mounts, pin=pin, syntax_line=syntax_line, dockerignore=dockerignore
     )
-    flags = _flags(runtime, python_strategy, keep_root, templates, targets, **switches)
+    flags = rewrite_flags(runtime, python_strategy, keep_root, templates, targets, **switches)
     if stdin:
         job_list, config_skipped, bad_paths = (
             [],
@@ -396,7 +332,7 @@ def _stdin_result(stdin_filename: str | None, context: Path | None, flags: dict,
 
     shown = stdin_filename or "-"
     where = Path(stdin_filename) if stdin_filename else Path.cwd() / "Dockerfile"
-    cfg = _config_for(where, config_file, no_config)
+    cfg = config_for(where, config_file, no_config)
     options, _ = cfg.resolve(where, flags)
     data = sys.stdin.buffer.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
@@ -620,7 +556,7 @@ def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
     """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
     runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
     --write, the edits to show as diffs."""
-    from dockrewrite import compose, source
+    from dockrewrite import compose, interrupts, source
     from dockrewrite.results import CHANGED, FAILED
     from dockrewrite.runner import write_result
 
@@ -635,17 +571,18 @@ def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
         err(f"{dockerfile}: note: {note}")
     if not write:
         return edits
-    if job is not None:  # a merged builder-pattern result was written already
-        write_result(job, result)
-        if result.status != CHANGED:
-            return []
-    for edit in edits:
-        try:
-            source.write_atomic(edit.path, edit.data)
-        except OSError as exc:
-            result.status = FAILED
-            result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
-            break
+    with interrupts.deferred():  # a signal waits until the Dockerfile and its compose files are all written
+        if job is not None:  # a merged builder-pattern result was written already
+            write_result(job, result)
+            if result.status != CHANGED:
+                return []
+        for edit in edits:
+            try:
+                source.write_atomic(edit.path, edit.data)
+            except OSError as exc:
+                result.status = FAILED
+                result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
+                break
     return []
 
 
@@ -754,7 +691,7 @@ def detect(
 
     if config_file is not None and no_config:
         usage("--config and --no-config cannot be used together")
-    flags = _flags(runtime, python_strategy, None, None)
+    flags = rewrite_flags(runtime, python_strategy, None, None)
     job_list, _, bad_paths = _jobs(paths, context, flags, False, config_file, no_config)
     records = []
     failed = bad_paths

@@ -14,8 +14,24 @@ from pathlib import Path
 
 import typer
 
+from dockrewrite.cli_common import (
+    BIND_MOUNTS,
+    CACHE_MOUNTS,
+    CONFIG,
+    KEEP_ROOT,
+    NO_CONFIG,
+    PIN,
+    RUNTIME,
+    STRATEGY,
+    SYNTAX_LINE,
+    TARGETS,
+    TEMPLATES,
+    config_for,
+    rewrite_flags,
+)
 from dockrewrite.cli_common import Format as _Format
 from dockrewrite.cli_common import Runtime as _Runtime
+from dockrewrite.cli_common import Strategy as _Strategy
 from dockrewrite.cli_common import err as _err
 from dockrewrite.cli_common import usage as _usage
 
@@ -155,8 +171,17 @@ def register(app: typer.Typer) -> None:
         context: Path = typer.Option(
             None, "--context", help="Build context directory (default: each Dockerfile's folder).", file_okay=False
         ),
-        runtime: _Runtime = typer.Option(_Runtime.auto, "--runtime", help="Runtime base for the rewrite."),
-        keep_root: bool = typer.Option(False, "--keep-root", help="Do not switch a root image to a non-root user."),
+        runtime: _Runtime = RUNTIME,
+        keep_root: bool = KEEP_ROOT,
+        python_strategy: _Strategy = STRATEGY,
+        templates: Path = TEMPLATES,
+        targets: str = TARGETS,
+        cache_mounts: bool = CACHE_MOUNTS,
+        bind_mounts: bool = BIND_MOUNTS,
+        pin: bool = PIN,
+        syntax_line: bool = SYNTAX_LINE,
+        config_file: Path = CONFIG,
+        no_config: bool = NO_CONFIG,
         builder: str = typer.Option(
             None, "--builder", help="docker buildx builder to build with (remote or clustered BuildKit)."
         ),
@@ -202,7 +227,6 @@ def register(app: typer.Typer) -> None:
         """
         from dockrewrite import verify as v
         from dockrewrite.discover import discover
-        from dockrewrite.plan import Options
 
         env = _pairs(smoke_env, "--smoke-env")
         env_http = _pairs(http_env, "--http-env")
@@ -211,6 +235,21 @@ def register(app: typer.Typer) -> None:
                 v.parse_http(smoke_http)
             except ValueError as exc:
                 _usage(str(exc))
+        if config_file is not None and no_config:
+            _usage("--config and --no-config cannot be used together")
+        if report is not None and not report.parent.is_dir():
+            _usage(f"--report {report}: the folder {report.parent} does not exist")  # known before any build
+        flags = rewrite_flags(
+            runtime,
+            python_strategy,
+            keep_root,
+            templates,
+            targets,
+            cache_mounts=cache_mounts,
+            bind_mounts=bind_mounts,
+            pin=pin,
+            syntax_line=syntax_line,
+        )
         files, problems, passed_over = discover(paths)
         for path, problem in problems:
             _err(f"{path}: {problem}")
@@ -224,7 +263,17 @@ def register(app: typer.Typer) -> None:
             _err(f"dockrewrite: error: {exc}")
             raise typer.Exit(2) from None
 
-        options = Options(runtime=runtime.value, keep_root=keep_root)
+        # What convert would write for each file: the same configuration, overrides and flags.
+        per_file = {}
+        for path in list(files):
+            options, skip = config_for(path, config_file, no_config).resolve(path, flags)
+            if skip:
+                _err(f"{path}: skipped: skipped by an override in the configuration")
+                files.remove(path)
+            else:
+                per_file[path] = options
+        if not files:
+            _usage("no Dockerfile to verify")
         progress = _Progress(len(files), enabled=True)
 
         def one(path: Path):
@@ -232,7 +281,7 @@ def register(app: typer.Typer) -> None:
                 return v.verify_file(
                     path,
                     context,
-                    options,
+                    per_file[path],
                     builder=builder,
                     network=network,
                     smoke_cmd=smoke_cmd,

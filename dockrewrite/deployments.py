@@ -77,7 +77,12 @@ def _needs_shell(words: list[str]) -> bool:
 
 
 def notes(
-    dockerfile: Path, context_root: Path | None, workdir: str, has_shell: bool, develop_target: bool
+    dockerfile: Path,
+    context_root: Path | None,
+    workdir: str,
+    has_shell: bool,
+    develop_target: bool,
+    original_workdir: str | None = None,
 ) -> list[str]:
     """One note per place that runs this image in a way the rewritten runtime stage cannot."""
     repo = repository_root(dockerfile.parent)
@@ -105,6 +110,12 @@ def notes(
                 problems.append(
                     f"mounts {mount} over {workdir}, where the runtime stage keeps only the built app and its "
                     "production dependencies"
+                )
+            elif original_workdir and original_workdir != workdir and _source_mount(service, original_workdir):
+                # e.g. a dev server's live-reload mount over /app, while the runtime now serves files from nginx
+                problems.append(
+                    f"mounts {_source_mount(service, original_workdir)} over {original_workdir} for the original's "
+                    f"live sources, which the runtime no longer runs from (it works in {workdir})"
                 )
             if problems:
                 out.append(f"{where} " + "; ".join(problems) + f": {fix}")

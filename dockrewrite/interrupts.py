@@ -115,6 +115,13 @@ def held():
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def block() -> None:
+    """Block the three signals in this thread again inside held(): multiprocessing's resource tracker
+    unblocks SIGINT and SIGTERM in the thread that starts it (after starting it with them blocked)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(SIGNALS))
+
+
 def ignore_in_worker() -> None:
     """In a worker process: ignore the three signals (pending ones are dropped) and take them off the mask,
     so a Go runtime started later in the worker needs no special care either."""

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 from dockrewrite import interrupts, source
@@ -166,7 +167,7 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
 
     workers: at most this many processes (0: one per usable CPU when there are enough files to pay for
     starting them; see worker_count). The work is handed to the processes at once (the caller may do
-    other things before it reads the results). Several names of one file (hard links) are written once.
+    other things before it reads the results). Several names of one file (links) are converted once.
     """
     jobs, same = _one_job_per_file(jobs)
     count = worker_count(workers, len(jobs))
@@ -179,6 +180,8 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
     pool = None
     try:
         with interrupts.held():  # the fork server, the resource tracker and the workers start deaf to signals
+            resource_tracker.ensure_running()
+            interrupts.block()  # the tracker's start unblocked SIGINT and SIGTERM: not for the fork server
             stop = context.Event()
             pool = ProcessPoolExecutor(
                 max_workers=count, mp_context=context, initializer=_start_worker, initargs=(stop,)
@@ -195,8 +198,9 @@ def run(jobs: list[Job], workers: int = 0) -> Results:
 
 
 def _one_job_per_file(jobs: list[Job]) -> tuple[list[Job], dict[int, Result]]:
-    """Writes through two names of one file (hard links in one tree) would race and convert it twice: the
-    first name is converted, the others get a result saying so (keyed by their index in jobs)."""
+    """Two names of one file in a run (hard links, or symlinks to one target) would be written by two
+    workers at once, each converting against its own folder's context: the first name is converted, the
+    others get a result saying so (keyed by their index in jobs)."""
     first: dict[tuple[int, int], Path] = {}
     kept, same = [], {}
     for index, job in enumerate(jobs):
@@ -205,12 +209,11 @@ def _one_job_per_file(jobs: list[Job]) -> tuple[list[Job], dict[int, Result]]:
                 info = job.path.stat()
             except OSError:
                 info = None
-            if info is not None and info.st_nlink > 1:
+            if info is not None:
                 key = (info.st_dev, info.st_ino)
                 if key in first:
-                    same[index] = Result(
-                        str(job.path), UNCHANGED, reason=f"the same file as {first[key]} (a hard link): converted there"
-                    )
+                    reason = f"the same file as {first[key]}: converted there"
+                    same[index] = Result(str(job.path), UNCHANGED, reason=reason)
                     continue
                 first[key] = job.path
         kept.append(job)

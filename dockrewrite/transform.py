@@ -118,11 +118,11 @@ def convert_text(
         _suggest_dockerignore(model, context, result)
     if options.notes:
         _low_port_note(model, output, result)
-        _deployment_notes(path, context, output, options, result)
+        _deployment_notes(path, context, output, options, result, model)
     return result
 
 
-def _deployment_notes(path: str, context: BuildContext, output: str, options: Options, result: Result) -> None:
+def _deployment_notes(path: str, context: BuildContext, output: str, options: Options, result: Result, model) -> None:
     """compose services, heroku.yml, Procfile and manifests that run this image with a toolchain command."""
     from pathlib import Path
 
@@ -136,12 +136,14 @@ def _deployment_notes(path: str, context: BuildContext, output: str, options: Op
     workdir = final.last("WORKDIR")
     image = final.image.lower()
     has_shell = not (image == "scratch" or "distroless" in image)
+    before = model.stages[-1].last("WORKDIR")
     result.warnings += deployments.notes(
         dockerfile,
         context.root if context.known else None,
         workdir.args[0] if workdir is not None and workdir.args else "/",
         has_shell,
         "develop" in options.targets,
+        original_workdir=before.args[0] if before is not None and before.args else None,
     )
 
 

@@ -526,6 +526,13 @@ def compare(
         node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
         if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
             why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
+        poe = [posixpath_base(w) for w in orig.command[:4]]
+        if (
+            why is None
+            and ("poe" in poe or "poethepoet" in poe)
+            and f"as what it runs (`{json.dumps(new.command)}`" in notes
+        ):
+            why = "the command of the poe task the original ran, run directly (see the rewrite's notes)"
         if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
             why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))
@@ -952,9 +959,11 @@ def _last_line(text: str) -> str:
 def parse_http(spec: str) -> tuple[str, str]:
     """'8080/healthz' -> ('8080', '/healthz'); '8080' -> ('8080', '/')."""
     port, _, path = spec.partition("/")
-    if not port.isdigit():
-        raise ValueError(f"--smoke-http wants PORT/PATH, got {spec!r}")
-    return port, "/" + path
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"--smoke-http wants PORT/PATH with a port from 1 to 65535, got {spec!r}")
+    if any(ch.isspace() or ord(ch) < 32 for ch in path):
+        raise ValueError(f"--smoke-http: the path must not hold spaces or control characters, got {spec!r}")
+    return str(int(port)), "/" + path
 
 
 # --------------------------------------------------------------------------------------------

@@ -111,3 +111,23 @@ def test_dev_override_reads_commands_as_a_user_means_them():
     assert not dev_override(["./server", "--port", "8080"])
     assert not dev_override(["npm", "start"]) and not dev_override(["node", "dist/main.js"])
     assert not dev_override(["gunicorn", "app:app", "-b", "0.0.0.0:8000"])
+
+
+def test_a_live_reload_mount_over_the_original_folder_is_named_when_the_runtime_moves(tmp_path: Path):
+    repo = tmp_path / "spa"
+    (repo / "src").mkdir(parents=True)
+    (repo / "package.json").write_text(
+        '{"name": "spa", "version": "1.0.0", "scripts": {"start": "react-scripts start", "build": '
+        '"react-scripts build"}, "dependencies": {"react": "^18.2.0", "react-scripts": "5.0.1"}}'
+    )
+    (repo / "src" / "index.js").write_text("console.log('hi')\n")
+    (repo / "Dockerfile").write_text(
+        "FROM node:20\nWORKDIR /app\nCOPY package.json .\nRUN npm install\nCOPY . .\nEXPOSE 3000\n"
+        'CMD ["npm", "start"]\n'
+    )
+    (repo / "docker-compose.yml").write_text(
+        "services:\n  web:\n    build: .\n    ports: ['3000:3000']\n"
+        "    volumes:\n      - .:/app\n      - /app/node_modules\n"
+    )
+    notes = [n for n in _notes(repo / "Dockerfile") if n.startswith("docker-compose.yml")]
+    assert notes and "service web mounts . over /app for the original's live sources" in notes[0], notes

@@ -42,14 +42,14 @@ def _start(root: Path, *args: str, log: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
 
 
-def _wait_for(condition, proc: subprocess.Popen | None = None) -> bool:
+def _wait_for(condition, proc: subprocess.Popen | None = None, poll: float = POLL) -> bool:
     """Poll until condition() holds; False if proc ended first."""
     deadline = time.monotonic() + HANG
     while not condition():
         if proc is not None and proc.poll() is not None:
             return condition()
         assert time.monotonic() < deadline, "nothing happened for 10 minutes"
-        time.sleep(POLL)
+        time.sleep(poll)
     return True
 
 
@@ -61,19 +61,19 @@ def _session(sid: int) -> list[str]:
         if not pid.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) != sid or fields[0] == "Z":
+                continue
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(f"{pid} {cmdline[:120]}")
+        found.append(f"{pid} {cmdline[:120]}")
     return found
 
 
 def _assert_clean(root: Path, originals: dict[Path, bytes], proc: subprocess.Popen) -> int:
     """No process left, no temporary file, every file old or new; returns how many were written."""
-    _wait_for(lambda: not _session(proc.pid))
+    _wait_for(lambda: not _session(proc.pid), poll=0.05)
     assert not list(root.rglob(f"*{source.TEMP_SUFFIX}")), "temporary files were left behind"
     written = 0
     for path, old in originals.items():
@@ -123,13 +123,48 @@ def test_ctrl_c_while_the_pool_starts(tmp_path: Path):
     traceback (and the main process with a FileNotFoundError connecting to it)."""
     originals = _tree(tmp_path / "repo", 60)
     proc = _start(tmp_path / "repo", "--jobs", "2", log=tmp_path / "stderr")
-    assert _wait_for(_has_fork_server(proc.pid), proc), "the run ended before its fork server started"
+    started = _wait_for(_has_fork_server(proc.pid), proc)
+    assert started, f"the run ended before its fork server started: {(tmp_path / 'stderr').read_text()[-3000:]}"
     os.killpg(proc.pid, signal.SIGINT)
     proc.wait(timeout=HANG)
     _assert_clean(tmp_path / "repo", originals, proc)
     stderr = (tmp_path / "stderr").read_text()
     assert proc.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr and "Error" not in stderr, stderr[-3000:]
+
+
+def _deaf(pid: str) -> bool | None:
+    """Whether SIGHUP, SIGINT and SIGTERM are each blocked or ignored in a process (None: it is gone)."""
+    try:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    except (OSError, ValueError):
+        return None
+    held = int(status["SigBlk"], 16) | int(status["SigIgn"], 16)
+    return all(held >> (sig - 1) & 1 for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM))
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="one usable CPU: --jobs 2 runs in one process, there are no workers")
+def test_helper_processes_are_born_deaf_to_group_signals(tmp_path: Path):
+    """Every process but the main one (fork server, resource tracker, workers) blocks or ignores the three
+    signals from its start: the resource tracker's start used to unblock SIGINT and SIGTERM in the main
+    process, so the fork server spawned next died of a Ctrl-C in its imports, with a traceback."""
+    originals = _tree(tmp_path / "repo", 400)
+    proc = _start(tmp_path / "repo", "--jobs", "2", log=tmp_path / "stderr")
+    seen: dict[str, bool] = {}
+
+    def all_helpers_seen() -> bool:
+        for line in _session(proc.pid):
+            pid = line.split()[0]
+            if pid != str(proc.pid) and pid not in seen:
+                deaf = _deaf(pid)
+                if deaf is not None:
+                    seen[pid] = deaf
+        return len(seen) >= 4  # fork server, resource tracker, two workers
+
+    assert _wait_for(all_helpers_seen, proc), f"the run ended first; seen: {seen}"
+    proc.wait(timeout=HANG)
+    _assert_clean(tmp_path / "repo", originals, proc)
+    assert all(seen.values()), seen
 
 
 @pytest.mark.skipif(usable_cpus() < 2, reason="one usable CPU: --jobs 2 runs in one process, there are no workers")

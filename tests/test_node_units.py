@@ -119,6 +119,49 @@ def test_start_kinds():
     assert cmds.start_of(["./docker-entrypoint.sh"], pkg).kind == "other"
 
 
+@pytest.mark.parametrize(
+    ("scripts", "split"),
+    [
+        ({"start": "tsc && node ."}, ([["tsc"]], ["node", "."])),
+        (
+            {"start": "npm run build && npm run serve", "build": "tsc", "serve": "node dist/index.js"},
+            ([["npm", "run", "build"]], ["node", "dist/index.js"]),
+        ),
+        (
+            {"start": "yarn prod", "prod": "yarn build && yarn serve -- --port 80", "build": "tsc", "serve": "node ."},
+            ([["yarn", "build"]], ["node", ".", "--port", "80"]),
+        ),
+        ({"start": "tsc && yarn serve --port 80", "serve": "node ."}, None),  # yarn passes --port 80 on
+        (
+            {"start": "pnpm run a", "a": "pnpm run b", "b": "tsc && pnpm run c", "c": "node dist/main"},
+            ([["tsc"]], ["node", "dist/main"]),
+        ),
+        ({"start": "npm run a", "a": "npm run start"}, None),  # a cycle
+        ({"start": "tsc && npm run a", "a": "npm run b", "b": "npm run a"}, None),
+        ({"start": "tsc && npm run serve", "serve": "next start"}, None),
+        (
+            {
+                "start": "npm run a",
+                "a": "npm run b",
+                "b": "npm run c",
+                "c": "npm run d",
+                "d": "npm run e",
+                "e": "npm run f",
+                "f": "tsc && node .",
+            },
+            None,
+        ),  # deeper than followed
+    ],
+)
+def test_start_script_build_prefix_through_runs(scripts, split):
+    assert cmds.split_build_prefix(_pkg(scripts), "start") == split
+
+
+def test_start_script_resolution_stops_at_cycles():
+    pkg = _pkg({"start": "npm run a", "a": "yarn b", "b": "npm run a"})
+    assert cmds.start_of(["npm", "start"], pkg).resolved is None
+
+
 def test_script_commands_follow_runs_and_wrappers():
     pkg = _pkg({"build": "rimraf dist && npm run compile", "compile": "cross-env NODE_ENV=production tsc -p ."})
     assert [npkg.unwrap(w) for w in npkg.script_commands(pkg, "build")] == [["rimraf", "dist"], ["tsc", "-p", "."]]
@@ -698,3 +741,48 @@ def test_vite_preview_reading_port_in_its_config(tmp_path):
     result = convert_text(dockerfile, _context(tmp_path, files), Options())
     assert result.status == CHANGED, result.reason
     assert "'    listen ${PORT};'" in result.output and "ENV PORT=4173" in result.output
+
+
+# -- pnpm start: the script's own command, or pnpm in the runtime --------------------------------
+def _pnpm_start(tmp_path, start: str, provision: str, **extra: str):
+    files = {
+        "package.json": {"scripts": {"start": start, **extra}, "dependencies": {"next": "14.2.3"}},
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        "index.js": "",
+    }
+    dockerfile = f'FROM node:20\n{provision}\nWORKDIR /app\nCOPY . .\nRUN pnpm install\nCMD ["pnpm", "start"]\n'
+    return convert_text(dockerfile, _context(tmp_path, files), Options())
+
+
+@pytest.mark.parametrize(
+    ("start", "cmd"),
+    [
+        ("next start -p 4000", 'CMD ["node_modules/.bin/next", "start", "-p", "4000"]'),
+        ("node index.js", 'CMD ["node", "index.js"]'),
+        ("rm -f /tmp/*.lock && node index.js", 'CMD ["sh", "-c", "rm -f /tmp/*.lock && node index.js"]'),
+        ("NODE_ENV=production node index.js", 'CMD ["sh", "-c", "NODE_ENV=production node index.js"]'),
+    ],
+)
+def test_pnpm_start_runs_the_script_itself(tmp_path, start, cmd):
+    for provision in ("RUN corepack enable", "RUN npm i -g pnpm@8"):
+        result = _pnpm_start(tmp_path, start, provision)
+        assert result.status == CHANGED, result.reason
+        runtime = result.output.split("AS runtime", 1)[1]
+        assert runtime.endswith(cmd + "\n") and "pnpm" not in runtime
+        # verify reads the note and marks the new command intended
+        new = json.loads(cmd.split(None, 1)[1])
+        assert any(f"`{' '.join(new)}`" in w for w in result.warnings)
+
+
+def test_pnpm_start_that_runs_pnpm_keeps_it(tmp_path):
+    start = "pnpm run migrate && node index.js"
+    result = _pnpm_start(tmp_path, start, "RUN npm i -g pnpm@8", migrate="node migrate.js")
+    runtime = result.output.split("AS runtime", 1)[1]
+    assert "RUN npm i -g pnpm@8\n" in runtime and runtime.endswith('CMD ["pnpm", "start"]\n')
+    # with corepack the node user's pnpm would be downloaded when the container starts
+    result = _pnpm_start(tmp_path, start, "RUN corepack enable", migrate="node migrate.js")
+    assert result.status == SKIPPED and "needs pnpm at run time" in result.reason
+    # a shell script that needs node_modules/.bin on PATH, and a prestart, keep pnpm too
+    assert _pnpm_start(tmp_path, "next build && next start", "RUN corepack enable").status == SKIPPED
+    assert _pnpm_start(tmp_path, "node index.js", "RUN corepack enable", prestart="x").status == CHANGED
+    assert _pnpm_start(tmp_path, "next start", "RUN corepack enable", prestart="x").status == SKIPPED

@@ -450,3 +450,16 @@ def test_options_poetry_2_removed_follow_the_pinned_poetry(tmp_path: Path, pin, 
     result = _run(tmp_path, dockerfile, {"pyproject.toml": _poetry_pyproject()})
     assert result.status == CHANGED, result.reason
     assert after + "\n" in result.output
+
+
+def test_verify_reads_a_resolved_poe_task_as_intended():
+    from dockrewrite.verify import ImageFacts, compare
+
+    def facts(command: list[str]) -> ImageFacts:
+        return ImageFacts("sha256:x", 1, 1, command, {}, [], "/app", "", {}, None, "", [])
+
+    note = 'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])'
+    (diff,) = [d for d in compare(facts(["poe", "-q", "start"]), facts(["python", "main.py"]), warnings=[note])]
+    assert diff.field == "command" and diff.intended
+    (other,) = compare(facts(["poe", "start"]), facts(["python", "other.py"]), warnings=[note])
+    assert not other.intended

@@ -358,3 +358,66 @@ def test_distroless_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
     result = _convert(text, tmp_path, runtime="distroless")
     assert "FROM gcr.io/distroless/python3-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
     assert "USER" not in result.output
+
+
+# -- issue 11, class 10: module-form installers and the author's pip cache mount ------------------
+@pytest.mark.parametrize(
+    ("words", "normal"),
+    [
+        (["python", "-m", "pipenv", "install", "--system"], ["pipenv", "install", "--system"]),
+        (["python3.11", "-m", "poetry", "install"], ["poetry", "install"]),
+        (["/usr/local/bin/python3", "-m", "uv", "sync"], ["uv", "sync"]),
+        (["python3", "-m", "pip", "install", "x"], ["python3", "-m", "pip", "install", "x"]),  # is_pip reads it
+        (["python", "-m", "flask", "run"], ["python", "-m", "flask", "run"]),
+        (["mypython", "-m", "pipenv", "install"], ["mypython", "-m", "pipenv", "install"]),
+    ],
+)
+def test_module_form_installers(words, normal):
+    assert deps.module_form(words) == normal
+
+
+def test_module_form_installers_run_with_the_tools_python(tmp_path: Path):
+    (tmp_path / "Pipfile").write_text('[[source]]\nname = "pypi"\n\n[packages]\nflask = "*"\n')
+    (tmp_path / "Pipfile.lock").write_text("{}")
+    result = _convert(
+        "FROM python:3.11\nWORKDIR /app\nRUN python3 -m pip install pipenv\nCOPY Pipfile Pipfile.lock ./\n"
+        "RUN python -m pipenv install --system --deploy\nCOPY . .\n"
+        'CMD ["python", "-m", "pipenv", "run", "flask", "run"]\n',
+        tmp_path,
+    )
+    assert result.status == CHANGED, result.reason
+    out = result.output
+    assert "RUN python -m venv /opt/venv\n" in out  # the venv strategy, as for `pipenv install`
+    # the app's virtualenv comes first on PATH and has no pipenv: the image's python runs it
+    assert "RUN /usr/local/bin/python -m pipenv install --system --deploy\n" in out
+    assert out.endswith('CMD ["flask", "run"]\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry.dependencies]\npython = '^3.11'\n")
+    (tmp_path / "poetry.lock").write_text("")
+    poetry = _convert(
+        "FROM python:3.11\nWORKDIR /app\nRUN pip install poetry\nCOPY . .\n"
+        "RUN python -m poetry config virtualenvs.create false && python -m poetry install --no-root\n"
+        "CMD python -m poetry run python a.py\n",
+        tmp_path,
+    )
+    assert poetry.status == CHANGED, poetry.reason
+    assert (
+        "RUN /usr/local/bin/python -m poetry config virtualenvs.create false && "
+        "/usr/local/bin/python -m poetry install --no-root\n"
+    ) in poetry.output
+    assert poetry.output.endswith("CMD python a.py\n")
+
+
+@pytest.mark.parametrize(
+    ("flags", "mounted"),
+    [
+        (["--mount=type=cache,target=/root/.cache/pip"], True),
+        (["--mount=type=cache,id=pip,target=/root/.cache"], True),
+        (["--mount=type=bind,source=x,target=/x", "--mount=type=cache,dst=/pip-cache"], True),
+        (["--mount=type=cache,target=/root/.npm"], False),
+        (["--mount=type=secret,id=pip,target=/root/.config/pip/pip.conf"], False),
+        ([], False),
+    ],
+)
+def test_pip_cache_mounts(flags, mounted):
+    assert deps.mounts_pip_cache(flags) is mounted
+    assert ("--no-cache-dir" in deps.rewrite_pip("pip install -r r.txt", "venv", mounted)) is not mounted

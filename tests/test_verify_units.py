@@ -3,6 +3,12 @@ same, and which file-system side effects (recorded `docker diff` outputs) show a
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
 from dockrewrite.verify import (
     CHANGED_EFFECTS,
     EFFECTS_DIFFER,
@@ -174,3 +180,66 @@ def test_a_volumes_mount_point_is_the_engines_doing():
     orig = parse_diff("A /data\nC /app\nA /app/rates.db")
     effects = compare_side_effects(orig, parse_diff("C /app\nA /app/rates.db"), "/app", "/app", volumes=["/data"])
     assert effects.verdict == SAME_EFFECTS and effects.original == ["A <workdir>/rates.db"]
+
+
+# --- the command line: verify checks what convert writes, and refuses bad options before any build ----------
+
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "go" / "seed-minimal"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    shutil.copytree(SEED, tmp_path / "svc", ignore=shutil.ignore_patterns("expected"))
+    return tmp_path / "svc"
+
+
+def _verify(monkeypatch, *args):
+    """verify with the engine stubbed: returns (exit code, stderr, the Options each file was verified with)."""
+    from dockrewrite import verify as v
+    from dockrewrite.cli import app
+
+    seen = {}
+    monkeypatch.setattr(v, "find_docker", lambda *a, **k: None)
+
+    def fake(path, context=None, options=None, **kwargs):
+        seen[Path(path).name] = options
+        return v.VerifyResult(path=str(path), context=str(context or Path(path).parent))
+
+    monkeypatch.setattr(v, "verify_file", fake)
+    result = CliRunner().invoke(app, ["verify", *[str(a) for a in args]])
+    return result.exit_code, result.stderr, seen
+
+
+def test_verify_reads_the_configuration_convert_reads(monkeypatch, service: Path):
+    (service / ".dockrewrite.toml").write_text(
+        'runtime = "alpine"\ncache-mounts = true\n[images]\n"alpine:3.20" = "mirror.example.com/alpine:3.20"\n'
+    )
+    code, stderr, seen = _verify(monkeypatch, service / "Dockerfile")
+    assert code == 0, stderr
+    options = seen["Dockerfile"]
+    assert options.runtime == "alpine" and options.cache_mounts
+    assert dict(options.images) == {"alpine:3.20": "mirror.example.com/alpine:3.20"}
+
+
+def test_verify_takes_the_rewrite_flags(monkeypatch, service: Path):
+    code, stderr, seen = _verify(
+        monkeypatch, "--runtime", "scratch", "--pin", "--targets", "develop", "--no-config", service / "Dockerfile"
+    )
+    assert code == 0, stderr
+    options = seen["Dockerfile"]
+    assert options.runtime == "scratch" and options.pin and options.targets == ("develop",)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--smoke-http", "99999/x"], "port from 1 to 65535"),
+        (["--smoke-http", "0/"], "port from 1 to 65535"),
+        (["--report", "/missing/dir/report.md"], "does not exist"),
+    ],
+)
+def test_bad_options_are_refused_before_any_build(monkeypatch, service: Path, args: list[str], message: str):
+    code, stderr, seen = _verify(monkeypatch, *args, service / "Dockerfile")
+    assert code == 2 and message in stderr
+    assert seen == {}  # nothing was built

@@ -323,3 +323,152 @@ def test_node_built_app_carries_the_config_file_env_names(tmp_path):
     out = convert_text(TS_APP, _context(tmp_path, TS_FILES), Options()).output
     assert "COPY --from=builder --chown=node:node /app/settings.yml ./settings.yml" in out
     assert "notes.yml" not in out  # named by nothing
+
+
+# -- issue 11: writes the Go code names less directly -----------------------------------------------------------
+def _go_out(tmp_path: Path, main: str, extra: dict[str, str] | None = None) -> str:
+    ctx = _context(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": main, **(extra or {})})
+    return convert_text(GO_APP.replace("ENV BASE_DIR=/data\n", ""), ctx, Options()).output
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'const dbPath = ".db"\n\nfunc main() { badger.Open(badger.DefaultOptions(dbPath)) }',
+        'var file = "links.bolt"\n\nfunc main() { bolt.Open(file, 0o600, nil) }',
+        'var file string = "links.bolt"\n\nfunc main() { bbolt.Open(file, 0o600, nil) }',
+        'const (\n\tport = ":80"\n\tdir = "state"\n)\n\nfunc main() { pebble.Open(dir, nil) }',
+        'const dir = "./kv"\n\nfunc main() { leveldb.OpenFile(dir, nil) }',
+        'const dsn = "app.db"\n\nfunc main() { sql.Open("sqlite3", dsn) }',
+        'const file = "links.db"\n\nfunc main() { storm.Open(file) }',
+        'func main() { buntdb.Open("data.db") }',
+        'func main() { w, _ := oggwriter.New("out.ogg", 48000, 2); w.Close() }',
+        'func main() { w, _ := ivfwriter.New("./rec/out.ivf"); w.WriteRTP(nil) }',
+    ],
+)
+def test_go_relative_writes_through_names_and_library_writers(tmp_path, code):
+    out = _go_out(tmp_path, f"package main\n\n{code}\n")
+    assert "COPY --from=builder --chown=65532:65532 /writable/app /app\n" in out
+
+
+def test_go_path_const_in_another_file_of_the_package(tmp_path):
+    out = _go_out(
+        tmp_path,
+        "package main\n\nfunc main() { badger.Open(badger.DefaultOptions(storeDir)) }\n",
+        {"paths.go": 'package main\n\nconst storeDir = "/var/lib/links"\n'},
+    )
+    assert "COPY --from=builder --chown=65532:65532 /writable/var/lib/links /var/lib/links\n" in out
+    assert "/writable/app" not in out
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "func main() { badger.Open(badger.DefaultOptions(dir)) }",  # a name with no literal behind it
+        "func main() { r, _ := oggreader.NewWith(f); _ = r }",  # reads, names no file
+        'func main() { buntdb.Open(":memory:") }',
+        'func main() { t := strings.NewReader("out.ogg"); _ = t }',  # a data-file name, nothing closed or written
+    ],
+)
+def test_go_names_and_writers_that_write_nothing_relative(tmp_path, code):
+    assert "writable" not in _go_out(tmp_path, f"package main\n\n{code}\n")
+
+
+def test_go_committed_file_the_code_writes_is_carried_owned(tmp_path):
+    main = 'package main\n\nfunc main() { w, _ := ivfwriter.New("rec.ivf"); defer w.Close() }\n'
+    out = _go_out(tmp_path, main, {"rec.ivf": "x\n", "notes.ivf": "x\n"})
+    assert "COPY --from=builder --chown=65532:65532 /app/rec.ivf ./rec.ivf\n" in out
+
+
+def test_go_sqlite_file_inside_a_carried_folder_owns_the_folder(tmp_path):
+    main = 'package main\n\nfunc main() { sql.Open("sqlite3", "./static/forum.db") }\n'
+    out = _go_out(tmp_path, main, {"static/forum.db": "x\n", "static/app.css": "x\n", "templates/a.html": "x\n"})
+    assert "COPY --from=builder --chown=65532:65532 /app/static ./static\n" in out
+    assert "COPY --from=builder /app/templates ./templates\n" in out  # read only: root's, as before
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ['`env:"FILES_DIR" envDefault:"./files"`', '`envconfig:"FILES_DIR" default:"./files"`', '`default:"files"`'],
+)
+def test_go_folder_named_by_a_struct_tag_default_is_carried(tmp_path, tag):
+    main = f"package main\n\ntype config struct {{\n\tFiles string {tag}\n}}\n\nfunc main() {{}}\n"
+    out = _go_out(tmp_path, main, {"files/a.txt": "x\n", "other/b.txt": "x\n"})
+    assert "COPY --from=builder /app/files ./files\n" in out
+    assert "/app/other" not in out
+
+
+# -- issue 11: env files a built Node app loads ------------------------------------------------------------------
+NEST_APP = """FROM node:20
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+CMD ["node", "dist/main"]
+"""
+NEST_PKG = {"scripts": {"build": "nest build"}, "dependencies": {"@nestjs/config": "3"}}
+
+
+@pytest.mark.parametrize(
+    ("module", "carried"),
+    [
+        ("ConfigModule.forRoot()", [".env"]),
+        ("ConfigModule.forRoot({ isGlobal: true })", [".env"]),
+        ("ConfigModule.forRoot({ envFilePath: ['.env.local', '.env'] })", [".env.local", ".env"]),
+        ("ConfigModule.forRoot({ envFilePath: '.env.production' })", [".env.production"]),
+        ("ConfigModule.forRoot({ ignoreEnvFile: true })", []),
+        ("ConfigModule", []),  # imported, never set up: no file read
+    ],
+)
+def test_node_nest_config_module_env_files(tmp_path, module, carried):
+    module_ts = f"import {{ ConfigModule }} from '@nestjs/config';\nexport const imports = [{module}];\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/main.ts": "import './app.module';\n"}
+    files.update({"src/app.module.ts": module_ts, ".env": "A=1\n", ".env.local": "B=1\n", ".env.production": "C=1\n"})
+    result = convert_text(NEST_APP, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    assert result.loads == carried
+    for name in (".env", ".env.local", ".env.production"):
+        assert (f"COPY --from=builder --chown=node:node /app/{name} ./{name}\n" in result.output) == (name in carried)
+    notes = [w for w in result.warnings if "stay baked into the image" in w]
+    assert bool(notes) == bool(carried)
+    assert all("the compiled app reads it from the working directory, /app" in n for n in notes)
+
+
+def test_node_nest_env_file_the_dockerignore_leaves_out_is_not_carried(tmp_path):
+    module_ts = "import { ConfigModule } from '@nestjs/config';\nConfigModule.forRoot();\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/app.module.ts": module_ts}
+    ctx = _context(tmp_path, {**files, ".env": "A=1\n", ".dockerignore": ".env\n"})
+    result = convert_text(NEST_APP, ctx, Options())
+    assert result.loads == [] and ".env" not in result.output
+
+
+def test_node_built_app_sources_tests_are_not_read(tmp_path):
+    spec = "import 'dotenv/config';\n"
+    files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/app.spec.ts": spec, ".env": "A=1\n"}
+    result = convert_text(NEST_APP, _context(tmp_path, files), Options())
+    assert result.loads == []
+
+
+NEXT_APP = """FROM node:20
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+CMD ["npm", "start"]
+"""
+
+
+@pytest.mark.parametrize("standalone", [False, True])
+def test_node_next_start_env_files(tmp_path, standalone):
+    pkg = {"scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "14.2.3"}}
+    files = {"package.json": pkg, "package-lock.json": "{}", ".env.local": "A=1\n", ".env.development": "B=1\n"}
+    if standalone:
+        files["next.config.js"] = "module.exports = { output: 'standalone' };\n"
+    result = convert_text(NEXT_APP, _context(tmp_path, files), Options())
+    assert result.status == CHANGED, result.reason
+    # the standalone server is not `next start`: what it loads is left as it was
+    assert result.loads == ([] if standalone else [".env.local"])
+    assert ("COPY --from=builder --chown=node:node /app/.env.local ./.env.local\n" in result.output) != standalone
+    assert ".env.development" not in result.output  # next start reads the production files only

@@ -150,9 +150,9 @@ class Planner:
         """Variables the base image sets that WORKDIR lines may name (`WORKDIR $GOPATH/src/app`)."""
         return {}
 
-    def last_workdir(self) -> str:
-        """The final working directory, with the $VARS that ENV, ARG defaults and the base image give expanded
-        (a WORKDIR naming an unknown variable is kept as written)."""
+    def workdirs(self):
+        """(instruction, the working directory it runs in) for each instruction of the stage, with the $VARS
+        that ENV, ARG defaults and the base image give expanded (an unknown variable is kept as written)."""
         workdir = self.start_dir()
         values = dict(self.start_env())
         for ins in self.stage.instructions:
@@ -168,7 +168,20 @@ class Planner:
             elif ins.keyword == "WORKDIR":
                 target = ins.args[0].strip("\"'") if ins.args else "/"
                 workdir = shell.resolve(workdir, shell.substitute(target, values) or target)
-        return workdir
+            yield ins, workdir
+
+    def last_workdir(self) -> str:
+        """The final working directory (see workdirs)."""
+        last = self.start_dir()
+        for _, workdir in self.workdirs():
+            last = workdir
+        return last
+
+    def context_copies(self):
+        """(instruction, absolute destination, sources) of each COPY/ADD from the build context."""
+        for ins, workdir in self.workdirs():
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) >= 2:
+                yield ins, shell.resolve(workdir, ins.args[-1]), list(ins.args[:-1])
 
     def copied_file(self, path: str) -> str | None:
         """The build-context file a path in the image was copied from (COPY/ADD without --from), if it can be
@@ -176,14 +189,8 @@ class Planner:
         if not self.ctx.known:
             return None
         target = shell.resolve(self.last_workdir(), path)
-        workdir = self.start_dir()
-        for ins in self.stage.instructions:
-            if ins.keyword == "WORKDIR" and ins.args:
-                workdir = shell.resolve(workdir, ins.args[0])
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
-                continue
-            dest = shell.resolve(workdir, ins.args[-1])
-            for src in ins.args[:-1]:
+        for _ins, dest, sources in self.context_copies():
+            for src in sources:
                 src = src.strip("/") if src.strip("/") not in ("", ".") else ""
                 if target == dest and src:
                     candidate = src

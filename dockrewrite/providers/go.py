@@ -307,14 +307,32 @@ class _GoPlanner(Planner):
                     moved = posixpath.join(target, posixpath.basename(path)) if is_dir else target
                     walk.builds.append(go_build.GoBuild(b.verb, ins.line, b.cwd, moved, b.packages, b.cgo, b.flags))
 
+    def _context_path(self, walk: _Walk, path: str) -> str | None:
+        """The build-context path (relative) an image path came from: through `COPY . <dest>`, or a folder
+        copied whole (`COPY ./cmd .`); None when no COPY says."""
+        if walk.context_root is not None:
+            rel = posixpath.relpath(path, walk.context_root)
+            if not rel.startswith(".."):
+                return rel
+        for copy in reversed(walk.copies):
+            if len(copy.sources) != 1:
+                continue
+            source = posixpath.normpath(copy.sources[0].lstrip("/"))
+            if source in (".", "") or not self.ctx.is_dir(source):
+                continue
+            rel = posixpath.relpath(path, copy.dest)
+            if not rel.startswith(".."):
+                return posixpath.normpath(posixpath.join(source, rel))
+        return None
+
     def _main_packages(self, walk: _Walk, cwd: str, patterns: list[str]) -> list[str]:
-        if walk.context_root is None or not self.ctx.known:
+        if not self.ctx.known:
             return []
         names: list[str] = []
         for pattern in patterns:
             base = shell.resolve(cwd, pattern[: -len("...")].rstrip("/") or ".")
-            rel = posixpath.relpath(base, walk.context_root)
-            if rel.startswith(".."):
+            rel = self._context_path(walk, base)
+            if rel is None:
                 continue
             for go_file in self.ctx.walk((".go",), limit=500):
                 directory = posixpath.dirname(go_file)
@@ -324,23 +342,20 @@ class _GoPlanner(Planner):
                 text = self.ctx.read_text(go_file, limit=400_000) or ""
                 if not re.search(r"^package\s+main\b", text, re.MULTILINE):
                     continue
-                if directory in ("", "."):
-                    module = go_source.module_path(self.ctx, ".")
-                    name = go_build.binary_name([], posixpath.join(walk.context_root), module)
-                else:
-                    name = posixpath.basename(directory)
+                image_dir = posixpath.normpath(posixpath.join(base, posixpath.relpath(directory or ".", rel)))
+                # a module's root package is named after the module path's last element, any other package
+                # (and GOPATH mode) after its folder
+                go_mod = "go.mod" if directory in ("", ".") else posixpath.join(directory, "go.mod")
+                module = go_source.module_path(self.ctx, directory or ".") if self.ctx.exists(go_mod) else None
+                name = go_build.binary_name([], image_dir, module)
                 if name and name not in names:
                     names.append(name)
         return names
 
     def _module_at(self, walk: _Walk, cwd: str) -> str | None:
         """Module path when cwd is a module root in the context (module mode names binaries after it)."""
-        if walk.context_root is None:
-            return None
-        rel = posixpath.relpath(cwd, walk.context_root)
-        if rel.startswith(".."):
-            return None
-        return go_source.module_path(self.ctx, rel)
+        rel = self._context_path(walk, cwd)
+        return None if rel is None else go_source.module_path(self.ctx, rel)
 
     def _no_build_reason(self, walk: _Walk) -> None:
         for ins in self.stage.find("CMD", "ENTRYPOINT", "RUN"):
@@ -639,8 +654,11 @@ class _GoPlanner(Planner):
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
             self.warnings += writes.notes(found, owner)
+        written = [shell.resolve(walk.workdir, w) for w in src.written]
         for path, label in self._assets(walk, src):
-            owner = f"--chown={chown[5:]} " if chown and _WRITABLE.search(label) else ""
+            # the app writes it, or a file in it (SQLite's journal goes beside its file, in that folder)
+            writes_it = any(w == path or w.startswith(path.rstrip("/") + "/") for w in written)
+            owner = f"--chown={chown[5:]} " if chown and (_WRITABLE.search(label) or writes_it) else ""
             artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
         for source, dest in binaries:
             artifacts.append(Step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))

@@ -71,6 +71,7 @@ _NEVER_CARRY = re.compile(
 # Helpers a build script runs beside the compiler (path aliases, copying assets, cleaning the output).
 _FILE_HELPERS = frozenset({"tsc-alias", "copyfiles", "cpy", "cpx", "shx", "rimraf", "rm", "mkdir", "cp", "del-cli"})
 # Folders an app reads at run time beside its build output.
+_TS_SOURCES = (".ts", ".mts", ".cts")
 RUNTIME_DIRS = ("public", "views", "templates", "static", "locales", "i18n", "config", "prisma", "migrations")
 
 
@@ -135,6 +136,7 @@ class _NodePlanner(Planner):
         self.items = self._walk()
         self.dev_at_runtime: list[str] = []
         self.dev_programs: list[str] = []  # dev-dependency programs the start command runs
+        self.runs_pnpm = False  # the runtime's command still runs pnpm (`pnpm start` of a script that runs pnpm)
         self._find_install()
         self.start = self._start()
         self.build_commands = self._build_commands()
@@ -1097,6 +1099,9 @@ class _NodePlanner(Planner):
             for rel in [".next", "public", npkg.next_config(self.ctx)]:
                 if rel and (rel == ".next" or rel in self._copied_entries()):
                     artifacts.append(from_builder(rel))
+            for rel in self._env_files():
+                artifacts.append(from_builder(rel))
+                carried.append(rel)
         elif built:
             dirs = [
                 rel
@@ -1164,7 +1169,10 @@ class _NodePlanner(Planner):
         env_files = self._env_files()
         if env_files:
             self.loads += env_files
-            self.warnings.append(writes.baked_note(env_files, self._start_files().loader or "dotenv"))
+            why = self._start_files().loader or "dotenv"
+            if self._start_files().compiled:
+                why += f"; the compiled app reads it from the working directory, {self.final_workdir}"
+            self.warnings.append(writes.baked_note(env_files, why))
 
         extra: list[list[Step]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
@@ -1472,7 +1480,17 @@ class _NodePlanner(Planner):
     def _start_files(self) -> npkg.StartFiles:
         if not hasattr(self, "_start_cache"):
             files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
-            self._start_cache = npkg.start_files(self.ctx, files, self._start_programs())
+            sources: list[str] = []
+            if files and all(self._in_outputs(e) for e in files) and self.ctx.is_dir("src"):
+                # the app runs what the build compiled (dist/main.js): what it loads is read from its sources
+                sources = [
+                    r
+                    for r in self.ctx.walk(_TS_SOURCES, limit=400)
+                    if r.startswith("src/") and not re.search(r"\.(spec|test|d)\.[cm]?ts$", r)
+                ]
+            self._start_cache = npkg.start_files(
+                self.ctx, files, self._start_programs(), sources=sources, next_server=not npkg.next_standalone(self.ctx)
+            )
         return self._start_cache
 
     def _env_files(self) -> list[str]:
@@ -1639,7 +1657,7 @@ class _NodePlanner(Planner):
 
     def _runtime_globals(self, runtime: str) -> list[Step]:
         """Global CLIs the start command runs (pm2-runtime …): installed in the runtime as the original did."""
-        used = set()
+        used = {"pnpm"} if self.runs_pnpm else set()
         for words in self._start_programs():
             if words:
                 used.add(posixpath.basename(words[0]))
@@ -1715,6 +1733,23 @@ class _NodePlanner(Planner):
                     "distroless has none; use --runtime slim",
                     ins.line,
                 )
+            if tool == "pnpm":
+                direct = self._without_pnpm(start)
+                if direct is not None:
+                    out["CMD"] = "CMD " + json.dumps(direct)
+                    self.warnings.append(
+                        f"`{' '.join(start.argv)}` (line {ins.line}) runs the script's own command, "
+                        f"`{' '.join(direct)}`: the runtime needs no pnpm, which the node images do not ship"
+                    )
+                    return out
+                if self._pnpm_installs():
+                    self.runs_pnpm = True
+                    self.warnings.append(
+                        f"`{' '.join(start.argv)}` (line {ins.line}) still runs through pnpm (the script runs "
+                        f"more than pnpm can be left out of); the runtime installs pnpm as the original did: "
+                        f"`{self._pnpm_installs()}`"
+                    )
+                    return out
             if tool == "pnpm" or (tool == "yarn" and self.manager.berry):
                 raise Skip(
                     f"`{' '.join(start.argv)}` needs {tool} at run time, which the node images do not ship "
@@ -1749,6 +1784,61 @@ class _NodePlanner(Planner):
             out[keyword] = "CMD " + json.dumps(argv[1:])
             self.warnings.append(f"CMD (line {item.line}) drops `node`: the distroless image's entrypoint is node")
         return out
+
+    def _without_pnpm(self, start: cmds.Start) -> list[str] | None:
+        """`pnpm start` with a script that needs no pnpm: the script's own command, as the CMD. pnpm runs a script
+        with `sh -c` and node_modules/.bin on PATH: one dependency bin (`next start`) becomes
+        `node_modules/.bin/next start` in exec form; a shell script of system programs and node
+        (`rm -rf *.mp3 && node build/index.js`) runs in `sh -c` as before. Scripts that run a package
+        manager, use the npm_* variables, have pre/post scripts, or need a bin on PATH inside a shell keep pnpm."""
+        script = start.script or ""
+        text = self.pkg.scripts.get(script)
+        wrapped = self.entry_ins is not None and _is_wrapper(self.entry_ins)
+        if text is None or self.cmd_ins is None or (self.entry_ins is not None and not wrapped):
+            return None
+        if "pre" + script in self.pkg.scripts or "post" + script in self.pkg.scripts or "npm_" in text:
+            return None
+        args = npkg.script_args(start.argv)
+        head = start.argv[1 : start.argv.index("--")] if "--" in start.argv else start.argv[1:]
+        if head not in ([script], ["run", script], ["run-script", script]):
+            return None  # words pnpm passes on to the script
+        bins: list[str] = []
+        for seg in shell.segments(text):
+            env, words = shell.env_prefix(seg.words())
+            while words and words[0] in ("exec", "command", "nohup"):
+                words = words[1:]
+            if not words:
+                continue
+            name = words[0]
+            if name in ("npm", "npx", "pnpm", "pnpx", "yarn", "corepack") or npkg.unwrap(words)[:1] != [name]:
+                return None
+            system = "/" in name or cmds.is_node(name) or name in tools.SHELL_BUILTINS or name in self._global_bins()
+            if not system and (
+                not tools.provided("slim", name)[0] or name in self.pkg.deps() or self._bin_of_dependency(name)
+            ):
+                bins.append(name)
+        segments = shell.segments(text)
+        simple = Command(False, shell=text).as_simple_argv()
+        if simple is not None and len(segments) == 1:
+            argv = list(simple)
+            if bins:
+                argv[0] = "node_modules/.bin/" + argv[0]
+                if self.final_workdir != self.app_dir:
+                    argv[0] = self._at(argv[0])
+            argv = argv + args
+            return argv if wrapped else start.wrapper + argv
+        if bins or args or wrapped or start.wrapper or "\n" in text:
+            return None
+        return ["sh", "-c", text.strip()]
+
+    def _pnpm_installs(self) -> str | None:
+        """The original's global install of pnpm (`npm i -g pnpm@8`), which the runtime can repeat; corepack
+        would fetch pnpm when the container starts, as the node user."""
+        for it in self.items:
+            for seg in it.segments:
+                if seg.kind == cmds.GLOBAL and seg.words[:1] == ["npm"] and "pnpm" in seg.globals_:
+                    return seg.text.strip()
+        return None
 
     def _for_runtime(self, argv: list[str], runtime: str) -> list[str]:
         return argv[1:] if runtime == "distroless" and cmds.is_node(argv[0]) else argv

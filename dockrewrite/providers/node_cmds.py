@@ -324,19 +324,33 @@ def start_configs(programs: list[list[str]], loaded: dict[str, str], entries: li
     ]
 
 
-def split_build_prefix(pkg: Package, script: str) -> tuple[list[list[str]], list[str]] | None:
+def split_build_prefix(
+    pkg: Package, script: str, args: list[str] | None = None, seen: tuple[str, ...] = ()
+) -> tuple[list[list[str]], list[str]] | None:
     """`tsc && node .` -> ([["tsc"]], ["node", "."]): steps a start script runs with `&&` before a plain node
-    command. Anything else in the script (`;`, `||`, pipes, variables, redirections) returns None."""
+    command. `npm run build && npm run serve` (serve: `node dist/index.js`) ends in that node command too, and a
+    start that is only `npm run prod` is the script prod (a few levels, no cycles). Anything else in the script
+    (`;`, `||`, pipes, variables, redirections) returns None."""
     text = pkg.scripts.get(script) or ""
-    if re.search(r"[$`<>(){}*?~\\;]|\|\||(?<!&)&(?!&)|(?<!\|)\|(?!\|)", text):
+    if len(seen) > _SCRIPT_DEPTH or re.search(r"[$`<>(){}*?~\\;]|\|\||(?<!&)&(?!&)|(?<!\|)\|(?!\|)", text):
         return None
     segments = [shell.env_prefix(s.words()) for s in shell.segments(text)]
-    if len(segments) < 2 or any(env or not words for env, words in segments):
+    if not segments or any(env or not words for env, words in segments):
         return None
     last = segments[-1][1]
+    target = _plain_run(last, pkg)
+    if len(segments) == 1:
+        if target is None or target == script or target in seen:
+            return None
+        return split_build_prefix(pkg, target, script_args(last) + (args or []), (*seen, script))
+    if target is not None:
+        resolved = resolve_script(pkg, target, script_args(last), (*seen, script))
+        if resolved is None:
+            return None
+        last = resolved
     if not is_node(last[0]):
         return None
-    return [words for _, words in segments[:-1]], ["node", *last[1:]]
+    return [words for _, words in segments[:-1]], ["node", *last[1:], *(args or [])]
 
 
 def package_bin(argv: list[str], pkg: Package) -> bool:
@@ -413,8 +427,12 @@ _KNOWN_BINS = frozenset(
 )
 
 
-def resolve_script(pkg: Package, script: str, args: list[str]) -> list[str] | None:
-    """`npm start` -> ["node", "dist/index.js"] when the script is one plain `node …` command."""
+_SCRIPT_DEPTH = 4  # `npm run x` indirections followed inside a start script
+
+
+def resolve_script(pkg: Package, script: str, args: list[str], seen: tuple[str, ...] = ()) -> list[str] | None:
+    """`npm start` -> ["node", "dist/index.js"] when the script is one plain `node …` command, directly or through
+    `npm run x` / `yarn x` / `pnpm run x` (a few levels, no cycles)."""
     text = pkg.scripts.get(script)
     if text is None:
         if script == "start" and pkg.found:
@@ -422,18 +440,32 @@ def resolve_script(pkg: Package, script: str, args: list[str]) -> list[str] | No
         return None
     segments = shell.segments(text)
     if len(segments) != 1 or re.search(r"[$`<>(){}*?~\\]", text):
-        if len(segments) == 1:
-            return None
         return None
     env, words = shell.env_prefix(segments[0].words())
     if env or not words:
         return None
-    target = script_target(words, pkg)
+    target = _plain_run(words, pkg)
+    if script_target(words, pkg) is not None and target is None:
+        return None  # `yarn serve --port 80`: words passed on that are not after `--`
     if target is not None and target != script:
-        return resolve_script(pkg, target, script_args(words) + args)
+        if target in seen or len(seen) >= _SCRIPT_DEPTH:
+            return None
+        return resolve_script(pkg, target, script_args(words) + args, (*seen, script))
     if not is_node(words[0]):
         return None
     return ["node", *words[1:], *args]
+
+
+def _plain_run(words: list[str], pkg: Package) -> str | None:
+    """The script `npm run x`, `npm start`, `yarn x`, `pnpm run x` runs (`-- args` after it allowed), when nothing
+    else is on the line: yarn and pnpm pass other trailing words on to the script, which a resolution would lose."""
+    target = script_target(words, pkg)
+    if target is None:
+        return None
+    head = words[: words.index("--")] if "--" in words else words
+    if head[1:] not in ([target], ["run", target], ["run-script", target]):
+        return None
+    return target
 
 
 def script_programs(pkg: Package, script: str) -> list[list[str]]:

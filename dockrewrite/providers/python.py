@@ -320,6 +320,8 @@ class _PythonPlanner(Planner):
             program = posixpath.basename(argv[0])
             if program == "poe" or list(argv[:3]) == [argv[0], "-m", "poethepoet"] and _PYTHON_PROGRAM.match(program):
                 rest = list(argv[1:]) if program == "poe" else list(argv[3:])
+                while rest and rest[0] in _POE_OUTPUT_OPTIONS:
+                    rest = rest[1:]  # they change what poe itself prints, not what the task runs
                 resolved, why = self._poe_task(rest)
                 self.poe_config = self._image_path_of("pyproject.toml")  # unless the task is resolved below
                 if resolved is not None:
@@ -353,14 +355,8 @@ class _PythonPlanner(Planner):
 
     def _image_path_of(self, name: str) -> str | None:
         """Where a COPY without --from puts the context's top-level file `name` in the image."""
-        workdir = self.start_dir()
-        for ins in self.stage.instructions:
-            if ins.keyword == "WORKDIR" and ins.args:
-                workdir = shell.resolve(workdir, ins.args[0])
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.args) < 2:
-                continue
-            dest = shell.resolve(workdir, ins.args[-1])
-            sources = [a.removeprefix("./") for a in ins.args[:-1]]
+        for ins, dest, raw_sources in self.context_copies():
+            sources = [a.removeprefix("./") for a in raw_sources]
             if name in sources:
                 many = len(sources) > 1 or ins.args[-1].endswith("/")
                 return posixpath.join(dest, name) if many else dest
@@ -432,7 +428,7 @@ class _PythonPlanner(Planner):
         pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
         if pinned:
             asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
-        requires = (self.pyproject or {}).get("project", {}).get("requires-python")
+        requires = _table(self.pyproject, "project").get("requires-python")
         lock_text = self.ctx.read_text("uv.lock") or ""
         lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
         specs = [("pyproject.toml's requires-python", requires)] + (
@@ -871,11 +867,19 @@ class _PythonPlanner(Planner):
             kept = [s for s in it.segments if s.kind != deps.APP]
             body = chain("", kept)
         out = body
+        cached = deps.mounts_pip_cache(ins.flags)
+        # `python -m pipenv …`: the interpreter that has the tool, once the app's virtualenv is first on PATH
+        tools_python = (
+            f"{TOOLS}/bin/python" if self.tools_venv else "/usr/local/bin/python" if self.venv_on_path else None
+        )
         for seg in reversed(deps.classify(body)):
             if seg.words[:2] == ["poetry", "lock"]:
-                out = out[: seg.start] + self._poetry_removed_flags(seg.text, seg.words) + out[seg.end :]
+                new = deps.with_module_python(self._poetry_removed_flags(seg.text, seg.words), tools_python)
+                out = out[: seg.start] + new + out[seg.end :]
                 continue
             if seg.kind != deps.PIP or not seg.words:
+                if seg.words[:1] in (["pipenv"], ["poetry"], ["uv"], ["pdm"]):
+                    out = out[: seg.start] + deps.with_module_python(seg.text, tools_python) + out[seg.end :]
                 continue
             new = seg.text
             if seg.words[0] == "pipenv":
@@ -884,7 +888,7 @@ class _PythonPlanner(Planner):
                 new = self._env_manager(seg)
             elif seg.words[0].startswith("python") and "setup.py" in seg.words:
                 new = deps.rewrite_pip(
-                    re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy
+                    re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy, cached
                 )
             elif deps.tool_only_install(seg.words):
                 # Build tools (Poetry …) stay out of the environment the runtime copies: the tools venv on a
@@ -907,9 +911,11 @@ class _PythonPlanner(Planner):
                     pass
                 elif strategy == "venv":
                     new = re.sub(r"(?<!\S)--system(?!\S)\s*", "", new)
-                    new = deps.rewrite_pip(new, "venv")
+                    new = deps.rewrite_pip(new, "venv", cached)
                 else:
-                    new = deps.rewrite_pip(new, strategy)
+                    new = deps.rewrite_pip(new, strategy, cached)
+            if seg.words[0] in ("pipenv", "poetry", "uv", "pdm"):
+                new = deps.with_module_python(new, tools_python)
             out = out[: seg.start] + new + out[seg.end :]
         out = _tidy_connectors(out)
         return prefix + out if out.strip() else None
@@ -943,7 +949,7 @@ class _PythonPlanner(Planner):
         """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
         lock that does not is left to re-resolve as in the original, and said."""
         lock = _toml(self.ctx.read_text("uv.lock"))
-        if lock is None or self.pyproject is None or "project" not in self.pyproject:
+        if lock is None or not _table(self.pyproject, "project"):
             return body
         missing = deps.uv_lock_disagreement(self.pyproject, lock)
         if "--frozen" in words:
@@ -1364,7 +1370,17 @@ class _PythonPlanner(Planner):
             names += self._project_dependencies()
         if self.ctx.exists("Pipfile"):
             text = self.ctx.read_text("Pipfile") or ""
-            names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+            data = _toml(text)
+            if data is None:
+                names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+            else:  # [packages], and [dev-packages] when an install asks for them ([[source]] names no package)
+                dev = any(
+                    s.words[:1] == ["pipenv"] and {"--dev", "-d"} & set(s.words) for it in items for s in it.segments
+                )
+                names += [
+                    deps.normalize(n)
+                    for n in [*_table(data, "packages"), *(_table(data, "dev-packages") if dev else {})]
+                ]
         return names
 
     @cached_property
@@ -1483,8 +1499,11 @@ def _without_runner(ins: Instruction) -> str | None:
         argv = list(command.argv)
     else:
         argv = shell.split_words(command.shell)
-        if command.as_simple_argv() is None and not re.match(r"^\s*(uv|poetry|pipenv|pdm)\s+run\s", command.shell):
+        runner = r"^\s*(\S*python[\d.]*\s+-m\s+)?(uv|poetry|pipenv|pdm)\s+run\s"
+        if command.as_simple_argv() is None and not re.match(runner, command.shell):
             return None
+    module = argv != deps.module_form(argv)  # `python -m pipenv run …`
+    argv = deps.module_form(argv)
     if len(argv) < 3 or argv[0] not in ("uv", "poetry", "pipenv", "pdm") or argv[1] != "run":
         return None
     rest = argv[2:]
@@ -1498,7 +1517,7 @@ def _without_runner(ins: Instruction) -> str | None:
     interpreter = ["python"] if argv[0] in ("uv", "pdm") and rest[0].endswith(".py") else []
     if command.exec_form:
         return f"{ins.keyword} {json.dumps(interpreter + rest)}"
-    prefix = re.match(r"^\s*\S+\s+run\s+(?:-\S+\s+)*", command.shell)
+    prefix = re.match(r"^\s*" + (r"\S+\s+-m\s+" if module else "") + r"\S+\s+run\s+(?:-\S+\s+)*", command.shell)
     return f"{ins.keyword} {''.join(w + ' ' for w in interpreter)}{command.shell[prefix.end() :]}" if prefix else None
 
 
@@ -1514,6 +1533,7 @@ def _table(data, *keys: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+_POE_OUTPUT_OPTIONS = frozenset({"-q", "-qq", "--quiet", "-v", "--verbose", "--ansi", "--no-ansi"})
 # console scripts whose distribution has another name
 _SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
 

@@ -113,10 +113,32 @@ def local_requirements(ctx: BuildContext, files: list[str]) -> str | None:
     return None
 
 
+_MODULE_INSTALLERS = frozenset({"pipenv", "poetry", "pdm", "uv"})
+_PYTHON = re.compile(r"(/usr/local/bin/|/usr/bin/)?python3?(\.\d+)?")
+
+
+def module_form(words: list[str]) -> list[str]:
+    """`python -m pipenv install` -> `pipenv install …` (also poetry, pdm, uv): the module form runs the same
+    installer, so it is recognised wherever the plain command is. (`python -m pip` is read by is_pip.)"""
+    if len(words) > 2 and words[1] == "-m" and words[2] in _MODULE_INSTALLERS and _PYTHON.fullmatch(words[0]):
+        return words[2:]
+    return words
+
+
+def with_module_python(text: str, python: str | None) -> str:
+    """`python -m pipenv install` run by `python` (the interpreter that has the installer, when a virtualenv
+    made for the app comes first on PATH and lacks it)."""
+    if python is None:
+        return text
+    pattern = r"(?<!\S)(?:/usr/local/bin/|/usr/bin/)?python3?(?:\.\d+)?(?=\s+-m\s+(?:pipenv|poetry|pdm|uv)(?!\S))"
+    return re.sub(pattern, python, text, count=1)
+
+
 def classify(text: str) -> list[Segment]:
     out: list[Segment] = []
     for seg in shell.segments(text):
         _, words = shell.env_prefix(seg.words())
+        words = module_form(words)
         kind = _kind(words)
         segment = Segment(kind, seg.text, words, start=seg.start, end=seg.end)
         if kind == SYSTEM:
@@ -235,8 +257,23 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def rewrite_pip(text: str, strategy: str) -> str:
-    """Point one `pip install` segment at the strategy's location; editable installs become normal ones."""
+def mounts_pip_cache(flags: list[str] | tuple[str, ...]) -> bool:
+    """Whether a RUN's `--mount=type=cache,target=…` holds pip's cache (~/.cache/pip, ~/.cache, a pip folder)."""
+    for flag in flags:
+        if not flag.lower().startswith("--mount="):
+            continue
+        options = dict(part.partition("=")[::2] for part in flag.split("=", 1)[1].split(",") if "=" in part)
+        target = (options.get("target") or options.get("dst") or options.get("destination") or "").rstrip("/")
+        if options.get("type") == "cache" and (
+            re.search(r"(^|/)\.cache(/pip)?$", target) or "pip" in posixpath.basename(target)
+        ):
+            return True
+    return False
+
+
+def rewrite_pip(text: str, strategy: str, cache_mounted: bool = False) -> str:
+    """Point one `pip install` segment at the strategy's location; editable installs become normal ones.
+    --no-cache-dir is added unless the RUN mounts a cache for pip, which it would leave unused."""
     out = re.sub(r"(?<!\S)--user(?!\S)\s*", "", text)
     out = re.sub(r"(?<!\S)(-e|--editable)\s+", "", out)
     out = re.sub(r"(?<!\S)--break-system-packages(?!\S)\s*", "", out) if strategy == "venv" else out
@@ -248,7 +285,7 @@ def rewrite_pip(text: str, strategy: str) -> str:
         flags.append("--prefix=/install")
     elif strategy == "user":
         flags.append("--user")
-    if "--no-cache-dir" not in out:
+    if "--no-cache-dir" not in out and not cache_mounted:
         flags.append("--no-cache-dir")
     if not flags:
         return out

@@ -1,8 +1,10 @@
 """Where the app writes and which files it loads at start: one rule for Go, Python and Node.
 
 Writable folders. The runtime user must be able to write wherever the original's root could:
-- the working directory, when the code writes relative paths (SQLite files, `os.Create`, log files) or the
-  language gives the app its own folder (Python, Node);
+- the working directory, when the code writes relative paths (SQLite files, `os.Create`, log files, a library
+  writer given a data file such as `oggwriter.New("voice.ogg")`, an embedded store's path held in a const) or the
+  language gives the app its own folder (Python, Node); a carried file or folder the code writes into
+  (`static/forum.db`) is copied owned by the runtime user too;
 - folders named by ENV (`BASE_DIR=/data`, `UPLOAD_DIR`; `DB_PATH=/data/app.db` names /data);
 - VOLUME paths (a named volume starts as a copy of the image's folder, ownership included);
 - absolute folders the code itself names for writing.
@@ -13,10 +15,12 @@ legacy builder alike (WORKDIR alone makes a root-owned folder on the legacy buil
 USER). System folders are never given away, and what the image cannot prepare (a path only known at run time,
 a host folder bind-mounted over a VOLUME) gets a note naming the path and `--keep-root`.
 
-Files loaded at start. `.env` read by godotenv, dotenv, python-dotenv, django-environ, python-decouple or a
-pydantic-settings `env_file`, and files ENV names (`CONFIG_PATH=/app/config.yml`): when the original copied such
-a file into the image, the runtime carries it too, with a note that its values stay baked in and how to pass them
-at run time instead; the proposed .dockerignore never leaves out a file the runtime carries.
+Files loaded at start. `.env` read by godotenv, dotenv, python-dotenv, django-environ, python-decouple, a
+pydantic-settings `env_file`, @nestjs/config's `ConfigModule.forRoot()` (in the sources a built app was compiled
+from) or `next start` (.env, .env.production, .env.local, .env.production.local), and files ENV names
+(`CONFIG_PATH=/app/config.yml`): when the original copied such a file into the image, the runtime carries it too,
+with a note that its values stay baked in and how to pass them at run time instead; the proposed .dockerignore
+never leaves out a file the runtime carries.
 """
 
 from __future__ import annotations
