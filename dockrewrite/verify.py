@@ -126,7 +126,8 @@ class SideEffects:
 
     def describe(self) -> str:
         if self.verdict == SAME_EFFECTS:
-            return f"same ({len(self.original)} paths written)" if self.original else "same (nothing written)"
+            n = len(self.original)
+            return f"same ({n} path{'s' if n != 1 else ''} written)" if n else "same (nothing written)"
         paths = [line[2:] for line in self.missing]
         shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
         if self.verdict == CHANGED_EFFECTS:
@@ -671,12 +672,18 @@ def _leaves(changes: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(kind, path) for kind, path in changes if path not in parents]
 
 
-def _effects(changes: Sequence[tuple[str, str]], workdir: str) -> list[tuple[str, str, str]]:
-    """(kind, normalised path, path) of the changes that say something about the app."""
+def _effects(
+    changes: Sequence[tuple[str, str]], workdir: str, volumes: Iterable[str] = ()
+) -> list[tuple[str, str, str]]:
+    """(kind, normalised path, path) of the changes that say something about the app. A VOLUME's mount
+    point is the engine's doing (and what is written inside a volume does not show in docker diff)."""
+    mounts = [v.rstrip("/") for v in volumes if v.rstrip("/")]
     out = []
     for kind, path in _leaves(changes):
+        if any(path == m or path.startswith(m + "/") for m in mounts):
+            continue
         key = _normalise(path, workdir)
-        if not _NOISE.search(key) and not _NOISE.search(path):
+        if not _NOISE.search(key):  # the key: an app in /go/src/app or /tmp/app is not noise
             out.append((kind, key, path))
     return out
 
@@ -694,11 +701,14 @@ def compare_side_effects(
     new_workdir: str = "",
     orig_log: str = "",
     new_log: str = "",
+    volumes: Iterable[str] = (),
 ) -> SideEffects:
     """What the original's container changed that the rewrite's did not; CHANGED when the rewrite's log
-    explains it with a refused or impossible write (and the original's log does not say the same)."""
-    orig = _effects(orig_changes, orig_workdir)
-    new = _effects(new_changes, new_workdir)
+    explains it with a refused or impossible write (and the original's log does not say the same).
+    volumes: the VOLUME paths of either image, left out."""
+    volumes = list(volumes)
+    orig = _effects(orig_changes, orig_workdir, volumes)
+    new = _effects(new_changes, new_workdir, volumes)
     # everything the rewrite touched, with the folders above it: a folder the original only created
     # counts as made when the rewrite wrote into it
     touched = set()
@@ -879,7 +889,9 @@ def container_changes(docker: Docker, name: str) -> list[str] | None:
     return proc.stdout.splitlines()[:5000] if proc.returncode == 0 else None
 
 
-def smoke_side_effects(check: SmokeCheck, orig_workdir: str, new_workdir: str) -> SideEffects | None:
+def smoke_side_effects(
+    check: SmokeCheck, orig_workdir: str, new_workdir: str, volumes: Iterable[str] = ()
+) -> SideEffects | None:
     """The two containers' file-system changes compared; None when the original did not run or a diff is missing."""
     orig, new = check.original, check.rewrite
     if orig.error or orig.changes is None or new.changes is None:
@@ -891,6 +903,7 @@ def smoke_side_effects(check: SmokeCheck, orig_workdir: str, new_workdir: str) -
         new_workdir,
         orig.stdout + "\n" + orig.stderr,
         new.stdout + "\n" + new.stderr,
+        volumes,
     )
 
 
@@ -1148,7 +1161,12 @@ def verify_file(
                 else (_judge_http(runs["original"], runs["rewrite"]))
             )
             check = SmokeCheck(kind, shown, runs["original"], runs["rewrite"], status, detail)
-            check.side_effects = smoke_side_effects(check, result.original.working_dir, result.rewrite.working_dir)
+            check.side_effects = smoke_side_effects(
+                check,
+                result.original.working_dir,
+                result.rewrite.working_dir,
+                {*result.original.volumes, *result.rewrite.volumes},
+            )
             result.smoke.append(check)
             if check.side_effects:
                 known = {d.field for d in result.differences}

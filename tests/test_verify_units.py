@@ -168,6 +168,20 @@ def test_the_evidence_is_the_line_that_names_the_file():
     ]
 
 
+def test_an_app_inside_a_noisy_folder_is_still_compared():
+    # old-style Go images keep the app in $GOPATH/src; /go is otherwise the toolchain's
+    orig = parse_diff("C /go/src/app\nA /go/src/app/state.json\nA /go/pkg/mod/cache/x")
+    effects = compare_side_effects(orig, [], "/go/src/app", "/app", "", "open state.json: permission denied")
+    assert effects.verdict == CHANGED_EFFECTS and effects.missing == ["A /go/src/app/state.json"]
+
+
+def test_a_volumes_mount_point_is_the_engines_doing():
+    # go-writes: VOLUME /data, not in the original image (the engine makes the mount point), made by the rewrite
+    orig = parse_diff("A /data\nC /app\nA /app/rates.db")
+    effects = compare_side_effects(orig, parse_diff("C /app\nA /app/rates.db"), "/app", "/app", volumes=["/data"])
+    assert effects.verdict == SAME_EFFECTS and effects.original == ["A <workdir>/rates.db"]
+
+
 # --- the command line: verify checks what convert writes, and refuses bad options before any build ----------
 
 
