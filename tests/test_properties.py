@@ -328,3 +328,17 @@ def test_comment_between_continuations_before_the_keyword(tmp_path: Path):
     result = convert_text(text, BuildContext(_go_context(tmp_path)), Options(runtime="alpine"))
     assert result.status == CHANGED, result.reason
     assert "# indented café\nHEALTHCHECK CMD wget -qO- localhost || exit 1\n" in result.output
+
+
+def test_python_chain_cut_before_a_comment_in_its_continuation(tmp_path: Path):
+    # `apk add … \` / `# note` / ` && \`: the dangling && was removed and left a RUN continuing into the comment
+    # and the blank line after it (dockerfile-parse read the output differently: a safety-check failure)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "myapp"\nversion = "1"\n')
+    text = (
+        'FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install .\nENTRYPOINT \\\n    ["myapp"]\n'
+        "RUN --mount=type=cache,target=/root/.cache apk add --no-cache --virtual .d gcc musl-dev \\\n# note\n && \\\n\n"
+    )
+    result = convert_text(text, BuildContext(tmp_path), Options(cache_mounts=True))
+    _sound(result)
+    if result.status == CHANGED:
+        assert convert_text(result.output, BuildContext(tmp_path), Options(cache_mounts=True)).status == UNCHANGED

@@ -1103,6 +1103,13 @@ def _tidy_connectors(text: str) -> str:
     out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
     out = re.sub(r"^\s*(\\\n)?\s*&&\s*", "", out)
     out = re.sub(r"\s*&&\s*(\\)?\s*$", "", out)
+    # a chain cut after a continuation line ends in `\` and the comment lines it ran into: nothing follows them
+    lines = out.rstrip().split("\n")
+    while len(lines) > 1 and lines[-1].lstrip().startswith("#"):
+        lines.pop()
+    out = "\n".join(lines).rstrip()
+    if out.endswith("\\") and not out.endswith("\\\\"):
+        out = out[:-1].rstrip()
     return out
 
 
