@@ -59,6 +59,14 @@ def convert_text(
             "backslash continuations; not supported"
         )
         return result
+    odd = _control_after_escape(model)
+    if odd is not None:
+        result.status, result.line = SKIPPED, odd
+        result.reason = (
+            f"line {odd} ends in `{model.escape}` and a control character (\\x1c-\\x1f): Docker reads no continuation "
+            "there, dockerfile-parse and editors read one; remove the character"
+        )
+        return result
     clash = _stage_name_clash(model)
     if clash is not None:
         result.status, result.reason, result.line = SKIPPED, clash[1], clash[0]
@@ -150,6 +158,13 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
 
 # Stage names the rewrites give; a single-stage file that already uses one for an image would change meaning.
 OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "production", "deps", "build"})
+
+
+def _control_after_escape(model) -> int | None:
+    """A line ending in the escape character and then \\x1c-\\x1f, which Go does not count as space and
+    Python's str.strip() does: the rewrite would be read one way by Docker and another by dockerfile-parse."""
+    pattern = re.compile(re.escape(model.escape) + r"[ \t]*[\x1c-\x1f][\x1c-\x1f \t]*$")
+    return next((n for n, line in enumerate(model.lines, 1) if pattern.search(line)), None)
 
 
 def _stage_name_clash(model) -> tuple[int, str] | None:

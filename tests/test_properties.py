@@ -342,3 +342,11 @@ def test_python_chain_cut_before_a_comment_in_its_continuation(tmp_path: Path):
     _sound(result)
     if result.status == CHANGED:
         assert convert_text(result.output, BuildContext(tmp_path), Options(cache_mounts=True)).status == UNCHANGED
+
+
+def test_escape_then_a_control_character_is_skipped(tmp_path: Path):
+    # Docker reads no continuation in `RUN a \<0x1c>`, dockerfile-parse (str.strip) reads one: the output
+    # failed the safety check that both readers agree
+    text = GO.replace("CMD", "RUN echo a \\\x1c\nCMD")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and result.line == 5 and "control character" in result.reason
