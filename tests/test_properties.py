@@ -349,4 +349,33 @@ def test_escape_then_a_control_character_is_skipped(tmp_path: Path):
     # failed the safety check that both readers agree
     text = GO.replace("CMD", "RUN echo a \\\x1c\nCMD")
     result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
-    assert result.status == SKIPPED and result.line == 5 and "control character" in result.reason
+    assert result.status == SKIPPED and result.line == 5 and "control or Unicode space character" in result.reason
+
+
+@pytest.mark.parametrize("line", ["EXPOSE 8080 \\\x85", "EXPOSE 8080 \\\u2028"])
+def test_escape_then_a_unicode_space_is_skipped(tmp_path: Path, line: str):
+    # Go trims NEL/U+2028 but reads no continuation: EXPOSE's value kept the `\`, the rewrite lost it
+    result = convert_text(GO.replace("CMD", line + "\nCMD"), BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and result.line == 5, result.reason
+
+
+def test_escape_at_the_end_of_the_file_in_a_value(tmp_path: Path):
+    text = GO + "EXPOSE 8080 \\"
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    _sound(result)
+    assert result.status != CHANGED or grammar.behaviour_problems(text, result, Options()) == []
+
+
+def test_copy_from_its_own_stage_number_is_skipped(tmp_path: Path):
+    text = GO.replace("COPY . .", "COPY --from=0 /app /app")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and "--from=0 names a stage" in result.reason
+
+
+@pytest.mark.parametrize("pattern", ["[", "[]", "[\\]", "[z-a]", "a[b", "[^"])
+def test_dockerignore_patterns_that_are_no_regex(tmp_path: Path, pattern: str):
+    # the bracket class went into re.fullmatch as written: `re.error: unterminated character set`
+    (_go_context(tmp_path) / ".dockerignore").write_text(pattern + "\n")
+    text = GO.replace("COPY . .", "COPY . .\nCOPY [a-].txt ./")
+    _sound(convert_text(text, BuildContext(tmp_path), Options()))
+    _sound(convert_text(text, BuildContext(tmp_path), Options(dockerignore=True)))
