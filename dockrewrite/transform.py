@@ -176,16 +176,16 @@ def _stage_name_clash(model) -> tuple[int, str] | None:
             return ins.line, f"{ins.keyword} --from= names no stage or image; drop the flag to copy from the context"
         if ref is not None and ref.isdigit():
             return ins.line, f"{ins.keyword} --from={ref} names a stage this single-stage file has not got before it"
-    last = model.stages[-1].instructions[-1:] or (model.stages[-1].from_,)
-    if last[0].keyword != "RUN" and last[0].args and last[0].args[-1].endswith(model.escape):
-        # `EXPOSE 80 \` at the end of the file: Docker keeps the escape in the value; a rewrite, where more
-        # lines follow, cannot
-        return last[0].line, f"the last instruction ({last[0].keyword}) ends in `{model.escape}` at the end of the file"
         if ref is not None and ref.lower() in OUR_STAGE_NAMES:
             return ins.line, (
                 f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "
                 "that way; rename the image reference first"
             )
+    last = model.stages[-1].instructions[-1:] or (model.stages[-1].from_,)
+    if last[0].keyword != "RUN" and last[0].args and last[0].args[-1].endswith(model.escape):
+        # `EXPOSE 80 \` at the end of the file: Docker keeps the escape in the value; a rewrite, where more
+        # lines follow, cannot
+        return last[0].line, f"the last instruction ({last[0].keyword}) ends in `{model.escape}` at the end of the file"
     return None
 
 
