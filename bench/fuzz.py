@@ -128,10 +128,8 @@ def main() -> int:
                 distinct[key] = seed
         for key, seed in list(distinct.items())[: a.show]:
             print(f"  seed {seed}: {key}")
-    print(
-        f"slow (> {SLOW:.0f} s): {len(slow)}"
-        + (f", slowest {max(slow)[0]:.1f} s (seed {max(slow)[1]})" if slow else "")
-    )
+    slowest = ", ".join(f"{t:.1f} s (seed {seed})" for t, seed in sorted(slow, reverse=True)[:3])
+    print(f"slow (> {SLOW:.0f} s): {len(slow)}" + (f", slowest {slowest}" if slow else ""))
     print(
         f"seconds: {elapsed:.0f} ({done / elapsed:.0f} files/s, {a.jobs} process(es), "
         f"seeds {a.seed}..{a.seed + done - 1})"

@@ -59,6 +59,14 @@ def convert_text(
             "backslash continuations; not supported"
         )
         return result
+    odd = _control_after_escape(model)
+    if odd is not None:
+        result.status, result.line = SKIPPED, odd
+        result.reason = (
+            f"line {odd} ends in `{model.escape}` and a control or Unicode space character: Docker reads no "
+            "continuation there, the rewrite (and dockerfile-parse, editors) would read one; remove the character"
+        )
+        return result
     clash = _stage_name_clash(model)
     if clash is not None:
         result.status, result.reason, result.line = SKIPPED, clash[1], clash[0]
@@ -184,17 +192,32 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
 OUR_STAGE_NAMES = frozenset({"builder", "runtime", "base", "develop", "production", "deps", "build"})
 
 
+def _control_after_escape(model) -> int | None:
+    """A line ending in the escape character and then \\x1c-\\x1f, which Go does not count as space and
+    Python's str.strip() does: the rewrite would be read one way by Docker and another by dockerfile-parse."""
+    odd = "\x1c-\x1f\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # also what Go trims as space
+    pattern = re.compile(re.escape(model.escape) + rf"[ \t]*[{odd}][{odd} \t]*$")
+    return next((n for n, line in enumerate(model.lines, 1) if pattern.search(line)), None)
+
+
 def _stage_name_clash(model) -> tuple[int, str] | None:
     for ins in model.stages[0].instructions:
         ref = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
         if ref == "":
             # Docker reads an empty --from as the build context; the rewrites would treat it as an image
             return ins.line, f"{ins.keyword} --from= names no stage or image; drop the flag to copy from the context"
+        if ref is not None and ref.isdigit():
+            return ins.line, f"{ins.keyword} --from={ref} names a stage this single-stage file has not got before it"
         if ref is not None and ref.lower() in OUR_STAGE_NAMES:
             return ins.line, (
                 f"{ins.keyword} --from={ref} names an image called {ref!r}, and the rewrite would name a stage "
                 "that way; rename the image reference first"
             )
+    last = model.stages[-1].instructions[-1:] or (model.stages[-1].from_,)
+    if last[0].keyword != "RUN" and last[0].args and last[0].args[-1].endswith(model.escape):
+        # `EXPOSE 80 \` at the end of the file: Docker keeps the escape in the value; a rewrite, where more
+        # lines follow, cannot
+        return last[0].line, f"the last instruction ({last[0].keyword}) ends in `{model.escape}` at the end of the file"
     return None
 
 

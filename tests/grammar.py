@@ -857,7 +857,8 @@ def behaviour_problems(original: str, result, opts: Options) -> list[str]:
     if not _same_command(cmd_before, cmd_after):
         # the first words of ENTRYPOINT and of CMD (`npx serve`: the note names serve; `uv run`: uv)
         programs = [posixpath.basename(w) for part in _parts(before) for w in part[:2]]
-        if not (any(p and p in notes for p in programs) or "start script" in notes or "exec form" in notes):
+        said = any(p and p in notes for p in programs) or "start script" in notes or "exec form" in notes
+        if not said and not (cmd_after[:1] == ["nginx"] and "served by nginx" in notes):  # a static site
             problems.append(
                 f"command {cmd_before} became {cmd_after} with no note naming {programs[0] if programs else 'it'}"
             )

@@ -328,3 +328,54 @@ def test_comment_between_continuations_before_the_keyword(tmp_path: Path):
     result = convert_text(text, BuildContext(_go_context(tmp_path)), Options(runtime="alpine"))
     assert result.status == CHANGED, result.reason
     assert "# indented café\nHEALTHCHECK CMD wget -qO- localhost || exit 1\n" in result.output
+
+
+def test_python_chain_cut_before_a_comment_in_its_continuation(tmp_path: Path):
+    # `apk add … \` / `# note` / ` && \`: the dangling && was removed and left a RUN continuing into the comment
+    # and the blank line after it (dockerfile-parse read the output differently: a safety-check failure)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "myapp"\nversion = "1"\n')
+    text = (
+        'FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install .\nENTRYPOINT \\\n    ["myapp"]\n'
+        "RUN --mount=type=cache,target=/root/.cache apk add --no-cache --virtual .d gcc musl-dev \\\n# note\n && \\\n\n"
+    )
+    result = convert_text(text, BuildContext(tmp_path), Options(cache_mounts=True))
+    _sound(result)
+    if result.status == CHANGED:
+        assert convert_text(result.output, BuildContext(tmp_path), Options(cache_mounts=True)).status == UNCHANGED
+
+
+def test_escape_then_a_control_character_is_skipped(tmp_path: Path):
+    # Docker reads no continuation in `RUN a \<0x1c>`, dockerfile-parse (str.strip) reads one: the output
+    # failed the safety check that both readers agree
+    text = GO.replace("CMD", "RUN echo a \\\x1c\nCMD")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and result.line == 5 and "control or Unicode space character" in result.reason
+
+
+@pytest.mark.parametrize("line", ["EXPOSE 8080 \\\x85", "EXPOSE 8080 \\\u2028"])
+def test_escape_then_a_unicode_space_is_skipped(tmp_path: Path, line: str):
+    # Go trims NEL/U+2028 but reads no continuation: EXPOSE's value kept the `\`, the rewrite lost it
+    result = convert_text(GO.replace("CMD", line + "\nCMD"), BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and result.line == 5, result.reason
+
+
+def test_escape_at_the_end_of_the_file_in_a_value(tmp_path: Path):
+    text = GO + "EXPOSE 8080 \\"
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    _sound(result)
+    assert result.status != CHANGED or grammar.behaviour_problems(text, result, Options()) == []
+
+
+def test_copy_from_its_own_stage_number_is_skipped(tmp_path: Path):
+    text = GO.replace("COPY . .", "COPY --from=0 /app /app")
+    result = convert_text(text, BuildContext(_go_context(tmp_path)), Options())
+    assert result.status == SKIPPED and "--from=0 names a stage" in result.reason
+
+
+@pytest.mark.parametrize("pattern", ["[", "[]", "[\\]", "[z-a]", "a[b", "[^"])
+def test_dockerignore_patterns_that_are_no_regex(tmp_path: Path, pattern: str):
+    # the bracket class went into re.fullmatch as written: `re.error: unterminated character set`
+    (_go_context(tmp_path) / ".dockerignore").write_text(pattern + "\n")
+    text = GO.replace("COPY . .", "COPY . .\nCOPY [a-].txt ./")
+    _sound(convert_text(text, BuildContext(tmp_path), Options()))
+    _sound(convert_text(text, BuildContext(tmp_path), Options(dockerignore=True)))

@@ -243,9 +243,16 @@ def _regex(pattern: str) -> str:
             if end < 0:
                 out += re.escape(pattern[i:])
                 break
-            out += pattern[i : end + 1]
+            body = pattern[i + 1 : end]
+            negate = body[:1] in ("^", "!")
+            # a class of the user's characters, escaped but for ranges: `[\]` or `[a-` made invalid regexes
+            out += "[" + ("^" if negate else "") + "".join(c if c == "-" else re.escape(c) for c in body[negate:]) + "]"
             i = end + 1
         else:
             out += re.escape(pattern[i])
             i += 1
+    try:
+        re.compile(out)
+    except re.error:  # `[]`, `[z-a]`: no class Docker's matcher would accept either; match the text itself
+        return re.escape(pattern)
     return out

@@ -1595,9 +1595,19 @@ def _tidy_connectors(text: str) -> str:
     """Remove the `&&` left dangling where a command was taken out of a chain."""
     out = re.sub(r"&&(\s*\\?\s*)&&", "&&", text)
     out = re.sub(r"^\s*(\\\n)?\s*&&\s*(\\\n\s*)?", "", out)
-    # a removed last command leaves `… \` + `&&` (either side of the line break) at the end
-    out = re.sub(r"(\s|\\\n)*&&(\s|\\)*$", "", out)
-    return re.sub(r"\s*\\\s*$", "", out)
+    previous = None
+    while out != previous:  # each cut below can expose the next: `… \` / `# note` / `&& \`
+        previous = out
+        # a chain cut after a continuation line ends in `\` and the comment lines it ran into: nothing follows
+        lines = out.rstrip().split("\n")
+        while len(lines) > 1 and lines[-1].lstrip().startswith("#"):
+            lines.pop()
+        out = "\n".join(lines).rstrip()
+        # a removed last command leaves `… \` + `&&` (either side of the line break) at the end
+        out = re.sub(r"(\s|\\\n)*&&(\s|\\)*$", "", out)
+        if out.endswith("\\") and not out.endswith("\\\\"):
+            out = out[:-1].rstrip()
+    return out
 
 
 def _context_path(image_path: str) -> str:
