@@ -325,6 +325,9 @@ class _NodePlanner(Planner):
         does not have; the original's resolving install then stays (with the lockfile only if it copied it)."""
         manager = self.manager
         problem = npkg.lock_disagreement(self.ctx, self.pkg, manager.lockfile or "")
+        if problem is None and manager.name == "pnpm":
+            major = npkg.pnpm_major(self.pkg, self._pnpm_installs())
+            problem = npkg.pnpm_lock_format_problem(self.ctx.read_text(manager.lockfile or "") or "", major)
         if problem is None:
             return
         strict = manager.install(False, [])

@@ -763,6 +763,33 @@ def _declared(pkg: Package) -> dict[str, str]:
     return out
 
 
+def pnpm_lock_format_problem(lock_text: str, pnpm_major: int | None) -> str | None:
+    """Why a frozen pnpm install would refuse this pnpm-lock.yaml's format, or None. pnpm 9 and later write
+    lockfileVersion 9.0 and refuse an older format in frozen mode (ERR_PNPM_LOCKFILE_BREAKING_CHANGE), where
+    a plain install converts it; pnpm 8 and earlier cannot read 9.0. `pnpm_major` None: not pinned (the
+    latest pnpm runs)."""
+    m = re.search(r"""^lockfileVersion:\s*['"]?(\d+)""", lock_text, re.MULTILINE)
+    if m is None:
+        return None
+    lock_major = int(m.group(1))
+    runs = "the latest pnpm" if pnpm_major is None else f"pnpm {pnpm_major}"
+    if (pnpm_major is None or pnpm_major >= 9) and lock_major < 9:
+        return f"pnpm-lock.yaml is lockfileVersion {lock_major}, which {runs} refuses to install frozen"
+    if pnpm_major is not None and pnpm_major < 9 and lock_major >= 9:
+        return f"pnpm-lock.yaml is lockfileVersion {lock_major}, which {runs} cannot read"
+    return None
+
+
+def pnpm_major(pkg: Package, global_install: str | None) -> int | None:
+    """The major version of the pnpm the image runs: package.json's packageManager (corepack), else the
+    version the original's `npm i -g pnpm@X` pins; None when unpinned."""
+    for spec in (pkg.data.get("packageManager"), global_install):
+        m = re.search(r"\bpnpm@(\d+)", spec) if isinstance(spec, str) else None
+        if m:
+            return int(m.group(1))
+    return None
+
+
 def lock_disagreement(ctx: BuildContext, pkg: Package, lockfile: str) -> str | None:
     """Why `npm ci` / `yarn --frozen-lockfile` / `pnpm --frozen-lockfile` would refuse this lockfile, or None when
     every dependency package.json declares has its entry (package-lock v1 `dependencies`, v2/v3 `packages[""]`;
