@@ -472,3 +472,24 @@ def test_node_next_start_env_files(tmp_path, standalone):
     assert result.loads == ([] if standalone else [".env.local"])
     assert ("COPY --from=builder --chown=node:node /app/.env.local ./.env.local\n" in result.output) != standalone
     assert ".env.development" not in result.output  # next start reads the production files only
+
+
+def test_a_compose_bind_mount_inside_a_written_folder_is_named(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from dockrewrite.cli import app
+
+    (tmp_path / "go.mod").write_text("module bot\n\ngo 1.22\n\nrequire github.com/dgraph-io/badger/v4 v4.2.0\n")
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport "github.com/dgraph-io/badger/v4"\n\nconst dbPath = ".db"\n\n'
+        "func main() { db, _ := badger.Open(badger.DefaultOptions(dbPath)); db.Close() }\n"
+    )
+    (tmp_path / "Dockerfile").write_text(
+        'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o bot .\nCMD ["./bot"]\n'
+    )
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  bot:\n    build: .\n    volumes:\n      - ./.db:/app/.db\n      - ./conf:/app/conf:ro\n"
+    )
+    result = CliRunner().invoke(app, ["convert", str(tmp_path / "Dockerfile")])
+    notes = [line for line in result.stderr.splitlines() if "bind-mounts" in line]
+    assert len(notes) == 1 and "./.db over /app/.db" in notes[0] and "--keep-root" in notes[0]

@@ -294,13 +294,19 @@ def bind_mounts(ctx, writes: Writes) -> None:
     for name in ctx.entries:
         if not _COMPOSE.match(name):
             continue
-        for host, target in _BIND.findall(ctx.read_text(name, limit=300_000) or ""):
-            target = posixpath.normpath(target)
-            if target in writes.paths:
+        text = ctx.read_text(name, limit=300_000) or ""
+        for m in _BIND.finditer(text):
+            host, target = m.group(1), posixpath.normpath(m.group(2))
+            line = text[m.start() : text.find("\n", m.end()) if "\n" in text[m.end() :] else len(text)]
+            if re.search(r":ro\b", line[line.find(m.group(2)) :]):
+                continue  # read-only: the app does not write there
+            # over a written folder, or a folder inside one (`./.db:/app/.db` under the app's own folder)
+            inside = next((w for w in writes.paths if target == w or target.startswith(w.rstrip("/") + "/")), None)
+            if inside is not None:
                 writes.refused.append(
                     f"{name} bind-mounts the host folder {host} over {target}, which the app writes: the image's "
-                    "ownership does not reach a host folder, so it must be writable by the runtime user's uid "
-                    "(chown it on the host) or use --keep-root"
+                    "ownership does not reach a host folder (Docker creates a missing one owned by root), so it "
+                    "must be writable by the runtime user's uid (chown it on the host) or use --keep-root"
                 )
 
 
