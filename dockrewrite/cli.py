@@ -299,7 +299,7 @@ def convert(
             _emit(result, output)
         if result.status == CHANGED and result.dockerignore and output is None and not check:
             _write_dockerignore(result, write=write, color=colored)
-        for edit in shown_edits:
+        for edit in shown_edits if fmt is ConvertFormat.text else ():  # stdout holds one report otherwise
             shown = os.path.relpath(edit.path) if not os.path.relpath(edit.path).startswith("..") else str(edit.path)
             text = diffs.unified(shown, edit.old, edit.new)
             typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
@@ -722,8 +722,13 @@ def detect(
             else:
                 record["error"] = f"line {exc.line}: {exc.message}"
                 failed += 1
+        except source.TooLarge as exc:  # not read, as `convert` does not read it: a skip, not an error
+            record["plan"] = {"status": "skipped", "runtime": None, "reason": str(exc), "line": None, "warnings": []}
         except (OSError, source.SourceError) as exc:
             record["error"] = str(exc)
+            failed += 1
+        except Exception as exc:  # a bug of ours: reported for this file, the others go on, no traceback
+            record["error"] = f"internal error ({type(exc).__name__}: {exc}); please report this file"
             failed += 1
         records.append(record)
         if fmt is Format.text:
@@ -739,8 +744,11 @@ def _print_detection(path: Path, record: dict) -> None:
     if record["error"]:
         err(f"{path}: error: {record['error']}")
         return
-    stages = "multi-stage" if record["multistage"] else "single-stage"
-    typer.echo(f"{path}: {record['language']} ({stages})")
+    if record["language"] is None:
+        typer.echo(f"{path}: not read")
+    else:
+        stages = "multi-stage" if record["multistage"] else "single-stage"
+        typer.echo(f"{path}: {record['language']} ({stages})")
     for signal in record["signals"]:
         typer.echo(f"  - {signal}")
     plan = record["plan"]

@@ -52,7 +52,10 @@ def run_one(job: Job) -> Result:
         return result
     text = result.original
     if job.options.dockerignore and result.status == CHANGED:
-        result.dockerignore = _dockerignore(job, context, text, result)
+        try:
+            result.dockerignore = _dockerignore(job, context, text, result)
+        except Exception as exc:  # a bug of ours in the optional extra must not lose the rewrite or show a traceback
+            result.warnings.append(f"no .dockerignore proposed (internal error {type(exc).__name__}: {exc})")
     if job.write and result.status == CHANGED:
         write_result(job, result)
     return result

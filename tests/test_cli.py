@@ -511,3 +511,12 @@ def test_a_bulk_run_prints_a_repeated_note_once(tmp_path: Path):
     assert f"note repeated for 24 more files (shown once above): {repeated}" in result.stderr
     verbose = invoke("convert", "-v", tmp_path)
     assert verbose.stderr.count(repeated) == 25
+
+
+def test_json_with_compose_keeps_stdout_one_document(tmp_path: Path):
+    _tree(tmp_path, ["Dockerfile"])
+    shutil.copyfile(FIXTURES / "seed-minimal" / "go.mod", tmp_path / "go.mod")
+    (tmp_path / "docker-compose.dev.yml").write_text("services:\n  app:\n    build: .\n    volumes:\n      - .:/app\n")
+    result = invoke("convert", "--targets", "develop", "--compose", "--format", "json", tmp_path / "Dockerfile")
+    report = json.loads(result.stdout)  # the compose diff does not break the JSON
+    assert report["files"][0]["status"] == "changed"
