@@ -304,14 +304,7 @@ def imports(ctx: BuildContext, limit: int = 300) -> dict[str, str]:
 
     local = _local_modules(ctx)
     found: dict[str, str] = {}
-    for rel in ctx.walk((".py",), limit=limit):
-        parts = rel.split("/")
-        if (
-            any(p in ("tests", "test", "migrations", "docs", "scripts") for p in parts[:-1])
-            or parts[-1].startswith("test_")
-            or parts[-1] in ("setup.py", "conftest.py", "noxfile.py")
-        ):
-            continue
+    for rel in _app_modules(ctx, limit):
         text = ctx.read_text(rel, limit=300_000)
         if text is None:
             continue
