@@ -865,7 +865,9 @@ def behaviour_problems(original: str, result, opts: Options) -> list[str]:
     user_before, user_after = _user(before), _user(after)
     served = cmd_after[:1] == ["nginx"]  # nginx starts as root and runs its workers as its own user
     if user_before is not None:
-        if user_after != user_before and not _same_user(user_before, user_after, original, notes):
+        # a static site served by nginx runs as nginx's own unprivileged user (101), as the README says
+        nginx_user = served and user_after == "101:101" and user_before.split(":")[0] not in ("root", "0")
+        if user_after != user_before and not nginx_user and not _same_user(user_before, user_after, original, notes):
             problems.append(f"USER {user_before} became {user_after}")
     elif user_after is not None and user_after.split(":")[0] not in ("root", "0"):
         if user_after not in UNPRIVILEGED:
