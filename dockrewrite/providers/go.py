@@ -440,7 +440,13 @@ class _GoPlanner(Planner):
                 ins.line,
             )
         names = ", ".join(sorted({posixpath.basename(b.output) for b in built})) or "none"
-        shown = " / ".join(programs)
+        shown = " / ".join(dict.fromkeys(programs))
+        if self.script is not None:
+            raise Skip(
+                f"{ins.keyword} runs the start script {self.script.path}, whose commands run {shown}: "
+                f"none is a binary this Dockerfile builds (built: {names})",
+                ins.line,
+            )
         raise Skip(
             f"{ins.keyword} runs {shown}, which is not a binary this Dockerfile builds (built: {names})", ins.line
         )
