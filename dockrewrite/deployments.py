@@ -9,6 +9,7 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from dockrewrite import shell
@@ -292,12 +293,16 @@ def _load_yaml(path: Path, repo: Path):
 
 def _load_yaml_all(path: Path, repo: Path) -> list:
     text = _read(path, repo)
-    if text is None:
-        return []
+    return [] if text is None else list(_parse_yaml(text))
+
+
+@lru_cache(maxsize=256)
+def _parse_yaml(text: str) -> tuple:
+    """Parsed once per text: in a monorepo every service's rewrite reads the same root compose file."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        return [d for d in YAML(typ="safe", pure=True).load_all(text)]
+        return tuple(YAML(typ="safe", pure=True).load_all(text))
     except (YAMLError, ValueError, TypeError, RecursionError):
-        return []  # a template (helm `{{ }}`) or a broken file: nothing to say about it
+        return ()  # a template (helm `{{ }}`) or a broken file: nothing to say about it
