@@ -7,6 +7,7 @@ keeps its comments, order and quoting (ruamel.yaml round-trip).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import warnings
@@ -67,7 +68,8 @@ def compose_files(dockerfile: Path, root: Path) -> list[Path]:
     folder = dockerfile.resolve().parent
     top = root.resolve()
     while True:
-        found += sorted(p for p in folder.iterdir() if COMPOSE_NAMES.match(p.name) and p.is_file())
+        with contextlib.suppress(OSError):  # a folder we may not list holds nothing we can read
+            found += sorted(p for p in folder.iterdir() if COMPOSE_NAMES.match(p.name) and p.is_file())
         if folder == top or folder.parent == folder or not folder.is_relative_to(top):
             break
         folder = folder.parent
@@ -107,6 +109,24 @@ def _retarget_text(text: str, compose: Path, dockerfile: Path, target: str) -> t
         return None, [f"{compose}: cannot be rewritten ({type(exc).__name__}: {exc}), left as is"]
 
 
+def built_dockerfile(compose: Path, service) -> Path | None:
+    """The Dockerfile a compose service builds (`build: dir` or `build: {context, dockerfile}`), resolved;
+    None when the service builds nothing this way."""
+    build = service.get("build") if isinstance(service, dict) else None
+    if isinstance(build, str):
+        context, file_ = build, "Dockerfile"
+    elif isinstance(build, dict):
+        context, file_ = build.get("context", "."), build.get("dockerfile", "Dockerfile")
+    else:
+        return None  # `build:` with no value or a list: not something that names a Dockerfile
+    if not isinstance(context, str) or not isinstance(file_, str):
+        return None
+    try:
+        return (compose.parent / context / file_).resolve()
+    except (OSError, ValueError):  # a NUL byte or a loop in the path: no Dockerfile
+        return None
+
+
 def _retarget_data(yaml, data, compose: Path, dockerfile: Path, target: str) -> tuple[str | None, list[str]]:
     from ruamel.yaml.comments import CommentedMap
 
@@ -116,23 +136,9 @@ def _retarget_data(yaml, data, compose: Path, dockerfile: Path, target: str) -> 
     notes: list[str] = []
     changed = False
     for name, service in services.items():
-        if not isinstance(service, dict) or "build" not in service:
+        if built_dockerfile(compose, service) != dockerfile.resolve():
             continue
         build = service["build"]
-        if isinstance(build, str):
-            context, file_ = build, "Dockerfile"
-        elif isinstance(build, dict):
-            context, file_ = build.get("context", "."), build.get("dockerfile", "Dockerfile")
-        else:
-            continue  # `build:` with no value or a list: not something that names this Dockerfile
-        if not isinstance(context, str) or not isinstance(file_, str):
-            continue
-        try:
-            built = (compose.parent / context / file_).resolve()
-        except (OSError, ValueError):  # a NUL byte or a loop in the path: not this Dockerfile
-            continue
-        if built != dockerfile.resolve():
-            continue
         if isinstance(build, dict) and "target" in build:
             notes.append(f"{compose}: service {name} already builds target {build['target']}; left as is")
             continue

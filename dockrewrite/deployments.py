@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from dockrewrite import shell
+from dockrewrite.compose import compose_files
 from dockrewrite.paths import repository_root, stays_inside
 
 MAX_BYTES = 256 * 1024
-COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 _MANIFEST_DIRS = ("k8s", "kubernetes", "kube", "deploy", "deployment", "deployments", "manifests", ".k8s")
 _WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"})
 
@@ -93,7 +93,7 @@ def notes(
         else "`dockrewrite convert --targets develop --compose` adds a develop stage and points the service at it"
     )
     out: list[str] = []
-    for path in _compose_files(dockerfile, repo):
+    for path in compose_files(dockerfile, repo):
         for name, service in _services_building(path, dockerfile):
             where = f"{_shown(path, repo)}: service {name}"
             problems = []
@@ -204,38 +204,18 @@ def _manifests(root: Path, repo: Path, limit: int = 200) -> Iterator[Path]:
                         return
 
 
-def _compose_files(dockerfile: Path, repo: Path) -> list[Path]:
-    found: list[Path] = []
-    folder = Path(os.path.abspath(dockerfile.parent))
-    while True:
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            names = []
-        found += [folder / n for n in names if COMPOSE_NAMES.match(n) and (folder / n).is_file()]
-        if folder == repo or folder.parent == folder or not folder.is_relative_to(repo):
-            return found
-        folder = folder.parent
-
-
 def _services_building(compose: Path, dockerfile: Path) -> Iterator[tuple[str, dict]]:
+    """Services of a compose file that build this Dockerfile, and not one of its targets."""
+    from dockrewrite.compose import built_dockerfile
+
     data = _load_yaml(compose, repository_root(compose.parent))
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
         return
-    target = os.path.abspath(dockerfile)
+    target = dockerfile.resolve()
     for name, service in services.items():
         build = service.get("build") if isinstance(service, dict) else None
-        if isinstance(build, str):
-            context, file_ = build, "Dockerfile"
-        elif isinstance(build, dict) and "target" not in build:
-            context, file_ = build.get("context", "."), build.get("dockerfile", "Dockerfile")
-        else:
-            continue
-        built = (
-            os.path.join(compose.parent, context, file_) if isinstance(context, str) and isinstance(file_, str) else ""
-        )
-        if built and os.path.abspath(built) == target:
+        if built_dockerfile(compose, service) == target and not (isinstance(build, dict) and "target" in build):
             yield str(name), service
 
 

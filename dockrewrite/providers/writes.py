@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dockrewrite import shell
+from dockrewrite.compose import COMPOSE_NAMES
 from dockrewrite.contract import env_pairs
 from dockrewrite.model import Stage
 from dockrewrite.plan import Step
@@ -281,7 +282,6 @@ def tolerant_mkdir(text: str) -> str:
     return _MKDIR.sub(add, text)
 
 
-_COMPOSE = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 # A compose service's short-syntax bind mount: `- ./data:/data`, `- /srv/app/data:/data:rw`, `- ~/x:/x`.
 _BIND = re.compile(r"""^\s*-\s*["']?((?:\.{1,2}|~)?/[^:"'\s]*|\.):(/[^:"'\s]*)""", re.MULTILINE)
 
@@ -292,7 +292,7 @@ def bind_mounts(ctx, writes: Writes) -> None:
     if ctx is None or not ctx.known:
         return
     for name in ctx.entries:
-        if not _COMPOSE.match(name):
+        if not COMPOSE_NAMES.match(name):
             continue
         text = ctx.read_text(name, limit=300_000) or ""
         for m in _BIND.finditer(text):
