@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockrewrite.ops import Op
+from dockrewrite.ops import step as Step  # noqa: F401  (providers still build steps from text; see ops.step)
+
 RUNTIMES = ("auto", "scratch", "distroless", "alpine", "slim")
 PYTHON_STRATEGIES = ("auto", "user", "prefix", "venv")
 
@@ -25,27 +28,19 @@ class Options:
 
 
 @dataclass
-class Step:
-    """One instruction to emit, with the comment lines that travel with it."""
-
-    text: str
-    comments: tuple[str, ...] = ()
-
-
-@dataclass
 class BuildPlan:
     language: str
     runtime: str
     header: list[str]
-    global_args: list[Step]
-    builder: list[Step]
-    runtime_from: Step
-    extra_stages: list[list[Step]] = field(default_factory=list)  # between builder and runtime, FROM first
-    runtime_args: list[Step] = field(default_factory=list)
-    runtime_setup: list[Step] = field(default_factory=list)
+    global_args: list[Op]
+    builder: list[Op]
+    runtime_from: Op
+    extra_stages: list[list[Op]] = field(default_factory=list)  # between builder and runtime, FROM first
+    runtime_args: list[Op] = field(default_factory=list)
+    runtime_setup: list[Op] = field(default_factory=list)
     workdir: str | None = None
-    artifacts: list[Step] = field(default_factory=list)
-    contract: list[Step] = field(default_factory=list)
+    artifacts: list[Op] = field(default_factory=list)
+    contract: list[Op] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rewritten: set[str] = field(default_factory=set)  # CMD/ENTRYPOINT the rewrite changed on purpose

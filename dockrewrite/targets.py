@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
-from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.ops import Copy, Env, From, Op, Run, Verbatim, Workdir, keyword
+from dockrewrite.plan import BuildPlan, Options
 
 KNOWN = ("develop", "test")
 _NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
@@ -32,9 +34,8 @@ _DEV_REQUIREMENTS = (
 def stage_names(plan: BuildPlan) -> list[str]:
     names = []
     for stage in [plan.builder, *plan.extra_stages]:
-        m = re.search(r"\bAS\s+(\S+)\s*$", stage[0].text, re.IGNORECASE)
-        if m:
-            names.append(m.group(1))
+        if stage and isinstance(stage[0], From) and stage[0].name:
+            names.append(stage[0].name)
     return names
 
 
@@ -67,62 +68,62 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     return plan
 
 
-def _contract_for_dev(plan: BuildPlan) -> list[Step]:
+def _contract_for_dev(plan: BuildPlan) -> list[Op]:
     """The runtime's ENV, EXPOSE and command, without the switch to an unprivileged user."""
     keep = ("ENV", "EXPOSE", "ENTRYPOINT", "CMD")
-    return [Step(s.text) for s in plan.contract if s.text.split(None, 1)[0].upper() in keep]
+    return [replace(s, comments=()) for s in plan.contract if keyword(s) in keep]
 
 
-def _python_packages(plan: BuildPlan, source: str) -> list[Step]:
+def _python_packages(plan: BuildPlan, source: str) -> list[Op]:
     """With the prefix strategy the packages sit in /install; copy them where the interpreter looks."""
-    if any(" /install /usr/local" in a.text for a in plan.artifacts):
-        return [Step(f"COPY --from={source} /install /usr/local")]
+    if any(isinstance(a, Copy) and a.sources == ["/install"] and a.dest == "/usr/local" for a in plan.artifacts):
+        return [Copy(flags=(f"--from={source}",), args="/install /usr/local")]
     return []
 
 
-def _develop(plan: BuildPlan, ctx: BuildContext, source: str) -> list[Step]:
+def _develop(plan: BuildPlan, ctx: BuildContext, source: str) -> list[Op]:
     note = ("# Development image: docker build --target develop (compose: build.target: develop)",)
-    steps = [Step(f"FROM {source} AS develop", note)]
+    steps: list[Op] = [From(image=source, name="develop", comments=note)]
     if plan.workdir:
-        steps.append(Step(f"WORKDIR {plan.workdir}"))
+        steps.append(Workdir(path=plan.workdir))
     contract = _contract_for_dev(plan)
     if plan.language == "python":
         steps += _python_packages(plan, source)
         dev = next((f for f in _DEV_REQUIREMENTS if ctx.exists(f)), None)
         if dev:
-            steps += [Step(f"COPY {dev} ./{dev}"), Step(f"RUN pip install --no-cache-dir -r {dev}")]
-        steps.append(Step("COPY . ."))
+            steps += [Copy(args=f"{dev} ./{dev}"), Run(body=f"pip install --no-cache-dir -r {dev}")]
+        steps.append(Copy(args=". ."))
     if plan.language == "node":
-        steps.append(Step("ENV NODE_ENV=development"))
+        steps.append(Env(body="NODE_ENV=development"))
         if "dev" in _scripts(ctx):
-            contract = [s for s in contract if s.text.split(None, 1)[0].upper() not in ("CMD", "ENTRYPOINT")]
-            contract.append(Step(f"CMD {json.dumps([_manager(ctx), 'run', 'dev'])}"))
+            contract = [s for s in contract if keyword(s) not in ("CMD", "ENTRYPOINT")]
+            contract.append(Verbatim(line=f"CMD {json.dumps([_manager(ctx), 'run', 'dev'])}"))
     return steps + contract
 
 
-def _test(plan: BuildPlan, ctx: BuildContext, base: str) -> list[Step] | str:
+def _test(plan: BuildPlan, ctx: BuildContext, base: str) -> list[Op] | str:
     """The test stage, or why there is none."""
     note = ("# Runs the tests at build time: docker build --target test",)
-    steps = [Step(f"FROM {base} AS test", note)]
+    steps: list[Op] = [From(image=base, name="test", comments=note)]
     if plan.language == "go":
-        return steps + [Step("RUN go test ./...")]
+        return steps + [Run(body="go test ./...")]
     if plan.language == "node":
         test = _scripts(ctx).get("test")
         if not test or _NPM_PLACEHOLDER.search(test):
             return "package.json has no test script"
-        return steps + [Step(f"RUN {_manager(ctx)} test")]
+        return steps + [Run(body=f"{_manager(ctx)} test")]
     if plan.language == "python":
         if not _has_python_tests(ctx):
             return "no tests found (tests/, test_*.py or *_test.py)"
         if base != "develop":
             if plan.workdir:
-                steps.append(Step(f"WORKDIR {plan.workdir}"))
+                steps.append(Workdir(path=plan.workdir))
             steps += _python_packages(plan, base)
-            steps.append(Step("COPY . ."))
+            steps.append(Copy(args=". ."))
         if not any(ctx.exists(f) for f in _DEV_REQUIREMENTS):
             # no dev requirements name a test runner: bring one just for this stage
-            return steps + [Step('RUN pip install --no-cache-dir "pytest>=7" && python -m pytest')]
-        return steps + [Step("RUN python -m pytest")]
+            return steps + [Run(body='pip install --no-cache-dir "pytest>=7" && python -m pytest')]
+        return steps + [Run(body="python -m pytest")]
     return f"no test command is known for {plan.language}"
 
 

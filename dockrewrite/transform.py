@@ -95,6 +95,9 @@ def convert_text(
         from dockrewrite import targets
 
         plan = targets.apply(plan, model, context, options)
+        from dockrewrite.features import images
+
+        plan = images.apply(plan, model, options)
     except Skip as exc:
         result.status, result.reason, result.line = SKIPPED, exc.reason, exc.line
         return result
@@ -104,7 +107,7 @@ def convert_text(
     from dockrewrite.safety import UnsafeOutput, check
 
     try:
-        output = _remap_images(render(plan, options.templates), dict(options.images), model.stages[0].image)
+        output = render(plan, options.templates)
     except TemplateProblem as exc:
         result.status, result.reason = FAILED, str(exc)
         return result
@@ -219,15 +222,3 @@ def _stage_name_clash(model) -> tuple[int, str] | None:
         # lines follow, cannot
         return last[0].line, f"the last instruction ({last[0].keyword}) ends in `{model.escape}` at the end of the file"
     return None
-
-
-def _remap_images(output: str, images: dict[str, str], original: str) -> str:
-    """Swap the runtime images the rewrite chose for the configured ones (mirrors, pinned digests)."""
-    if not images:
-        return output
-    lines = output.split("\n")
-    for i, line in enumerate(lines):
-        m = re.match(r"^(FROM\s+(?:--\S+\s+)*)(\S+)(.*)$", line)
-        if m and m.group(2) != original and m.group(2) in images:
-            lines[i] = m.group(1) + images[m.group(2)] + m.group(3)
-    return "\n".join(lines)

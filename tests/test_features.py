@@ -11,7 +11,8 @@ import pytest
 from dockrewrite.context import BuildContext
 from dockrewrite.features import pin as pin_feature
 from dockrewrite.features.dockerignore import dockerignore_for
-from dockrewrite.features.runs import Run, add_mounts
+from dockrewrite.features.runs import add_mounts
+from dockrewrite.ops import step
 from dockrewrite.parse import parse
 from dockrewrite.plan import Options
 from dockrewrite.results import CHANGED
@@ -139,10 +140,10 @@ def test_existing_mounts_are_merged_not_duplicated(tmp_path):
 
 
 def test_add_mounts_compares_targets_not_text():
-    run = Run.of("RUN --mount=type=cache,dst=/root/.npm/ npm ci")
-    added = add_mounts(run, [{"type": "cache", "target": "/root/.npm"}, {"type": "cache", "target": "/x"}], "/app")
+    run = step("RUN --mount=type=cache,dst=/root/.npm/ npm ci")
+    run, added = add_mounts(run, [{"type": "cache", "target": "/root/.npm"}, {"type": "cache", "target": "/x"}], "/app")
     assert [m["target"] for m in added] == ["/x"]
-    assert run.text() == "RUN --mount=type=cache,dst=/root/.npm/ \\\n    --mount=type=cache,target=/x \\\n    npm ci"
+    assert run.text == "RUN --mount=type=cache,dst=/root/.npm/ \\\n    --mount=type=cache,target=/x \\\n    npm ci"
 
 
 def test_runtime_stage_gets_no_mounts(tmp_path):

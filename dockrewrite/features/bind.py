@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
-from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.ops import Copy, From, Op, Run, keyword
+from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers import python_deps as deps
 
-from .runs import BuildStage, Run, State, add_mounts, build_stages, copies_from, from_parts, keyword, replace_stage
+from .runs import BuildStage, State, add_mounts, build_stages, copies_from, replace_stage
 
 _MANIFEST = re.compile(
     r"^(go\.(mod|sum|work|work\.sum)|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
@@ -82,12 +83,8 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     copied = copies_from(plan)
     folded: list[str] = []
     for index, stage in enumerate(stages):
-        later_bases = {
-            from_parts(s.steps[0].text)[1] for s in stages[index + 1 :] if s.steps and from_parts(s.steps[0].text)
-        }
-        runtime = from_parts(plan.runtime_from.text)
-        if runtime:
-            later_bases.add(runtime[1])
+        later = [s.steps[0] for s in stages[index + 1 :] if s.steps] + [plan.runtime_from]
+        later_bases = {f.image for f in later if isinstance(f, From)}
         if options.targets:
             # --targets adds develop/test stages FROM these afterwards (a dev requirements file often says
             # `-r requirements.txt`): they must find the files the COPYs left.
@@ -102,7 +99,7 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     return plan
 
 
-def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], folded: list[str]) -> list[Step]:
+def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], folded: list[str]) -> list[Op]:
     steps = list(stage.steps)
     states = list(stage.states)
     i = 1
@@ -117,14 +114,14 @@ def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], 
         if consumer is None or not _not_needed_after(steps, states, consumer, files, stage, copied, later_bases):
             i = indexes[-1] + 1
             continue
-        run = Run.of(steps[consumer].text)
+        run = steps[consumer]
         mounts = [{"type": "bind", "source": f.source, "target": _target(f, states[consumer])} for f in files]
         if any(m["target"] is None for m in mounts):
             i = indexes[-1] + 1
             continue
-        add_mounts(run, mounts, states[consumer].workdir)
-        comments = tuple(c for k in indexes for c in steps[k].comments) + steps[consumer].comments
-        steps[consumer] = Step(run.text(), comments)
+        run, _ = add_mounts(run, mounts, states[consumer].workdir)
+        run.comments = tuple(c for k in indexes for c in steps[k].comments) + steps[consumer].comments
+        steps[consumer] = run
         for k in reversed(indexes):
             del steps[k]
             del states[k]
@@ -134,7 +131,7 @@ def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], 
     return steps if changed else stage.steps
 
 
-def _manifest_copies(steps: list[Step], states: list[State], start: int, ctx: BuildContext):
+def _manifest_copies(steps: list[Op], states: list[State], start: int, ctx: BuildContext):
     """The run of manifest-only COPYs starting at `start` (settings may sit between): (indexes, files)."""
     indexes: list[int] = []
     files: list[_File] = []
@@ -160,12 +157,11 @@ def _manifest_copies(steps: list[Step], states: list[State], start: int, ctx: Bu
     return indexes, files
 
 
-def _copy_files(step: Step, state: State, ctx: BuildContext) -> list[_File] | None:
-    words = shell.split_words(step.text)[1:]
-    if not words or any(w.lower().startswith(("--from", "--parents", "--exclude")) for w in words):
+def _copy_files(step: Op, state: State, ctx: BuildContext) -> list[_File] | None:
+    if not isinstance(step, Copy) or any(step.flag(f) is not None for f in ("from", "parents", "exclude")):
         return None
-    args = [w for w in words if not w.startswith("--")]
-    if len(args) < 2 or "$" in step.text or args[0].startswith("["):
+    args = step.paths
+    if len(args) < 2 or "$" in step.text or step.args.lstrip().startswith("[") or step.add:
         return None
     *sources, dest = args
     expanded: list[str] = []
@@ -187,7 +183,7 @@ def _copy_files(step: Step, state: State, ctx: BuildContext) -> list[_File] | No
     return out
 
 
-def _consumer(steps: list[Step], states: list[State], start: int, files: list[_File]) -> int | None:
+def _consumer(steps: list[Op], states: list[State], start: int, files: list[_File]) -> int | None:
     """The RUN that installs from the files; None when something else may read them first."""
     names = {posixpath.basename(f.source) for f in files}
     for k in range(start, len(steps)):
@@ -196,8 +192,8 @@ def _consumer(steps: list[Step], states: list[State], start: int, files: list[_F
             continue
         if kw != "RUN":
             return None
-        run = Run.of(steps[k].text)
-        if run is None or run.heredoc or run.body.lstrip().startswith("["):
+        run = steps[k]
+        if not isinstance(run, Run) or run.heredoc or run.exec_form:
             return None
         segments = [s.words() for s in shell.segments(run.body)]
         commands = [shell.env_prefix(w)[1] for w in segments]
@@ -293,12 +289,11 @@ def _base(dest: str, state: State) -> str:
     return posixpath.normpath(dest)
 
 
-def _puts_back(step: Step, state: State, f: _File) -> bool:
+def _puts_back(step: Op, state: State, f: _File) -> bool:
     """A COPY from the context that brings f back to where the manifest COPY had put it."""
-    words = shell.split_words(step.text)[1:]
-    if any(w.lower().startswith("--from") for w in words):
+    if not isinstance(step, Copy) or step.flag("from") is not None:
         return False
-    args = [w for w in words if not w.startswith("--")]
+    args = step.paths
     if len(args) < 2:
         return False
     if not f.target.startswith("/") and state.workdir != f.workdir:

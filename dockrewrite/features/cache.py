@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
-from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.ops import Op, Run
+from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers.python_deps import is_pip
 
-from .runs import BuildStage, Run, State, add_mounts, build_stages, copies_from, replace_stage
+from .runs import BuildStage, State, add_mounts, build_stages, copies_from, replace_stage
 
 PNPM_STORE = "/pnpm/store"
 _PNPM_STORE_COMMANDS = frozenset(
@@ -81,13 +82,13 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     return plan
 
 
-def _stage_steps(stage: BuildStage, ctx: BuildContext, copied: list[str], report: _Report) -> list[Step]:
-    out: list[Step] = []
+def _stage_steps(stage: BuildStage, ctx: BuildContext, copied: list[str], report: _Report) -> list[Op]:
+    out: list[Op] = []
     changed = False
     go_mounts: list[dict[str, str]] = []
     for step, state in zip(stage.steps, stage.states, strict=True):
-        run = Run.of(step.text)
-        if run is None or run.body.lstrip().startswith("["):
+        run = step if isinstance(step, Run) else None
+        if run is None or run.exec_form:
             out.append(step)
             continue
         body, mounts, tools = _plan_run(run.body, state, ctx, report, go_mounts, copied)
@@ -96,8 +97,8 @@ def _stage_steps(stage: BuildStage, ctx: BuildContext, copied: list[str], report
             continue
         if any(t == "go" for t in tools) and not go_mounts:
             go_mounts = [m for m in mounts if m.get("_tool") == "go"]
-        edited = Run(run.keyword, list(run.flags), body)
-        added = add_mounts(edited, [_public(m) for m in mounts], state.workdir)
+        edited = run.edit(body=body) if body != run.body else run
+        edited, added = add_mounts(edited, [_public(m) for m in mounts], state.workdir)
         mounted = {m.get("target") for m in edited.mounts()}
         for m in mounts:
             if m["target"] in mounted:
@@ -105,7 +106,7 @@ def _stage_steps(stage: BuildStage, ctx: BuildContext, copied: list[str], report
         if not added and body == run.body:
             out.append(step)
             continue
-        out.append(Step(edited.text(), step.comments))
+        out.append(edited)
         changed = True
     return out if changed else stage.steps
 

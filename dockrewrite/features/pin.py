@@ -18,10 +18,10 @@ from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
-from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.ops import From, Op
+from dockrewrite.plan import BuildPlan, Options
 
 from .pins import DEBIAN_RELEASES, DIGEST_ONLY, VERSIONS
-from .runs import from_parts
 
 _VARIANT_PART = re.compile(r"^(slim|alpine(\d+\.\d+)?|bookworm|bullseye|trixie|buster|perl|otel)$")
 _REGISTRY_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/", "library/")
@@ -29,16 +29,15 @@ _REGISTRY_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.
 
 def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
     overridden = {source for source, _target in options.images}
-    runtime = from_parts(plan.runtime_from.text)
-    runtime_repo = _repo(runtime[1]) if runtime else None
+    runtime = plan.runtime_from
+    runtime_repo = _repo(runtime.image) if isinstance(runtime, From) else None
     stage_names: set[str] = set()
     notes: list[str] = []
 
-    def pin_step(step: Step, role: str, always: bool) -> Step:
-        parts = from_parts(step.text)
-        if parts is None:
+    def pin_step(step: Op, role: str, always: bool) -> Op:
+        if not isinstance(step, From):
             return step
-        before, image, name = parts
+        image = step.image
         if image in stage_names or image.lower() == "scratch" or image in overridden:
             return step
         floating_builder = role != "runtime" and _version_part(image) == ""
@@ -51,22 +50,20 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
                 notes.append(f"--pin: {image} ({role}) is not pinned: {why}")
             return step
         notes.append(f"--pin: {image} -> {new} ({role})")
-        return Step(before + new + step.text[len(before) + len(image) :], step.comments)
+        return step.edit(image=new)
 
     builder = list(plan.builder)
     if builder:
         builder[0] = pin_step(builder[0], "builder", False)
-        parts = from_parts(builder[0].text)
-        if parts and parts[2]:
-            stage_names.add(parts[2])
+        if isinstance(builder[0], From) and builder[0].name:
+            stage_names.add(builder[0].name)
     extra = []
     for stage in plan.extra_stages:
         stage = list(stage)
         if stage:
             stage[0] = pin_step(stage[0], "build stage", False)
-            parts = from_parts(stage[0].text)
-            if parts and parts[2]:
-                stage_names.add(parts[2])
+            if isinstance(stage[0], From) and stage[0].name:
+                stage_names.add(stage[0].name)
         extra.append(stage)
     runtime_from = pin_step(plan.runtime_from, "runtime", True)
     seen: set[str] = set()

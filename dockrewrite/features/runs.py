@@ -4,88 +4,21 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field, replace
 
 from dockrewrite import shell
-from dockrewrite.plan import BuildPlan, Step
+from dockrewrite.ops import Copy, Env, From, Op, Run, User, Workdir, mount_flag
+from dockrewrite.plan import BuildPlan
 from dockrewrite.providers.base import image_name
-from dockrewrite.providers.common import run_prefix
 
-_KEYWORD = re.compile(r"^\s*(\w+)", re.ASCII)
-_FROM = re.compile(r"(?i)^(\s*FROM\s+(?:--\S+\s+)*)(\S+)(\s+AS\s+(\S+))?\s*$")
 # Images whose own ENV the cache paths depend on.
 _IMAGE_ENV = {"golang": {"GOPATH": "/go"}}
 # Users the official images ship: name -> (uid, gid, home).
 _IMAGE_USERS = {"node": {"node": ("1000", "1000", "/home/node"), "1000": ("1000", "1000", "/home/node")}}
 
 
-def keyword(step: Step) -> str:
-    m = _KEYWORD.match(step.text)
-    return m.group(1).upper() if m else ""
-
-
-def from_parts(text: str) -> tuple[str, str, str | None] | None:
-    """`FROM --platform=x image AS name` -> (text before the image, image, stage name)."""
-    m = _FROM.match(text)
-    if not m:
-        return None
-    return m.group(1), m.group(2), m.group(4)
-
-
-# -- RUN flags ----------------------------------------------------------------------------------
-@dataclass
-class Run:
-    """A RUN step taken apart: its keyword as written, its flags (`--mount=…`, `--network=…`) and the command."""
-
-    keyword: str
-    flags: list[str]
-    body: str
-
-    @classmethod
-    def of(cls, text: str) -> Run | None:
-        m = _KEYWORD.match(text)
-        if not m or m.group(1).upper() != "RUN":
-            return None
-        prefix = run_prefix(text)
-        flags = re.findall(r"--\S+", prefix[m.end() :])
-        return cls(m.group(1), flags, text[len(prefix) :])
-
-    @property
-    def heredoc(self) -> bool:
-        return self.body.lstrip().startswith("<<")
-
-    def mounts(self) -> list[dict[str, str]]:
-        return [parse_mount(f[len("--mount=") :]) for f in self.flags if f.lower().startswith("--mount=")]
-
-    def text(self) -> str:
-        if not self.flags:
-            return f"{self.keyword} {self.body}"
-        if self.heredoc:
-            # A heredoc starts on the RUN line itself.
-            return f"{self.keyword} {' '.join(self.flags)} {self.body}"
-        return f"{self.keyword} " + " \\\n    ".join(self.flags) + " \\\n    " + self.body
-
-
-def parse_mount(spec: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in spec.split(","):
-        key, eq, value = item.partition("=")
-        out[key.strip().lower()] = value.strip() if eq else "true"
-    for alias in ("dst", "destination"):
-        if alias in out and "target" not in out:
-            out["target"] = out[alias]
-    return out
-
-
-def mount_flag(options: dict[str, str]) -> str:
-    order = ("type", "id", "source", "target", "sharing", "uid", "gid", "mode")
-    keys = [k for k in order if k in options] + [k for k in options if k not in order]
-    return "--mount=" + ",".join(f"{k}={options[k]}" for k in keys)
-
-
-def add_mounts(run: Run, mounts: list[dict[str, str]], workdir: str) -> list[dict[str, str]]:
-    """Append the mounts whose target no existing mount has; the ones added, in order."""
+def add_mounts(run: Run, mounts: list[dict[str, str]], workdir: str) -> tuple[Run, list[dict[str, str]]]:
+    """The RUN with the mounts whose target no existing mount has appended, and the ones added, in order."""
     taken = {_norm_target(m.get("target", ""), workdir) for m in run.mounts()}
     added = []
     for m in mounts:
@@ -93,9 +26,10 @@ def add_mounts(run: Run, mounts: list[dict[str, str]], workdir: str) -> list[dic
         if target in taken:
             continue
         taken.add(target)
-        run.flags.append(mount_flag(m))
         added.append(m)
-    return added
+    if not added:
+        return run, added
+    return run.edit(flags=run.flags + tuple(mount_flag(m) for m in added)), added
 
 
 def _norm_target(target: str, workdir: str) -> str:
@@ -150,7 +84,7 @@ class BuildStage:
 
     key: tuple[str, int]  # ("builder", 0) or ("extra", index)
     name: str | None
-    steps: list[Step]
+    steps: list[Op]
     states: list[State]  # the state before each step
 
 
@@ -159,8 +93,8 @@ def build_stages(plan: BuildPlan) -> list[BuildStage]:
     out: list[BuildStage] = []
     by_name: dict[str, State] = {}
     for key, steps in [(("builder", 0), plan.builder)] + [(("extra", i), s) for i, s in enumerate(plan.extra_stages)]:
-        parts = from_parts(steps[0].text) if steps else None
-        image, name = (parts[1], parts[2]) if parts else ("", None)
+        first = steps[0] if steps else None
+        image, name = (first.image, first.name) if isinstance(first, From) else ("", None)
         state = by_name[image].copy() if image in by_name else State(image, dict(_IMAGE_ENV.get(image_name(image), {})))
         states = []
         for step in steps:
@@ -172,33 +106,22 @@ def build_stages(plan: BuildPlan) -> list[BuildStage]:
     return out
 
 
-def _advance(state: State, step: Step) -> None:
-    k = keyword(step)
-    body = step.text.split(None, 1)[1] if len(step.text.split(None, 1)) > 1 else ""
-    if k == "ENV":
-        for key, value in env_items(body):
+def _advance(state: State, step: Op) -> None:
+    if isinstance(step, Env):
+        for key, value in step.items():
             state.env[key] = shell.substitute(value, state.env) or value
-    elif k == "USER":
-        state.user = body.strip()
-    elif k == "WORKDIR":
-        target = body.strip().strip("\"'")
+    elif isinstance(step, User):
+        state.user = step.user
+    elif isinstance(step, Workdir):
+        target = step.path.strip("\"'")
         if target.startswith("/"):
             state.workdir = posixpath.normpath(target)
         else:
             # Below a WORKDIR only the image knows, the path stays relative ("?" stands for the unknown).
             state.workdir = posixpath.normpath(posixpath.join(state.workdir or "?", target))
-    elif k == "RUN":
-        for seg in shell.segments(body):
+    elif isinstance(step, Run):
+        for seg in shell.segments(step.body):
             _record_user(state, seg.words())
-
-
-def env_items(body: str) -> list[tuple[str, str]]:
-    words = shell.split_words(body)
-    if not words:
-        return []
-    if "=" not in words[0]:
-        return [(words[0], " ".join(words[1:]))]
-    return [(w.split("=", 1)[0], w.split("=", 1)[1]) for w in words if "=" in w]
 
 
 def _record_user(state: State, words: list[str]) -> None:
@@ -235,7 +158,7 @@ def _record_user(state: State, words: list[str]) -> None:
         state.users[uid] = entry
 
 
-def replace_stage(plan: BuildPlan, key: tuple[str, int], steps: list[Step]) -> BuildPlan:
+def replace_stage(plan: BuildPlan, key: tuple[str, int], steps: list[Op]) -> BuildPlan:
     if key[0] == "builder":
         return replace(plan, builder=steps)
     extra = list(plan.extra_stages)
@@ -248,12 +171,7 @@ def copies_from(plan: BuildPlan) -> list[tuple[str, str]]:
     out = []
     steps = plan.builder + [s for stage in plan.extra_stages for s in stage] + plan.runtime_setup + plan.artifacts
     for step in steps + plan.contract:
-        if keyword(step) not in ("COPY", "ADD"):
-            continue
-        words = shell.split_words(step.text)[1:]
-        ref = next((w.split("=", 1)[1] for w in words if w.lower().startswith("--from=")), None)
-        if ref is None:
-            continue
-        args = [w for w in words if not w.startswith("--")]
-        out += [(ref, a) for a in args[:-1]]
+        ref = step.flag("from") if isinstance(step, Copy) else None
+        if ref is not None:
+            out += [(ref, a) for a in step.sources]
     return out

@@ -18,19 +18,25 @@ from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DIRECTIVE_RE, DockerfileModel
+from dockrewrite.ops import Copy, Run, keyword
 from dockrewrite.plan import BuildPlan, Options
 
 SYNTAX_LINE = "# syntax=docker/dockerfile:1"
 
-# What Docker 20.10's built-in frontend cannot run, as it shows in an instruction's text.
-_NEWER_FRONTEND = {
-    "heredocs": re.compile(r"^\s*(RUN|COPY|ADD)\b[^\n]*<<-?[\"']?[A-Za-z_]", re.IGNORECASE),
-    "COPY --link": re.compile(r"^\s*(COPY|ADD)\b[^\n]*\s--link\b", re.IGNORECASE),
-    "COPY --parents": re.compile(r"^\s*(COPY|ADD)\b[^\n]*\s--parents\b", re.IGNORECASE),
-    "COPY --exclude": re.compile(r"^\s*(COPY|ADD)\b[^\n]*\s--exclude\b", re.IGNORECASE),
-    "ADD --checksum": re.compile(r"^\s*ADD\b[^\n]*\s--(checksum|keep-git-dir)\b", re.IGNORECASE),
-    "RUN --network/--security": re.compile(r"^\s*RUN\b[^\n]*\s--(network|security)\b", re.IGNORECASE),
+# What Docker 20.10's built-in frontend cannot run: flags by instruction, and heredocs.
+_NEWER_FLAGS = {
+    ("COPY", "link"): "COPY --link",
+    ("COPY", "parents"): "COPY --parents",
+    ("COPY", "exclude"): "COPY --exclude",
+    ("ADD", "link"): "COPY --link",
+    ("ADD", "parents"): "COPY --parents",
+    ("ADD", "exclude"): "COPY --exclude",
+    ("ADD", "checksum"): "ADD --checksum",
+    ("ADD", "keep-git-dir"): "ADD --checksum",
+    ("RUN", "network"): "RUN --network/--security",
+    ("RUN", "security"): "RUN --network/--security",
 }
+_HEREDOC = re.compile(r"<<-?[\"']?[A-Za-z_]")
 
 
 def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
@@ -46,8 +52,12 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
                 "for every build, which needs access to Docker Hub"
             ],
         )
-    before = _features(ins.text for stage in model.stages for ins in stage.instructions)
-    new = sorted(_features(_texts(plan)) - before)
+    before: set[str] = set()
+    for stage in model.stages:
+        for ins in stage.instructions:
+            first = ins.args[0].split("\n", 1)[0] if ins.args and not ins.json else ""
+            before |= _needs(ins.keyword, ins.flags, bool(ins.heredocs) or bool(_HEREDOC.search(first)))
+    new = sorted(_plan_needs(plan) - before)
     if not new:
         return plan
     return replace(
@@ -57,21 +67,23 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     )
 
 
-def _features(texts) -> set[str]:
-    found: set[str] = set()
-    for text in texts:
-        for name, pattern in _NEWER_FRONTEND.items():
-            if pattern.search(text):
-                found.add(name)
+def _needs(keyword: str, flags, heredoc: bool) -> set[str]:
+    """The newer-frontend features one instruction uses."""
+    found = {"heredocs"} if heredoc and keyword in ("RUN", "COPY", "ADD") else set()
+    for flag in flags:
+        name = flag[2:].split("=", 1)[0].lower()
+        if (keyword, name) in _NEWER_FLAGS:
+            found.add(_NEWER_FLAGS[keyword, name])
     return found
 
 
-def _texts(plan: BuildPlan):
-    for step in plan.builder + [s for stage in plan.extra_stages for s in stage]:
-        yield step.text
-    yield plan.runtime_from.text
-    for step in plan.runtime_args + plan.runtime_setup + plan.artifacts + plan.contract:
-        yield step.text
+def _plan_needs(plan: BuildPlan) -> set[str]:
+    found: set[str] = set()
+    steps = plan.builder + [s for stage in plan.extra_stages for s in stage] + [plan.runtime_from]
+    for op in steps + plan.runtime_args + plan.runtime_setup + plan.artifacts + plan.contract:
+        body = op.body if isinstance(op, Run) else op.args if isinstance(op, Copy) else ""
+        found |= _needs(keyword(op), getattr(op, "flags", ()), bool(_HEREDOC.search(body.split("\n", 1)[0])))
+    return found
 
 
 def _has_syntax(header: list[str]) -> bool:
