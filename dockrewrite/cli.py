@@ -15,6 +15,7 @@ from dockrewrite.cli_common import (
     BIND_MOUNTS,
     CACHE_MOUNTS,
     CONFIG,
+    IGNORE,
     KEEP_ROOT,
     NO_CONFIG,
     PIN,
@@ -33,6 +34,7 @@ from dockrewrite.cli_common import (
     rewrite_flags,
     usage,
 )
+from dockrewrite.notes import note
 
 app = typer.Typer(
     name="dockrewrite",
@@ -139,6 +141,7 @@ def convert(
     bind_mounts: bool = BIND_MOUNTS,
     pin: bool = PIN,
     syntax_line: bool = SYNTAX_LINE,
+    ignore: str = IGNORE,
     dockerignore: bool = typer.Option(
         False,
         "--dockerignore",
@@ -228,7 +231,7 @@ def convert(
     switches = dict(
         cache_mounts=cache_mounts, bind_mounts=bind_mounts, pin=pin, syntax_line=syntax_line, dockerignore=dockerignore
     )
-    flags = rewrite_flags(runtime, python_strategy, keep_root, templates, targets, **switches)
+    flags = rewrite_flags(runtime, python_strategy, keep_root, templates, targets, ignore, **switches)
     if stdin:
         job_list, config_skipped, bad_paths = (
             [],
@@ -328,7 +331,7 @@ def _stdin_result(stdin_filename: str | None, context: Path | None, flags: dict,
     """The Result for a Dockerfile read from stdin, with the options its --stdin-filename's place would get."""
     from dockrewrite.context import BuildContext
     from dockrewrite.results import FAILED, Result
-    from dockrewrite.runner import MAX_BYTES, convert_bytes
+    from dockrewrite.runner import MAX_BYTES, convert_bytes, without_ignored
 
     shown = stdin_filename or "-"
     where = Path(stdin_filename) if stdin_filename else Path.cwd() / "Dockerfile"
@@ -338,7 +341,7 @@ def _stdin_result(stdin_filename: str | None, context: Path | None, flags: dict,
     if len(data) > MAX_BYTES:
         return Result(shown, FAILED, reason=f"stdin holds over {MAX_BYTES} bytes: files that large are not read")
     root = context if context is not None else (where.parent if stdin_filename else None)
-    result = convert_bytes(data, BuildContext(root), options, shown)
+    result = without_ignored(convert_bytes(data, BuildContext(root), options, shown), options)
     result.source_bytes = data
     return result
 
@@ -394,9 +397,11 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
             for path in pair.removable():
                 if write and remove:
                     path.unlink(missing_ok=True)
-                    result.warnings.append(f"deleted {path}")
+                    result.warnings.append(note("DR010", f"deleted {path}"))
                 else:
-                    result.warnings.append(f"delete: {path} (no longer needed; --remove-builder-files does it)")
+                    result.warnings.append(
+                        note("DR010", f"delete: {path} (no longer needed; --remove-builder-files does it)")
+                    )
     return [j for j in job_list if j.path.resolve() not in taken], results
 
 
@@ -455,13 +460,19 @@ class _Repeats:
 
     def summary(self) -> list[str]:
         return [
-            f"note repeated for {count - 1} more files (shown once above): {note}"
+            f"{_labelled(note).split(':', 1)[0]} repeated for {count - 1} more files (shown once above): {note}"
             for note, count in sorted(self.seen.items(), key=lambda item: -item[1])
             if count > 1
         ]
 
 
 BULK = 20  # from this many files on, identical notes are grouped
+
+
+def _labelled(note: str) -> str:
+    """`note[DR701]: text`, as rustc labels its diagnostics; the code is what `ignore` takes."""
+    code = getattr(note, "code", None)
+    return f"note[{code}]: {note}" if code else f"note: {note}"
 
 
 def _show(
@@ -505,7 +516,7 @@ def _show(
     if loud >= 0:
         for warning in result.warnings:
             if repeats is None or repeats.first(warning, result.path):
-                err(f"{result.path}: note: {warning}")
+                err(f"{result.path}: {_labelled(warning)}")
     if output is None and not write:
         typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
 
@@ -567,8 +578,8 @@ def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
         result.status, result.output = FAILED, None
         result.reason = f"{exc}; neither it nor the Dockerfile was written" if write else str(exc)
         return []
-    for note in notes:
-        err(f"{dockerfile}: note: {note}")
+    for text in notes:
+        err(f"{dockerfile}: {_labelled(note('DR801', text))}")
     if not write:
         return edits
     with interrupts.deferred():  # a signal waits until the Dockerfile and its compose files are all written

@@ -92,6 +92,14 @@ BIND_MOUNTS = typer.Option(
     "--bind-mounts",
     help="Bind-mount lockfiles into the install step instead of copying them, where nothing later needs the copy.",
 )
+IGNORE = typer.Option(
+    None,
+    "--ignore",
+    help="Leave out notes with these codes or code prefixes, comma-separated (DR701,DR8); adds to the "
+    "config's `ignore`. The codes: docs/notes.md.",
+    metavar="CODES",
+    show_default=False,
+)
 PIN = typer.Option(
     False,
     "--pin",
@@ -106,15 +114,24 @@ SYNTAX_LINE = typer.Option(
 )
 
 
-def rewrite_flags(runtime, python_strategy, keep_root, templates, targets: str | None = None, **switches) -> dict:
+def rewrite_flags(
+    runtime, python_strategy, keep_root, templates, targets: str | None = None, ignore: str | None = None, **switches
+) -> dict:
     """The rewrite's command-line choices as config keys (None: not given, the config or default decides)."""
     chosen = tuple(t.strip() for t in (targets or "").split(",") if t.strip())
+    from dockrewrite.notes import selector_problem
     from dockrewrite.targets import KNOWN
 
     bad = [t for t in chosen if t not in KNOWN]
     if bad:
         usage(f"--targets: unknown target {bad[0]!r} (known: {', '.join(KNOWN)})")
+    ignored = tuple(c.strip().upper() for c in (ignore or "").split(",") if c.strip())
+    for selector in ignored:
+        problem = selector_problem(selector)
+        if problem:
+            usage(f"--ignore: {problem}")
     return {
+        "ignore": ignored or None,
         "runtime": runtime.value if runtime else None,
         "python-strategy": python_strategy.value if python_strategy else None,
         "keep-root": keep_root,

@@ -55,8 +55,8 @@ _SETTINGS = {
     "syntax-line": bool,
     "dockerignore": bool,
 }
-_TOP = set(_SETTINGS) - {"skip"} | {"templates", "include", "exclude", "images", "overrides"}
-_OVERRIDE = set(_SETTINGS) | {"paths"}
+_TOP = set(_SETTINGS) - {"skip"} | {"templates", "include", "exclude", "images", "overrides", "ignore"}
+_OVERRIDE = set(_SETTINGS) | {"paths", "ignore"}
 
 
 class ConfigError(Exception):
@@ -104,11 +104,14 @@ class Config:
         values = {"runtime": "auto", "python-strategy": "auto", "keep-root": False, "skip": False}
         values.update({k: False for k in ("cache-mounts", "bind-mounts", "pin", "syntax-line", "dockerignore")})
         values.update(self.settings)
+        ignore = list(self.settings.get("ignore", ()))  # codes add up: config, then overrides, then --ignore
         rel = self._rel(dockerfile) if self.root else None
         for override in self.overrides:
             if rel is not None and any(_match(rel, g) for g in override.paths):
                 values.update(override.settings)
-        values.update({k: v for k, v in flags.items() if v is not None and k not in ("templates", "targets")})
+                ignore += override.settings.get("ignore", ())
+        ignore += flags.get("ignore") or ()
+        values.update({k: v for k, v in flags.items() if v is not None and k not in ("templates", "targets", "ignore")})
         templates = flags.get("templates") or (str(self.templates) if self.templates else None)
         options = Options(
             runtime=values["runtime"],
@@ -122,6 +125,7 @@ class Config:
             pin=values["pin"],
             syntax_line=values["syntax-line"],
             dockerignore=values["dockerignore"],
+            ignore=tuple(dict.fromkeys(ignore)),
         )
         return options, bool(values["skip"])
 
@@ -237,7 +241,24 @@ def _settings(path: Path, data: dict, where: str) -> dict:
         elif value not in allowed:
             raise ConfigError(path, f"{_name(where, key)} must be one of {', '.join(allowed)}, not {value!r}")
         out[key] = value
+    if "ignore" in data:
+        out["ignore"] = _ignore(path, data["ignore"], _name(where, "ignore"))
     return out
+
+
+def _ignore(path: Path, value, name: str) -> tuple[str, ...]:
+    """`ignore = ["DR701", "DR7"]`: note codes, or prefixes of them, to leave out."""
+    from dockrewrite.notes import selector_problem
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, f'{name} must be a list of note codes such as "DR701"')
+    for selector in value:
+        problem = selector_problem(selector.strip().upper())
+        if problem:
+            raise ConfigError(path, f"{name}: {problem}")
+    return tuple(v.strip().upper() for v in value)
 
 
 def _string(path: Path, data: dict, key: str, where: str) -> str:

@@ -25,6 +25,7 @@ class Options:
     targets: tuple[str, ...] = ()  # extra named stages: "develop", "test"
     dockerignore: bool = False  # write a .dockerignore beside the rewrite when the context has none
     notes: bool = True  # work out advisory notes (import scans); --check shows none, so it skips them
+    ignore: tuple[str, ...] = ()  # note codes (or prefixes) to leave out of every output (dockrewrite.notes)
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Result:
             "reason": self.reason,
             "line": self.line,
             "warnings": self.warnings,
+            "notes": [{"code": getattr(w, "code", None), "message": str(w)} for w in self.warnings],
             "signals": self.signals,
             "diff": diff,
         }

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dockrewrite import interrupts, source
 from dockrewrite.context import BuildContext
+from dockrewrite.notes import ignored, note
 from dockrewrite.plan import Options
 from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result
 from dockrewrite.transform import convert_text
@@ -55,9 +56,20 @@ def run_one(job: Job) -> Result:
         try:
             result.dockerignore = _dockerignore(job, context, text, result)
         except Exception as exc:  # a bug of ours in the optional extra must not lose the rewrite or show a traceback
-            result.warnings.append(f"no .dockerignore proposed (internal error {type(exc).__name__}: {exc})")
+            result.warnings.append(
+                note("DR701", f"no .dockerignore proposed (internal error {type(exc).__name__}: {exc})")
+            )
     if job.write and result.status == CHANGED:
         write_result(job, result)
+    return without_ignored(result, job.options)
+
+
+def without_ignored(result: Result, options: Options) -> Result:
+    """The result without the notes whose codes the configuration or --ignore leave out."""
+    if options.ignore:
+        result.warnings = [w for w in result.warnings if not ignored(w, options.ignore)]
+        if any("DR004".startswith(s) for s in options.ignore):
+            result.secrets = []
     return result
 
 
@@ -105,7 +117,8 @@ def write_result(job: Job, result: Result) -> None:
         result.status, result.reason = FAILED, f"read-only file (mode {oct(mode & 0o777)}): not written"
         return
     try:
-        result.warnings += source.write_atomic(target, source.encode(result.output, result.encoding))
+        written = source.write_atomic(target, source.encode(result.output, result.encoding))
+        result.warnings += [note("DR011", text) for text in written]
     except (OSError, source.SourceError) as exc:
         result.status, result.reason = FAILED, f"cannot write: {exc}"
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
+from dockrewrite.notes import note
 from dockrewrite.ops import Copy, Env, From, Op, Run, Verbatim, Workdir, keyword
 from dockrewrite.plan import BuildPlan, Options
 
@@ -49,8 +50,11 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     source = next((n for n in ("builder", "base") if n in names), None)
     if source is None:
         plan.warnings.append(
-            "--targets: this rewrite has no builder stage with the toolchain and dev dependencies to develop "
-            "or test in; no extra stages"
+            note(
+                "DR706",
+                "--targets: this rewrite has no builder stage with the toolchain and dev dependencies to develop "
+                "or test in; no extra stages",
+            )
         )
         return plan
     dev_base = source
@@ -62,7 +66,7 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     if "test" in options.targets and "test" not in names:
         test = _test(plan, ctx, dev_base)
         if isinstance(test, str):
-            plan.warnings.append(f"--targets test: {test}; no test stage")
+            plan.warnings.append(note("DR706", f"--targets test: {test}; no test stage"))
         else:
             plan.extra_stages.append(test)
     return plan

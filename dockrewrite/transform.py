@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dockrewrite.context import BuildContext
+from dockrewrite.notes import note
 from dockrewrite.parse import MAX_INSTRUCTIONS, ParseError, parse
 from dockrewrite.plan import Options
 from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result, Skip
@@ -114,7 +115,7 @@ def convert_text(
     result.runtime = plan.runtime
     result.loads = list(plan.loads)
     result.secrets = secret_warnings(model.stages[0], model.global_args)
-    result.warnings = list(plan.warnings) + [text for _, text in result.secrets]
+    result.warnings = list(plan.warnings) + [note("DR004", text) for _, text in result.secrets]
     try:
         check(model, output, frozenset(plan.rewritten))
     except UnsafeOutput as exc:
@@ -148,14 +149,17 @@ def _deployment_notes(path: str, context: BuildContext, output: str, options: Op
     image = final.image.lower()
     has_shell = not (image == "scratch" or "distroless" in image)
     before = model.stages[-1].last("WORKDIR")
-    result.warnings += deployments.notes(
-        dockerfile,
-        context.root if context.known else None,
-        workdir.args[0] if workdir is not None and workdir.args else "/",
-        has_shell,
-        "develop" in options.targets,
-        original_workdir=before.args[0] if before is not None and before.args else None,
-    )
+    result.warnings += [
+        note("DR801", text)
+        for text in deployments.notes(
+            dockerfile,
+            context.root if context.known else None,
+            workdir.args[0] if workdir is not None and workdir.args else "/",
+            has_shell,
+            "develop" in options.targets,
+            original_workdir=before.args[0] if before is not None and before.args else None,
+        )
+    ]
 
 
 def _low_port_note(model, output: str, result: Result) -> None:
@@ -172,9 +176,12 @@ def _low_port_note(model, output: str, result: Result) -> None:
     low = [p for p in ports if p < 1024]
     if low:
         result.warnings.append(
-            f"port {low[0]} is below 1024 and the runtime is not root: Docker 20.10+ lets any user bind it "
-            "(net.ipv4.ip_unprivileged_port_start=0), but some Kubernetes and host-network setups do not; "
-            "--keep-root keeps root"
+            note(
+                "DR205",
+                f"port {low[0]} is below 1024 and the runtime is not root: Docker 20.10+ lets any user bind it "
+                "(net.ipv4.ip_unprivileged_port_start=0), but some Kubernetes and host-network setups do not; "
+                "--keep-root keeps root",
+            )
         )
 
 
@@ -186,8 +193,11 @@ def _suggest_dockerignore(model, context: BuildContext, result: Result) -> None:
     if content:
         entries = [line for line in content.splitlines() if line and not line.startswith("#")]
         result.warnings.append(
-            "no .dockerignore, and the Dockerfile copies the whole context: --dockerignore writes one with "
-            + ", ".join(entries)
+            note(
+                "DR701",
+                "no .dockerignore, and the Dockerfile copies the whole context: --dockerignore writes one with "
+                + ", ".join(entries),
+            )
         )
 
 

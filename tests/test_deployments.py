@@ -18,7 +18,8 @@ runner = CliRunner()
 def _notes(*args) -> list[str]:
     result = runner.invoke(app, ["convert", *[str(a) for a in args]])
     assert result.exit_code == 0, result.output
-    return [line.split(": note: ", 1)[1] for line in result.stderr.splitlines() if ": note: " in line]
+    notes = [line.split(": note", 1)[1] for line in result.stderr.splitlines() if ": note" in line]
+    return [n.split("]: ", 1)[1] if n.startswith("[") else n.removeprefix(": ") for n in notes]
 
 
 def _service(folder: Path) -> Path:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
+from dockrewrite.notes import note
 from dockrewrite.ops import Copy, From, Op, Run, keyword
 from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers import python_deps as deps
@@ -94,7 +95,12 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
             plan = replace_stage(plan, stage.key, steps)
     if folded:
         plan.warnings.append(
-            "bind mounts: the installs read " + ", ".join(folded) + " through RUN --mount=type=bind instead of a COPY"
+            note(
+                "DR703",
+                "bind mounts: the installs read "
+                + ", ".join(folded)
+                + " through RUN --mount=type=bind instead of a COPY",
+            )
         )
     return plan
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
+from dockrewrite.notes import note
 from dockrewrite.ops import Op, Run
 from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers.python_deps import is_pip
@@ -62,7 +63,7 @@ class _Report:
 
     def note(self, text: str) -> None:
         if text not in self.notes:
-            self.notes.append(text)
+            self.notes.append(note("DR702", text))
 
 
 def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
@@ -77,7 +78,9 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
         for target, tool in report.targets.items():
             by_tool.setdefault(tool, []).append(target)
         shown = ", ".join(f"{tool} {' '.join(targets)}" for tool, targets in by_tool.items())
-        plan.warnings.append(f"cache mounts (RUN --mount=type=cache, kept by BuildKit between builds): {shown}")
+        plan.warnings.append(
+            note("DR702", f"cache mounts (RUN --mount=type=cache, kept by BuildKit between builds): {shown}")
+        )
     plan.warnings.extend(report.notes)
     return plan
 

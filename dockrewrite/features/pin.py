@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
+from dockrewrite.notes import note
 from dockrewrite.ops import From, Op
 from dockrewrite.plan import BuildPlan, Options
 
@@ -47,9 +48,9 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
         new, why = pinned(image)
         if new is None:
             if why:
-                notes.append(f"--pin: {image} ({role}) is not pinned: {why}")
+                notes.append(note("DR704", f"--pin: {image} ({role}) is not pinned: {why}"))
             return step
-        notes.append(f"--pin: {image} -> {new} ({role})")
+        notes.append(note("DR704", f"--pin: {image} -> {new} ({role})"))
         return step.edit(image=new)
 
     builder = list(plan.builder)

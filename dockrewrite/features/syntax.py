@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DIRECTIVE_RE, DockerfileModel
+from dockrewrite.notes import note
 from dockrewrite.ops import Copy, Run, keyword
 from dockrewrite.plan import BuildPlan, Options
 
@@ -48,8 +49,11 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
             header=[SYNTAX_LINE, *plan.header],
             warnings=plan.warnings
             + [
-                f"adds `{SYNTAX_LINE}` (--syntax-line): BuildKit then pulls the docker/dockerfile frontend image "
-                "for every build, which needs access to Docker Hub"
+                note(
+                    "DR705",
+                    f"adds `{SYNTAX_LINE}` (--syntax-line): BuildKit then pulls the docker/dockerfile frontend "
+                    "image for every build, which needs access to Docker Hub",
+                )
             ],
         )
     before: set[str] = set()
@@ -63,7 +67,7 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
     return replace(
         plan,
         header=[SYNTAX_LINE, *plan.header],
-        warnings=plan.warnings + [f"adds `{SYNTAX_LINE}`: the rewrite uses {', '.join(new)}"],
+        warnings=plan.warnings + [note("DR705", f"adds `{SYNTAX_LINE}`: the rewrite uses {', '.join(new)}")],
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dockrewrite import needs_root, scripts, shell, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
+from dockrewrite.notes import note
 from dockrewrite.plan import Options, Step
 from dockrewrite.results import Skip
 
@@ -117,7 +118,7 @@ class Planner:
             why = self._root_reason()
             if why:
                 self.options = dataclasses.replace(options, keep_root=True)
-                self.warnings.append(f"the runtime runs as root, as the original did: {why}")
+                self.warnings.append(note("DR203", f"the runtime runs as root, as the original did: {why}"))
 
     def _root_reason(self) -> str | None:
         programs: list[str] = []
@@ -249,5 +250,7 @@ class Planner:
         if script.sources and found not in self._scripts_noted:
             self._scripts_noted.append(found)
             lines = ", ".join(str(n) for n in script.sources)
-            self.warnings.append(f"{path} sources other files (line {lines}); the programs they run are not checked")
+            self.warnings.append(
+                note("DR104", f"{path} sources other files (line {lines}); the programs they run are not checked")
+            )
         return found
