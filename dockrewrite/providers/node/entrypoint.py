@@ -20,17 +20,17 @@ class CommandRewrites:
     def _command_rewrites(self, runtime: str, standalone: bool) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         start = self.start
-        ins = self.cmd_ins if self.cmd_ins is not None else self.entry_ins
+        ins = self.facts.cmd if self.facts.cmd is not None else self.facts.entry
         if standalone:
-            if self.no_command:
+            if self.facts.no_command:
                 raise Skip(
                     "no CMD or ENTRYPOINT: a Next.js standalone runtime starts `node server.js`, which would replace "
                     "the command the original leaves to compose or docker run",
                     self.stage.from_.line,
                 )
-            if self.entry_ins is not None and not is_wrapper(self.entry_ins):
+            if self.facts.entry is not None and not is_wrapper(self.facts.entry):
                 raise Skip(
-                    "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.entry_ins.line
+                    "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.facts.entry.line
                 )
             argv = ["node", "server.js"]
             self.warnings.append(
@@ -42,13 +42,13 @@ class CommandRewrites:
         if start.compiled:
             if not bases.has_programs(runtime) and start.wrapper:
                 raise Skip(f"`{start.wrapper[0]}` is not in the distroless image", ins.line)
-            wrapped = self.entry_ins is not None and is_wrapper(self.entry_ins)
+            wrapped = self.facts.entry is not None and is_wrapper(self.facts.entry)
             argv = self._for_runtime(start.compiled, runtime)
             out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
             return out
         if start.kind == "script":
-            wrapped = self.entry_ins is not None and is_wrapper(self.entry_ins)
-            if start.resolved and self.cmd_ins is not None and (self.entry_ins is None or wrapped):
+            wrapped = self.facts.entry is not None and is_wrapper(self.facts.entry)
+            if start.resolved and self.facts.cmd is not None and (self.facts.entry is None or wrapped):
                 if not bases.has_programs(runtime) and (start.wrapper or wrapped):
                     raise Skip(
                         f"`{(start.wrapper or ['the init wrapper'])[0]}` is not in the distroless image", ins.line
@@ -76,12 +76,12 @@ class CommandRewrites:
                         f"`{' '.join(direct)}`: the runtime needs no pnpm, which the node images do not ship"
                     )
                     return out
-                if self._pnpm_installs():
+                if self.facts.pnpm_install:
                     self.runs_pnpm = True
                     self.warnings.append(
                         f"`{' '.join(start.argv)}` (line {ins.line}) still runs through pnpm (the script runs "
                         f"more than pnpm can be left out of); the runtime installs pnpm as the original did: "
-                        f"`{self._pnpm_installs()}`"
+                        f"`{self.facts.pnpm_install}`"
                     )
                     return out
             if tool == "pnpm" or (tool == "yarn" and self.manager.berry):
@@ -90,7 +90,7 @@ class CommandRewrites:
                     "ready to use; start the app with node",
                     ins.line,
                 )
-            script = self.pkg.scripts.get(start.script or "", "")
+            script = self.facts.pkg.scripts.get(start.script or "", "")
             self.warnings.append(
                 f"`{' '.join(start.argv)}` (line {ins.line}) still runs through {tool}: the script "
                 f"`{script}` is not a plain node command; the {runtime} image has {tool}"
@@ -105,11 +105,11 @@ class CommandRewrites:
         (`rm -rf *.mp3 && node build/index.js`) runs in `sh -c` as before. Scripts that run a package
         manager, use the npm_* variables, have pre/post scripts, or need a bin on PATH inside a shell keep pnpm."""
         script = start.script or ""
-        text = self.pkg.scripts.get(script)
-        wrapped = self.entry_ins is not None and is_wrapper(self.entry_ins)
-        if text is None or self.cmd_ins is None or (self.entry_ins is not None and not wrapped):
+        text = self.facts.pkg.scripts.get(script)
+        wrapped = self.facts.entry is not None and is_wrapper(self.facts.entry)
+        if text is None or self.facts.cmd is None or (self.facts.entry is not None and not wrapped):
             return None
-        if "pre" + script in self.pkg.scripts or "post" + script in self.pkg.scripts or "npm_" in text:
+        if "pre" + script in self.facts.pkg.scripts or "post" + script in self.facts.pkg.scripts or "npm_" in text:
             return None
         args = npkg.script_args(start.argv)
         head = start.argv[1 : start.argv.index("--")] if "--" in start.argv else start.argv[1:]
@@ -125,9 +125,9 @@ class CommandRewrites:
             name = words[0]
             if name in ("npm", "npx", "pnpm", "pnpx", "yarn", "corepack") or npkg.unwrap(words)[:1] != [name]:
                 return None
-            system = "/" in name or cmds.is_node(name) or name in tools.SHELL_BUILTINS or name in self._global_bins()
+            system = "/" in name or cmds.is_node(name) or name in tools.SHELL_BUILTINS or name in self.facts.global_bins
             if not system and (
-                not tools.provided("slim", name)[0] or name in self.pkg.deps() or self._bin_of_dependency(name)
+                not tools.provided("slim", name)[0] or name in self.facts.pkg.deps() or self._bin_of_dependency(name)
             ):
                 bins.append(name)
         segments = shell.segments(text)
@@ -136,7 +136,7 @@ class CommandRewrites:
             argv = list(simple)
             if bins:
                 argv[0] = "node_modules/.bin/" + argv[0]
-                if self.final_workdir != self.app_dir:
+                if self.facts.workdir != self.facts.app_dir:
                     argv[0] = self._at(argv[0])
             argv = argv + args
             return argv if wrapped else start.wrapper + argv
@@ -144,18 +144,9 @@ class CommandRewrites:
             return None
         return ["sh", "-c", text.strip()]
 
-    def _pnpm_installs(self) -> str | None:
-        """The original's global install of pnpm (`npm i -g pnpm@8`), which the runtime can repeat; corepack
-        would fetch pnpm when the container starts, as the node user."""
-        for it in self.items:
-            for seg in it.segments:
-                if seg.kind == cmds.GLOBAL and seg.words[:1] == ["npm"] and "pnpm" in seg.globals_:
-                    return seg.text.strip()
-        return None
-
     def _with_standalone_env(self, contract: list[Step]) -> list[Step]:
         """HOSTNAME=0.0.0.0 (Docker sets HOSTNAME to the container id) and `next start -p` as PORT."""
-        env = self._env()
+        env = self.facts.env
         pairs = [] if "HOSTNAME" in env else ["HOSTNAME=0.0.0.0"]
         port = next((cmds.port_option(w) for w in self._start_programs() if w[:2] == ["next", "start"]), None)
         if port and "PORT" not in env:

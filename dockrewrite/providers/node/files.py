@@ -12,7 +12,7 @@ from dockrewrite.providers import writes
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
 from dockrewrite.providers.node import sources as nsrc
-from dockrewrite.providers.node.analyse import Item
+from dockrewrite.providers.node.analyse import Item, line_naming
 from dockrewrite.providers.node.runtime import NONROOT
 from dockrewrite.results import Skip
 
@@ -44,7 +44,7 @@ class CarriedFiles:
 
     def _at(self, rel: str) -> str:
         """A path under the app folder (`/app/dist`; `/dist` when the app lives in /)."""
-        return posixpath.join(self.app_dir, rel)
+        return posixpath.join(self.facts.app_dir, rel)
 
     def _copy(self, chown: str, sources: list[str], dest: str, stage: str | None = None) -> Step:
         """A runtime COPY of paths named after context entries: JSON form where a name needs it."""
@@ -53,7 +53,7 @@ class CarriedFiles:
                 raise Skip(
                     f"`{name}` has a backslash, a line break or the escape character in its name, which COPY "
                     "cannot name reliably (BuildKit reads the backslash as an escape); rename it",
-                    self._line_naming(posixpath.basename(name)) or self._command_line(),
+                    line_naming(self.stage, posixpath.basename(name)) or self._command_line(),
                 )
         flags = (f"--from={stage} " if stage else "") + chown
         return Step(cmds.copy_line(flags, sources, dest, self.model.escape))
@@ -73,12 +73,12 @@ class CarriedFiles:
         for words in self._start_programs():
             entry = cmds.run_target(words)
             if entry and entry.rstrip("/") in (".", "") and cmds.is_node(words[0]):
-                main = self.pkg.data.get("main")
+                main = self.facts.pkg.data.get("main")
                 entry = main if isinstance(main, str) and main else "index.js"  # `node .` runs package.json main
             if entry:
-                path = shell.resolve(self.final_workdir, entry)
-                if path.startswith(self.app_dir.rstrip("/") + "/"):
-                    out.append(path[len(self.app_dir.rstrip("/")) + 1 :])
+                path = shell.resolve(self.facts.workdir, entry)
+                if path.startswith(self.facts.app_dir.rstrip("/") + "/"):
+                    out.append(path[len(self.facts.app_dir.rstrip("/")) + 1 :])
                 else:
                     out.append(path)
         return out
@@ -86,36 +86,10 @@ class CarriedFiles:
     def _in_outputs(self, rel: str) -> bool:
         return any(rel == o or rel.startswith(o.rstrip("/") + "/") for o in self.outputs)
 
-    def _copied_entries(self) -> list[str]:
-        """Top-level context entries the original copied into the app folder."""
-        if hasattr(self, "_copied"):
-            return self._copied
-        out: list[str] = []
-        for it in self.items:
-            if not it.source_copy:
-                continue
-            sources = it.ins.args[:-1]
-            raw_dest = it.ins.args[-1]
-            dest = shell.resolve(it.workdir, raw_dest)
-            for s in sources:
-                s = s.rstrip("/")
-                if s in (".", "./", ""):
-                    if dest == self.app_dir:
-                        out += [e for e in self.ctx.entries if e not in out]
-                    continue
-                name = s[2:] if s.startswith("./") else s
-                into = raw_dest.endswith("/") or len(sources) > 1
-                target = posixpath.join(dest, posixpath.basename(name)) if into else dest
-                flat = "*" not in name and "/" not in name
-                if flat and target == posixpath.join(self.app_dir, name) and name not in out:
-                    out.append(name)
-        self._copied = out
-        return out
-
     def _app_files(self, from_builder: bool, chown: str, dest, carried: list[str]) -> list[Step]:
         """The app's own files for a server that runs its sources (no build output to pick)."""
         steps: list[Step] = []
-        app = self.app_dir
+        app = self.facts.app_dir
         if not self.ctx.known:
             if from_builder:
                 raise Skip(
@@ -123,18 +97,18 @@ class CarriedFiles:
                     "be told; pass --context",
                     self._command_line(),
                 )
-            steps = [self._owned(it.ins, chown) for it in self.items if it.source_copy]
+            steps = [self._owned(it.ins, chown) for it in self.facts.items if it.source_copy]
             self.warnings.append("the build context is unknown: the runtime copies the sources as the original did")
             return steps
-        if not from_builder and not any(self._copies_context(it) for it in self.items if it.source_copy):
+        if not from_builder and not any(self._copies_context(it) for it in self.facts.items if it.source_copy):
             # Files the original named one by one: copy them the same way (lockfiles and manifests aside).
-            return [self._owned(it.ins, chown) for it in self.items if it.source_copy]
+            return [self._owned(it.ins, chown) for it in self.facts.items if it.source_copy]
         configs = self._start_configs()
-        entries = [e for e in self._copied_entries() if not _NEVER_CARRY.match(e) or e in configs]
+        entries = [e for e in self.facts.copied_entries if not _NEVER_CARRY.match(e) or e in configs]
         entries += [o for o in self.outputs if o not in entries]
         left_out = [
             e
-            for e in self._copied_entries()
+            for e in self.facts.copied_entries
             if _NEVER_CARRY.match(e) and not _QUIET.match(e) and e[:4] != ".env" and e not in configs
         ]
         for entry in self._entries():
@@ -159,7 +133,7 @@ class CarriedFiles:
         carried += [e + ("/" if e in dirs else "") for e in files + dirs]
         if left_out:
             self.warnings.append("left out of the runtime: " + ", ".join(left_out))
-        secrets = [e for e in self._copied_entries() if e.startswith(".env") and e not in self._env_files()]
+        secrets = [e for e in self.facts.copied_entries if e.startswith(".env") and e not in self._env_files()]
         if secrets:
             self.warnings.append(
                 f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
@@ -184,17 +158,17 @@ class CarriedFiles:
     def _start_configs(self) -> list[str]:
         """Config files the start command reads at run time, of those the original copied into the app folder:
         Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
-        found = cmds.start_configs(self._start_programs(), self._loaded(), self._copied_entries())
+        found = cmds.start_configs(self._start_programs(), self._loaded(), self.facts.copied_entries)
         return found + [f for f in self._env_files() + self._named_files() if f not in found]
 
     def _named_files(self) -> list[str]:
         """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or
         a string in the app's code (`readFileSync("config.yml")`) names: the app reads them at start."""
-        copied = self._copied_entries()
+        copied = self.facts.copied_entries
         names = list(self._start_files().named_files)
         for _name, value, _line in writes.stage_env(self.stage):
-            if value and value.startswith(self.app_dir.rstrip("/") + "/"):
-                names.append(value[len(self.app_dir.rstrip("/")) + 1 :])
+            if value and value.startswith(self.facts.app_dir.rstrip("/") + "/"):
+                names.append(value[len(self.facts.app_dir.rstrip("/")) + 1 :])
         out: list[str] = []
         for name in names:
             if name in copied and not self.ctx.is_dir(name) and not _QUIET.match(name) and name not in out:
@@ -220,9 +194,9 @@ class CarriedFiles:
     def _env_files(self) -> list[str]:
         """Env files the app loads at start that the original copied into the app folder (top-level entries)."""
         start = self._start_files()
-        if start.loader is None or self.final_workdir != self.app_dir:
+        if start.loader is None or self.facts.workdir != self.facts.app_dir:
             return []
-        copied = self._copied_entries()
+        copied = self.facts.copied_entries
         return writes.env_files(self.ctx, start.env_files, lambda name: name in copied)
 
     def _writes(self, workdir: str) -> writes.Writes:

@@ -6,9 +6,8 @@ import dataclasses
 import fnmatch
 import re
 
-from dockrewrite import shell, syslibs
+from dockrewrite import shell
 from dockrewrite.contract import RUNTIME_ONLY
-from dockrewrite.contract import env_pairs as contract_env_pairs
 from dockrewrite.model import Instruction
 from dockrewrite.plan import Step
 from dockrewrite.providers.common import chain, run_prefix
@@ -23,46 +22,35 @@ from dockrewrite.results import Skip
 class Dependencies:
     """The deps and builder stages around the original install."""
 
-    def _find_install(self) -> None:
-        found: tuple[int, cmds.Segment] | None = None
-        for index, it in enumerate(self.items):
-            for seg in it.segments:
-                if seg.kind == cmds.ADD:
-                    raise Skip(
-                        f"`{' '.join(seg.words[:4])}` adds packages while the image builds; add them to "
-                        "package.json so the dependency stages install them",
-                        it.ins.line,
-                    )
-                if seg.kind == cmds.INSTALL:
-                    if found is None:
-                        found = (index, seg)
-                    else:
-                        seg.kind = cmds.PRUNE  # a second, production-only install after the build
-        if found is None:
-            line = next((it.ins.line for it in self.items if it.source_copy), self.stage.from_.line)
-            raise Skip("no npm, yarn or pnpm install was found: nothing to split into a dependency stage", line)
-        self.install_index, self.install = found
-        it = self.items[self.install_index]
-        if it.ins.flag("mount") is not None and "type=bind" in (it.ins.flag("mount") or ""):
-            raise Skip("the install reads its manifests through a bind mount; not supported yet", it.ins.line)
-        if it.ins.json:
-            raise Skip("exec-form RUN installs are not supported in Node rewrites yet", it.ins.line)
-        before = it.segments[: it.segments.index(self.install)]
-        if any(s.words[:1] == ["cd"] for s in before):
-            raise Skip("the install runs after `cd` in the same RUN; use WORKDIR for the app folder", it.ins.line)
-        if re.search(r"\|\||(?<!\|)\|(?!\|)|;", it.ins.shell) and len(it.segments) > 1:
-            raise Skip(
-                "this RUN mixes the install with other steps through `;`, `|` or `||`; split it into RUN lines",
-                it.ins.line,
-            )
-        self.app_dir = it.workdir
-        words = self.install.words
+    def _node_version_notes(self) -> None:
+        """.nvmrc, .node-version and engines.node against the base image's major. The runtime image is always the
+        builder's Node (slim/alpine of the same tag, distroless of the same major), so the app keeps running on
+        the Node the original ran; when that is not the Node the project asks for, say so loudly."""
+        image, major = self.stage.image, self.facts.major
+        for where, spec in npkg.wanted_node(self.ctx, self.facts.pkg):
+            if major is None:
+                self.warnings.append(
+                    f"{where} asks for Node `{spec}`, and {image} does not say which Node it has: the builder and the "
+                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major"
+                )
+                continue
+            if npkg.node_major_allowed(major, spec) is False:
+                self.warnings.append(
+                    f"NODE VERSION MISMATCH: {where} asks for Node `{spec}`, but {image} has Node {major}; the "
+                    f"builder and the runtime both run Node {major}, as the original did (not what {where} "
+                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`"
+                )
+
+    def _choose_manager(self) -> None:
+        """The package manager and its install command, from the original's install and the lockfiles."""
+        it = self.facts.items[self.facts.install_index]
+        words = self.facts.install.words
         frozen = words[1:2] == ["ci"] or "--frozen-lockfile" in words or "--immutable" in words
-        self.manager = npkg.manager_for(self.ctx, self.install.manager or "npm", self.major, frozen)
+        self.manager = npkg.manager_for(self.ctx, self.facts.install.manager or "npm", self.facts.major, frozen)
         manager = self.manager
         if self.ctx.known and not manager.lockfile:
             wrong = npkg.lockfiles(self.ctx)
-            words = self.install.words
+            words = self.facts.install.words
             if manager.name == "npm" and len(words) > 1 and words[1] == "ci":
                 raise Skip("`npm ci` needs package-lock.json, which the build context does not have", it.ins.line)
             if "--frozen-lockfile" in words or "--immutable" in words:
@@ -99,16 +87,16 @@ class Dependencies:
         """`npm ci` and the frozen yarn/pnpm installs fail when package.json declares a dependency the lockfile
         does not have; the original's resolving install then stays (with the lockfile only if it copied it)."""
         manager = self.manager
-        problem = nlock.lock_disagreement(self.ctx, self.pkg, manager.lockfile or "")
+        problem = nlock.lock_disagreement(self.ctx, self.facts.pkg, manager.lockfile or "")
         if problem is None and manager.name == "pnpm":
-            major = nlock.pnpm_major(self.pkg, self._pnpm_installs())
+            major = nlock.pnpm_major(self.facts.pkg, self.facts.pnpm_install)
             problem = nlock.pnpm_lock_format_problem(self.ctx.read_text(manager.lockfile or "") or "", major)
         if problem is None:
             return
         strict = manager.install(False, [])
         reaches = self._lockfile_reaches_image()
         self.manager = dataclasses.replace(manager, frozen=False, lockfile=manager.lockfile if reaches else None)
-        original = " ".join(self.install.words[:2])
+        original = " ".join(self.facts.install.words[:2])
         self.warnings.append(
             f"`{original}` (line {it.ins.line}) stays a resolving `{self.manager.install(False, [])}`, not `{strict}`: "
             f"{problem}, so `{strict}` would fail; run `{original}` locally and commit the updated lockfile to make "
@@ -117,7 +105,7 @@ class Dependencies:
 
     def _lockfile_reaches_image(self) -> bool:
         lock = self.manager.lockfile
-        for it in self.items[: self.install_index + 1]:
+        for it in self.facts.items[: self.facts.install_index + 1]:
             if it.ins.keyword in ("COPY", "ADD") and (it.source_copy or it.manifest_copy):
                 for s in it.ins.args[:-1]:
                     s = s.rstrip("/")
@@ -125,34 +113,20 @@ class Dependencies:
                         return True
         return False
 
-    def _native(self) -> str | None:
-        """Why dependencies may hold compiled code tied to the builder's C library, or None."""
-        for it in self.items:
-            for seg in it.segments:
-                if seg.kind == cmds.SYSTEM:
-                    _, names = syslibs.installed_packages(seg.text)
-                    tools_ = [n for n in names if n in ("python3", "python", "make", "g++", "gcc", "build-base")]
-                    if tools_:
-                        return f"{' '.join(tools_)} installed for node-gyp (line {it.ins.line})"
-        found = sorted(n for n in self.pkg.deps() if n in npkg.NATIVE_PACKAGES)
-        if found:
-            return f"{', '.join(found)} in dependencies"
-        return None
-
     def _from(self, name: str, image: str | None = None) -> str:
         platform = f"--platform={self.stage.platform} " if self.stage.platform else ""
         return f"FROM {platform}{image or self.stage.image} AS {name}"
 
     def _lifecycle(self) -> list[str]:
-        return [s for s in ("preinstall", "install", "postinstall", "prepare") if s in self.pkg.scripts]
+        return [s for s in ("preinstall", "install", "postinstall", "prepare") if s in self.facts.pkg.scripts]
 
     def _reorder(self) -> bool:
         """Whether the builder installs from the manifests before the sources are copied (cache-friendly)."""
-        return not any(it.source_copy for it in self.items[: self.install_index]) or not self._lifecycle()
+        return not any(it.source_copy for it in self.facts.items[: self.facts.install_index]) or not self._lifecycle()
 
     def _manifest_steps(self) -> list[Step]:
         """COPY lines for what the install reads: the original's manifest COPYs when they cover it."""
-        originals = [it for it in self.items[: self.install_index] if it.manifest_copy]
+        originals = [it for it in self.facts.items[: self.facts.install_index] if it.manifest_copy]
         needed = self._manifest_files()
         covered = set()
         for it in originals:
@@ -160,14 +134,14 @@ class Dependencies:
                 covered |= {n for n in needed if fnmatch.fnmatch(n, s.lstrip("./").rstrip("/") or ".")}
         if originals and (not self.ctx.known or covered >= set(needed)):
             return [Step(it.ins.text, it.ins.comments) for it in originals]
-        source = next((it for it in self.items[: self.install_index] if it.source_copy), None)
+        source = next((it for it in self.facts.items[: self.facts.install_index] if it.source_copy), None)
         ref = originals[0] if originals else source
         flags = "".join(f"{f} " for f in ref.ins.flags) if ref else ""
         if not self.ctx.known:
             return [Step(f"COPY {flags}package*.json ./")]
         files = [n for n in needed if not self.ctx.is_dir(n)]
         dirs = [n for n in needed if self.ctx.is_dir(n)]
-        dest = "./" if self.app_dir == (ref.workdir if ref else self.app_dir) else self.app_dir + "/"
+        dest = "./" if self.facts.app_dir == (ref.workdir if ref else self.facts.app_dir) else self.facts.app_dir + "/"
         steps = [Step(cmds.copy_line(flags, files, dest, self.model.escape))]
         steps += [Step(cmds.copy_line(flags, [d], dest + d, self.model.escape)) for d in dirs]
         if originals:
@@ -190,23 +164,23 @@ class Dependencies:
 
     def _install_text(self, production: bool) -> str:
         """The install RUN for a stage: the original's flags and env, our lockfile and production flags."""
-        seg = self.install
+        seg = self.facts.install
         env = "".join(f"{k}={v} " for k, v in seg.env.items())
         command = env + self.manager.install(production, seg.extra)
         if production and self._skip_root_scripts():
             command += " --ignore-scripts"
-            if self.native:
+            if self.facts.native:
                 command += " \\\n && " + ("pnpm rebuild" if self.manager.name == "pnpm" else "npm rebuild")
-        if production and not self.pkg.deps() and not self.pkg.data.get("optionalDependencies"):
+        if production and not self.facts.pkg.deps() and not self.facts.pkg.data.get("optionalDependencies"):
             # nothing to install makes no node_modules folder, and the runtime's COPY of it would fail
             command = "mkdir -p node_modules && " + command
-        return run_prefix(self.items[self.install_index].ins.text) + command
+        return run_prefix(self.facts.items[self.facts.install_index].ins.text) + command
 
     def _skip_root_scripts(self) -> bool:
         """A prepare/postinstall script that calls a dev tool (husky…) fails when dev dependencies are left out."""
-        dev = self.pkg.deps(dev=True)
+        dev = self.facts.pkg.deps(dev=True)
         for script in self._lifecycle():
-            for words in npkg.script_commands(self.pkg, script):
+            for words in npkg.script_commands(self.facts.pkg, script):
                 tool = npkg.unwrap(words)[0] if words else ""
                 package = tool if tool in dev else npkg.BIN_PACKAGES.get(tool)
                 if tool and package in dev:
@@ -214,8 +188,8 @@ class Dependencies:
                         self._root_scripts_warned = True
                         self.warnings.append(
                             f"the production install skips the package's own {script} script "
-                            f"(`{self.pkg.scripts[script]}` needs the dev dependency {package})"
-                            + ("; `npm rebuild` then builds the native dependencies" if self.native else "")
+                            f"(`{self.facts.pkg.scripts[script]}` needs the dev dependency {package})"
+                            + ("; `npm rebuild` then builds the native dependencies" if self.facts.native else "")
                         )
                     return True
         return False
@@ -223,7 +197,7 @@ class Dependencies:
     def _preamble(self, drop_globals: frozenset[str] = frozenset()) -> list[Step]:
         """What runs before the install: ARG, ENV, WORKDIR, USER, system and global tool installs."""
         steps: list[Step] = []
-        items = self.items[: self.install_index + 1]
+        items = self.facts.items[: self.facts.install_index + 1]
         for index, it in enumerate(items):
             ins = it.ins
             k = ins.keyword
@@ -232,7 +206,7 @@ class Dependencies:
             if it.source_copy or it.manifest_copy:
                 continue
             if k == "RUN":
-                segments = it.segments if index < self.install_index else self._before_install(it)
+                segments = it.segments if index < self.facts.install_index else self._before_install(it)
                 kept = [s for s in segments if not _drops(s, drop_globals)]
                 if not kept or all(s.kind in (cmds.NEUTRAL, cmds.CLEAN) for s in kept):
                     continue
@@ -255,11 +229,11 @@ class Dependencies:
         return Step(ins.text, ins.comments + extra)
 
     def _before_install(self, it: Item) -> list[cmds.Segment]:
-        segs = it.segments[: it.segments.index(self.install)]
+        segs = it.segments[: it.segments.index(self.facts.install)]
         return [s for s in segs if s.kind != cmds.NEUTRAL]
 
     def _user_matters(self, index: int) -> bool:
-        return any(it.ins.keyword in ("RUN", "COPY", "ADD") for it in self.items[index + 1 :])
+        return any(it.ins.keyword in ("RUN", "COPY", "ADD") for it in self.facts.items[index + 1 :])
 
     def _deps_stage(self, name: str = "deps") -> list[Step]:
         steps = [Step(self._from(name), self.stage.from_.comments)]
@@ -276,10 +250,10 @@ class Dependencies:
     def _dev_at_runtime(self) -> list[str]:
         """devDependencies the runtime's own code loads (require/import, `node -r`, the Babel config it runs
         with). The original installed them, so the runtime must too, or the app fails at start."""
-        if self.install.production or self._install_env().get("NODE_ENV") == "production":
+        if self.facts.install.production or self.facts.install_env.get("NODE_ENV") == "production":
             return []  # the original left dev dependencies out as well
-        dev = self.pkg.deps(dev=True)
-        prod = set(self.pkg.deps()) | set(self.pkg.data.get("optionalDependencies") or {})
+        dev = self.facts.pkg.deps(dev=True)
+        prod = set(self.facts.pkg.deps()) | set(self.facts.pkg.data.get("optionalDependencies") or {})
         loaded = dict(self._loaded())
         for words in self._start_programs():
             for name in filter(None, map(nsrc.package_of, cmds.node_preloads(words))):
@@ -288,7 +262,7 @@ class Dependencies:
         start = self.start
         wrappers: list[list[str]] = []  # `cross-env A=1 node x`: the script still runs through cross-env
         if start.kind == "script" and not (start.resolved or start.compiled or start.build):
-            for seg in shell.segments(self.pkg.scripts.get(start.script or "", "")):
+            for seg in shell.segments(self.facts.pkg.scripts.get(start.script or "", "")):
                 words = shell.env_prefix(seg.words())[1]
                 if words and words[0] in ("cross-env", "env-cmd", "dotenv"):
                     wrappers.append(words)
@@ -322,22 +296,13 @@ class Dependencies:
             )
         return sorted(set(needed) | set(ran))
 
-    def _install_env(self) -> dict[str, str]:
-        """ENV and ARG values in force where the original installs (NODE_ENV=production makes it skip dev)."""
-        env: dict[str, str] = {}
-        for it in self.items[: self.install_index]:
-            if it.ins.keyword == "ENV":
-                env.update((k, v.strip("\"'")) for k, v in contract_env_pairs(it.ins))
-        env.update(self.install.env)
-        return env
-
     def _install_inputs(self) -> list[Step]:
         """What the install reads: the manifests, or the original's copies when install scripts need sources."""
         if self._reorder():
             return self._manifest_steps()
         return [
             Step(it.ins.text, it.ins.comments)
-            for it in self.items[: self.install_index]
+            for it in self.facts.items[: self.facts.install_index]
             if it.source_copy or it.manifest_copy
         ]
 
@@ -353,18 +318,20 @@ class Dependencies:
         steps += self._preamble(frozenset(npkg.STATIC_SERVERS))
         steps += self._install_inputs()
         steps.append(Step(self._install_text(False)))
-        sources = [Step(it.ins.text, it.ins.comments) for it in self.items[: self.install_index] if it.source_copy]
+        sources = [
+            Step(it.ins.text, it.ins.comments) for it in self.facts.items[: self.facts.install_index] if it.source_copy
+        ]
         if self._reorder():
             steps += sources
-        it = self.items[self.install_index]
-        after = it.segments[it.segments.index(self.install) + 1 :]
+        it = self.facts.items[self.facts.install_index]
+        after = it.segments[it.segments.index(self.facts.install) + 1 :]
         after = [s for s in after if s.kind not in (cmds.PRUNE, cmds.CLEAN)]
         if after and (sources and self._reorder()):
             steps.append(Step(chain(run_prefix(it.ins.text), after)))
         elif after:  # nothing in between: the original's `install && build` stays one RUN
             steps[-1] = Step(steps[-1].text + " \\\n && " + " \\\n && ".join(s.text.strip() for s in after))
-        for index in range(self.install_index + 1, len(self.items)):
-            item = self.items[index]
+        for index in range(self.facts.install_index + 1, len(self.facts.items)):
+            item = self.facts.items[index]
             ins = item.ins
             k = ins.keyword
             if k in RUNTIME_ONLY or (k == "USER" and not self._user_matters(index)):
@@ -390,17 +357,7 @@ class Dependencies:
         return bool(self.build_commands)
 
     def _bin_of_dependency(self, name: str) -> bool:
-        return any(name == d.rsplit("/", 1)[-1] for d in self.pkg.deps())
-
-    def _global_bins(self) -> set[str]:
-        out: set[str] = set()
-        for it in self.items:
-            for seg in it.segments:
-                if seg.kind == cmds.GLOBAL:
-                    out |= {g.rsplit("/", 1)[-1] for g in seg.globals_}
-        if "pm2" in out:
-            out |= {"pm2-runtime", "pm2-docker"}
-        return out
+        return any(name == d.rsplit("/", 1)[-1] for d in self.facts.pkg.deps())
 
 
 def _drops(seg: cmds.Segment, names: frozenset[str]) -> bool:

@@ -4,76 +4,39 @@ from __future__ import annotations
 
 import dataclasses
 
-from dockrewrite import shell
 from dockrewrite.contract import arg_redeclarations, contract_steps
 from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers import writes
-from dockrewrite.providers.base import image_name
 from dockrewrite.providers.common import Planner
-from dockrewrite.providers.node import lockfile as nlock
 from dockrewrite.providers.node import outputs as nout
-from dockrewrite.providers.node import package as npkg
-from dockrewrite.providers.node import runtime as bases
-from dockrewrite.providers.node.analyse import Analysis
+from dockrewrite.providers.node.analyse import analyse
 from dockrewrite.providers.node.entrypoint import CommandRewrites
 from dockrewrite.providers.node.files import RUNTIME_DIRS, CarriedFiles
 from dockrewrite.providers.node.install import Dependencies
 from dockrewrite.providers.node.runtime import RuntimeBase
 from dockrewrite.providers.node.start import StartCommand
 from dockrewrite.providers.node.static import StaticSite
-from dockrewrite.results import Skip
 
 
-class NodePlanner(
-    Analysis, StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticSite, CommandRewrites, Planner
-):
+class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticSite, CommandRewrites, Planner):
     """Plans a Node rewrite: each concern is a mixin; this class orders them."""
 
     def plan(self) -> BuildPlan:
-        stage = self.stage
         self.refuse_unsupported()
-        self.args = self._global_args()
-        self.resolved = shell.substitute(stage.image, self.args) or stage.image
-        if image_name(self.resolved) != "node":
-            raise Skip(
-                f"the base image {stage.image} is not an official node image, so the slim/alpine/distroless "
-                "image with the same Node is not known",
-                stage.from_.line,
-            )
-        # No CMD: the node images (full, slim, alpine) all have CMD ["node"], so the runtime inherits the same one.
-        self.no_command = stage.last("CMD") is None and stage.last("ENTRYPOINT") is None
-        self.major = bases.major(self.resolved)
-        self.alpine = bases.is_alpine(self.resolved)
-        self.pkg = npkg.read_package(self.ctx)
-        if self.pkg.error:
-            raise Skip(self.pkg.error, self._line_naming("package.json") or stage.from_.line)
-        if self.ctx.known and not self.pkg.found:
-            raise Skip(
-                "no readable package.json in the build context (is the context another folder? pass --context)",
-                stage.from_.line,
-            )
-        reason = nlock.workspace_reason(self.ctx, self.pkg)
-        if reason:
-            raise Skip(reason, self._line_naming("package.json") or stage.from_.line)
-        other = next((n for n in npkg.OTHER_LOCKFILES if self.ctx.exists(n)), None)
-        if other:
-            raise Skip(f"{other}: Bun projects are not supported yet", stage.from_.line)
-
+        self.facts = analyse(self.model, self.ctx)
         self._node_version_notes()
-        self.items = self._walk()
         self.dev_at_runtime: list[str] = []
         self.dev_programs: list[str] = []  # dev-dependency programs the start command runs
         self.runs_pnpm = False  # the runtime's command still runs pnpm (`pnpm start` of a script that runs pnpm)
-        self._find_install()
+        self._choose_manager()
         self.start = self._start()
         self.build_commands = self._build_commands()
         self.outputs = self._outputs()
         if self._compile_at_start():
             self.build_commands = self._build_commands()
             self.outputs = self._outputs()
-        self.native = self._native()
         mode = self._mode()
-        if self.no_command:
+        if self.facts.no_command:
             self._refuse_outside_command()
             self.warnings.append(
                 'no CMD or ENTRYPOINT: the runtime inherits the node image\'s CMD ["node"] as the original did; '
@@ -84,7 +47,7 @@ class NodePlanner(
         return self._server_plan(mode)
 
     def _server_plan(self, mode: str) -> BuildPlan:
-        if self.final_workdir == "/" and self.stage.last("USER") is None and not self.options.keep_root:
+        if self.facts.workdir == "/" and self.stage.last("USER") is None and not self.options.keep_root:
             self.options = dataclasses.replace(self.options, keep_root=True)
             self.warnings.append(
                 "the app lives in / (no WORKDIR), which only root can write, and it may write next to itself: the "
@@ -99,8 +62,8 @@ class NodePlanner(
         needs_builder = self._has_build() or mode == "next"
         user = self._user(runtime)
         chown = self._chown(runtime, user)
-        workdir = self.final_workdir
-        app = self.app_dir
+        workdir = self.facts.workdir
+        app = self.facts.app_dir
         artifacts: list[Step] = []
         carried: list[str] = []
 
@@ -120,11 +83,11 @@ class NodePlanner(
         if mode == "next" and standalone:
             artifacts.append(self._copy(chown, [self._at(".next/standalone")], dest(app), "builder"))
             artifacts.append(from_builder(".next/static"))
-            if "public" in self._copied_entries():
+            if "public" in self.facts.copied_entries:
                 artifacts.append(from_builder("public"))
         elif mode == "next":
             for rel in [".next", "public", nout.next_config(self.ctx)]:
-                if rel and (rel == ".next" or rel in self._copied_entries()):
+                if rel and (rel == ".next" or rel in self.facts.copied_entries):
                     artifacts.append(from_builder(rel))
             for rel in self._env_files():
                 artifacts.append(from_builder(rel))
@@ -133,7 +96,7 @@ class NodePlanner(
             dirs = [
                 rel
                 for rel in RUNTIME_DIRS
-                if rel in self._copied_entries() and not self._in_outputs(rel) and self.ctx.is_dir(rel)
+                if rel in self.facts.copied_entries and not self._in_outputs(rel) and self.ctx.is_dir(rel)
             ]
             for out in self.outputs:
                 if not any(out.startswith(d + "/") for d in dirs):  # public/build comes with public/
@@ -145,7 +108,7 @@ class NodePlanner(
             artifacts += self._app_files(needs_builder, chown, dest, carried)
         if not standalone:
             artifacts.append(self._copy(chown, ["package.json"], dest(app) if dest(app) != "." else "./"))
-        if self.pkg.has("@prisma/client") and not standalone:
+        if self.facts.pkg.has("@prisma/client") and not standalone:
             artifacts.append(from_builder("node_modules/.prisma"))
             needs_builder = True
         if carried:
@@ -169,7 +132,7 @@ class NodePlanner(
             self.loads += env_files
             why = self._start_files().loader or "dotenv"
             if self._start_files().compiled:
-                why += f"; the compiled app reads it from the working directory, {self.final_workdir}"
+                why += f"; the compiled app reads it from the working directory, {self.facts.workdir}"
             self.warnings.append(writes.baked_note(env_files, why))
 
         extra: list[list[Step]] = []
@@ -177,7 +140,7 @@ class NodePlanner(
         first = self._deps_stage() if not standalone else None
         if needs_builder:
             builder = self._builder_stage(self.start_build)
-            if self.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
+            if self.facts.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
                 builder.append(Step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
                 self.warnings.append(
                     "@prisma/client: the builder runs `prisma generate` and the runtime copies node_modules/.prisma"

@@ -125,36 +125,37 @@ class RuntimeBase:
         if requested == "scratch":
             raise Skip("--runtime scratch has no Node; use slim, alpine or distroless", line)
         if requested == "auto":
-            requested = "alpine" if self.alpine else "slim"
+            requested = "alpine" if self.facts.alpine else "slim"
         if requested == "alpine":
-            if not self.alpine and self.native:
+            if not self.facts.alpine and self.facts.native:
                 raise Skip(
-                    f"native addons ({self.native}) are built against glibc here; alpine has musl; use --runtime slim",
+                    f"native addons ({self.facts.native}) are built against glibc here; alpine has musl; "
+                    "use --runtime slim",
                     line,
                 )
             return "alpine", alpine_of(text)
-        if self.alpine and self.native:
+        if self.facts.alpine and self.facts.native:
             raise Skip(
-                f"native addons ({self.native}) are built against musl on this alpine builder; --runtime "
+                f"native addons ({self.facts.native}) are built against musl on this alpine builder; --runtime "
                 f"{requested} has glibc; use --runtime alpine",
                 line,
             )
         if requested == "slim":
             return "slim", slim_of(text)
-        if self.major is None:
+        if self.facts.major is None:
             raise Skip(
                 f"{self.stage.image} does not say which Node major it has; distroless images are per major", line
             )
-        if self.major not in DISTROLESS_MAJORS:
-            raise Skip(f"there is no distroless image for Node {self.major}", line)
+        if self.facts.major not in DISTROLESS_MAJORS:
+            raise Skip(f"there is no distroless image for Node {self.facts.major}", line)
         if "$" in text:
             self.warnings.append(
-                f"the runtime pins Node {self.major} (distroless images are per major); "
+                f"the runtime pins Node {self.facts.major} (distroless images are per major); "
                 f"{text} follows the build argument"
             )
         # :nonroot unless root is kept on purpose; a named USER of the original becomes the nonroot uid.
-        suffix = "" if self.options.keep_root and not self._original_user() else ":nonroot"
-        return "distroless", distroless(self.major) + suffix
+        suffix = "" if self.options.keep_root and not self.facts.user else ":nonroot"
+        return "distroless", distroless(self.facts.major) + suffix
 
     def _image_note(self, runtime: str) -> str:
         image = {
@@ -162,19 +163,12 @@ class RuntimeBase:
             "alpine": "the alpine image of the same Node (musl, like the builder)",
             "distroless": "distroless Node (entrypoint node, no shell or npm)",
         }[runtime]
-        if runtime == "alpine" and not self.alpine:
+        if runtime == "alpine" and not self.facts.alpine:
             image = "the alpine image of the same Node (no native addons, so musl is fine)"
         return image
 
-    def _original_user(self) -> str | None:
-        ins = self.stage.last("USER")
-        if ins is None or not ins.args:
-            return None
-        name = ins.args[0].split(":")[0]
-        return None if name in ("root", "0") else ins.args[0]
-
     def _user(self, runtime: str) -> str | None:
-        original = self._original_user()
+        original = self.facts.user
         if runtime == "distroless":
             if original and not original.split(":")[0].isdigit():
                 self.warnings.append(
@@ -199,12 +193,14 @@ class RuntimeBase:
         """--chown for the runtime's COPY lines: the original's (numeric on distroless), or the user the rewrite
         switches to, since the original's root could write the app's files and the app may (uploads, SQLite,
         caches such as .next/cache)."""
-        original = next((it.ins.flag("chown") for it in self.items if it.source_copy and it.ins.flag("chown")), None)
+        original = next(
+            (it.ins.flag("chown") for it in self.facts.items if it.source_copy and it.ins.flag("chown")), None
+        )
         if original:
             if runtime == "distroless" and not original.split(":")[0].isdigit():
                 return f"--chown={NONROOT} "
             return f"--chown={original} "
-        if user is not None and self._original_user() is None:
+        if user is not None and self.facts.user is None:
             return f"--chown={NONROOT} " if runtime == "distroless" else "--chown=node:node "
         return ""
 
@@ -219,7 +215,7 @@ class RuntimeBase:
     ) -> tuple[list[Step], writes.Writes | None]:
         """The runtime stage's own steps: packages the app calls, the global CLIs it runs, and the folders the
         runtime user must own (with the writes found, which the build stage makes on a base without a shell)."""
-        workdir = self.final_workdir
+        workdir = self.facts.workdir
         setup: list[Step] = []
         packages = self._runtime_packages(runtime)
         packages += [p for p in self._runtime_tools(runtime, replace=replace) if p not in packages]
@@ -232,7 +228,7 @@ class RuntimeBase:
                 )
             setup.append(self._package_step(packages, runtime))
         setup += self._runtime_globals(runtime)
-        found = self._writes(workdir) if user is not None and chown and self._original_user() is None else None
+        found = self._writes(workdir) if user is not None and chown and self.facts.user is None else None
         owner = app_owner(runtime)
         if found is not None and found.paths and has_shell(runtime):
             # WORKDIR creates a missing folder owned by root (the legacy builder always does), so the app could not
@@ -261,7 +257,7 @@ class RuntimeBase:
         together there, and hadolint asks for consecutive RUNs to be one)."""
         segs: list = []
         comments: tuple[str, ...] = ()
-        for it in self.items:
+        for it in self.facts.items:
             own = [s for s in it.segments if s.kind == cmds.FS]
             if not own:
                 continue
@@ -276,7 +272,7 @@ class RuntimeBase:
     def _runtime_packages(self, runtime: str) -> list[str]:
         family = "alpine" if runtime == "alpine" else "debian"
         packages: list[str] = []
-        for it in self.items:
+        for it in self.facts.items:
             for seg in it.segments:
                 if seg.kind != cmds.SYSTEM:
                     continue
@@ -309,12 +305,12 @@ class RuntimeBase:
         checks: list[tuple[Instruction, list[str]]] = []
         replace = replace or {}
         if not nginx:
-            for ins in (self.entry_ins, self.cmd_ins):
+            for ins in (self.facts.entry, self.facts.cmd):
                 if ins is None or not ins.args:
                     continue
                 if replace.get(ins.keyword):
                     argv = json.loads(replace[ins.keyword].split(None, 1)[1])
-                    if runtime == "distroless" and ins.keyword == "CMD" and self.entry_ins is None:
+                    if runtime == "distroless" and ins.keyword == "CMD" and self.facts.entry is None:
                         argv = ["node", *argv]
                     checks.append((ins, tools.programs(Command(True, tuple(argv)))[0]))
                 else:
@@ -336,7 +332,7 @@ class RuntimeBase:
                     continue
                 if "/" in program and not program.startswith(("/usr/bin/", "/bin/", "/usr/local/bin/")):
                     continue  # a script or binary the app ships
-                if name in npkg.STATIC_SERVERS or name in ("pm2", "pm2-runtime") or name in self._global_bins():
+                if name in npkg.STATIC_SERVERS or name in ("pm2", "pm2-runtime") or name in self.facts.global_bins:
                     continue
                 if name in installed or name in tools.SHELL_BUILTINS:
                     continue
@@ -344,7 +340,7 @@ class RuntimeBase:
                     raise Skip(f"`{name}` is called here and distroless has no such program", ins.line)
                 available, package = tools.provided(family, name)
                 if not available:
-                    if name in self.pkg.deps() or self._bin_of_dependency(name):
+                    if name in self.facts.pkg.deps() or self._bin_of_dependency(name):
                         continue
                     raise Skip(f"`{name}` is called here and the {runtime} image does not provide it", ins.line)
                 if package and package not in extra:
@@ -363,7 +359,7 @@ class RuntimeBase:
         """Packages for the shell and known tools a start script from the context calls (docker-entrypoint.sh).
         Names it calls that no package is known for are npm bins or functions more often than not: not refused."""
         out: list[str] = []
-        for ins in (self.entry_ins, self.cmd_ins):
+        for ins in (self.facts.entry, self.facts.cmd):
             found = self.entry_script(Command.of(ins)) if ins is not None and ins.args else None
             if found is None:
                 continue
@@ -383,7 +379,7 @@ class RuntimeBase:
             if words:
                 used.add(posixpath.basename(words[0]))
         steps: list[Step] = []
-        for it in self.items:
+        for it in self.facts.items:
             for seg in it.segments:
                 if seg.kind != cmds.GLOBAL or not seg.globals_:
                     continue
@@ -411,7 +407,7 @@ class RuntimeBase:
         and an ENTRYPOINT that runs node names the image's node."""
         if not entrypoint_is_node(runtime):
             return out
-        for keyword, item in (("ENTRYPOINT", self.entry_ins), ("CMD", self.cmd_ins)):
+        for keyword, item in (("ENTRYPOINT", self.facts.entry), ("CMD", self.facts.cmd)):
             if item is None or not item.args:
                 continue
             command = Command.of(item)
@@ -420,11 +416,11 @@ class RuntimeBase:
                 raise Skip(f"{keyword} needs a shell, and distroless has none", item.line)
             argv = list(argv)
             if keyword == "ENTRYPOINT":
-                if not cmds.is_node(argv[0]) or len(argv) > 1 and self.cmd_ins is not None:
+                if not cmds.is_node(argv[0]) or len(argv) > 1 and self.facts.cmd is not None:
                     raise Skip(f"ENTRYPOINT {argv[0]} cannot run on distroless, whose entrypoint is node", item.line)
                 out[keyword] = "ENTRYPOINT " + json.dumps([DISTROLESS_NODE, *argv[1:]])
                 continue
-            if self.entry_ins is not None:
+            if self.facts.entry is not None:
                 continue  # arguments to the node entrypoint stay as they are
             if not cmds.is_node(argv[0]):
                 raise Skip(f"`{argv[0]}` cannot run on distroless, whose entrypoint is node", item.line)
@@ -445,10 +441,10 @@ class RuntimeBase:
                 "the site and write nginx's files under /tmp"
             )
         nginx_argv = ["nginx", "-g", "daemon off;"]
-        if self.entry_ins is not None and self.cmd_ins is not None:
+        if self.facts.entry is not None and self.facts.cmd is not None:
             replace["ENTRYPOINT"] = 'ENTRYPOINT ["/docker-entrypoint.sh"]'
             replace["CMD"] = "CMD " + json.dumps(nginx_argv)
-        elif self.entry_ins is not None:
+        elif self.facts.entry is not None:
             replace["ENTRYPOINT"] = "ENTRYPOINT " + json.dumps(["/docker-entrypoint.sh", *nginx_argv])
         else:
             replace["CMD"] = "CMD " + json.dumps(nginx_argv)

@@ -21,9 +21,21 @@ _FILE_HELPERS = frozenset({"tsc-alias", "copyfiles", "cpy", "cpx", "shx", "rimra
 class StartCommand:
     """What the start command runs, and its compile moved to the builder where that can be told."""
 
+    def _refuse_outside_command(self) -> None:
+        """With no CMD the command comes from compose or docker run; a global CLI the original installs
+        (`ng`, `nodemon`) is most likely what it runs, and the runtime only carries CLIs its own command uses."""
+        for it in self.facts.items:
+            for seg in it.segments:
+                tools_ = [g for g in seg.globals_ if g not in ("npm", "yarn", "pnpm", "corepack")]
+                if seg.kind == cmds.GLOBAL and tools_:
+                    raise Skip(
+                        f"no CMD or ENTRYPOINT, and `{seg.text.strip()}` installs {', '.join(tools_)}, which the "
+                        "command given from outside most likely runs; the runtime would not have it",
+                        it.ins.line,
+                    )
+
     def _start(self) -> cmds.Start:
-        entry, cmd = self.stage.last("ENTRYPOINT"), self.stage.last("CMD")
-        self.entry_ins, self.cmd_ins = entry, cmd
+        entry, cmd = self.facts.entry, self.facts.cmd
         self.start_build: str | None = None  # set by _move_start_build; the shell-form returns below leave it unset
         e = Command.of(entry) if entry is not None and entry.args else None
         c = Command.of(cmd) if cmd is not None and cmd.args else None
@@ -41,7 +53,7 @@ class StartCommand:
                 argv = argv[1:]
                 if argv and (argv[0].startswith("-") or argv[0].endswith((".js", ".mjs", ".cjs"))):
                     argv = ["node", *argv]
-        start = cmds.start_of(argv, self.pkg)
+        start = cmds.start_of(argv, self.facts.pkg)
         if start.kind == "script" and start.resolved is None and start.script:
             self._move_start_build(start)
         return start
@@ -49,16 +61,16 @@ class StartCommand:
     def _move_start_build(self, start: cmds.Start) -> None:
         """`"start": "tsc && node ."`: the compile runs once in the builder and the runtime starts node on its
         output, instead of compiling at every start with the compiler, sources and tsconfig in the runtime."""
-        wrapped = self.entry_ins is None or is_wrapper(self.entry_ins)
-        split = cmds.split_build_prefix(self.pkg, start.script or "")
-        if split is None or self.cmd_ins is None or not wrapped:
+        wrapped = self.facts.entry is None or is_wrapper(self.facts.entry)
+        split = cmds.split_build_prefix(self.facts.pkg, start.script or "")
+        if split is None or self.facts.cmd is None or not wrapped:
             return
         builds, node_argv = split
         runs: list[str] = []
         moved: list[list[str]] = []
         for words in builds:
-            target = npkg.script_target(words, self.pkg)
-            expanded = [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, target)] if target else [words]
+            target = npkg.script_target(words, self.facts.pkg)
+            expanded = [npkg.unwrap(w) for w in npkg.script_commands(self.facts.pkg, target)] if target else [words]
             if not expanded or not all(self._compiles(w) or w[:1] and w[0] in _FILE_HELPERS for w in expanded):
                 return  # migrations, seeds …: they belong to the start, not to the image build
             if not any(self._compiles(w) for w in expanded):
@@ -69,8 +81,9 @@ class StartCommand:
         start.build = moved
         self.start_build = " \\\n && ".join(runs)
         self.warnings.append(
-            f"the start script `{self.pkg.scripts[start.script or '']}` compiles before it starts node: the builder "
-            f"runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` on the output"
+            f"the start script `{self.facts.pkg.scripts[start.script or '']}` compiles before it starts node: "
+            f"the builder runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` "
+            "on the output"
         )
 
     def _compile_at_start(self) -> bool:
@@ -79,8 +92,8 @@ class StartCommand:
         a tsconfig with outDir), the builder compiles once and the runtime starts node on the output, like `go run`.
         Watch modes and what cannot be told are left to _mode (a skip, or the dev dependencies kept)."""
         start = self.start
-        wrapped = self.entry_ins is None or is_wrapper(self.entry_ins)
-        if start.build or self.cmd_ins is None or not wrapped:
+        wrapped = self.facts.entry is None or is_wrapper(self.facts.entry)
+        if start.build or self.facts.cmd is None or not wrapped:
             return False
         programs = self._start_programs()
         if len(programs) != 1 or not programs[0]:
@@ -111,7 +124,7 @@ class StartCommand:
     def _without_nodemon(self, words: list[str]) -> bool:
         """`nodemon server.js`: nodemon restarts node when files change, and an image's files do not; with no
         nodemon config (exec, env, execMap) and only watch options, the runtime runs `node server.js` itself."""
-        if self.ctx.exists("nodemon.json") or "nodemonConfig" in self.pkg.data:
+        if self.ctx.exists("nodemon.json") or "nodemonConfig" in self.facts.pkg.data:
             return False
         i = 1
         while i < len(words) and words[i].startswith("-"):
@@ -153,11 +166,11 @@ class StartCommand:
         built = any(w[:2] == build for _, w in self.build_commands)
         run = None
         if not built:
-            scripted = [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, "build")]
-            if "start:prod" not in self.pkg.scripts or not any(w[:2] == build for w in scripted):
+            scripted = [npkg.unwrap(w) for w in npkg.script_commands(self.facts.pkg, "build")]
+            if "start:prod" not in self.facts.pkg.scripts or not any(w[:2] == build for w in scripted):
                 return None
             run = self.manager.run("build")
-        prod = cmds.resolve_script(self.pkg, "start:prod", []) if "start:prod" in self.pkg.scripts else None
+        prod = cmds.resolve_script(self.facts.pkg, "start:prod", []) if "start:prod" in self.facts.pkg.scripts else None
         argv = prod if prod and cmds.node_entry(prod) else ["node", nout.nest_entry(self.ctx)]
         return argv, build, run
 
@@ -176,19 +189,19 @@ class StartCommand:
             if flag not in ("-T", "--transpile-only", "--transpileOnly", "--files", "--swc", "--esm"):
                 return None  # -r preloads, --watch, compiler options given on the command line
             i += 1
-        if i >= len(words) or not words[i].endswith(nout.TS_INPUTS) or not self.pkg.has("typescript"):
+        if i >= len(words) or not words[i].endswith(nout.TS_INPUTS) or not self.facts.pkg.has("typescript"):
             return None
-        if tool == "tsx" and self.pkg.data.get("type") == "module":
+        if tool == "tsx" and self.facts.pkg.data.get("type") == "module":
             return None  # tsx resolves extensionless ESM imports; node does not run tsc's output of them
-        entry = shell.resolve(self.final_workdir, words[i])
-        if not entry.startswith(self.app_dir.rstrip("/") + "/"):
+        entry = shell.resolve(self.facts.workdir, words[i])
+        if not entry.startswith(self.facts.app_dir.rstrip("/") + "/"):
             return None
-        found = nout.tsc_entry(self.ctx, project, entry[len(self.app_dir.rstrip("/")) + 1 :])
+        found = nout.tsc_entry(self.ctx, project, entry[len(self.facts.app_dir.rstrip("/")) + 1 :])
         if found is None:
             return None
         js, out, config = found
         build = ["tsc"] + (["-p", config] if config != "tsconfig.json" else [])
-        built = any(nout.build_outputs(self.ctx, self.pkg, w)[:1] == [out] for _, w in self.build_commands)
+        built = any(nout.build_outputs(self.ctx, self.facts.pkg, w)[:1] == [out] for _, w in self.build_commands)
         if not built and (tool == "tsx" or "-T" in words or "--transpile-only" in words or "--swc" in words):
             self.warnings.append(
                 f"{tool} ran without type-checking; tsc in the builder type-checks, so a type error now fails the build"
@@ -197,12 +210,14 @@ class StartCommand:
 
     def _compiles(self, words: list[str]) -> bool:
         """A compiler whose output the runtime can carry (tsc, babel -d, vite build …)."""
-        return bool(nout.build_outputs(self.ctx, self.pkg, words)) or nout.tsc_in_place(self.ctx, words) is not None
+        return (
+            bool(nout.build_outputs(self.ctx, self.facts.pkg, words)) or nout.tsc_in_place(self.ctx, words) is not None
+        )
 
     def _exec(self, words: list[str]) -> str:
         """A project bin run in the builder by the project's package manager (node_modules/.bin is not on PATH)."""
         text = " ".join(shlex.quote(w) for w in words)
-        script = next((name for name, body in self.pkg.scripts.items() if body.strip() == text), None)
+        script = next((name for name, body in self.facts.pkg.scripts.items() if body.strip() == text), None)
         if script:
             return self.manager.run(script)
         runner = {"npm": "npx", "yarn": "yarn run", "pnpm": "pnpm exec"}[self.manager.name]
@@ -215,41 +230,41 @@ class StartCommand:
         if start.kind == "script":
             if start.build:
                 return [start.resolved or []]  # the compile moved to the builder
-            return [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, start.script)] or (
+            return [npkg.unwrap(w) for w in npkg.script_commands(self.facts.pkg, start.script)] or (
                 [start.resolved] if start.resolved else []
             )
         if start.kind == "shell":
             return [npkg.unwrap(shell.env_prefix(s.words())[1]) for s in shell.segments(start.argv[2])]
         if not start.argv:
             return []
-        words = npkg.unwrap(start.argv[1:] if cmds.package_bin(start.argv, self.pkg) else start.argv)
+        words = npkg.unwrap(start.argv[1:] if cmds.package_bin(start.argv, self.facts.pkg) else start.argv)
         inner = cmds.supervised(words)  # pm2-runtime npm -- start: the script is what runs
-        target = npkg.script_target(inner, self.pkg) if inner else None
+        target = npkg.script_target(inner, self.facts.pkg) if inner else None
         if target is not None:
-            return [words] + [npkg.unwrap(w) for w in npkg.script_commands(self.pkg, target)]
+            return [words] + [npkg.unwrap(w) for w in npkg.script_commands(self.facts.pkg, target)]
         return [words]
 
     def _build_commands(self) -> list[tuple[Item, list[str]]]:
         out: list[tuple[Item, list[str]]] = []
-        for index, it in enumerate(self.items):
+        for index, it in enumerate(self.facts.items):
             for seg in it.segments:
-                if seg.kind != cmds.BUILD or index < self.install_index:
+                if seg.kind != cmds.BUILD or index < self.facts.install_index:
                     continue
-                if index == self.install_index and it.segments.index(seg) < it.segments.index(self.install):
+                if index == self.facts.install_index and it.segments.index(seg) < it.segments.index(self.facts.install):
                     continue
-                target = npkg.script_target(seg.words, self.pkg)
+                target = npkg.script_target(seg.words, self.facts.pkg)
                 if target is not None:
-                    expanded = npkg.script_commands(self.pkg, target)
+                    expanded = npkg.script_commands(self.facts.pkg, target)
                     out += [(it, npkg.unwrap(w)) for w in expanded] or [(it, seg.words)]
                 else:
                     out.append((it, npkg.unwrap(seg.words)))
-        out += [(self.items[-1], words) for words in self.start.build]
+        out += [(self.facts.items[-1], words) for words in self.start.build]
         return out
 
     def _outputs(self) -> list[str]:
         outs: list[str] = []
         for _, words in self.build_commands:
-            for out in nout.build_outputs(self.ctx, self.pkg, words):
+            for out in nout.build_outputs(self.ctx, self.facts.pkg, words):
                 if out not in outs and out not in (".", ""):
                     outs.append(out)
         return outs
@@ -268,13 +283,17 @@ class StartCommand:
                     "production (start it with `next start` after `next build`)",
                     self._command_line(),
                 )
-        if self.pkg.has("next") and (
+        if self.facts.pkg.has("next") and (
             "next" in first or any(w[:2] == ["next", "build"] for _, w in self.build_commands)
         ):
             self._refuse_compile_at_start(programs)
             return "next"
         if self.serve_words is not None:
-            if self.pkg.has("@sveltejs/kit") or self.pkg.has("nuxt") or self.pkg.has("@remix-run/serve"):
+            if (
+                self.facts.pkg.has("@sveltejs/kit")
+                or self.facts.pkg.has("nuxt")
+                or self.facts.pkg.has("@remix-run/serve")
+            ):
                 raise Skip(
                     "a SvelteKit/Nuxt/Remix app served by its dev or preview server: its build is a Node server, "
                     "not static files; start the built server instead",
@@ -311,7 +330,7 @@ class StartCommand:
                 )
 
     def _command_line(self) -> int:
-        ins = self.cmd_ins or self.entry_ins
+        ins = self.facts.cmd or self.facts.entry
         return ins.line if ins is not None else self.stage.from_.line
 
 

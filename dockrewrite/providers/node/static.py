@@ -30,15 +30,17 @@ class StaticSite:
         add_build = None
         outputs = list(self.outputs)
         if not self._has_build():
-            if "build" not in self.pkg.scripts:
+            if "build" not in self.facts.pkg.scripts:
                 raise Skip(
                     f"`{' '.join(serve[:2])}` serves a front end the image never builds, and package.json has no "
                     "build script",
                     self._command_line(),
                 )
             add_build = self.manager.run("build")
-            for words in npkg.script_commands(self.pkg, "build"):
-                outputs += [o for o in nout.build_outputs(self.ctx, self.pkg, npkg.unwrap(words)) if o not in outputs]
+            for words in npkg.script_commands(self.facts.pkg, "build"):
+                outputs += [
+                    o for o in nout.build_outputs(self.ctx, self.facts.pkg, npkg.unwrap(words)) if o not in outputs
+                ]
             self.warnings.append(
                 f"the original served `{' '.join(serve[:2])}` without building; the builder runs `{add_build}` "
                 "and nginx serves the result"
@@ -56,18 +58,18 @@ class StaticSite:
             )
         vite_config = "".join(self.ctx.read_text(n) or "" for n in nout.VITE_CONFIGS) if serve[:1] == ["vite"] else ""
         honours = _honours_port(serve, vite_config)
-        env_port = self._env().get("PORT", "")
+        env_port = self.facts.env.get("PORT", "")
         port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
-        site_path = shell.resolve(self.app_dir, site)
+        site_path = shell.resolve(self.facts.app_dir, site)
         image = bases.NGINX
-        original_user = self._original_user()
+        original_user = self.facts.user
         if original_user and int(port) < 1024:
             raise Skip(
                 f"nginx under USER {original_user} cannot listen on port {port} (below 1024)", self._command_line()
             )
         setup = [self._nginx_setup(port, honours)]
-        if honours and "PORT" not in self._env():
+        if honours and "PORT" not in self.facts.env:
             setup.append(Step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
         self.warnings.append(
             (
@@ -103,7 +105,7 @@ class StaticSite:
         exposes = [a for ins in self.stage.find("EXPOSE") for a in ins.args]
         if exposes:
             raw = exposes[0]
-            value = shell.substitute(raw, {**self.args, **self._env()})
+            value = shell.substitute(raw, {**self.facts.args, **self.facts.env})
             m = re.fullmatch(r"(\d+)(/tcp)?", value or "")
             if not m:
                 raise Skip(
