@@ -8,8 +8,10 @@ import pytest
 from test_node_units import _context  # the same context builder as the other Node tests
 
 from dockrewrite.plan import Options
-from dockrewrite.providers import node_cmds as cmds
-from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.providers.node import commands as cmds
+from dockrewrite.providers.node import lockfile as nlock
+from dockrewrite.providers.node import package as npkg
+from dockrewrite.providers.node import sources
 from dockrewrite.results import CHANGED, SKIPPED
 from dockrewrite.transform import convert_text
 
@@ -133,7 +135,10 @@ def test_loaded_packages_resolve_local_modules(tmp_path):
             "src/a/index.js": "const os = require('os');\nexport * from 'lodash/fp';\n",
         },
     )
-    assert npkg.loaded_packages(ctx, ["src/index.mjs"]) == {"@scope/pkg": "src/index.mjs", "lodash": "src/a/index.js"}
+    assert sources.loaded_packages(ctx, ["src/index.mjs"]) == {
+        "@scope/pkg": "src/index.mjs",
+        "lodash": "src/a/index.js",
+    }
 
 
 # -- 4. config files the start command reads; compiling at start ---------------------------------------
@@ -249,7 +254,7 @@ def test_no_cmd_next_standalone_is_skipped(tmp_path):
 )
 def test_pnpm_workspace_with_only_the_root_is_one_package(tmp_path, text, workspace):
     ctx = _context(tmp_path, {"pnpm-workspace.yaml": text})
-    assert bool(npkg.workspace_reason(ctx, npkg.Package({"name": "x"}, True))) is workspace
+    assert bool(nlock.workspace_reason(ctx, npkg.Package({"name": "x"}, True))) is workspace
 
 
 def test_invalid_package_json_names_the_json_error(tmp_path):

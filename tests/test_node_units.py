@@ -9,9 +9,11 @@ import pytest
 
 from dockrewrite.context import BuildContext
 from dockrewrite.plan import Options
-from dockrewrite.providers import node_cmds as cmds
-from dockrewrite.providers import node_images as nimages
-from dockrewrite.providers import node_pkg as npkg
+from dockrewrite.providers.node import commands as cmds
+from dockrewrite.providers.node import lockfile as nlock
+from dockrewrite.providers.node import outputs
+from dockrewrite.providers.node import package as npkg
+from dockrewrite.providers.node import runtime as bases
 from dockrewrite.results import CHANGED, SKIPPED, UNCHANGED
 from dockrewrite.transform import convert_text
 
@@ -176,8 +178,8 @@ def test_tsc_outdir_follows_extends(tmp_path):
             "tsconfig.build.json": '{"extends": "./tsconfig.json"}',
         },
     )
-    assert npkg.build_outputs(ctx, npkg.Package(), ["tsc", "-p", "tsconfig.build.json"]) == ["build"]
-    assert npkg.build_outputs(ctx, npkg.Package(), ["tsc", "--outDir", "out"]) == ["out"]
+    assert outputs.build_outputs(ctx, npkg.Package(), ["tsc", "-p", "tsconfig.build.json"]) == ["build"]
+    assert outputs.build_outputs(ctx, npkg.Package(), ["tsc", "--outDir", "out"]) == ["out"]
 
 
 def test_frontend_outputs(tmp_path):
@@ -200,10 +202,10 @@ def test_frontend_outputs(tmp_path):
         },
     )
     pkg = npkg.Package()
-    assert npkg.build_outputs(ctx, pkg, ["ng", "build"]) == ["dist/shop/browser"]
-    assert npkg.build_outputs(ctx, pkg, ["vite", "build"]) == ["public/app"]
-    assert npkg.build_outputs(ctx, pkg, ["react-scripts", "build"]) == ["build"]
-    assert npkg.build_outputs(ctx, pkg, ["next", "build"]) == [".next"]
+    assert outputs.build_outputs(ctx, pkg, ["ng", "build"]) == ["dist/shop/browser"]
+    assert outputs.build_outputs(ctx, pkg, ["vite", "build"]) == ["public/app"]
+    assert outputs.build_outputs(ctx, pkg, ["react-scripts", "build"]) == ["build"]
+    assert outputs.build_outputs(ctx, pkg, ["next", "build"]) == [".next"]
 
 
 VITE_PREVIEW = """FROM node:20
@@ -297,8 +299,8 @@ def test_next_without_standalone_keeps_npm_start(tmp_path):
     ],
 )
 def test_runtime_images(image, slim, alpine):
-    assert nimages.slim_of(image) == slim
-    assert nimages.alpine_of(image) == alpine
+    assert bases.slim_of(image) == slim
+    assert bases.alpine_of(image) == alpine
 
 
 TOOLCHAIN = "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++\n"
@@ -467,7 +469,7 @@ _DECLARED = {"dependencies": {"express": "^4.19.2"}, "devDependencies": {"jest":
 )
 def test_lockfile_agreement(tmp_path, lockfile, text, missing):
     ctx = _context(tmp_path, {"package.json": _DECLARED, lockfile: text})
-    problem = npkg.lock_disagreement(ctx, npkg.read_package(ctx), lockfile)
+    problem = nlock.lock_disagreement(ctx, npkg.read_package(ctx), lockfile)
     if missing is None:
         assert problem is None
     else:
@@ -660,7 +662,7 @@ def test_angular_outputs(tmp_path, builder, output, words, expected):
         }
     }
     ctx = _context(tmp_path, {"angular.json": angular})
-    assert npkg.build_outputs(ctx, npkg.Package(), words) == [expected]
+    assert outputs.build_outputs(ctx, npkg.Package(), words) == [expected]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from dockrewrite import shell
+from dockrewrite.model import Command, Instruction
 from dockrewrite.providers.common import copy_text as copy_line  # noqa: F401  (the planner's name for it)
-from dockrewrite.providers.node_pkg import PM_BUILTINS, Package, script_args, script_commands, script_target, unwrap
+from dockrewrite.providers.node.package import PM_BUILTINS, Package, script_args, script_commands, script_target, unwrap
 
 # Segment kinds.
 SYSTEM = "system"  # apt-get/apk: the toolchain for native addons, or tools the app calls
@@ -488,3 +489,8 @@ def port_option(words: list[str]) -> str | None:
 
 
 # -- COPY lines named after context entries ------------------------------------------------------
+
+
+def is_wrapper(ins: Instruction) -> bool:
+    command = Command.of(ins)
+    return bool(command.exec_form and command.argv and posixpath.basename(command.argv[0]) in WRAPPERS)
