@@ -8,13 +8,9 @@ from pathlib import Path
 
 import typer
 
+from dockrewrite.runtimes import select
 
-class Runtime(str, Enum):
-    auto = "auto"
-    scratch = "scratch"
-    distroless = "distroless"
-    alpine = "alpine"
-    slim = "slim"
+Runtime = Enum("Runtime", [(name, name) for name in select.NAMES], type=str)
 
 
 class Strategy(str, Enum):

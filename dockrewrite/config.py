@@ -27,7 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from dockrewrite.paths import repository_root, stays_inside
-from dockrewrite.plan import PYTHON_STRATEGIES, RUNTIMES, Options
+from dockrewrite.plan import PYTHON_STRATEGIES, Options
+from dockrewrite.runtimes import select
 
 # The reference grammar of distribution/reference: [host[:port]/]path[:tag][@algorithm:hex]. Anything
 # else (a newline, a space, a second instruction) would be written into the Dockerfile as is.
@@ -45,7 +46,7 @@ def is_image_reference(value: str) -> bool:
 
 
 _SETTINGS = {
-    "runtime": RUNTIMES,
+    "runtime": select.NAMES,
     "python-strategy": PYTHON_STRATEGIES,
     "keep-root": bool,
     "skip": bool,

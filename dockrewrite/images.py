@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite.providers.base import image_name
-
 DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 ALPINE = "alpine:3.20"
 SCRATCH = "scratch"
@@ -20,6 +18,17 @@ DEBIAN_CODENAMES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jess
 _DISTROLESS_DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
 
 
+def split_ref(image: str) -> tuple[str, str, str]:
+    """`node:20-alpine@sha256:…` -> ("node", "20-alpine", "@sha256:…"); the tag is "" when absent."""
+    ref, at, digest = image.partition("@")
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        repo, _, tag = ref.rpartition(":")
+    else:
+        repo, tag = ref, ""
+    return repo, tag, (at + digest if at else "")
+
+
 def tag_of(image: str) -> str:
     ref = image.split("@", 1)[0]
     last = ref.rsplit("/", 1)[-1]
@@ -28,6 +37,9 @@ def tag_of(image: str) -> str:
 
 def family(image: str) -> str | None:
     """'alpine', a Debian codename, 'ubuntu', or None when the image does not tell."""
+    # imported here: the providers package imports every provider, and they (through the runtimes) this module
+    from dockrewrite.providers.base import image_name
+
     name, tag = image_name(image), tag_of(image).lower()
     if name == "alpine" or "alpine" in tag:
         return "alpine"
@@ -52,6 +64,8 @@ def family(image: str) -> str | None:
 
 def go_minor(image: str) -> int | None:
     """The Go minor version of a golang:<1.N...> image, None when the tag does not say."""
+    from dockrewrite.providers.base import image_name
+
     if image_name(image) != "golang":
         return None
     m = re.match(r"1\.(\d+)", tag_of(image))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from dockrewrite.ops import Op
 from dockrewrite.ops import step as Step  # noqa: F401  (providers still build steps from text; see ops.step)
 
-RUNTIMES = ("auto", "scratch", "distroless", "alpine", "slim")
 PYTHON_STRATEGIES = ("auto", "user", "prefix", "venv")
 
 

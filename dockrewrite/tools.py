@@ -1,4 +1,4 @@
-"""Programs a container's commands call, and which runtime images provide them."""
+"""Programs a container's commands call: shells, builtins, init wrappers, and the programs of a command."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import posixpath
 
 from dockrewrite import shell
 from dockrewrite.model import Command
+from dockrewrite.runtimes import select
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash"})
 INIT_WRAPPERS = frozenset({"tini", "tini-static", "dumb-init"})
@@ -54,73 +55,13 @@ SHELL_BUILTINS = frozenset(
         "local",
     }
 )
-# fmt: off
-# Utilities both busybox (alpine) and Debian slim's essential packages provide.
-_COMMON = frozenset({
-    "sh", "sleep", "cat", "ls", "grep", "sed", "awk", "env", "mkdir", "rm", "cp", "mv", "chmod", "chown", "date",
-    "head", "tail", "tr", "cut", "sort", "uniq", "wc", "tee", "touch", "kill", "printenv", "id", "whoami",
-    "hostname", "timeout", "tar", "gzip", "gunzip", "find", "xargs", "basename", "dirname", "readlink", "realpath",
-    "expr", "seq", "nohup", "su", "stat", "df", "du", "ln", "pwd", "uname", "which", "base64", "md5sum", "sha256sum",
-})
-# What the alpine image's busybox answers to (the applets commands in Dockerfiles actually use).
-BUSYBOX = _COMMON | {"ash", "wget", "nc", "ps", "nslookup", "ping", "netstat", "pgrep", "pkill", "watch"}
-# Debian slim's essential packages (coreutils, dash, bash, grep, sed, findutils, tar, gzip, mawk, hostname…).
-DEBIAN_BASE = _COMMON | {"bash", "dash"}
-# fmt: on
-# Tools a package adds: runtime -> program -> package name.
-INSTALLABLE = {
-    "alpine": {
-        "curl": "curl",
-        "bash": "bash",
-        "jq": "jq",
-        "tini": "tini",
-        "dumb-init": "dumb-init",
-        "envsubst": "gettext",
-        "su-exec": "su-exec",
-        "pg_isready": "postgresql-client",
-        "psql": "postgresql-client",
-        "mysql": "mysql-client",
-        "mysqladmin": "mysql-client",
-        "redis-cli": "redis",
-        "git": "git",
-        "openssl": "openssl",
-    },
-    "slim": {
-        "curl": "curl",
-        "wget": "wget",
-        "jq": "jq",
-        "nc": "netcat-openbsd",
-        "tini": "tini",
-        "dumb-init": "dumb-init",
-        "envsubst": "gettext-base",
-        "ps": "procps",
-        "gosu": "gosu",
-        "pg_isready": "postgresql-client",
-        "psql": "postgresql-client",
-        "pg_dump": "postgresql-client",
-        "mysql": "default-mysql-client",
-        "mysqladmin": "default-mysql-client",
-        "redis-cli": "redis-tools",
-        "git": "git",
-        "openssl": "openssl",
-    },
-}
 
 
 def provided(runtime: str, program: str) -> tuple[bool, str | None]:
-    """(available, package to install) for a program on a runtime family."""
-    name = posixpath.basename(program)
-    if runtime == "alpine":
-        if name in BUSYBOX:
-            return True, None
-        package = INSTALLABLE["alpine"].get(name)
-        return (package is not None), package
-    if runtime == "slim":
-        if name in DEBIAN_BASE:
-            return True, None
-        package = INSTALLABLE["slim"].get(name)
-        return (package is not None), package
-    return False, None
+    """(available, package to install) for a program on the alpine or slim base (the bases ask their Runtime)."""
+    if runtime not in ("alpine", "slim"):
+        return False, None
+    return select.runtime(runtime).provides(program)
 
 
 def shell_programs(text: str) -> list[str]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from dockrewrite.model import Command
 from dockrewrite.parse import ParseError, parse
-from dockrewrite.plan import PYTHON_STRATEGIES, RUNTIMES, Options
+from dockrewrite.plan import PYTHON_STRATEGIES, Options
 from dockrewrite.results import CHANGED
+from dockrewrite.runtimes.select import NAMES as RUNTIMES
 
 # -- drivers ---------------------------------------------------------------------------------------------
 # Free text: anything a person types, minus line breaks and NUL (which a Dockerfile line cannot hold);

@@ -13,8 +13,8 @@ from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import lockfile as nlock
 from dockrewrite.providers.node import outputs
 from dockrewrite.providers.node import package as npkg
-from dockrewrite.providers.node import runtime as bases
 from dockrewrite.results import CHANGED, SKIPPED, UNCHANGED
+from dockrewrite.runtimes.select import runtime
 from dockrewrite.transform import convert_text
 
 
@@ -299,8 +299,8 @@ def test_next_without_standalone_keeps_npm_start(tmp_path):
     ],
 )
 def test_runtime_images(image, slim, alpine):
-    assert bases.slim_of(image) == slim
-    assert bases.alpine_of(image) == alpine
+    assert runtime("slim").image("node", image) == slim
+    assert runtime("alpine").image("node", image) == alpine
 
 
 TOOLCHAIN = "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++\n"

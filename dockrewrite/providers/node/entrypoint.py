@@ -12,12 +12,14 @@ from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import runtime as bases
 from dockrewrite.providers.node.commands import is_wrapper
 from dockrewrite.results import Skip
+from dockrewrite.runtimes import select
+from dockrewrite.runtimes.base import Runtime
 
 
 class CommandRewrites:
     """CMD and ENTRYPOINT for the runtime."""
 
-    def _command_rewrites(self, runtime: str, standalone: bool) -> dict[str, str | None]:
+    def _command_rewrites(self, rt: Runtime, standalone: bool) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         start = self.start
         ins = self.facts.cmd if self.facts.cmd is not None else self.facts.entry
@@ -37,23 +39,23 @@ class CommandRewrites:
                 f"Next.js standalone: `{' '.join(start.argv)}` becomes `node server.js` (line {ins.line}), the "
                 "server `next build` writes to .next/standalone"
             )
-            out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, runtime))
+            out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, rt))
             return out
         if start.compiled:
-            if not bases.has_programs(runtime) and start.wrapper:
+            if not bases.has_programs(rt) and start.wrapper:
                 raise Skip(f"`{start.wrapper[0]}` is not in the distroless image", ins.line)
             wrapped = self.facts.entry is not None and is_wrapper(self.facts.entry)
-            argv = self._for_runtime(start.compiled, runtime)
+            argv = self._for_runtime(start.compiled, rt)
             out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
             return out
         if start.kind == "script":
             wrapped = self.facts.entry is not None and is_wrapper(self.facts.entry)
             if start.resolved and self.facts.cmd is not None and (self.facts.entry is None or wrapped):
-                if not bases.has_programs(runtime) and (start.wrapper or wrapped):
+                if not bases.has_programs(rt) and (start.wrapper or wrapped):
                     raise Skip(
                         f"`{(start.wrapper or ['the init wrapper'])[0]}` is not in the distroless image", ins.line
                     )
-                argv = self._for_runtime(start.resolved, runtime)
+                argv = self._for_runtime(start.resolved, rt)
                 out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
                 self.warnings.append(
                     f"`{' '.join(start.argv)}` (line {ins.line}) runs `{' '.join(start.resolved)}` from package.json "
@@ -61,7 +63,7 @@ class CommandRewrites:
                 )
                 return out
             tool = start.argv[0]
-            if not bases.has_npm(runtime):
+            if not bases.has_npm(rt):
                 raise Skip(
                     f"`{' '.join(start.argv)}` needs {tool} to run a script that is not a plain `node` command; "
                     "distroless has none; use --runtime slim",
@@ -93,10 +95,10 @@ class CommandRewrites:
             script = self.facts.pkg.scripts.get(start.script or "", "")
             self.warnings.append(
                 f"`{' '.join(start.argv)}` (line {ins.line}) still runs through {tool}: the script "
-                f"`{script}` is not a plain node command; the {runtime} image has {tool}"
+                f"`{script}` is not a plain node command; the {rt.name} image has {tool}"
             )
             return out
-        return self._entrypoint_commands(runtime, out)
+        return self._entrypoint_commands(rt, out)
 
     def _without_pnpm(self, start: cmds.Start) -> list[str] | None:
         """`pnpm start` with a script that needs no pnpm: the script's own command, as the CMD. pnpm runs a script
@@ -127,7 +129,9 @@ class CommandRewrites:
                 return None
             system = "/" in name or cmds.is_node(name) or name in tools.SHELL_BUILTINS or name in self.facts.global_bins
             if not system and (
-                not tools.provided("slim", name)[0] or name in self.facts.pkg.deps() or self._bin_of_dependency(name)
+                not select.runtime("slim").provides(name)[0]
+                or name in self.facts.pkg.deps()
+                or self._bin_of_dependency(name)
             ):
                 bins.append(name)
         segments = shell.segments(text)

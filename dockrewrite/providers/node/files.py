@@ -13,8 +13,8 @@ from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
 from dockrewrite.providers.node import sources as nsrc
 from dockrewrite.providers.node.analyse import Item, line_naming
-from dockrewrite.providers.node.runtime import NONROOT
 from dockrewrite.results import Skip
+from dockrewrite.runtimes.distroless import NONROOT
 
 # Context entries a Node runtime never needs: tooling, tests, docs, secrets, lockfiles.
 _NEVER_CARRY = re.compile(

@@ -16,6 +16,7 @@ from dockrewrite.providers.node.install import Dependencies
 from dockrewrite.providers.node.runtime import RuntimeBase
 from dockrewrite.providers.node.start import StartCommand
 from dockrewrite.providers.node.static import StaticSite
+from dockrewrite.runtimes.base import Runtime
 
 
 class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticSite, CommandRewrites, Planner):
@@ -53,15 +54,15 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
                 "the app lives in / (no WORKDIR), which only root can write, and it may write next to itself: the "
                 "runtime keeps root, as the original did (give it a WORKDIR to run it as the node user)"
             )
-        runtime, image = self._runtime_image()
+        rt, image = self._runtime_image()
         standalone = mode == "next" and nout.next_standalone(self.ctx)
         entries = self._entries()
         built = bool(self.outputs) and bool(entries) and all(self._in_outputs(e) for e in entries)
         if mode == "next":
             built = True
         needs_builder = self._has_build() or mode == "next"
-        user = self._user(runtime)
-        chown = self._chown(runtime, user)
+        user = self._user(rt)
+        chown = self._chown(rt, user)
         workdir = self.facts.workdir
         app = self.facts.app_dir
         artifacts: list[Step] = []
@@ -113,20 +114,20 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             needs_builder = True
         if carried:
             self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
-        runtime_runs = self._runtime_runs(runtime)
+        runtime_runs = self._runtime_runs(rt)
         artifacts += runtime_runs
 
         replace: dict[str, str | None] = {}
         if user is not None:
             replace["USER"] = user
-        replace.update(self._command_rewrites(runtime, standalone))
+        replace.update(self._command_rewrites(rt, standalone))
         contract = contract_steps(self.stage, frozenset(), replace)
         if standalone:
             contract = self._with_standalone_env(contract)
         self._name_node_user(contract)
         self.rewritten |= {k for k in replace if k in ("CMD", "ENTRYPOINT")}
 
-        setup, found = self._runtime_setup(runtime, replace, user, chown, standalone)
+        setup, found = self._runtime_setup(rt, replace, user, chown, standalone)
         env_files = self._env_files()
         if env_files:
             self.loads += env_files
@@ -149,9 +150,9 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
                 first, extra = builder, []
             else:
                 extra = [builder]
-        first = self._with_folders_made(first, runtime, found)
+        first = self._with_folders_made(first, rt, found)
         return self._assemble(
-            runtime,
+            rt.name,
             image,
             builder=first,
             extra=extra,
@@ -159,10 +160,10 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             artifacts=artifacts,
             contract=contract,
             workdir=workdir if workdir != "/" or self.stage.find("WORKDIR") else None,
-            note=self._note(runtime, mode, standalone),
+            note=self._note(rt, mode, standalone),
         )
 
-    def _note(self, runtime: str, mode: str, standalone: bool) -> str:
+    def _note(self, rt: Runtime, mode: str, standalone: bool) -> str:
         what = (
             "the standalone Next.js server and its static files"
             if standalone
@@ -171,10 +172,10 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
         if self.dev_at_runtime:
             if self.dev_programs:
                 what = f"node_modules with the dev dependencies the start command runs ({', '.join(self.dev_programs)})"
-                return f"{self._image_note(runtime)}; {what}, the app and package.json"
+                return f"{self._image_note(rt)}; {what}, the app and package.json"
             what = "node_modules with the dev dependencies the app loads, the app and package.json"
-            return f"{self._image_note(runtime)}; {what}, no compilers"
-        return f"{self._image_note(runtime)}; {what}, no compilers or dev dependencies"
+            return f"{self._image_note(rt)}; {what}, no compilers"
+        return f"{self._image_note(rt)}; {what}, no compilers or dev dependencies"
 
     def _assemble(self, runtime, image, builder, extra, setup, artifacts, contract, workdir, note) -> BuildPlan:
         texts = [s.text for s in setup + artifacts + contract]

@@ -10,49 +10,37 @@ from dockrewrite import images, syslibs, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.plan import Step
 from dockrewrite.providers import writes
-from dockrewrite.providers.common import chain, healthcheck_command, package_step
+from dockrewrite.providers.common import chain, healthcheck_command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.results import Skip
+from dockrewrite.runtimes import nginx, select
+from dockrewrite.runtimes.base import Runtime
 
-DISTROLESS_MAJORS = frozenset({18, 20, 22, 24})
-NGINX = "nginx:alpine"
-
-
-def has_shell(runtime: str) -> bool:
-    """Whether the runtime base has a shell to run RUN steps and shell-form commands (distroless has none)."""
-    return runtime != "distroless"
+NODE_UID = "1000:1000"  # the `node` user of the official node images
+# Build tools for native addons (node-gyp): they stay in the build stages.
+NODE_BUILD_ONLY = syslibs.BUILD_ONLY | {"python3", "python", "python-is-python3", "py3-pip", "g++-multilib", "gyp"}
 
 
-def has_programs(runtime: str) -> bool:
+def has_programs(rt: Runtime) -> bool:
     """Whether the runtime base can install system packages and so gets the programs the commands call."""
-    return runtime != "distroless"
+    return rt.package_manager is not None
 
 
-def has_npm(runtime: str) -> bool:
+def has_npm(rt: Runtime) -> bool:
     """Whether the runtime base has npm and yarn to run package scripts and global installs (distroless has not)."""
-    return runtime != "distroless"
+    return rt.language_tools
 
 
-def entrypoint_is_node(runtime: str) -> bool:
+def entrypoint_is_node(rt: Runtime) -> bool:
     """Whether the runtime image's entrypoint is node, so a CMD gives node's arguments (distroless)."""
-    return runtime == "distroless"
+    return bool(rt.entrypoint) and cmds.is_node(rt.entrypoint[0])
 
 
-def app_owner(runtime: str) -> str:
-    """The user:group that owns the app's files when the rewrite leaves root."""
-    return NONROOT if runtime == "distroless" else "node:node"
-
-
-def split_ref(image: str) -> tuple[str, str, str]:
-    """`node:20-alpine@sha256:…` -> ("node", "20-alpine", "@sha256:…"); the tag is "" when absent."""
-    ref, at, digest = image.partition("@")
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        repo, _, tag = ref.rpartition(":")
-    else:
-        repo, tag = ref, ""
-    return repo, tag, (at + digest if at else "")
+def app_owner(rt: Runtime) -> str:
+    """The user:group that owns the app's files when the rewrite leaves root: the base's own unprivileged user
+    where it ships one (distroless), else the node images' `node`."""
+    return rt.users.get("nonroot", "node:node")
 
 
 def major(resolved: str) -> int | None:
@@ -64,122 +52,82 @@ def is_alpine(resolved: str) -> bool:
     return "alpine" in images.tag_of(resolved).lower()
 
 
-def slim_of(image: str) -> str:
-    """node:20 -> node:20-slim; node:20-bookworm -> node:20-bookworm-slim; node:20-alpine3.19 -> node:20-slim."""
-    repo, tag, _ = split_ref(image)
-    if "slim" in tag:
-        return f"{repo}:{tag}"
-    if not tag or tag == "latest" or tag.startswith("alpine"):
-        return f"{repo}:slim"
-    tag = re.sub(r"-alpine[\d.]*$", "", tag)
-    return f"{repo}:{tag}-slim"
-
-
-def alpine_of(image: str) -> str:
-    """node:20 -> node:20-alpine; node:20-bookworm-slim -> node:20-alpine."""
-    repo, tag, _ = split_ref(image)
-    if "alpine" in tag:
-        return f"{repo}:{tag}"
-    if not tag or tag in ("latest", "slim"):
-        return f"{repo}:alpine"
-    tag = re.sub(r"-slim$", "", tag)
-    for codename in images.DEBIAN_CODENAMES:
-        tag = re.sub(rf"-{codename}(-slim)?$", "", tag)
-    return f"{repo}:{tag}-alpine"
-
-
-def distroless(node_major: int) -> str:
-    return f"gcr.io/distroless/nodejs{node_major}-debian12"
-
-
-NGINX_ROOT = "/usr/share/nginx/html"
-NGINX_CONF = "/etc/nginx/conf.d/default.conf"
-NGINX_TEMPLATES = "/etc/nginx/templates"
-NGINX_TEMPLATE = NGINX_TEMPLATES + "/default.conf.template"  # the nginx image's entrypoint renders it at start
-NGINX_UID = "101:101"  # the nginx user of the official nginx images
-DISTROLESS_NODE = "/nodejs/bin/node"
-NONROOT = images.NONROOT
-NODE_UID = "1000:1000"  # the `node` user of the official node images
-# Build tools for native addons (node-gyp): they stay in the build stages.
-NODE_BUILD_ONLY = syslibs.BUILD_ONLY | {"python3", "python", "python-is-python3", "py3-pip", "g++-multilib", "gyp"}
-
-
 class RuntimeBase:
     """The runtime image, its user, its packages and what the commands need from it."""
 
-    def _runtime_image(self) -> tuple[str, str]:
+    def _runtime_image(self) -> tuple[Runtime, str]:
         requested = self.options.runtime
         line = self.stage.from_.line
-        kind, image = self._runtime_kind_image(requested, line)
+        rt, image = self._runtime_kind_image(requested, line)
         pinned = self.stage.image
-        if split_ref(pinned)[2]:
+        if images.split_ref(pinned)[2]:
             if image == pinned.split("@", 1)[0]:
-                return kind, pinned  # the same image as the builder: its digest pins it too
+                return rt, pinned  # the same image as the builder: its digest pins it too
             self.warnings.append(
                 f"{pinned} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
             )
-        return kind, image
+        return rt, image
 
-    def _runtime_kind_image(self, requested: str, line: int) -> tuple[str, str]:
+    def _runtime_kind_image(self, requested: str, line: int) -> tuple[Runtime, str]:
         text = self.stage.image.split("@", 1)[0]
-        if requested == "scratch":
-            raise Skip("--runtime scratch has no Node; use slim, alpine or distroless", line)
-        if requested == "auto":
-            requested = "alpine" if self.facts.alpine else "slim"
-        if requested == "alpine":
+        if requested == select.AUTO:
+            rt = select.like_builder(self.facts.alpine)
+        else:
+            found = select.for_language(requested, "node")
+            if found is None:
+                raise Skip(f"--runtime {requested} has no Node; use slim, alpine or distroless", line)
+            rt = found
+        if rt.libc == "musl":
             if not self.facts.alpine and self.facts.native:
                 raise Skip(
                     f"native addons ({self.facts.native}) are built against glibc here; alpine has musl; "
                     "use --runtime slim",
                     line,
                 )
-            return "alpine", alpine_of(text)
-        if self.facts.alpine and self.facts.native:
+        elif self.facts.alpine and self.facts.native:
             raise Skip(
                 f"native addons ({self.facts.native}) are built against musl on this alpine builder; --runtime "
                 f"{requested} has glibc; use --runtime alpine",
                 line,
             )
-        if requested == "slim":
-            return "slim", slim_of(text)
-        if self.facts.major is None:
-            raise Skip(
-                f"{self.stage.image} does not say which Node major it has; distroless images are per major", line
-            )
-        if self.facts.major not in DISTROLESS_MAJORS:
-            raise Skip(f"there is no distroless image for Node {self.facts.major}", line)
-        if "$" in text:
+        image = rt.image("node", text, self.facts.major)
+        if image is None and self.facts.major is None:
+            raise Skip(f"{self.stage.image} does not say which Node major it has; {rt.name} images are per major", line)
+        if image is None:
+            raise Skip(f"there is no {rt.name} image for Node {self.facts.major}", line)
+        if "$" in text and "$" not in image:
             self.warnings.append(
-                f"the runtime pins Node {self.facts.major} (distroless images are per major); "
+                f"the runtime pins Node {self.facts.major} ({rt.name} images are per major); "
                 f"{text} follows the build argument"
             )
-        # :nonroot unless root is kept on purpose; a named USER of the original becomes the nonroot uid.
-        suffix = "" if self.options.keep_root and not self.facts.user else ":nonroot"
-        return "distroless", distroless(self.facts.major) + suffix
+        # the unprivileged flavour unless root is kept on purpose; a named USER of the original becomes its uid
+        suffix = "" if self.options.keep_root and not self.facts.user else rt.nonroot_tag
+        return rt, image + suffix
 
-    def _image_note(self, runtime: str) -> str:
+    def _image_note(self, rt: Runtime) -> str:
         image = {
             "slim": "the slim image of the same Node",
             "alpine": "the alpine image of the same Node (musl, like the builder)",
             "distroless": "distroless Node (entrypoint node, no shell or npm)",
-        }[runtime]
-        if runtime == "alpine" and not self.facts.alpine:
+        }[rt.name]
+        if rt.libc == "musl" and not self.facts.alpine:
             image = "the alpine image of the same Node (no native addons, so musl is fine)"
         return image
 
-    def _user(self, runtime: str) -> str | None:
+    def _user(self, rt: Runtime) -> str | None:
         original = self.facts.user
-        if runtime == "distroless":
+        nonroot = rt.users.get("nonroot")
+        if nonroot:
             if original and not original.split(":")[0].isdigit():
                 self.warnings.append(
-                    f"USER {original} becomes {NONROOT}: distroless has no user named {original.split(':')[0]}"
+                    f"USER {original} becomes {nonroot}: {rt.name} has no user named {original.split(':')[0]}"
                 )
-                return f"USER {NONROOT}"
+                return f"USER {nonroot}"
             if original is None and not self.options.keep_root:
                 self.warnings.append(
-                    f"no USER in the original: the runtime runs as the distroless nonroot user ({NONROOT})"
+                    f"no USER in the original: the runtime runs as the {rt.name} nonroot user ({nonroot})"
                 )
-                return f"USER {NONROOT}"
+                return f"USER {nonroot}"
             return None
         if original is not None or self.options.keep_root:
             return None
@@ -189,19 +137,20 @@ class RuntimeBase:
         )
         return f"USER {NODE_UID}"
 
-    def _chown(self, runtime: str, user: str | None) -> str:
+    def _chown(self, rt: Runtime, user: str | None) -> str:
         """--chown for the runtime's COPY lines: the original's (numeric on distroless), or the user the rewrite
         switches to, since the original's root could write the app's files and the app may (uploads, SQLite,
         caches such as .next/cache)."""
         original = next(
             (it.ins.flag("chown") for it in self.facts.items if it.source_copy and it.ins.flag("chown")), None
         )
+        nonroot = rt.users.get("nonroot")
         if original:
-            if runtime == "distroless" and not original.split(":")[0].isdigit():
-                return f"--chown={NONROOT} "
+            if nonroot and not original.split(":")[0].isdigit():
+                return f"--chown={nonroot} "
             return f"--chown={original} "
         if user is not None and self.facts.user is None:
-            return f"--chown={NONROOT} " if runtime == "distroless" else "--chown=node:node "
+            return f"--chown={app_owner(rt)} "
         return ""
 
     def _name_node_user(self, contract: list[Step]) -> None:
@@ -211,26 +160,26 @@ class RuntimeBase:
                 step.comments = ("# node: the unprivileged user the official node images ship",)
 
     def _runtime_setup(
-        self, runtime: str, replace: dict[str, str | None], user: str | None, chown: str, standalone: bool
+        self, rt: Runtime, replace: dict[str, str | None], user: str | None, chown: str, standalone: bool
     ) -> tuple[list[Step], writes.Writes | None]:
         """The runtime stage's own steps: packages the app calls, the global CLIs it runs, and the folders the
         runtime user must own (with the writes found, which the build stage makes on a base without a shell)."""
         workdir = self.facts.workdir
         setup: list[Step] = []
-        packages = self._runtime_packages(runtime)
-        packages += [p for p in self._runtime_tools(runtime, replace=replace) if p not in packages]
+        packages = self._runtime_packages(rt)
+        packages += [p for p in self._runtime_tools(rt, replace=replace) if p not in packages]
         if packages:
-            if runtime == "distroless":
+            if not has_programs(rt):
                 raise Skip(
-                    f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use "
+                    f"the runtime needs {', '.join(packages)} and {rt.name} cannot install packages; use "
                     "--runtime slim",
                     self.stage.from_.line,
                 )
-            setup.append(self._package_step(packages, runtime))
-        setup += self._runtime_globals(runtime)
+            setup.append(self._package_step(packages, rt))
+        setup += self._runtime_globals(rt)
         found = self._writes(workdir) if user is not None and chown and self.facts.user is None else None
-        owner = app_owner(runtime)
-        if found is not None and found.paths and has_shell(runtime):
+        owner = app_owner(rt)
+        if found is not None and found.paths and rt.shell:
             # WORKDIR creates a missing folder owned by root (the legacy builder always does), so the app could not
             # create files beside itself as the original's root could
             comment = (
@@ -243,16 +192,16 @@ class RuntimeBase:
             # distroless has no shell: the first build stage makes the folders, the runtime copies them owned
             setup += writes.copy_steps(found.paths, owner, "builder" if standalone else "deps")
         if found is not None:
-            self.warnings += writes.notes(found, owner if runtime == "distroless" else f"node ({NODE_UID})")
+            self.warnings += writes.notes(found, owner if "nonroot" in rt.users else f"node ({NODE_UID})")
         return setup, found
 
-    def _with_folders_made(self, first: list[Step], runtime: str, found: writes.Writes | None) -> list[Step]:
+    def _with_folders_made(self, first: list[Step], rt: Runtime, found: writes.Writes | None) -> list[Step]:
         """On a base without a shell the first build stage makes the folders the runtime copies owned."""
-        if found is not None and found.paths and not has_shell(runtime):
+        if found is not None and found.paths and not rt.shell:
             return writes.with_build_step(first, found.paths)
         return first
 
-    def _runtime_runs(self, runtime: str) -> list[Step]:
+    def _runtime_runs(self, rt: Runtime) -> list[Step]:
         """mkdir/chown/useradd steps of the original, replayed in the runtime, in order, as one RUN (they stand
         together there, and hadolint asks for consecutive RUNs to be one)."""
         segs: list = []
@@ -261,16 +210,16 @@ class RuntimeBase:
             own = [s for s in it.segments if s.kind == cmds.FS]
             if not own:
                 continue
-            if runtime == "distroless":
+            if not rt.shell:
                 raise Skip(
-                    f"`{own[0].text.strip()}` must run in the runtime too and distroless has no shell", it.ins.line
+                    f"`{own[0].text.strip()}` must run in the runtime too and {rt.name} has no shell", it.ins.line
                 )
             segs += own
             comments += it.ins.comments
         return [Step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
 
-    def _runtime_packages(self, runtime: str) -> list[str]:
-        family = "alpine" if runtime == "alpine" else "debian"
+    def _runtime_packages(self, rt: Runtime) -> list[str]:
+        family = rt.family
         packages: list[str] = []
         for it in self.facts.items:
             for seg in it.segments:
@@ -300,17 +249,18 @@ class RuntimeBase:
                 packages += [p for p in needed + plain if p not in packages]
         return packages
 
-    def _runtime_tools(self, runtime: str, nginx: bool = False, replace: dict | None = None) -> list[str]:
-        """Packages for programs the command and healthcheck call that the runtime image lacks."""
+    def _runtime_tools(self, rt: Runtime, served: bool = False, replace: dict | None = None) -> list[str]:
+        """Packages for programs the command and healthcheck call that the runtime image lacks (`served`: a static
+        site nginx serves with its own command)."""
         checks: list[tuple[Instruction, list[str]]] = []
         replace = replace or {}
-        if not nginx:
+        if not served:
             for ins in (self.facts.entry, self.facts.cmd):
                 if ins is None or not ins.args:
                     continue
                 if replace.get(ins.keyword):
                     argv = json.loads(replace[ins.keyword].split(None, 1)[1])
-                    if runtime == "distroless" and ins.keyword == "CMD" and self.facts.entry is None:
+                    if entrypoint_is_node(rt) and ins.keyword == "CMD" and self.facts.entry is None:
                         argv = ["node", *argv]
                     checks.append((ins, tools.programs(Command(True, tuple(argv)))[0]))
                 else:
@@ -318,17 +268,16 @@ class RuntimeBase:
         hc = self.stage.last("HEALTHCHECK")
         if hc is not None and hc.args and hc.args[0].upper() == "CMD":
             checks.append((hc, tools.programs(healthcheck_command(hc))[0]))
-        family = "alpine" if runtime == "alpine" else "slim"
         extra: list[str] = []
-        installed = self._runtime_packages(runtime) if not nginx else []
+        installed = self._runtime_packages(rt) if not served else []
         for ins, programs in checks:
             for program in programs:
                 name = posixpath.basename(program)
                 if name in ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "corepack", "docker-entrypoint.sh"):
-                    if runtime == "distroless" and name != "node" and name != "nodejs":
-                        raise Skip(f"`{name}` is not in the distroless Node image", ins.line)
-                    if nginx and name in ("node", "nodejs"):
-                        raise Skip("the nginx image has no node", ins.line)
+                    if not served and not has_npm(rt) and name != "node" and name != "nodejs":
+                        raise Skip(f"`{name}` is not in the {rt.name} Node image", ins.line)
+                    if served and name in ("node", "nodejs"):
+                        raise Skip("the served image has no node", ins.line)
                     continue
                 if "/" in program and not program.startswith(("/usr/bin/", "/bin/", "/usr/local/bin/")):
                     continue  # a script or binary the app ships
@@ -336,26 +285,26 @@ class RuntimeBase:
                     continue
                 if name in installed or name in tools.SHELL_BUILTINS:
                     continue
-                if runtime == "distroless":
-                    raise Skip(f"`{name}` is called here and distroless has no such program", ins.line)
-                available, package = tools.provided(family, name)
+                if not has_programs(rt):
+                    raise Skip(f"`{name}` is called here and {rt.name} has no such program", ins.line)
+                available, package = rt.provides(name)
                 if not available:
                     if name in self.facts.pkg.deps() or self._bin_of_dependency(name):
                         continue
-                    raise Skip(f"`{name}` is called here and the {runtime} image does not provide it", ins.line)
+                    raise Skip(f"`{name}` is called here and the {rt.name} image does not provide it", ins.line)
                 if package and package not in extra:
                     extra.append(package)
-        for package in self._script_packages(family, installed) if not nginx and runtime != "distroless" else []:
+        for package in self._script_packages(rt, installed) if not served and has_programs(rt) else []:
             if package not in extra:
                 extra.append(package)
         if extra:
             self.warnings.append(
                 f"the runtime installs {', '.join(extra)}: the commands call {'it' if len(extra) == 1 else 'them'} "
-                f"and the {'nginx' if nginx else runtime} image lacks {'it' if len(extra) == 1 else 'them'}"
+                f"and the {rt.name} image lacks {'it' if len(extra) == 1 else 'them'}"
             )
         return extra
 
-    def _script_packages(self, family: str, installed: list[str]) -> list[str]:
+    def _script_packages(self, rt: Runtime, installed: list[str]) -> list[str]:
         """Packages for the shell and known tools a start script from the context calls (docker-entrypoint.sh).
         Names it calls that no package is known for are npm bins or functions more often than not: not refused."""
         out: list[str] = []
@@ -367,12 +316,12 @@ class RuntimeBase:
                 name = posixpath.basename(program)
                 if "/" in program or name in installed or name in tools.SHELL_BUILTINS:
                     continue
-                available, package = tools.provided(family, name)
+                available, package = rt.provides(name)
                 if available and package and package not in out:
                     out.append(package)
         return out
 
-    def _runtime_globals(self, runtime: str) -> list[Step]:
+    def _runtime_globals(self, rt: Runtime) -> list[Step]:
         """Global CLIs the start command runs (pm2-runtime …): installed in the runtime as the original did."""
         used = {"pnpm"} if self.runs_pnpm else set()
         for words in self._start_programs():
@@ -387,25 +336,25 @@ class RuntimeBase:
                 if "pm2" in bins:
                     bins |= {"pm2-runtime", "pm2-docker"}
                 if bins & used:
-                    if runtime == "distroless":
+                    if not has_npm(rt):
                         raise Skip(
-                            f"`{seg.text.strip()}` installs the start command, and distroless has no npm", it.ins.line
+                            f"`{seg.text.strip()}` installs the start command, and {rt.name} has no npm", it.ins.line
                         )
                     steps.append(Step("RUN " + seg.text.strip(), ("# The global CLI the start command runs",)))
         return steps
 
     @staticmethod
-    def _package_step(packages: list[str], runtime: str) -> Step:
-        comments = () if runtime == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return package_step(packages, runtime, comments)
+    def _package_step(packages: list[str], rt: Runtime) -> Step:
+        comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
+        return Step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
 
-    def _for_runtime(self, argv: list[str], runtime: str) -> list[str]:
-        return argv[1:] if runtime == "distroless" and cmds.is_node(argv[0]) else argv
+    def _for_runtime(self, argv: list[str], rt: Runtime) -> list[str]:
+        return argv[1:] if entrypoint_is_node(rt) and cmds.is_node(argv[0]) else argv
 
-    def _entrypoint_commands(self, runtime: str, out: dict[str, str | None]) -> dict[str, str | None]:
+    def _entrypoint_commands(self, rt: Runtime, out: dict[str, str | None]) -> dict[str, str | None]:
         """The original's CMD and ENTRYPOINT on a base whose entrypoint is node (distroless): node leaves the CMD,
         and an ENTRYPOINT that runs node names the image's node."""
-        if not entrypoint_is_node(runtime):
+        if not entrypoint_is_node(rt):
             return out
         for keyword, item in (("ENTRYPOINT", self.facts.entry), ("CMD", self.facts.cmd)):
             if item is None or not item.args:
@@ -413,39 +362,40 @@ class RuntimeBase:
             command = Command.of(item)
             argv = command.as_simple_argv()
             if argv is None:
-                raise Skip(f"{keyword} needs a shell, and distroless has none", item.line)
+                raise Skip(f"{keyword} needs a shell, and {rt.name} has none", item.line)
             argv = list(argv)
             if keyword == "ENTRYPOINT":
                 if not cmds.is_node(argv[0]) or len(argv) > 1 and self.facts.cmd is not None:
-                    raise Skip(f"ENTRYPOINT {argv[0]} cannot run on distroless, whose entrypoint is node", item.line)
-                out[keyword] = "ENTRYPOINT " + json.dumps([DISTROLESS_NODE, *argv[1:]])
+                    raise Skip(f"ENTRYPOINT {argv[0]} cannot run on {rt.name}, whose entrypoint is node", item.line)
+                out[keyword] = "ENTRYPOINT " + json.dumps([rt.entrypoint[0], *argv[1:]])
                 continue
             if self.facts.entry is not None:
                 continue  # arguments to the node entrypoint stay as they are
             if not cmds.is_node(argv[0]):
-                raise Skip(f"`{argv[0]}` cannot run on distroless, whose entrypoint is node", item.line)
+                raise Skip(f"`{argv[0]}` cannot run on {rt.name}, whose entrypoint is node", item.line)
             out[keyword] = "CMD " + json.dumps(argv[1:])
-            self.warnings.append(f"CMD (line {item.line}) drops `node`: the distroless image's entrypoint is node")
+            self.warnings.append(f"CMD (line {item.line}) drops `node`: the {rt.name} image's entrypoint is node")
         return out
 
     def _nginx_runtime(self, setup: list[Step], original_user: str | None) -> dict[str, str | None]:
         """The nginx image's own packages, user and command in place of the original's (setup gets the packages)."""
-        packages = self._runtime_tools("alpine", nginx=True)
+        packages = self._runtime_tools(nginx.NGINX, served=True)
         if packages:
-            setup.insert(0, self._package_step(packages, "alpine"))
+            setup.insert(0, self._package_step(packages, nginx.NGINX))
         # nginx starts as root and serves as user nginx; an original USER becomes nginx's own uid
-        replace: dict[str, str | None] = {"USER": f"USER {NGINX_UID}" if original_user else None}
+        uid = nginx.NGINX.users["nginx"]
+        replace: dict[str, str | None] = {"USER": f"USER {uid}" if original_user else None}
         if original_user:
             self.warnings.append(
-                f"USER {original_user} becomes {NGINX_UID}, the nginx image's own unprivileged user, which can read "
+                f"USER {original_user} becomes {uid}, the nginx image's own unprivileged user, which can read "
                 "the site and write nginx's files under /tmp"
             )
         nginx_argv = ["nginx", "-g", "daemon off;"]
         if self.facts.entry is not None and self.facts.cmd is not None:
-            replace["ENTRYPOINT"] = 'ENTRYPOINT ["/docker-entrypoint.sh"]'
+            replace["ENTRYPOINT"] = "ENTRYPOINT " + json.dumps(list(nginx.NGINX.entrypoint))
             replace["CMD"] = "CMD " + json.dumps(nginx_argv)
         elif self.facts.entry is not None:
-            replace["ENTRYPOINT"] = "ENTRYPOINT " + json.dumps(["/docker-entrypoint.sh", *nginx_argv])
+            replace["ENTRYPOINT"] = "ENTRYPOINT " + json.dumps([*nginx.NGINX.entrypoint, *nginx_argv])
         else:
             replace["CMD"] = "CMD " + json.dumps(nginx_argv)
         hc = self.stage.last("HEALTHCHECK")
@@ -461,12 +411,12 @@ class RuntimeBase:
         lines = "".join(f"    '{line}' \\\n" for line in config)
         if honours:
             body = (
-                f"RUN mkdir -p {NGINX_TEMPLATES} \\\n && printf '%s\\n' \\\n{lines}    > {NGINX_TEMPLATE} \\\n"
-                f" && PORT={port} envsubst '${{PORT}}' < {NGINX_TEMPLATE} > {NGINX_CONF} \\\n"
+                f"RUN mkdir -p {nginx.TEMPLATES} \\\n && printf '%s\\n' \\\n{lines}    > {nginx.TEMPLATE} \\\n"
+                f" && PORT={port} envsubst '${{PORT}}' < {nginx.TEMPLATE} > {nginx.CONF} \\\n"
             )
             comment = f"# SPA config: listen on ${{PORT}} (default {port}), fall back to /index.html, gzip"
         else:
-            body = f"RUN printf '%s\\n' \\\n{lines}    > {NGINX_CONF} \\\n"
+            body = f"RUN printf '%s\\n' \\\n{lines}    > {nginx.CONF} \\\n"
             comment = f"# SPA config: listen on {port}, fall back to /index.html, gzip"
         body += " && sed -i 's|^\\(\\s*\\)pid\\s.*|\\1pid /tmp/nginx.pid;|' /etc/nginx/nginx.conf"
         user = "# nginx can start as a non-root user: pid and temp files under /tmp"

@@ -11,9 +11,8 @@ from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
 from dockrewrite.providers.node import package as npkg
-from dockrewrite.providers.node import runtime as bases
-from dockrewrite.providers.node.runtime import NGINX_ROOT
 from dockrewrite.results import Skip
+from dockrewrite.runtimes import nginx, select
 
 
 class StaticSite:
@@ -21,7 +20,7 @@ class StaticSite:
 
     def _static_plan(self) -> BuildPlan:
         requested = self.options.runtime
-        if requested not in ("auto",):
+        if requested != select.AUTO:
             raise Skip(
                 f"a static front end is served by nginx; --runtime {requested} does not apply (use auto)",
                 self._command_line(),
@@ -62,7 +61,7 @@ class StaticSite:
         port = env_port if honours and env_port.isdigit() else self._static_port(serve)
         builder = self._builder_stage(add_build)
         site_path = shell.resolve(self.facts.app_dir, site)
-        image = bases.NGINX
+        image = nginx.NGINX.image("node")
         original_user = self.facts.user
         if original_user and int(port) < 1024:
             raise Skip(
@@ -90,14 +89,14 @@ class StaticSite:
         )
         artifacts = [self._copy("", [site_path], ".", "builder")]
         return self._assemble(
-            "nginx",
+            nginx.NGINX.name,
             image,
             builder=builder,
             extra=[],
             setup=setup,
             artifacts=artifacts,
             contract=contract,
-            workdir=NGINX_ROOT,
+            workdir=nginx.ROOT,
             note="nginx serves the static files the Node build produced; no Node at run time",
         )
 

@@ -1,0 +1,78 @@
+"""alpine: busybox's shell and tools, musl, apk; the alpine flavour of the language images."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dockrewrite import images
+from dockrewrite.runtimes.base import COMMON_PROGRAMS, Runtime, register
+
+# What the alpine image's busybox answers to (the applets commands in Dockerfiles actually use).
+BUSYBOX = COMMON_PROGRAMS | {"ash", "wget", "nc", "ps", "nslookup", "ping", "netstat", "pgrep", "pkill", "watch"}
+# Tools a package adds: program -> package name.
+INSTALLABLE = {
+    "curl": "curl",
+    "bash": "bash",
+    "jq": "jq",
+    "tini": "tini",
+    "dumb-init": "dumb-init",
+    "envsubst": "gettext",
+    "su-exec": "su-exec",
+    "pg_isready": "postgresql-client",
+    "psql": "postgresql-client",
+    "mysql": "mysql-client",
+    "mysqladmin": "mysql-client",
+    "redis-cli": "redis",
+    "git": "git",
+    "openssl": "openssl",
+}
+USERS = {"root": "0:0", "nobody": "65534:65534"}
+
+
+def install(packages: Sequence[str]) -> str:
+    return f"apk add --no-cache {' '.join(packages)}"
+
+
+def add_user(name: str, uid: str) -> str:
+    return f"adduser -D -u {uid} {name}"
+
+
+def node_image(image: str, major: int | None = None) -> str:
+    """node:20 -> node:20-alpine; node:20-bookworm-slim -> node:20-alpine."""
+    repo, tag, _ = images.split_ref(image)
+    if "alpine" in tag:
+        return f"{repo}:{tag}"
+    if not tag or tag in ("latest", "slim"):
+        return f"{repo}:alpine"
+    tag = re.sub(r"-slim$", "", tag)
+    for codename in images.DEBIAN_CODENAMES:
+        tag = re.sub(rf"-{codename}(-slim)?$", "", tag)
+    return f"{repo}:{tag}-alpine"
+
+
+def python_image(image: str) -> str:
+    """An alpine Python builder's own image: the packages built there run on it."""
+    return image
+
+
+ALPINE = Runtime(
+    name="alpine",
+    variant="alpine",
+    family="alpine",
+    shell=True,
+    package_manager="apk",
+    ca_certificates=True,
+    tzdata=False,
+    libc="musl",
+    users=USERS,
+    images={"go": images.alpine_for, "node": node_image, "python": python_image},
+    programs=BUSYBOX,
+    installable=INSTALLABLE,
+    language_tools=True,
+    unpinned_rule="DL3018",
+    rank=3,
+    installer=install,
+    user_adder=add_user,
+)
+register(ALPINE)

@@ -1,0 +1,21 @@
+"""scratch: an empty image, for a static binary and the files it reads (no shell, users, certificates or libc)."""
+
+from __future__ import annotations
+
+from dockrewrite import images
+from dockrewrite.runtimes.base import Runtime, register
+
+SCRATCH = Runtime(
+    name="scratch",
+    variant="scratch",
+    family=None,
+    shell=False,
+    package_manager=None,
+    ca_certificates=False,
+    tzdata=False,
+    libc=None,
+    users={},
+    images={"go": lambda: images.SCRATCH},
+    rank=1,
+)
+register(SCRATCH)

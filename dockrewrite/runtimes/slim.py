@@ -1,0 +1,78 @@
+"""slim: Debian's essential packages (bash, coreutils), glibc, apt-get; the slim flavour of the language images."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dockrewrite import images
+from dockrewrite.runtimes.base import COMMON_PROGRAMS, Runtime, register
+
+# Debian slim's essential packages (coreutils, dash, bash, grep, sed, findutils, tar, gzip, mawk, hostname…).
+DEBIAN_BASE = COMMON_PROGRAMS | {"bash", "dash"}
+# Tools a package adds: program -> package name.
+INSTALLABLE = {
+    "curl": "curl",
+    "wget": "wget",
+    "jq": "jq",
+    "nc": "netcat-openbsd",
+    "tini": "tini",
+    "dumb-init": "dumb-init",
+    "envsubst": "gettext-base",
+    "ps": "procps",
+    "gosu": "gosu",
+    "pg_isready": "postgresql-client",
+    "psql": "postgresql-client",
+    "pg_dump": "postgresql-client",
+    "mysql": "default-mysql-client",
+    "mysqladmin": "default-mysql-client",
+    "redis-cli": "redis-tools",
+    "git": "git",
+    "openssl": "openssl",
+}
+USERS = {"root": "0:0", "nobody": "65534:65534"}
+
+
+def install(packages: Sequence[str]) -> str:
+    return (
+        "apt-get update \\\n"
+        f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
+        " && rm -rf /var/lib/apt/lists/*"
+    )
+
+
+def add_user(name: str, uid: str) -> str:
+    return f"useradd --create-home --uid {uid} {name}"
+
+
+def node_image(image: str, major: int | None = None) -> str:
+    """node:20 -> node:20-slim; node:20-bookworm -> node:20-bookworm-slim; node:20-alpine3.19 -> node:20-slim."""
+    repo, tag, _ = images.split_ref(image)
+    if "slim" in tag:
+        return f"{repo}:{tag}"
+    if not tag or tag == "latest" or tag.startswith("alpine"):
+        return f"{repo}:slim"
+    tag = re.sub(r"-alpine[\d.]*$", "", tag)
+    return f"{repo}:{tag}-slim"
+
+
+SLIM = Runtime(
+    name="slim",
+    variant="slim",
+    family="debian",
+    shell=True,
+    package_manager="apt-get",
+    ca_certificates=False,
+    tzdata=False,
+    libc="glibc",
+    users=USERS,
+    images={"go": images.debian_slim, "node": node_image},
+    programs=DEBIAN_BASE,
+    installable=INSTALLABLE,
+    language_tools=True,
+    unpinned_rule="DL3008",
+    rank=4,
+    installer=install,
+    user_adder=add_user,
+)
+register(SLIM)

@@ -1,0 +1,161 @@
+"""Runtime bases as values: what each provides, its exact RUN bodies, its images, and the one list of names."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from dockrewrite import cli_common, config
+from dockrewrite.runtimes import alpine, base, distroless, nginx, scratch, select, slim
+
+APT = "apt-get update \\\n && apt-get install -y --no-install-recommends curl tini \\\n && rm -rf /var/lib/apt/lists/*"
+
+
+@pytest.mark.parametrize(
+    "rt, family, shell, manager, certs, tzdata, libc",
+    [
+        (scratch.SCRATCH, None, False, None, False, False, None),
+        (distroless.STATIC, "debian", False, None, True, True, None),
+        (distroless.BASE, "debian", False, None, True, True, "glibc"),
+        (distroless.PYTHON, "debian", False, None, True, True, "glibc"),
+        (distroless.NODEJS, "debian", False, None, True, True, "glibc"),
+        (alpine.ALPINE, "alpine", True, "apk", True, False, "musl"),
+        (slim.SLIM, "debian", True, "apt-get", False, False, "glibc"),
+        (nginx.NGINX, "alpine", True, "apk", True, False, "musl"),
+    ],
+)
+def test_what_each_base_provides(rt, family, shell, manager, certs, tzdata, libc):
+    assert (rt.family, rt.shell, rt.package_manager, rt.ca_certificates, rt.tzdata, rt.libc) == (
+        family,
+        shell,
+        manager,
+        certs,
+        tzdata,
+        libc,
+    )
+
+
+def test_users():
+    assert scratch.SCRATCH.users == {}
+    for rt in (distroless.STATIC, distroless.NODEJS):
+        assert rt.users == {"root": "0:0", "nonroot": "65532:65532", "nobody": "65534:65534"}
+    assert alpine.ALPINE.users == slim.SLIM.users == {"root": "0:0", "nobody": "65534:65534"}
+    assert nginx.NGINX.users["nginx"] == "101:101"
+
+
+@pytest.mark.parametrize(
+    "rt, install, user",
+    [
+        (alpine.ALPINE, "apk add --no-cache curl tini", "adduser -D -u 10001 app"),
+        (nginx.NGINX, "apk add --no-cache curl tini", "adduser -D -u 10001 app"),
+        (slim.SLIM, APT, "useradd --create-home --uid 10001 app"),
+        (distroless.STATIC, None, None),
+        (distroless.NODEJS, None, None),
+        (scratch.SCRATCH, None, None),
+    ],
+)
+def test_run_bodies(rt, install, user):
+    assert rt.install(["curl", "tini"]) == install
+    assert rt.add_user("app", "10001") == user
+
+
+def test_unpinned_install_rule():
+    assert (alpine.ALPINE.unpinned_rule, nginx.NGINX.unpinned_rule, slim.SLIM.unpinned_rule) == (
+        "DL3018",
+        "DL3018",
+        "DL3008",
+    )
+    assert distroless.STATIC.unpinned_rule is None
+
+
+def test_programs():
+    assert alpine.ALPINE.provides("wget") == (True, None)
+    assert alpine.ALPINE.provides("/usr/bin/curl") == (True, "curl")
+    assert alpine.ALPINE.provides("envsubst") == (True, "gettext")
+    assert slim.SLIM.provides("bash") == (True, None)
+    assert slim.SLIM.provides("wget") == (True, "wget")
+    assert slim.SLIM.provides("envsubst") == (True, "gettext-base")
+    assert slim.SLIM.provides("su-exec") == (False, None)
+    assert nginx.NGINX.provides("wget") == alpine.ALPINE.provides("wget")
+    for rt in (distroless.STATIC, distroless.NODEJS, scratch.SCRATCH):
+        assert rt.provides("sh") == (False, None)
+
+
+def test_images_per_language():
+    assert alpine.ALPINE.image("node", "node:20-bookworm-slim") == "node:20-alpine"
+    assert alpine.ALPINE.image("python", "python:3.12-alpine") == "python:3.12-alpine"
+    assert alpine.ALPINE.image("go", "golang:1.22-alpine3.19") == "alpine:3.19"
+    assert alpine.ALPINE.image("go", "golang:1.22") == "alpine:3.20"
+    assert slim.SLIM.image("node", "node:20-alpine3.19") == "node:20-slim"
+    assert slim.SLIM.image("go", "bookworm") == "debian:bookworm-slim"
+    assert distroless.STATIC.image("go") == "gcr.io/distroless/static-debian12"
+    assert distroless.BASE.image("go", "bookworm") == "gcr.io/distroless/base-debian12"
+    assert distroless.BASE.image("go", "buster") is None
+    assert distroless.PYTHON.image("python", None) == "gcr.io/distroless/python3-debian12"
+    assert distroless.NODEJS.image("node", "node:22", 22) == "gcr.io/distroless/nodejs22-debian12"
+    assert distroless.NODEJS.image("node", "node:21", 21) is None
+    assert distroless.NODEJS.nonroot_tag == ":nonroot" and slim.SLIM.nonroot_tag == ""
+    assert scratch.SCRATCH.image("go") == "scratch"
+    assert scratch.SCRATCH.image("node", "node:20") is None
+    assert nginx.NGINX.image("node") == "nginx:alpine"
+    assert distroless.NODEJS.entrypoint == ("/nodejs/bin/node",)
+    assert nginx.NGINX.entrypoint == ("/docker-entrypoint.sh",)
+
+
+def test_lookup_and_language_neutral_choices():
+    assert select.runtime("alpine") is alpine.ALPINE
+    assert select.runtime("distroless", "nodejs") is distroless.NODEJS
+    assert select.for_language("distroless", "node") is distroless.NODEJS
+    assert select.for_language("distroless", "python") is distroless.PYTHON
+    assert select.for_language("scratch", "node") is None
+    assert select.like_builder(musl=True) is alpine.ALPINE
+    assert select.like_builder(musl=False) is slim.SLIM
+    assert select.with_programs(["wget", "curl"]) is alpine.ALPINE
+    assert select.with_programs(["gosu"]) is slim.SLIM
+    assert select.with_programs(["no-such-tool"]) is None
+    with pytest.raises(KeyError):
+        select.runtime("busybox")
+
+
+def test_the_one_list_of_names():
+    assert select.NAMES == ("auto", "scratch", "distroless", "alpine", "slim")
+    assert [member.value for member in cli_common.Runtime] == list(select.NAMES)
+    assert config._SETTINGS["runtime"] is select.NAMES
+    offered = {rt.name for rt in base.registered() if rt.offered}
+    assert set(select.NAMES) == {"auto"} | offered
+    assert "nginx" not in select.NAMES  # picked for static sites, not offered
+
+
+def test_config_validates_against_the_list(tmp_path):
+    path = tmp_path / ".dockrewrite.toml"
+    for name in select.NAMES:
+        path.write_text(f'runtime = "{name}"\n')
+        assert config.load(path).settings["runtime"] == name
+    path.write_text('runtime = "nginx"\n')
+    with pytest.raises(config.ConfigError, match="must be one of auto, scratch, distroless, alpine, slim"):
+        config.load(path)
+
+
+def test_adding_a_runtime_is_one_module(tmp_path, monkeypatch):
+    """A module dropped into the package registers itself, and the list --runtime and the config offer grows."""
+    (tmp_path / "busybox.py").write_text(
+        "from dockrewrite.runtimes.base import Runtime, register\n"
+        "register(Runtime(name='busybox', variant='busybox', family=None, shell=True, package_manager=None,\n"
+        "    ca_certificates=False, tzdata=False, libc='musl', users={'root': '0:0'}, rank=3))\n"
+    )
+    import dockrewrite.runtimes as package
+
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    before = list(base._REGISTRY)
+    try:
+        fresh = importlib.reload(select)
+        assert fresh.NAMES == ("auto", "scratch", "distroless", "alpine", "busybox", "slim")
+        assert fresh.runtime("busybox").shell
+    finally:
+        base._REGISTRY[:] = before
+        sys.modules.pop("dockrewrite.runtimes.busybox", None)
+        monkeypatch.undo()
+        importlib.reload(select)
+    assert select.NAMES == ("auto", "scratch", "distroless", "alpine", "slim")
