@@ -1,0 +1,104 @@
+"""The Go planner: reads the stage, picks the binary and the runtime, and assembles the BuildPlan."""
+
+from __future__ import annotations
+
+from dockrewrite.context import BuildContext
+from dockrewrite.contract import arg_redeclarations, contract_steps
+from dockrewrite.model import DockerfileModel
+from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.providers import writes
+from dockrewrite.providers.base import image_name
+from dockrewrite.providers.go import go_run
+from dockrewrite.providers.go import runtime as runtimes
+from dockrewrite.providers.go import sources as go_source
+from dockrewrite.providers.go.builder import BuilderMixin
+from dockrewrite.providers.go.files import FilesMixin
+from dockrewrite.providers.go.runtime import RuntimeMixin
+from dockrewrite.providers.go.start import StartMixin
+from dockrewrite.providers.go.user import UserMixin
+from dockrewrite.providers.go.walk import GO_BUILD_ENV, WalkMixin
+
+
+class GoPlanner(WalkMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, FilesMixin):
+    """One Dockerfile's plan; each concern lives in its mixin's module."""
+
+    def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
+        super().__init__(model, ctx, options)
+        self.golang_image = image_name(self.stage.image) == "golang"
+        self.from_go_run = False  # planning the model go_run.apply made
+
+    def plan(self) -> BuildPlan:
+        self.refuse_unsupported()
+        run = go_run.find(self.model) if not self.from_go_run else None
+        if run is not None:
+            planner = GoPlanner(go_run.apply(self.model, run), self.ctx, self.options)
+            planner.from_go_run = True
+            plan = planner.plan()
+            # this planner's own notes (why root is kept) are not repeated by the one planning the rewritten model
+            plan.warnings[:0] = [
+                f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
+                f"({run.binary}) and the runtime runs the binary with the same arguments",
+                *(w for w in self.warnings if w not in plan.warnings),
+            ]
+            plan.rewritten = set(plan.rewritten) | {run.keyword}
+            return plan
+        walk = self._walk()
+        if not walk.builds:
+            self._no_build_reason(walk)
+        src = go_source.scan(self.ctx)
+        entry = self._entry()
+        self.script = self.entry_script(self._program_command(entry)[1])
+        if self.script is not None and self.script.path in {b.output for b in walk.builds}:
+            self.script = None  # the build writes over it: the command runs the binary
+        main = self._main_binary(walk, entry)
+        cgo, cgo_reason = self._cgo(walk, src, main)
+        needed = self._tools_needed(walk, entry)
+        runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, needed)
+        return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
+
+    def _assemble(self, walk, src, entry, main, cgo, runtime, runtime_image, setup) -> BuildPlan:
+        stage = self.stage
+        builder = self._builder_steps(walk, cgo, main)
+
+        workdir = walk.workdir
+        replace: dict[str, str | None] = {}
+        binaries = self._binaries(walk, entry, main)
+        runtime_user = self._user(walk, runtime)
+        if runtime_user is not None:
+            replace["USER"] = runtime_user
+        replace.update(self._command_rewrites(entry, runtime, binaries))
+        contract = contract_steps(stage, GO_BUILD_ENV, replace)
+
+        chown = runtime_user if runtime_user and runtime_user != "USER root" else None
+        if chown:
+            owner = chown[5:]
+            found = self._writes(walk, src)
+            if found.paths and runtimes.has_shell(runtime):
+                setup = [*setup, Step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
+            elif found.paths:
+                builder = writes.with_build_step(builder, found.paths)
+                setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
+            self.warnings += writes.notes(found, owner)
+        artifacts = self._artifacts(walk, src, chown, binaries)
+
+        texts = [s.text for s in contract + artifacts]
+        runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
+        plan = BuildPlan(
+            language="go",
+            runtime=runtime,
+            header=list(self.model.header),
+            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            builder=builder,
+            runtime_from=Step(runtime_from + " AS runtime"),
+            runtime_args=arg_redeclarations(stage, texts),
+            runtime_setup=setup,
+            workdir=workdir,
+            artifacts=artifacts,
+            contract=contract,
+            footer=list(self.model.footer),
+            warnings=self.warnings,
+            note=runtimes.runtime_note(runtime, cgo),
+            rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
+            loads=list(self.loads),
+        )
+        return plan
