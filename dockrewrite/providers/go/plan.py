@@ -10,16 +10,15 @@ from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.go import go_run
 from dockrewrite.providers.go import runtime as runtimes
-from dockrewrite.providers.go import sources as go_source
+from dockrewrite.providers.go.analyse import GO_BUILD_ENV, AnalyseMixin, GoFacts
 from dockrewrite.providers.go.builder import BuilderMixin
 from dockrewrite.providers.go.files import FilesMixin
 from dockrewrite.providers.go.runtime import RuntimeMixin
 from dockrewrite.providers.go.start import StartMixin
 from dockrewrite.providers.go.user import UserMixin
-from dockrewrite.providers.go.walk import GO_BUILD_ENV, WalkMixin
 
 
-class GoPlanner(WalkMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, FilesMixin):
+class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, FilesMixin):
     """One Dockerfile's plan; each concern lives in its mixin's module."""
 
     def __init__(self, model: DockerfileModel, ctx: BuildContext, options: Options):
@@ -42,44 +41,34 @@ class GoPlanner(WalkMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, Fi
             ]
             plan.rewritten = set(plan.rewritten) | {run.keyword}
             return plan
-        walk = self._walk()
-        if not walk.builds:
-            self._no_build_reason(walk)
-        src = go_source.scan(self.ctx)
-        entry = self._entry()
-        self.script = self.entry_script(self._program_command(entry)[1])
-        if self.script is not None and self.script.path in {b.output for b in walk.builds}:
-            self.script = None  # the build writes over it: the command runs the binary
-        main = self._main_binary(walk, entry)
-        cgo, cgo_reason = self._cgo(walk, src, main)
-        needed = self._tools_needed(walk, entry)
-        runtime, runtime_image, setup = self._runtime(walk, src, cgo, cgo_reason, needed)
-        return self._assemble(walk, src, entry, main, cgo, runtime, runtime_image, setup)
+        facts = self._analyse()
+        runtime, runtime_image, setup = self._runtime(facts)
+        return self._assemble(facts, runtime, runtime_image, setup)
 
-    def _assemble(self, walk, src, entry, main, cgo, runtime, runtime_image, setup) -> BuildPlan:
+    def _assemble(self, facts: GoFacts, runtime: str, runtime_image: str, setup: list[Step]) -> BuildPlan:
         stage = self.stage
-        builder = self._builder_steps(walk, cgo, main)
+        builder = self._builder_steps(facts)
 
-        workdir = walk.workdir
+        workdir = facts.workdir
         replace: dict[str, str | None] = {}
-        binaries = self._binaries(walk, entry, main)
-        runtime_user = self._user(walk, runtime)
+        binaries = self._binaries(facts)
+        runtime_user = self._user(facts, runtime)
         if runtime_user is not None:
             replace["USER"] = runtime_user
-        replace.update(self._command_rewrites(entry, runtime, binaries))
+        replace.update(self._command_rewrites(facts, runtime, binaries))
         contract = contract_steps(stage, GO_BUILD_ENV, replace)
 
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
         if chown:
             owner = chown[5:]
-            found = self._writes(walk, src)
+            found = self._writes(facts)
             if found.paths and runtimes.has_shell(runtime):
                 setup = [*setup, Step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
             elif found.paths:
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
             self.warnings += writes.notes(found, owner)
-        artifacts = self._artifacts(walk, src, chown, binaries)
+        artifacts = self._artifacts(facts, chown, binaries)
 
         texts = [s.text for s in contract + artifacts]
         runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
@@ -97,7 +86,7 @@ class GoPlanner(WalkMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, Fi
             contract=contract,
             footer=list(self.model.footer),
             warnings=self.warnings,
-            note=runtimes.runtime_note(runtime, cgo),
+            note=runtimes.runtime_note(runtime, facts.cgo),
             rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
             loads=list(self.loads),
         )

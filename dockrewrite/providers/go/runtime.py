@@ -3,10 +3,13 @@ what it provides (shell, CA certificates, time zone data, C library, users), how
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dockrewrite import images, syslibs, tools
 from dockrewrite.plan import Step
-from dockrewrite.providers.common import DEFAULT_PATH, Planner, package_step, resolved_image
-from dockrewrite.providers.go.walk import Walk
+from dockrewrite.providers.common import DEFAULT_PATH, Planner, package_step
+from dockrewrite.providers.go.analyse import GoFacts
+from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
 
 # The bases that have /bin/sh, a package manager and /etc/passwd with the usual system users.
@@ -52,13 +55,10 @@ def runtime_note(runtime: str, cgo: bool) -> str:
 class RuntimeMixin(Planner):
     """The planner's choice of runtime base and the steps that prepare it."""
 
-    golang_image: bool
-
-    def _runtime(self, walk, src, cgo: bool, cgo_reason: str, needed: dict[str, int]):
+    def _runtime(self, facts: GoFacts) -> tuple[str, str, list[Step]]:
         """(runtime name, image, setup steps) for the binary and the tools the commands need."""
-        family = images.family(resolved_image(self.model))
-        tag = images.tag_of(resolved_image(self.model))
-        if cgo and self.golang_image and family not in (None, "alpine") and family not in tag:
+        src, cgo, cgo_reason, needed, family = facts.sources, facts.cgo, facts.cgo_reason, facts.needed, facts.family
+        if cgo and facts.golang_image and family not in (None, "alpine") and family not in facts.tag:
             self.warnings.append(
                 f"the builder's Debian release ({family}) is inferred from the Go version in {self.stage.image}; "
                 f"the CGO binary needs a runtime with the same or a newer glibc: pin a tag such as -{family}"
@@ -72,7 +72,7 @@ class RuntimeMixin(Planner):
                     "which C library it has; pin a tag such as -bookworm or -alpine",
                     line,
                 )
-            libs = self._runtime_libs(walk, family)
+            libs = _runtime_libs(facts, family)
             if requested == "scratch" or (requested == "distroless" and (libs or needed)):
                 lacks = " and ".join(
                     x for x, on in (("a C library", True), ("shared libraries", libs), ("tools", needed)) if on
@@ -90,7 +90,7 @@ class RuntimeMixin(Planner):
                 return (
                     "alpine",
                     images.alpine_for(self.stage.image),
-                    self._apk_setup(libs, self._packages("alpine", needed), src),
+                    _apk_setup(libs, self._packages("alpine", needed), src),
                 )
             if requested == "alpine":
                 raise Skip(
@@ -99,14 +99,14 @@ class RuntimeMixin(Planner):
                 )
             packages = self._packages("slim", needed)
             if family == "ubuntu":
-                base = "ubuntu:" + images.tag_of(resolved_image(self.model))
-                return "slim", base, self._apt_setup(libs, packages, src)
+                base = "ubuntu:" + facts.tag
+                return "slim", base, _apt_setup(libs, packages, src)
             distroless = images.distroless_base(family)
             if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and distroless:
                 return "distroless", distroless + ("" if self.options.keep_root else ":nonroot"), []
             if requested == "distroless":
                 raise Skip(f"no distroless image matches the builder's Debian release ({family})", line)
-            return "slim", images.debian_slim(family), self._apt_setup(libs, packages, src)
+            return "slim", images.debian_slim(family), _apt_setup(libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
         if requested in ("scratch", "distroless") and needed:
             tool, at = next(iter(needed.items()))
@@ -125,15 +125,15 @@ class RuntimeMixin(Planner):
         if requested == "distroless":
             return "distroless", images.DISTROLESS_STATIC + ("" if self.options.keep_root else ":nonroot"), []
         if requested == "scratch":
-            return "scratch", images.SCRATCH, self._scratch_setup(src)
+            return "scratch", images.SCRATCH, self._scratch_setup(facts)
         packages = self._packages(requested, needed)
         if requested == "alpine":
-            return "alpine", images.alpine_for(self.stage.image), self._apk_setup([], packages, src)
+            return "alpine", images.alpine_for(self.stage.image), _apk_setup([], packages, src)
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
-        return "slim", images.debian_slim(codename), self._apt_setup([], packages, src)
+        return "slim", images.debian_slim(codename), _apt_setup([], packages, src)
 
     @staticmethod
-    def _packages(runtime: str, needed: dict[str, int]) -> list[str]:
+    def _packages(runtime: str, needed: Mapping[str, int]) -> list[str]:
         out: list[str] = []
         for tool, at in needed.items():
             available, package = tools.provided(runtime, tool)
@@ -143,33 +143,13 @@ class RuntimeMixin(Planner):
                 out.append(package)
         return sorted(out)
 
-    def _runtime_libs(self, walk: Walk, family: str) -> list[str]:
-        libs: list[str] = []
-        for ins, _manager, names in walk.packages:
-            needed, unknown = syslibs.runtime_packages(names, "alpine" if family == "alpine" else "debian")
-            if unknown:
-                raise Skip(
-                    f"no known runtime package for {', '.join(unknown)}; the CGO binary would miss its shared "
-                    "libraries",
-                    ins.line,
-                )
-            libs += [n for n in needed if n not in libs]
-        return libs
-
-    def _apk_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
-        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
-        return [package_step(packages, "alpine")] if packages else []
-
-    def _apt_setup(self, libs: list[str], extra: list[str], src) -> list[Step]:
-        packages = [p for p in ("ca-certificates", "tzdata") if self._needs(p, src)] + libs + extra
-        return [package_step(packages, "debian")] if packages else []
-
-    def _scratch_setup(self, src) -> list[Step]:
+    def _scratch_setup(self, facts: GoFacts) -> list[Step]:
+        src = facts.sources
         steps = []
         if src.needs_certs:
             steps.append(Step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
         if src.needs_tzdata:
-            if not self.golang_image:
+            if not facts.golang_image:
                 raise Skip(
                     "scratch has no time zone data and this builder is not a golang image to copy it from; use "
                     "--runtime distroless",
@@ -179,6 +159,31 @@ class RuntimeMixin(Planner):
             steps.append(Step("ENV ZONEINFO=/zoneinfo.zip"))
         return steps
 
-    @staticmethod
-    def _needs(package: str, src) -> bool:
-        return src.needs_certs if package == "ca-certificates" else src.needs_tzdata
+
+def _runtime_libs(facts: GoFacts, family: str) -> list[str]:
+    """The runtime packages holding the shared libraries of the -dev packages the original installs."""
+    libs: list[str] = []
+    for ins, _manager, names in facts.packages:
+        needed, unknown = syslibs.runtime_packages(names, "alpine" if family == "alpine" else "debian")
+        if unknown:
+            raise Skip(
+                f"no known runtime package for {', '.join(unknown)}; the CGO binary would miss its shared libraries",
+                ins.line,
+            )
+        libs += [n for n in needed if n not in libs]
+    return libs
+
+
+def _base_packages(src: GoSources) -> list[str]:
+    """CA certificates and time zone data, where the program needs them."""
+    return [p for p, needed in (("ca-certificates", src.needs_certs), ("tzdata", src.needs_tzdata)) if needed]
+
+
+def _apk_setup(libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
+    packages = _base_packages(src) + libs + extra
+    return [package_step(packages, "alpine")] if packages else []
+
+
+def _apt_setup(libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
+    packages = _base_packages(src) + libs + extra
+    return [package_step(packages, "debian")] if packages else []

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import Planner
 from dockrewrite.providers.go import runtime as runtimes
-from dockrewrite.providers.go import sources as go_source
-from dockrewrite.providers.go.walk import Walk
+from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.results import Skip
 
 
 class UserMixin(Planner):
     """The planner's USER line and the writable folders that come with it."""
 
-    golang_image: bool
-
-    def _user(self, walk: Walk, runtime: str) -> str | None:
+    def _user(self, facts: GoFacts, runtime: str) -> str | None:
         """The USER line for the runtime, or None to keep the original's."""
-        original = self.stage.last("USER")
+        original = facts.user
         if original is None:
             if self.options.keep_root:
                 return None
@@ -30,9 +25,9 @@ class UserMixin(Planner):
         name, _, group = spec.partition(":")
         if name.isdigit() or name == "root":
             return None
-        if name in walk.users:
-            uid = walk.users[name]
-            gid = walk.users.get(group, uid if not group or group == name else None) if group else None
+        if name in facts.users:
+            uid = facts.users[name]
+            gid = facts.users.get(group, uid if not group or group == name else None) if group else None
             text = f"USER {uid}:{gid}" if gid else f"USER {uid}"
             self.warnings.append(
                 f"USER {spec} (line {original.line}) becomes {text[5:]}: the runtime image has no user named {name}"
@@ -46,23 +41,19 @@ class UserMixin(Planner):
             original.line,
         )
 
-    def _sqlite_module(self) -> str | None:
-        gomod = self.ctx.read_text("go.mod") or ""
-        m = re.search(r"mattn/go-sqlite3|modernc\.org/sqlite|gorm\.io/driver/sqlite|glebarez/\S+", gomod)
-        return m.group(0) if m else None
-
-    def _writes(self, walk: Walk, src: go_source.GoSources) -> writes.Writes:
+    def _writes(self, facts: GoFacts) -> writes.Writes:
         """The folders the runtime user must own (the shared rule, fed with what the Go code says)."""
+        src = facts.sources
         reason = None
         if src.writes_relative:
             reason = f"the code writes relative to the working directory: {src.writes_relative}"
-        elif self._sqlite_module():
-            reason = f"SQLite ({self._sqlite_module()}) writes its database and journal in the working directory"
+        elif facts.sqlite_module:
+            reason = f"SQLite ({facts.sqlite_module}) writes its database and journal in the working directory"
         reads = [(n, f) for n, f in src.env_reads.items() if writes.is_write_name(n)]
-        start = {"GOPATH": "/go"} if self.golang_image else {}
+        start = {"GOPATH": "/go"} if facts.golang_image else {}
         return writes.find(
             self.stage,
-            walk.workdir,
+            facts.workdir,
             workdir_reason=reason,
             code_folders=[(folder, where) for folder, where in src.write_folders],
             env_reads=reads,
