@@ -143,6 +143,10 @@ class Planner:
             if ins.keyword == "SHELL":
                 raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
 
+    def note(self, code: str, text: str) -> None:
+        """Add a note for the user, with its stable code (dockrewrite/notes.py)."""
+        self.warnings.append(note(code, text))
+
     def start_dir(self) -> str:
         """The working directory the base image starts in (WORKDIR lines are relative to it)."""
         return "/"

@@ -38,7 +38,7 @@ class BuilderMixin(Planner):
             builder.append(Step(text, ins.comments))
         if not cgo:
             trim = "-trimpath and " if trimpath else ""
-            self.warnings.append(f'static binary: CGO_ENABLED=0, {trim}-ldflags "-s -w" (line {facts.main.line})')
+            self.note("DR105", f'static binary: CGO_ENABLED=0, {trim}-ldflags "-s -w" (line {facts.main.line})')
         return builder
 
     def _builder_from(self) -> str:

@@ -135,11 +135,11 @@ class FilesMixin(Planner):
                 found.append((path, source))
                 carried.append(f"{source} (loaded at start: {why})")
         if env_files:
-            self.warnings.append(writes.baked_note(env_files, f"godotenv, {src.dotenv}"))
+            self.note("DR301", writes.baked_note(env_files, f"godotenv, {src.dotenv}"))
         script = facts.script
         if script is not None and script.path not in [f[0] for f in found]:
             found.append((script.path, script.source))
             carried.append(f"{script.source} (the start script)")
         if carried:
-            self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
+            self.note("DR302", "runtime files carried into the final stage: " + ", ".join(carried))
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, contract_steps
 from dockrewrite.model import DockerfileModel
+from dockrewrite.notes import Note
 from dockrewrite.plan import BuildPlan, Options, Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
@@ -35,8 +36,11 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             plan = planner.plan()
             # this planner's own notes (why root is kept) are not repeated by the one planning the rewritten model
             plan.warnings[:0] = [
-                f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
-                f"({run.binary}) and the runtime runs the binary with the same arguments",
+                Note(
+                    "DR102",
+                    f"{run.keyword} compiled the program with `go run` at every start: the builder builds it once "
+                    f"({run.binary}) and the runtime runs the binary with the same arguments",
+                ),
                 *(w for w in self.warnings if w not in plan.warnings),
             ]
             plan.rewritten = set(plan.rewritten) | {run.keyword}
@@ -67,7 +71,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             elif found.paths:
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
-            self.warnings += writes.notes(found, owner)
+            self.warnings += [Note("DR204", n) for n in writes.notes(found, owner)]
         artifacts = self._artifacts(facts, chown, binaries)
 
         texts = [s.text for s in contract + artifacts]

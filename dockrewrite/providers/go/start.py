@@ -30,8 +30,9 @@ class StartMixin(Planner):
             if b.output in referenced:
                 picked.append(b)
             elif posixpath.basename(b.output) != posixpath.basename(main.output):
-                self.warnings.append(
-                    f"{b.output} (line {b.line}) is built but nothing in the image runs it; it stays in the builder"
+                self.note(
+                    "DR104",
+                    f"{b.output} (line {b.line}) is built but nothing in the image runs it; it stays in the builder",
                 )
         out = []
         for b in picked:
@@ -70,7 +71,7 @@ class StartMixin(Planner):
             if not has_shell and not command.exec_form:
                 if argv is None:
                     continue  # choosing the runtime already refused this combination
-                self.warnings.append(f"{ins.keyword} (line {ins.line}) is now exec form: {runtime} has no /bin/sh")
+                self.note("DR101", f"{ins.keyword} (line {ins.line}) is now exec form: {runtime} has no /bin/sh")
             elif has_shell and not moved:
                 continue
             if argv is None:

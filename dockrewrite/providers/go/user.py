@@ -19,7 +19,7 @@ class UserMixin(Planner):
             if self.options.keep_root:
                 return None
             line, note = runtimes.default_user()
-            self.warnings.append(note)
+            self.note("DR201", note)
             return line
         spec = original.args[0] if original.args else ""
         name, _, group = spec.partition(":")
@@ -29,8 +29,9 @@ class UserMixin(Planner):
             uid = facts.users[name]
             gid = facts.users.get(group, uid if not group or group == name else None) if group else None
             text = f"USER {uid}:{gid}" if gid else f"USER {uid}"
-            self.warnings.append(
-                f"USER {spec} (line {original.line}) becomes {text[5:]}: the runtime image has no user named {name}"
+            self.note(
+                "DR202",
+                f"USER {spec} (line {original.line}) becomes {text[5:]}: the runtime image has no user named {name}",
             )
             return text
         if name == "nobody":
