@@ -30,7 +30,7 @@ from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.plan import BuildPlan, Options, Step
-from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers.python import deps
 
 from .runs import BuildStage, Run, State, add_mounts, build_stages, copies_from, from_parts, keyword, replace_stage
 

@@ -26,7 +26,7 @@ from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.plan import BuildPlan, Options, Step
-from dockrewrite.providers.python_deps import is_pip
+from dockrewrite.providers.python.deps import is_pip
 
 from .runs import BuildStage, Run, State, add_mounts, build_stages, copies_from, replace_stage
 

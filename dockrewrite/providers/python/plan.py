@@ -1,0 +1,296 @@
+"""Python: dependencies installed in a builder on the original image, the app on the matching slim image."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from dockrewrite import images, syslibs
+from dockrewrite.contract import arg_redeclarations, env_step, stage_env
+from dockrewrite.plan import BuildPlan, Step
+from dockrewrite.providers import writes
+from dockrewrite.providers.base import image_name
+from dockrewrite.providers.common import Planner, chain, resolved_image, run_prefix
+from dockrewrite.providers.python import deps
+from dockrewrite.providers.python.install import BuilderStage
+from dockrewrite.providers.python.layout import UV_PYTHON, Item
+from dockrewrite.providers.python.managers import EnvManagers
+from dockrewrite.providers.python.packages import RuntimePackages
+from dockrewrite.providers.python.pyproject import read_toml
+from dockrewrite.providers.python.runtime import APP_UID, NONROOT, RuntimeBase, uv_python_image
+from dockrewrite.providers.python.start import StartCommand
+from dockrewrite.providers.python.strategy import InstallStrategy
+from dockrewrite.providers.python.user import RuntimeUser
+from dockrewrite.results import Skip
+
+
+class PythonPlanner(
+    StartCommand, RuntimeBase, InstallStrategy, EnvManagers, BuilderStage, RuntimePackages, RuntimeUser, Planner
+):
+    """Plans one python Dockerfile: classify its RUNs, then write the builder and runtime stages."""
+
+    # `ENTRYPOINT []` (uv's Docker example) is carried as it is: the runtime's python image has no entrypoint
+    # to reset, and the line keeps the contract the same
+    command_reset_ok = True
+
+    def plan(self) -> BuildPlan:
+        stage = self.stage
+        self.refuse_unsupported()
+        image = resolved_image(self.model)
+        self.image_text = stage.image
+        self.uv_image = uv_python_image(image)
+        if self.uv_image:
+            # uv's images are the official python image with uv added: the runtime is that python image
+            self.warnings.append(
+                f"{stage.image} is {self.uv_image} with uv added: the runtime is built on that python image"
+                + (", and gets uv from the builder because the command calls it" if self._calls_uv() else "")
+            )
+            image = self.image_text = self.uv_image
+        elif image_name(image) == "uv":
+            raise Skip(
+                f"{stage.image} has no Python of its own (uv downloads one at build time); use one of uv's "
+                "python3.X images or the official python image with uv copied in",
+                stage.from_.line,
+            )
+        if image_name(image) != "python":
+            raise Skip(
+                f"the base image {stage.image} is not an official python image, so where its interpreter and "
+                "site-packages live is not known",
+                stage.from_.line,
+            )
+        if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
+            if self.uv_image:
+                raise Skip(
+                    f"no CMD or ENTRYPOINT: {stage.image} runs uv by default, which a python runtime does not",
+                    stage.from_.line,
+                )
+            if self.options.runtime == "distroless":
+                raise Skip(
+                    "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
+                    "cannot run a shell command line it might be given",
+                    stage.from_.line,
+                )
+            self.warnings.append(
+                "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
+                "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime"
+            )
+        self.alpine = "alpine" in images.tag_of(image)
+        # (runtime image, Debian builder image, its Python) under --runtime distroless
+        self.distroless: tuple[str, str, str] | None = None
+        items = self._classify()
+        last_dep = max(
+            (i for i, it in enumerate(items) if it.role in ("builder", "split") and not self._runtime_only(it)),
+            default=-1,
+        )
+        if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
+            raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
+        self.split = self._split_requirements(items)
+        self.non_root = self._runs_unprivileged(items)
+        runtime_image, runtime = self._runtime_image(image)
+        self.uv_python = self._uv_python(items)
+        strategy = self._strategy(items)
+        self.keep_dev = self._dev_tools_at_run_time()
+        builder = self._builder(items, last_dep, strategy)
+        self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
+        self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
+        runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        if self.writes_build:
+            builder = writes.with_build_step(builder, self.writes_build)
+        if self.linked_scan:
+            known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
+            scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
+            builder.append(scan)
+            setup[0 : 1 if known else 0] = install
+        if self.uv_python:
+            artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
+        if self.poe_config:
+            # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
+            artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
+            self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
+        if self.uv_image and self._calls_uv():
+            if self.distroless:
+                raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+            artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
+        extra_stages: list[list[Step]] = []
+        runtime_name = "runtime"
+        if self.split:
+            extra_stages, source = self._split_stages(runtime_steps)
+            artifacts = [Step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
+            runtime_name = "production"
+        texts = [s.text for s in runtime_steps + setup + artifacts]
+        self._import_warnings(items)
+        return BuildPlan(
+            language="python",
+            runtime=runtime,
+            header=list(self.model.header),
+            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            builder=builder,
+            runtime_from=Step(f"FROM {runtime_image} AS {runtime_name}"),
+            extra_stages=extra_stages,
+            runtime_args=arg_redeclarations(stage, texts),
+            runtime_setup=setup,
+            artifacts=artifacts,
+            contract=runtime_steps,
+            footer=list(self.model.footer),
+            warnings=self.warnings,
+            note=self._note(runtime, strategy),
+            rewritten=self.rewritten,
+            loads=list(self.loads),
+        )
+
+    def _classify(self) -> list[Item]:
+        items: list[Item] = []
+        for ins in self.stage.instructions:
+            if ins.keyword != "RUN":
+                items.append(Item(ins, "meta", []))
+                continue
+            if ins.flag("mount") is not None and "type=secret" not in (ins.flag("mount") or ""):
+                pass  # cache and bind mounts only speed up the step; it is classified like any other
+            segments = deps.classify(ins.shell)
+            kinds = {s.kind for s in segments}
+            has_dep = bool(kinds & {deps.SYSTEM, deps.PIP, deps.TOOL})
+            has_app = deps.APP in kinds
+            if has_dep and has_app:
+                if re.search(r"\|\||(?<!\|)\|(?!\|)", ins.shell) or ins.heredocs:
+                    raise Skip(
+                        "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
+                        "into separate RUN instructions",
+                        ins.line,
+                    )
+                role = "split"
+            elif has_dep:
+                role = "builder"
+            elif has_app:
+                role = "runtime"
+            else:
+                role = "neutral"
+            items.append(Item(ins, role, segments))
+        return items
+
+    @staticmethod
+    def _runtime_only(it: Item) -> bool:
+        """A RUN that only installs system packages the app uses at run time (nginx, ffmpeg, libpq5): the
+        runtime installs them itself, so the builder need not run it, nor copy what comes before it."""
+        segments = [s for s in it.segments if s.kind != deps.NEUTRAL]
+        return any(s.packages for s in segments) and all(
+            s.kind == deps.SYSTEM
+            and "--virtual" not in s.words
+            and not any(syslibs.is_dev(p) or p in syslibs.BUILD_ONLY for p in s.packages)
+            for s in segments
+        )
+
+    def _platform(self) -> str:
+        return f"--platform={self.stage.platform} " if self.stage.platform else ""
+
+    def _runtime(self, items: list[Item], last_dep: int, strategy: str, runtime: str):
+        stage = self.stage
+        setup: list[Step] = []
+        packages = self._runtime_packages(items, runtime)
+        packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
+        env = stage_env(stage)
+        non_root = self.non_root
+        self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
+        workdir = self.last_workdir()
+        self.owner = (NONROOT if self.distroless else f"{APP_UID}:{APP_UID}") if non_root else None
+        if packages and self.distroless:
+            raise Skip(
+                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
+                self._package_lines.get(packages[0], stage.from_.line),
+            )
+        if packages:
+            setup.append(self._install_step(packages, runtime))
+        missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
+        if missing_env:
+            setup.append(Step("ENV " + " ".join(missing_env)))
+            self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
+        found = self._writes(workdir) if non_root else None
+        if found is not None and not self.distroless:
+            setup.append(
+                Step(
+                    self._useradd(runtime, found.paths),
+                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
+                )
+            )
+        elif found is not None and found.paths:
+            # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+            self.writes_build = found.paths
+            setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+        if found is not None:
+            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
+        self._env_files()
+        artifacts = self._copy_packages(strategy, non_root)
+
+        steps: list[Step] = []
+        for index, it in enumerate(items):
+            ins = it.ins
+            k = ins.keyword
+            if k == "ARG":
+                continue  # redeclared at the top where the carried lines use them
+            if k in ("COPY", "ADD"):
+                if ins.flag("from") is not None:
+                    if index > last_dep:
+                        steps.append(Step(self._numeric_chown(ins), ins.comments))  # earlier ones bring build tools
+                elif not self._copies_manifests_only(ins):
+                    steps.append(Step(self._app_copy(ins), ins.comments))
+                continue
+            if k == "RUN":
+                step = None
+                if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
+                    step = Step(writes.tolerant_mkdir(ins.text), ins.comments)
+                elif it.role == "split":
+                    app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
+                    if any(s.kind == deps.APP for s in app):
+                        step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
+                if step is not None and self.distroless:
+                    raise Skip(
+                        "this step would run in the runtime stage, and distroless has no shell to run it; "
+                        "use --runtime slim",
+                        ins.line,
+                    )
+                if step is not None:
+                    steps.append(step)
+                continue
+            if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
+                continue
+            if self.distroless and k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+                steps.extend(self._distroless_step(ins))
+                continue
+            if k in ("CMD", "ENTRYPOINT"):
+                direct = self._direct_text(ins)
+                if direct is not None:
+                    self.warnings.append(
+                        f"{k} (line {ins.line}) runs the command directly: the runtime has the "
+                        f"environment on PATH and no {ins.shell.split()[0]} to run it with"
+                    )
+                    steps.append(Step(direct, ins.comments))
+                    self.rewritten.add(k)
+                    continue
+            if k == "ENV":
+                step = env_step(ins, frozenset())
+                if step is not None:
+                    steps.append(Step(step.text, ins.comments))
+                continue
+            steps.append(Step(ins.text, ins.comments))
+        if non_root:
+            at = next(
+                (
+                    i
+                    for i, s in enumerate(steps)
+                    if s.text.split(None, 1)[0].upper() in ("HEALTHCHECK", "ENTRYPOINT", "CMD")
+                ),
+                len(steps),
+            )
+            uid = NONROOT if self.distroless else f"{APP_UID}:{APP_UID}"
+            self.added_user = Step(f"USER {uid}")
+            steps.insert(at, self.added_user)
+            self.warnings.append(
+                f"no USER in the original: the runtime runs as uid {uid.split(':')[0]} "
+                + ("(distroless nonroot" if self.distroless else "(user app")
+                + "; --keep-root keeps root); files the app writes must be writable by it"
+            )
+        return steps, setup, artifacts
+
+    @cached_property
+    def pyproject(self) -> dict | None:
+        """The context's pyproject.toml, parsed; None when there is none or it is not valid TOML."""
+        return read_toml(self.ctx.read_text("pyproject.toml"))
