@@ -19,7 +19,7 @@ class BuilderStage:
     def _builder(self, items: list[Item], last_dep: int, strategy: str) -> list[Step]:
         stage = self.stage
         name = "base" if self.split else "builder"
-        image = self.distroless[1] if self.distroless else stage.image
+        image = self._builder_image()
         steps = [Step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
         venv_made = False
         self.tools_venv = False

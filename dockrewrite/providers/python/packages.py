@@ -12,6 +12,7 @@ from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
 from dockrewrite.providers.python.pyproject import read_toml, toml_table
+from dockrewrite.providers.python.runtime import package_family, tools_family
 from dockrewrite.results import Skip
 
 
@@ -19,7 +20,7 @@ class RuntimePackages:
     """Planner methods that find the runtime's packages and the app's requirements."""
 
     def _runtime_packages(self, items: list[Item], runtime: str) -> list[str]:
-        family = "alpine" if runtime == "alpine" else "debian"
+        family = package_family(runtime)
         packages: list[str] = []
         self._package_lines: dict[str, int] = {}  # where each runtime package comes from, for the skip reason
         for it in items:
@@ -132,7 +133,7 @@ class RuntimePackages:
                 continue
             command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
             checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
-        family = "alpine" if runtime == "alpine" else "slim"
+        family = tools_family(runtime)
         extra: list[str] = []
         for ins, programs in checks:
             for program in programs:

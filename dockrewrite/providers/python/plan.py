@@ -17,7 +17,7 @@ from dockrewrite.providers.python.layout import UV_PYTHON, Item
 from dockrewrite.providers.python.managers import EnvManagers
 from dockrewrite.providers.python.packages import RuntimePackages
 from dockrewrite.providers.python.pyproject import read_toml
-from dockrewrite.providers.python.runtime import APP_UID, NONROOT, RuntimeBase, uv_python_image
+from dockrewrite.providers.python.runtime import RuntimeBase, uv_python_image
 from dockrewrite.providers.python.start import StartCommand
 from dockrewrite.providers.python.strategy import InstallStrategy
 from dockrewrite.providers.python.user import RuntimeUser
@@ -64,12 +64,7 @@ class PythonPlanner(
                     f"no CMD or ENTRYPOINT: {stage.image} runs uv by default, which a python runtime does not",
                     stage.from_.line,
                 )
-            if self.options.runtime == "distroless":
-                raise Skip(
-                    "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
-                    "cannot run a shell command line it might be given",
-                    stage.from_.line,
-                )
+            self._refuse_outside_command()
             self.warnings.append(
                 "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
                 "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime"
@@ -108,8 +103,7 @@ class PythonPlanner(
             artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
             self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
         if self.uv_image and self._calls_uv():
-            if self.distroless:
-                raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+            self._refuse_runtime_uv()
             artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
         extra_stages: list[list[Step]] = []
         runtime_name = "runtime"
@@ -191,32 +185,16 @@ class PythonPlanner(
         non_root = self.non_root
         self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
         workdir = self.last_workdir()
-        self.owner = (NONROOT if self.distroless else f"{APP_UID}:{APP_UID}") if non_root else None
-        if packages and self.distroless:
-            raise Skip(
-                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
-                self._package_lines.get(packages[0], stage.from_.line),
-            )
-        if packages:
-            setup.append(self._install_step(packages, runtime))
+        self.owner = self._run_as() if non_root else None
+        setup += self._install_steps(packages, runtime)
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         found = self._writes(workdir) if non_root else None
-        if found is not None and not self.distroless:
-            setup.append(
-                Step(
-                    self._useradd(runtime, found.paths),
-                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
-                )
-            )
-        elif found is not None and found.paths:
-            # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
-            self.writes_build = found.paths
-            setup += writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
         if found is not None:
-            self.warnings += writes.notes(found, NONROOT if self.distroless else f"app (uid {APP_UID})")
+            setup += self._user_steps(runtime, found)
+            self.warnings += writes.notes(found, self._user_label())
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
@@ -241,13 +219,8 @@ class PythonPlanner(
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
                         step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
-                if step is not None and self.distroless:
-                    raise Skip(
-                        "this step would run in the runtime stage, and distroless has no shell to run it; "
-                        "use --runtime slim",
-                        ins.line,
-                    )
                 if step is not None:
+                    self._refuse_runtime_shell(ins)
                     steps.append(step)
                 continue
             if k in ("USER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL") and ins is not stage.last(k):
@@ -280,14 +253,9 @@ class PythonPlanner(
                 ),
                 len(steps),
             )
-            uid = NONROOT if self.distroless else f"{APP_UID}:{APP_UID}"
-            self.added_user = Step(f"USER {uid}")
+            self.added_user = Step(f"USER {self._run_as()}")
             steps.insert(at, self.added_user)
-            self.warnings.append(
-                f"no USER in the original: the runtime runs as uid {uid.split(':')[0]} "
-                + ("(distroless nonroot" if self.distroless else "(user app")
-                + "; --keep-root keeps root); files the app writes must be writable by it"
-            )
+            self.warnings.append(self._added_user_note())
         return steps, setup, artifacts
 
     @cached_property

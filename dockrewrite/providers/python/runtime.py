@@ -24,6 +24,96 @@ COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"
 class RuntimeBase:
     """Planner methods whose answer depends on which runtime base (slim, alpine, distroless) is used."""
 
+    def _builder_image(self) -> str:
+        """distroless runs Debian's Python, so its builder is the matching Debian image, not the original's."""
+        return self.distroless[1] if self.distroless else self.stage.image
+
+    def _runtime_python(self) -> str | None:
+        """The Python version the runtime runs ("3.12"), None when the image does not say."""
+        return self.distroless[2] if self.distroless else images.python_version(self.image_text)
+
+    def _run_as(self) -> str:
+        """The uid:gid the runtime's unprivileged user has: distroless ships nonroot, the others get app."""
+        return NONROOT if self.distroless else f"{APP_UID}:{APP_UID}"
+
+    def _user_label(self) -> str:
+        return NONROOT if self.distroless else f"app (uid {APP_UID})"
+
+    def _added_user_note(self) -> str:
+        uid = self._run_as()
+        return (
+            f"no USER in the original: the runtime runs as uid {uid.split(':')[0]} "
+            + ("(distroless nonroot" if self.distroless else "(user app")
+            + "; --keep-root keeps root); files the app writes must be writable by it"
+        )
+
+    def _user_steps(self, runtime: str, found: writes.Writes) -> list[Step]:
+        """The runtime steps that add the unprivileged user and give it the folders it writes."""
+        if not self.distroless:
+            return [
+                Step(
+                    self._useradd(runtime, found.paths),
+                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
+                )
+            ]
+        if not found.paths:
+            return []
+        # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+        self.writes_build = found.paths
+        return writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+
+    def _install_steps(self, packages: list[str], runtime: str) -> list[Step]:
+        """The runtime's package install, or Skip where the base cannot install packages."""
+        if packages and self.distroless:
+            raise Skip(
+                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
+                self._package_lines.get(packages[0], self.stage.from_.line),
+            )
+        return [self._install_step(packages, runtime)] if packages else []
+
+    def _distroless_strategy(self, requested: str) -> str:
+        """distroless runs Debian's /usr/bin/python3: only a virtualenv made with it reaches the packages."""
+        if requested in ("prefix", "user"):
+            raise Skip(
+                f"--runtime distroless needs --python-strategy venv: its interpreter is Debian's "
+                f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
+                self.stage.from_.line,
+            )
+        self.warnings.append(
+            f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
+            "points at /usr/bin/python3, which the distroless image has"
+        )
+        return "venv"
+
+    def _refuse_uv_python(self, reason: str, version: str) -> None:
+        if self.distroless:
+            raise Skip(
+                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
+                f"{version}; use --runtime slim",
+                self.stage.from_.line,
+            )
+
+    def _refuse_outside_command(self) -> None:
+        """No CMD or ENTRYPOINT: a command given from outside may be a shell line, which distroless cannot run."""
+        if self.options.runtime == "distroless":
+            raise Skip(
+                "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
+                "cannot run a shell command line it might be given",
+                self.stage.from_.line,
+            )
+
+    def _refuse_runtime_uv(self) -> None:
+        if self.distroless:
+            raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+
+    def _refuse_runtime_shell(self, ins: Instruction) -> None:
+        """A RUN carried into the runtime stage needs the base's shell."""
+        if self.distroless:
+            raise Skip(
+                "this step would run in the runtime stage, and distroless has no shell to run it; use --runtime slim",
+                ins.line,
+            )
+
     def _runtime_image(self, image: str) -> tuple[str, str]:
         requested = self.options.runtime
         line = self.stage.from_.line
@@ -213,3 +303,13 @@ def slim_of(image: str) -> str:
         if tag.endswith("-" + codename):
             return f"{repo}:{tag[: -len(codename) - 1]}-slim-{codename}"
     return f"{repo}:{tag}-slim"
+
+
+def package_family(runtime: str) -> str:
+    """The package family whose runtime packages the base installs (syslibs' names)."""
+    return "alpine" if runtime == "alpine" else "debian"
+
+
+def tools_family(runtime: str) -> str:
+    """The base whose programs tools.provided knows."""
+    return "alpine" if runtime == "alpine" else "slim"

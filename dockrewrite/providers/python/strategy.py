@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite import images
 from dockrewrite.plan import Step
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PREFIX, UV_PYTHON, VENV, Item
@@ -40,17 +39,7 @@ class InstallStrategy:
         env_managers = managers & {"poetry", "pipenv", "uv", "pdm"}
         requested = self.options.python_strategy
         if self.distroless:
-            if requested in ("prefix", "user"):
-                raise Skip(
-                    f"--runtime distroless needs --python-strategy venv: its interpreter is Debian's "
-                    f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
-                    self.stage.from_.line,
-                )
-            self.warnings.append(
-                f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
-                "points at /usr/bin/python3, which the distroless image has"
-            )
-            return "venv"
+            return self._distroless_strategy(requested)
         if env_managers and requested in ("prefix", "user"):
             tool = sorted(env_managers)[0]
             raise Skip(
@@ -91,7 +80,7 @@ class InstallStrategy:
         )
         if not uses_uv:
             return None
-        version = self.distroless[2] if self.distroless else images.python_version(self.image_text)
+        version = self._runtime_python()
         have = tuple(int(p) for p in version.split(".")) if version else None
         asks: list[str] = []
         pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
@@ -121,12 +110,7 @@ class InstallStrategy:
         if not mismatch:
             return None
         reason = "; ".join(dict.fromkeys(mismatch))
-        if self.distroless:
-            raise Skip(
-                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
-                f"{version}; use --runtime slim",
-                self.stage.from_.line,
-            )
+        self._refuse_uv_python(reason, version)
         self.warnings.append(
             f"the image has Python {version} but {reason}: uv downloads its own Python, which the builder puts "
             f"in {UV_PYTHON} (UV_PYTHON_INSTALL_DIR) and the runtime copies to the same path, so the "
