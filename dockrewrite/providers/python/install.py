@@ -103,10 +103,10 @@ class BuilderStage:
     def _lean_venv(self, items: list[Item], first: Item) -> bool:
         """Whether every install is a plain `pip install` the image's pip (22.3+, for PIP_PYTHON) can aim at
         the virtualenv. Floating tags only: a pinned old patch release may carry an older pip."""
-        tag = images.tag_of(self.image_text)
-        if self.distroless or re.match(r"\d+\.\d+\.\d+", tag) or "$" in self.image_text:
+        tag = images.tag_of(self.facts.image_text)
+        if self.distroless or re.match(r"\d+\.\d+\.\d+", tag) or "$" in self.facts.image_text:
             return False
-        version = images.python_version(self.image_text)
+        version = images.python_version(self.facts.image_text)
         if version and tuple(int(p) for p in version.split(".")) < (3, 7):
             return False
         before_venv = True

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite.contract import stage_env
-from dockrewrite.providers.common import global_args
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import VENV
 from dockrewrite.providers.python.pyproject import poetry_groups, read_toml, toml_table
@@ -43,9 +41,9 @@ class EnvManagers:
         """`uv sync` installs exactly uv.lock (`--locked`) when the lock records every project dependency; a
         lock that does not is left to re-resolve as in the original, and said."""
         lock = read_toml(self.ctx.read_text("uv.lock"))
-        if lock is None or not toml_table(self.pyproject, "project"):
+        if lock is None or not toml_table(self.facts.pyproject, "project"):
             return body
-        missing = deps.uv_lock_disagreement(self.pyproject, lock)
+        missing = deps.uv_lock_disagreement(self.facts.pyproject, lock)
         if "--frozen" in words:
             return body
         if "--locked" in words:
@@ -66,8 +64,8 @@ class EnvManagers:
 
     def _poetry_install(self, text: str, words: list[str]) -> str:
         """`poetry install` as the runtime needs it: the dev group left out, flags the pinned Poetry knows."""
-        lock = self.ctx.read_text("poetry.lock") if self.pyproject is not None else None
-        if lock and deps.poetry_lock_fresh(self.pyproject, lock) is False:
+        lock = self.ctx.read_text("poetry.lock") if self.facts.pyproject is not None else None
+        if lock and deps.poetry_lock_fresh(self.facts.pyproject, lock) is False:
             self.warnings.append(
                 "poetry.lock's content-hash does not match pyproject.toml (the lock is older than the project's "
                 "dependencies; Poetry 1.8+ refuses to install from it, older versions warn): the install is kept "
@@ -75,7 +73,7 @@ class EnvManagers:
             )
             return text
         text = self._poetry_removed_flags(text, words)
-        version = self._poetry_version()
+        version = self.facts.poetry_version
         if "--no-dev" in words and (version is None or version >= (2, 0)):
             # Poetry 2 removed --no-dev; --without dev is what it meant since 1.2
             self.warnings.append(
@@ -92,7 +90,7 @@ class EnvManagers:
         """Options Poetry 2.0 removed, in their current form when the Dockerfile's Poetry is 2.x (pinned, or
         unpinned = the latest): `install --remove-untracked` -> `--sync`, `lock --no-update` (the default
         since) -> nothing, `lock --check` -> `poetry check --lock`. (`install --no-dev`: _poetry_install.)"""
-        version = self._poetry_version()
+        version = self.facts.poetry_version
         if version is not None and version < (2, 0):
             return text
         changes = {
@@ -121,7 +119,7 @@ class EnvManagers:
 
     def _poetry_without_dev(self, text: str) -> str:
         """`poetry install` installs the dev group too; the runtime copies the environment, so leave it out."""
-        groups = poetry_groups(self.pyproject)
+        groups = poetry_groups(self.facts.pyproject)
         if groups is None:
             self.warnings.append(
                 "`poetry install` installs the dev group too, and pyproject.toml could not be read to tell: add "
@@ -130,27 +128,10 @@ class EnvManagers:
             return text
         if "dev" not in groups or self.keep_dev:
             return text  # nothing to leave out, or the command needs it (_dev_tools_at_run_time said so)
-        version = self._poetry_version()
+        version = self.facts.poetry_version
         flag = "--no-dev" if version is not None and version < (1, 2) else "--without dev"
         self.warnings.append(
             f"`poetry install` gets {flag}: the dev dependencies stay out of the runtime"
             + ("" if version else " (Poetry's version is not pinned here, so 1.2+ is assumed)")
         )
         return re.sub(r"\binstall\b", f"install {flag}", text, count=1)
-
-    def _poetry_version(self) -> tuple[int, ...] | None:
-        """The Poetry version the Dockerfile pins (`poetry==1.8.3`, POETRY_VERSION), None when it floats."""
-        values = dict(global_args(self.model))
-        for ins in self.stage.find("ARG"):
-            for item in ins.args:
-                key, _, value = item.partition("=")
-                values[key] = value.strip("\"'")
-        values.update(stage_env(self.stage))
-        value = values.get("POETRY_VERSION")  # the official installer reads it too
-        for ins in self.stage.instructions:
-            found = re.search(r"poetry(?:==|~=|===)\s*([\d.]+)|POETRY_VERSION=[\"']?([\d.]+)", ins.text)
-            value = (found.group(1) or found.group(2)) if found else value
-            if not found and re.search(r"poetry\s*(?:>=\s*[\d.]+\s*,\s*)?<\s*2(\.0)*(?![\d.])", ins.text):
-                value = "1.8"  # `poetry<2`: the last 1.x
-        numbers = re.match(r"(\d+)\.(\d+)", value or "")
-        return (int(numbers.group(1)), int(numbers.group(2))) if numbers else None

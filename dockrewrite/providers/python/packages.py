@@ -98,7 +98,7 @@ class RuntimePackages:
     def _project_dependencies(self) -> list[str]:
         """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
         names: list[str] = []
-        data = self.pyproject
+        data = self.facts.pyproject
         if data is not None:
             listed = toml_table(data, "project").get("dependencies")
             names += [deps.spec_name(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
-from dockrewrite import images, syslibs
-from dockrewrite.contract import arg_redeclarations, env_step, stage_env
+from dockrewrite.contract import arg_redeclarations, env_step
 from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
-from dockrewrite.providers.common import Planner, chain, resolved_image, run_prefix
+from dockrewrite.providers.common import Planner, chain, run_prefix
 from dockrewrite.providers.python import deps
+from dockrewrite.providers.python.analyse import PythonFacts, analyse
 from dockrewrite.providers.python.install import BuilderStage
 from dockrewrite.providers.python.layout import UV_PYTHON, Item
 from dockrewrite.providers.python.managers import EnvManagers
 from dockrewrite.providers.python.packages import RuntimePackages
-from dockrewrite.providers.python.pyproject import read_toml
-from dockrewrite.providers.python.runtime import RuntimeBase, uv_python_image
+from dockrewrite.providers.python.runtime import RuntimeBase
 from dockrewrite.providers.python.start import StartCommand
 from dockrewrite.providers.python.strategy import InstallStrategy
 from dockrewrite.providers.python.user import RuntimeUser
@@ -32,20 +30,19 @@ class PythonPlanner(
     # `ENTRYPOINT []` (uv's Docker example) is carried as it is: the runtime's python image has no entrypoint
     # to reset, and the line keeps the contract the same
     command_reset_ok = True
+    facts: PythonFacts
 
     def plan(self) -> BuildPlan:
         stage = self.stage
         self.refuse_unsupported()
-        image = resolved_image(self.model)
-        self.image_text = stage.image
-        self.uv_image = uv_python_image(image)
-        if self.uv_image:
+        facts = self.facts = analyse(self)
+        image = facts.image
+        if facts.uv_image:
             # uv's images are the official python image with uv added: the runtime is that python image
             self.warnings.append(
-                f"{stage.image} is {self.uv_image} with uv added: the runtime is built on that python image"
+                f"{stage.image} is {facts.uv_image} with uv added: the runtime is built on that python image"
                 + (", and gets uv from the builder because the command calls it" if self._calls_uv() else "")
             )
-            image = self.image_text = self.uv_image
         elif image_name(image) == "uv":
             raise Skip(
                 f"{stage.image} has no Python of its own (uv downloads one at build time); use one of uv's "
@@ -58,8 +55,8 @@ class PythonPlanner(
                 "site-packages live is not known",
                 stage.from_.line,
             )
-        if stage.last("CMD") is None and stage.last("ENTRYPOINT") is None:
-            if self.uv_image:
+        if not facts.has_command:
+            if facts.uv_image:
                 raise Skip(
                     f"no CMD or ENTRYPOINT: {stage.image} runs uv by default, which a python runtime does not",
                     stage.from_.line,
@@ -69,15 +66,17 @@ class PythonPlanner(
                 "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
                 "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime"
             )
-        self.alpine = "alpine" in images.tag_of(image)
         # (runtime image, Debian builder image, its Python) under --runtime distroless
         self.distroless: tuple[str, str, str] | None = None
-        items = self._classify()
-        last_dep = max(
-            (i for i, it in enumerate(items) if it.role in ("builder", "split") and not self._runtime_only(it)),
-            default=-1,
-        )
-        if last_dep < 0 or not any(s.kind == deps.PIP for it in items for s in it.segments):
+        if facts.unsplittable is not None:
+            raise Skip(
+                "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
+                "into separate RUN instructions",
+                facts.unsplittable,
+            )
+        items = list(facts.items)
+        last_dep = facts.last_dep
+        if last_dep < 0 or not facts.installs:
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
         self.split = self._split_requirements(items)
         self.non_root = self._runs_unprivileged(items)
@@ -102,7 +101,7 @@ class PythonPlanner(
             # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
             artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
             self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
-        if self.uv_image and self._calls_uv():
+        if self.facts.uv_image and self._calls_uv():
             self._refuse_runtime_uv()
             artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
         extra_stages: list[list[Step]] = []
@@ -132,47 +131,6 @@ class PythonPlanner(
             loads=list(self.loads),
         )
 
-    def _classify(self) -> list[Item]:
-        items: list[Item] = []
-        for ins in self.stage.instructions:
-            if ins.keyword != "RUN":
-                items.append(Item(ins, "meta", []))
-                continue
-            if ins.flag("mount") is not None and "type=secret" not in (ins.flag("mount") or ""):
-                pass  # cache and bind mounts only speed up the step; it is classified like any other
-            segments = deps.classify(ins.shell)
-            kinds = {s.kind for s in segments}
-            has_dep = bool(kinds & {deps.SYSTEM, deps.PIP, deps.TOOL})
-            has_app = deps.APP in kinds
-            if has_dep and has_app:
-                if re.search(r"\|\||(?<!\|)\|(?!\|)", ins.shell) or ins.heredocs:
-                    raise Skip(
-                        "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
-                        "into separate RUN instructions",
-                        ins.line,
-                    )
-                role = "split"
-            elif has_dep:
-                role = "builder"
-            elif has_app:
-                role = "runtime"
-            else:
-                role = "neutral"
-            items.append(Item(ins, role, segments))
-        return items
-
-    @staticmethod
-    def _runtime_only(it: Item) -> bool:
-        """A RUN that only installs system packages the app uses at run time (nginx, ffmpeg, libpq5): the
-        runtime installs them itself, so the builder need not run it, nor copy what comes before it."""
-        segments = [s for s in it.segments if s.kind != deps.NEUTRAL]
-        return any(s.packages for s in segments) and all(
-            s.kind == deps.SYSTEM
-            and "--virtual" not in s.words
-            and not any(syslibs.is_dev(p) or p in syslibs.BUILD_ONLY for p in s.packages)
-            for s in segments
-        )
-
     def _platform(self) -> str:
         return f"--platform={self.stage.platform} " if self.stage.platform else ""
 
@@ -181,10 +139,10 @@ class PythonPlanner(
         setup: list[Step] = []
         packages = self._runtime_packages(items, runtime)
         packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
-        env = stage_env(stage)
+        env = self.facts.env
         non_root = self.non_root
         self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
-        workdir = self.last_workdir()
+        workdir = self.facts.workdir
         self.owner = self._run_as() if non_root else None
         setup += self._install_steps(packages, runtime)
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
@@ -257,8 +215,3 @@ class PythonPlanner(
             steps.insert(at, self.added_user)
             self.warnings.append(self._added_user_note())
         return steps, setup, artifacts
-
-    @cached_property
-    def pyproject(self) -> dict | None:
-        """The context's pyproject.toml, parsed; None when there is none or it is not valid TOML."""
-        return read_toml(self.ctx.read_text("pyproject.toml"))

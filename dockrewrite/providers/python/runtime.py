@@ -30,7 +30,7 @@ class RuntimeBase:
 
     def _runtime_python(self) -> str | None:
         """The Python version the runtime runs ("3.12"), None when the image does not say."""
-        return self.distroless[2] if self.distroless else images.python_version(self.image_text)
+        return self.distroless[2] if self.distroless else images.python_version(self.facts.image_text)
 
     def _run_as(self) -> str:
         """The uid:gid the runtime's unprivileged user has: distroless ships nonroot, the others get app."""
@@ -121,21 +121,21 @@ class RuntimeBase:
             raise Skip("--runtime scratch cannot run this Python app: scratch has no interpreter", line)
         if requested == "distroless":
             return self._distroless_image(image), "distroless"
-        if self.alpine:
+        if self.facts.alpine:
             if requested == "slim":
                 raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
-            return self.image_text, "alpine"
+            return self.facts.image_text, "alpine"
         if requested == "alpine":
             raise Skip("packages built on a Debian python image (glibc) do not run on alpine (musl)", line)
-        return slim_of(self.image_text), "slim"
+        return slim_of(self.facts.image_text), "slim"
 
     def _distroless_image(self, image: str) -> str:
         line = self.stage.from_.line
-        if self.alpine:
+        if self.facts.alpine:
             raise Skip("distroless python is Debian (glibc); packages built on alpine (musl) do not run there", line)
         found = images.distroless_python(images.family(image))
         if found is None:
-            raise Skip(f"there is no distroless python image for the Debian release of {self.image_text}", line)
+            raise Skip(f"there is no distroless python image for the Debian release of {self.facts.image_text}", line)
         for ins in self.stage.instructions:
             if re.search(r"/usr/local/(lib|bin)/python", ins.text):
                 raise Skip(
@@ -175,14 +175,14 @@ class RuntimeBase:
             for s in segments
         )
         packages = ["python3-venv"]
-        slim_original = "slim" in images.tag_of(self.image_text)
+        slim_original = "slim" in images.tag_of(self.facts.image_text)
         if not slim_original or any(set(s.packages) & COMPILERS for s in segments if s.kind == deps.SYSTEM):
             # the full python image has a C compiler; packages built from source need it and Python's headers
             packages += ["python3-dev", "gcc", "libc6-dev"]
         make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
         path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
         uv = []
-        if self.uv_image:
+        if self.facts.uv_image:
             uv = [
                 Step(
                     f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",

@@ -11,7 +11,7 @@ from dockrewrite import shell, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PYTHON_PROGRAM
-from dockrewrite.providers.python.pyproject import toml_list, toml_table
+from dockrewrite.providers.python.pyproject import toml_table
 
 
 class StartCommand:
@@ -22,30 +22,13 @@ class StartCommand:
         or `uv run`/`poetry run` … taken off. None to keep the line."""
         return self.task_commands.get(ins.keyword) or without_runner(ins)
 
-    def _dev_groups(self) -> tuple[set[str], set[str]]:
-        """(packages only the `dev` group has, that group's name as the installs leave it out) from pyproject:
-        Poetry's group.dev / dev-dependencies, or [dependency-groups] dev / tool.uv.dev-dependencies for uv."""
-        data = self.pyproject or {}
-        poetry = toml_table(data, "tool", "poetry")
-        main = {
-            deps.spec_name(d) for d in toml_list(toml_table(data, "project").get("dependencies")) if isinstance(d, str)
-        }
-        main |= {deps.normalize(n) for n in toml_table(poetry, "dependencies") if n != "python"}
-        dev = {deps.normalize(n) for n in toml_table(poetry, "group", "dev", "dependencies")}
-        dev |= {deps.normalize(n) for n in toml_table(poetry, "dev-dependencies")}
-        uv_dev = toml_list(toml_table(data, "dependency-groups").get("dev")) + toml_list(
-            toml_table(data, "tool", "uv").get("dev-dependencies")
-        )
-        dev |= {deps.spec_name(d) for d in uv_dev if isinstance(d, str)}
-        return dev - main - {""}, main
-
     def _dev_tools_at_run_time(self) -> str | None:
         """When the command (or the poe/make task it runs) calls a program only the dev group installs, the
         runtime keeps the dev group: the reason, else None. A poe task that is a plain command is resolved to
         it instead, so poe itself is not needed (self.task_commands)."""
         self.task_commands: dict[str, str] = {}
         self.poe_config: str | None = None  # where the image has the pyproject.toml poe reads at run time
-        dev_only, _main = self._dev_groups()
+        dev_only = self.facts.dev_only
         if not dev_only:
             return None
         for keyword in ("ENTRYPOINT", "CMD"):
@@ -93,7 +76,7 @@ class StartCommand:
 
     def _image_path_of(self, name: str) -> str | None:
         """Where a COPY without --from puts the context's top-level file `name` in the image."""
-        for ins, dest, raw_sources in self.context_copies():
+        for ins, dest, raw_sources in self.facts.copies:
             sources = [a.removeprefix("./") for a in raw_sources]
             if name in sources:
                 many = len(sources) > 1 or ins.args[-1].endswith("/")
@@ -110,7 +93,7 @@ class StartCommand:
         poe runs as it is (no env, cwd, deps, sequences or scripts); else (None, why)."""
         if not rest or rest[0].startswith("-"):
             return None, "poe options or no task name"
-        poe = toml_table(self.pyproject or {}, "tool", "poe")
+        poe = toml_table(self.facts.pyproject or {}, "tool", "poe")
         if set(poe) - {"tasks"}:
             return None, f"[tool.poe] sets {', '.join(sorted(set(poe) - {'tasks'}))}"
         task = toml_table(poe, "tasks").get(rest[0])

@@ -35,8 +35,7 @@ class InstallStrategy:
     """Planner methods that choose where the dependencies are installed and how the runtime gets them."""
 
     def _strategy(self, items: list[Item]) -> str:
-        managers = {s.words[0] for it in items for s in it.segments if s.kind == deps.PIP and s.words}
-        env_managers = managers & {"poetry", "pipenv", "uv", "pdm"}
+        env_managers = self.facts.managers
         requested = self.options.python_strategy
         if self.distroless:
             return self._distroless_strategy(requested)
@@ -73,12 +72,7 @@ class InstallStrategy:
         """The Python uv installs for itself when the image's does not fit the project (`requires-python`,
         `.python-version`, uv.lock): uv then downloads one, and the virtualenv's `python` points into it.
         None when uv uses the image's Python."""
-        uses_uv = any(
-            s.words[:1] == ["uv"] and s.words[1:2] in (["sync"], ["run"], ["venv"], ["python"])
-            for it in items
-            for s in it.segments
-        )
-        if not uses_uv:
+        if not self.facts.uses_uv:
             return None
         version = self._runtime_python()
         have = tuple(int(p) for p in version.split(".")) if version else None
@@ -86,7 +80,7 @@ class InstallStrategy:
         pinned = deps.python_version_file(self.ctx.read_text(".python-version") or "")
         if pinned:
             asks.append(f".python-version asks for {pinned[0]}.{pinned[1]}")
-        requires = toml_table(self.pyproject, "project").get("requires-python")
+        requires = toml_table(self.facts.pyproject, "project").get("requires-python")
         lock_text = self.ctx.read_text("uv.lock") or ""
         lock_requires = re.search(r'(?m)^requires-python\s*=\s*"([^"]*)"', lock_text)
         specs = [("pyproject.toml's requires-python", requires)] + (
@@ -99,7 +93,7 @@ class InstallStrategy:
         if have is None:
             if asks or any(isinstance(spec, str) and spec for _, spec in specs):
                 self.warnings.append(
-                    f"{self.image_text} does not say which Python it has: if it does not fit the project's "
+                    f"{self.facts.image_text} does not say which Python it has: if it does not fit the project's "
                     "requires-python/.python-version, uv downloads one and the virtualenv would not run"
                 )
             return None

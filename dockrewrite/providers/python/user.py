@@ -16,9 +16,9 @@ class RuntimeUser:
     def _runs_unprivileged(self, items: list[Item]) -> bool:
         """Whether the runtime gets the unprivileged user: no USER in the original, root not kept, and the app
         not copied into / (it may write next to itself there, and / cannot be given to the user)."""
-        if self.options.keep_root or self.stage.last("USER") is not None:
+        if self.options.keep_root or self.facts.user is not None:
             return False
-        if self.last_workdir() == "/" and any(self._copies_into_root(it.ins) for it in items):
+        if self.facts.workdir == "/" and any(self._copies_into_root(it.ins) for it in items):
             self.warnings.append(
                 "the app is copied into / with no WORKDIR, and it may write next to itself: the runtime keeps "
                 "root, as the original did (give it a WORKDIR to run it unprivileged)"
