@@ -32,7 +32,7 @@ from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import note
 from dockrewrite.ops import Copy, From, Op, Run, keyword
 from dockrewrite.plan import BuildPlan, Options
-from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers.python import deps
 
 from .runs import BuildStage, State, add_mounts, build_stages, copies_from, replace_stage
 

@@ -28,7 +28,7 @@ from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import note
 from dockrewrite.ops import Op, Run
 from dockrewrite.plan import BuildPlan, Options
-from dockrewrite.providers.python_deps import is_pip
+from dockrewrite.providers.python.deps import is_pip
 
 from .runs import BuildStage, State, add_mounts, build_stages, copies_from, replace_stage
 
