@@ -359,7 +359,7 @@ def _use_color(choice: Color) -> bool:
 def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
     """Builder-pattern pairs (Dockerfile.build + Dockerfile + the script that docker-cp's between them)
     become one merged Dockerfile; the rest of the jobs are converted one by one as usual."""
-    from dockrewrite import builder_pattern
+    from dockrewrite import builder as builder_pattern
     from dockrewrite.results import CHANGED, UNCHANGED, Result
     from dockrewrite.runner import write_result
 
