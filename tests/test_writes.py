@@ -534,6 +534,21 @@ def test_a_sub_path_the_context_holds_outside_the_root_is_taken_as_it_is(tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("ini", "folders"),
+    [
+        # the sub-path already starts with the root: not joined twice
+        ("RuntimeRootPath = runtime/\nLogSavePath = runtime/logs/\n", ["/app/runtime", "/app/runtime/logs"]),
+        # two roots in one section: which one a sub-path hangs from is unknown, so it is taken as it is
+        ("DataRoot = var/\nCacheRoot = cache/\nLogDir = logs/\n", ["/app/cache", "/app/logs", "/app/var"]),
+        # a root in another section joins nothing here
+        ("[a]\nDataRoot = var/\n[b]\nLogDir = logs/\n", ["/app/logs", "/app/var"]),
+    ],
+)
+def test_when_sub_paths_are_not_joined_to_a_root(tmp_path, ini, folders):
+    assert _config(tmp_path, {"app.ini": ini}).paths == folders
+
+
+@pytest.mark.parametrize(
     ("name", "text", "folders"),
     [
         (".env", 'UPLOAD_DIR="uploads/"\nexport CACHE_PATH=./cache/\nPORT=8000\n', ["/app/cache", "/app/uploads"]),
