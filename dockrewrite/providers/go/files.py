@@ -60,12 +60,15 @@ _NEVER_CARRY = re.compile(
 class FilesMixin(Planner):
     """The planner's choice of what the runtime stage copies from the builder besides the binaries."""
 
-    def _artifacts(self, facts: GoFacts, chown: str | None, binaries: list[tuple[str, str]]) -> list[Step]:
-        """The COPY --from=builder steps: the files the program reads (owned by the user where it writes them),
-        then the binaries."""
+    def _artifacts(
+        self, facts: GoFacts, chown: str | None, binaries: list[tuple[str, str]], made_writable: list[str] = ()
+    ) -> list[Step]:
+        """The COPY --from=builder steps: the files the program reads (owned by the user where it writes them,
+        and where they hold a folder made writable for it: a root-owned copy over it would undo that), then
+        the binaries."""
         workdir = facts.workdir
         artifacts: list[Step] = []
-        written = [shell.resolve(workdir, w) for w in facts.sources.written]
+        written = [shell.resolve(workdir, w) for w in facts.sources.written] + list(made_writable)
         for path, label in self._assets(facts):
             # the app writes it, or a file in it (SQLite's journal goes beside its file, in that folder)
             writes_it = any(w == path or w.startswith(path.rstrip("/") + "/") for w in written)

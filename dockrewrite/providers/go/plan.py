@@ -63,6 +63,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
         contract = contract_steps(stage, GO_BUILD_ENV, replace)
 
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
+        made_writable: list[str] = []
         if chown:
             owner = chown[5:]
             found = self._writes(facts)
@@ -72,7 +73,8 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
             self.warnings += [Note("DR204", n) for n in writes.notes(found, owner)]
-        artifacts = self._artifacts(facts, chown, binaries)
+            made_writable = list(found.paths)
+        artifacts = self._artifacts(facts, chown, binaries, made_writable)
 
         texts = [s.text for s in contract + artifacts]
         runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
