@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dockrewrite.verify import (
-    CHANGED_EFFECTS,
-    EFFECTS_DIFFER,
-    SAME_EFFECTS,
-    ImageFacts,
-    compare,
-    compare_side_effects,
-    parse_diff,
-    side_effect_differences,
-    without_npm_banner,
-)
+from dockrewrite.verify.compare import ImageFacts, compare
+from dockrewrite.verify.results import CHANGED_EFFECTS, EFFECTS_DIFFER, SAME_EFFECTS
+from dockrewrite.verify.smoke import compare_side_effects, parse_diff, side_effect_differences, without_npm_banner
 
 
 def _facts(command: list[str]) -> ImageFacts:
@@ -243,3 +235,41 @@ def test_bad_options_are_refused_before_any_build(monkeypatch, service: Path, ar
     code, stderr, seen = _verify(monkeypatch, *args, service / "Dockerfile")
     assert code == 2 and message in stderr
     assert seen == {}  # nothing was built
+
+
+# --- the report: text and Markdown from a result, without an engine ------------------------------------------
+
+
+def _result():
+    from dockrewrite.verify.compare import Difference
+    from dockrewrite.verify.results import SideEffects, SmokeCheck, SmokeRun, VerifyResult
+
+    original = ImageFacts("sha256:o", 800_000_000, 9, ["go", "run", "."], {}, [], "/app", "", {}, None, "", [])
+    rewrite = ImageFacts("sha256:r", 8_000_000, 3, ["/app/t"], {}, [], "/app", "65532", {}, None, "", [])
+    rewrite.largest_layer, rewrite.largest_layer_size = "COPY /app/t /app/t # buildkit", 7_000_000
+    missing = SideEffects(CHANGED_EFFECTS, ["A <workdir>/x.db"], [], ["A /app/x.db"], "open x.db: permission denied")
+    check = SmokeCheck("run", "default command", SmokeRun("run"), SmokeRun("run"), "passed", "exit 0", missing)
+    result = VerifyResult("svc/Dockerfile", "svc", status="failed", message="contract changed", runtime="scratch")
+    result.original, result.rewrite, result.smoke = original, rewrite, [check]
+    result.differences = [Difference("user", "(root)", "65532", True, "runs as a non-root user")]
+    return result
+
+
+def test_the_text_report_shows_sizes_contract_and_side_effects():
+    from dockrewrite.verify.report import table
+
+    text = table(_result())
+    assert text.splitlines()[0] == "svc/Dockerfile: FAILED (scratch runtime)"
+    assert "  size    800.0 MB  8.0 MB   100.0x smaller" in text
+    assert "  contract: 1 differences, 1 intended" in text
+    assert "    intended: user: (root) -> 65532 (runs as a non-root user)" in text
+    assert "    file system: CHANGED: the rewrite did not write /app/x.db: open x.db: permission denied" in text
+
+
+def test_the_markdown_report_has_one_row_a_file():
+    from dockrewrite.verify.report import markdown
+
+    rows = markdown([_result()]).splitlines()
+    assert len(rows) == 3 and rows[0].startswith("| Dockerfile | runtime |")
+    assert rows[2].startswith("| `svc/Dockerfile` | scratch | 800.0 MB | 8.0 MB | 100.0x | 9 -> 3 |")
+    assert "| CHANGED: not written by the rewrite: `/app/x.db` | failed: contract changed |" in rows[2]
