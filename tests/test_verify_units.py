@@ -273,3 +273,98 @@ def test_the_markdown_report_has_one_row_a_file():
     assert len(rows) == 3 and rows[0].startswith("| Dockerfile | runtime |")
     assert rows[2].startswith("| `svc/Dockerfile` | scratch | 800.0 MB | 8.0 MB | 100.0x | 9 -> 3 |")
     assert "| CHANGED: not written by the rewrite: `/app/x.db` | failed: contract changed |" in rows[2]
+
+
+# --- what the rewrite declared: the one reader of the notes, one case a phrase ------------------------------
+
+
+def _image(command=(), env=None, workdir="/app", user="") -> ImageFacts:
+    return ImageFacts("sha256:x", 1, 1, list(command), dict(env or {}), [], workdir, user, {}, None, "", [])
+
+
+@pytest.mark.parametrize(
+    "field, orig, new, note, reason",
+    [
+        (
+            "command",
+            _image(["npm", "start"]),
+            _image(["node", "server.js"]),
+            "`npm start` (line 7) runs `node server.js` from package.json directly: no npm process in front of node",
+            "the package manager's start script",
+        ),
+        (
+            "command",
+            _image(["go", "run", "."]),
+            _image(["/app/server"]),
+            "CMD compiled the program with `go run` at every start: the builder builds it once (/app/server) and …",
+            "the program `go run` compiled at start",
+        ),
+        (
+            "command",
+            _image(["npx", "ts-node", "src/index.ts"]),
+            _image(["node", "dist/index.js"]),
+            "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: …, and the runtime runs "
+            "`node dist/index.js` on the output",
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["nodemon", "server.js"]),
+            _image(["/nodejs/bin/node", "server.js"]),
+            "`nodemon server.js` (line 6) restarts node when files change, which files in an image do not: the "
+            "runtime runs `node server.js` directly",
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["poe", "start"]),
+            _image(["python", "main.py"]),
+            'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])',
+            "the command of the poe task",
+        ),
+        (
+            "command",
+            _image(["npx", "serve", "dist"]),
+            _image(["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]),
+            "static site: dist/ is built by Node and served by nginx on port 3000 (replaces `npx serve dist`)",
+            "static files served by nginx",
+        ),
+        (
+            "env PATH",
+            _image(env={"PATH": "/usr/local/bin:/usr/bin"}),
+            _image(env={"PATH": "/venv/bin:/usr/local/bin:/usr/bin"}),
+            "ENV VIRTUAL_ENV=/venv and /venv/bin first on PATH, so python and the installed scripts come from it",
+            "changed by the rewrite",
+        ),
+        (
+            "env PYTHONUNBUFFERED",
+            _image(),
+            _image(env={"PYTHONUNBUFFERED": "1"}),
+            "adds ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1: no .pyc files in the image, logs not buffered",
+            "added by the rewrite",
+        ),
+        (
+            "working dir",
+            _image(workdir="/app"),
+            _image(workdir="/usr/share/nginx/html"),
+            "static site: dist/ is built by Node and served by nginx on port 8080 (replaces `npm run preview`)",
+            "nginx's document root",
+        ),
+        (
+            "user",
+            _image(user="app"),
+            _image(user="1000:1000"),
+            "USER app (line 5) becomes 1000:1000: the runtime image has no user named app",
+            "the runtime image has no user of that name",
+        ),
+    ],
+)
+def test_a_declared_difference_is_intended_and_an_undeclared_one_is_not(field, orig, new, note, reason):
+    from dockrewrite.verify.compare import Declared, declared_reason
+
+    assert declared_reason(Declared.from_notes([note]), field, orig, new).startswith(reason)
+    assert declared_reason(Declared(), field, orig, new) == ""
+    (diff,) = [d for d in compare(orig, new, warnings=[note]) if d.field == field]
+    assert diff.intended and diff.reason.startswith(reason)
+    (diff,) = [d for d in compare(orig, new, warnings=[]) if d.field == field]
+    assert not diff.intended

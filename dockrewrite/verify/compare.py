@@ -1,7 +1,8 @@
 """Compare the original image's runtime contract with the rewrite's and mark each difference intended or not.
 
 A difference is intended when the base images explain it, when it is a mechanical equivalent (a moved
-binary, shell form made exec form, a non-root user), or when the rewrite's notes declare it.
+binary, shell form made exec form, a non-root user), or when the rewrite declared it: `Declared` holds
+what the rewrite declared and `declared_reason` is the one place that reads it.
 """
 
 from __future__ import annotations
@@ -120,6 +121,53 @@ _STATIC_SITE = "served by nginx"
 _START_RESOLVED = ("compiled TypeScript at every start", "restarts node when files change")
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What the rewrite declared it changed on purpose: today the text of its notes.
+
+    Only declared_reason reads it, so the source can become the plan's typed intents in one place.
+    """
+
+    notes: str = ""
+
+    @classmethod
+    def from_notes(cls, warnings: Sequence[str]) -> Declared:
+        return cls(" ".join(warnings))
+
+
+def declared_reason(declared: Declared, field: str, orig: ImageFacts, new: ImageFacts) -> str:
+    """Why the rewrite declared the difference in field ("command", "env KEY", "working dir" or "user"),
+    or "" when it did not declare it. compare asks only where nothing else explains the difference."""
+    notes = declared.notes
+    if field == "command":
+        before, after = orig.command, new.command
+        if _script_runner(before) and " ".join(after) in notes:
+            return "the package manager's start script, run directly (see the rewrite's notes)"
+        built = after[:1] and f"({after[0]})" in notes
+        if before[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
+            return "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
+        node_cmd = " ".join([posixpath_base(after[0]), *after[1:]]) if after else ""
+        if any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
+            return "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
+        poe = [posixpath_base(w) for w in before[:4]]
+        if ("poe" in poe or "poethepoet" in poe) and f"as what it runs (`{json.dumps(after)}`" in notes:
+            return "the command of the poe task the original ran, run directly (see the rewrite's notes)"
+        served = after[1:] if after[:1] == ["/docker-entrypoint.sh"] else after  # the nginx image's entrypoint
+        if _STATIC_SITE in notes and served[:1] == ["nginx"]:
+            return "static files served by nginx instead of a Node server (see the rewrite's notes)"
+        return ""
+    if field.startswith("env "):
+        key = field[len("env ") :]
+        if key not in notes:
+            return ""
+        return "changed by the rewrite (see its notes)" if key in orig.env else "added by the rewrite (see its notes)"
+    if field == "working dir" and _STATIC_SITE in notes:
+        return "nginx's document root: the static files are served from there (see the rewrite's notes)"
+    if field == "user" and "becomes" in notes:
+        return "the runtime image has no user of that name; the same ids are used"
+    return ""
+
+
 def compare(
     orig: ImageFacts,
     new: ImageFacts,
@@ -131,29 +179,13 @@ def compare(
 ) -> list[Difference]:
     """Every runtime-contract difference, each marked intended or not with the reason."""
     diffs: list[Difference] = []
-    notes = " ".join(warnings)
+    declared = Declared.from_notes(warnings)
     shells = [["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"]]
 
     if orig.command != new.command:
         why = _command_change(orig.command, new.command, shells)
-        if why is None and _script_runner(orig.command) and " ".join(new.command) in notes:
-            why = "the package manager's start script, run directly (see the rewrite's notes)"
-        built = new.command[:1] and f"({new.command[0]})" in notes
-        if why is None and orig.command[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
-            why = "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
-        served = new.command[1:] if new.command[:1] == ["/docker-entrypoint.sh"] else new.command  # the nginx image's
-        node_cmd = " ".join([posixpath_base(new.command[0]), *new.command[1:]]) if new.command else ""
-        if why is None and any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
-            why = "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
-        poe = [posixpath_base(w) for w in orig.command[:4]]
-        if (
-            why is None
-            and ("poe" in poe or "poethepoet" in poe)
-            and f"as what it runs (`{json.dumps(new.command)}`" in notes
-        ):
-            why = "the command of the poe task the original ran, run directly (see the rewrite's notes)"
-        if why is None and _STATIC_SITE in notes and served[:1] == ["nginx"]:
-            why = "static files served by nginx instead of a Node server (see the rewrite's notes)"
+        if why is None:
+            why = declared_reason(declared, "command", orig, new) or None
         diffs.append(Difference("command", orig.command, new.command, why is not None, why or ""))
 
     for key in sorted(set(orig.env) | set(new.env)):
@@ -169,8 +201,8 @@ def compare(
                 why = "PATH of the golang base image; the Go toolchain folders are not in the runtime"
             elif b is not None and new_base and new_base.env.get("PATH") == b and orig_base is None:
                 why = ""
-            elif b is not None and "PATH" in notes:
-                why = "changed by the rewrite (see its notes)"
+            elif b is not None:
+                why = declared_reason(declared, "env PATH", orig, new)
         elif b is None and a is not None:
             if orig_base is not None and orig_base.env.get(key) == a:
                 why = f"set by {orig_base_name}, not by the Dockerfile"
@@ -179,8 +211,8 @@ def compare(
         elif a is None and b is not None:
             if new_base is not None and new_base.env.get(key) == b:
                 why = f"set by {new_base_name}"
-            elif key in REWRITE_ENV or key in notes:
-                why = REWRITE_ENV.get(key, "added by the rewrite (see its notes)")
+            else:
+                why = REWRITE_ENV.get(key) or declared_reason(declared, f"env {key}", orig, new)
         diffs.append(Difference(f"env {key}", a, b, bool(why), why))
 
     if orig.exposed_ports != new.exposed_ports:
@@ -203,16 +235,16 @@ def compare(
             and (new_base is None or getattr(new_base, name) == b)
         )
         why = "inherited from the base image; the Dockerfile does not set it" if inherited else ""
-        if not why and name == "working_dir" and _STATIC_SITE in notes:
-            why = "nginx's document root: the static files are served from there (see the rewrite's notes)"
+        if not why and name == "working_dir":
+            why = declared_reason(declared, "working dir", orig, new)
         diffs.append(Difference(name.replace("_", " "), a, b, bool(why), why))
 
     if orig.user != new.user:
         why = ""
         if _is_root(orig.user) and not _is_root(new.user):
             why = "runs as a non-root user"
-        elif not _is_root(orig.user) and not _is_root(new.user) and "becomes" in notes:
-            why = "the runtime image has no user of that name; the same ids are used"
+        elif not _is_root(orig.user) and not _is_root(new.user):
+            why = declared_reason(declared, "user", orig, new)
         diffs.append(Difference("user", orig.user or "(root)", new.user or "(root)", bool(why), why))
 
     for key in sorted(set(orig.labels) | set(new.labels)):
