@@ -610,7 +610,7 @@ def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
 
 
 def test_verify_marks_a_resolved_start_intended():
-    from dockrewrite.verify import ImageFacts, compare
+    from dockrewrite.verify.compare import ImageFacts, compare
 
     def facts(command):
         return ImageFacts(

@@ -455,7 +455,7 @@ def test_options_poetry_2_removed_follow_the_pinned_poetry(tmp_path: Path, pin, 
 
 
 def test_verify_reads_a_resolved_poe_task_as_intended():
-    from dockrewrite.verify import ImageFacts, compare
+    from dockrewrite.verify.compare import ImageFacts, compare
 
     def facts(command: list[str]) -> ImageFacts:
         return ImageFacts("sha256:x", 1, 1, command, {}, [], "/app", "", {}, None, "", [])

@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dockrewrite.verify import (
-    CHANGED_EFFECTS,
-    EFFECTS_DIFFER,
-    SAME_EFFECTS,
-    ImageFacts,
-    compare,
-    compare_side_effects,
-    parse_diff,
-    side_effect_differences,
-    without_npm_banner,
-)
+from dockrewrite.verify.compare import ImageFacts, compare
+from dockrewrite.verify.results import CHANGED_EFFECTS, EFFECTS_DIFFER, SAME_EFFECTS
+from dockrewrite.verify.smoke import compare_side_effects, parse_diff, side_effect_differences, without_npm_banner
 
 
 def _facts(command: list[str]) -> ImageFacts:
@@ -243,3 +235,136 @@ def test_bad_options_are_refused_before_any_build(monkeypatch, service: Path, ar
     code, stderr, seen = _verify(monkeypatch, *args, service / "Dockerfile")
     assert code == 2 and message in stderr
     assert seen == {}  # nothing was built
+
+
+# --- the report: text and Markdown from a result, without an engine ------------------------------------------
+
+
+def _result():
+    from dockrewrite.verify.compare import Difference
+    from dockrewrite.verify.results import SideEffects, SmokeCheck, SmokeRun, VerifyResult
+
+    original = ImageFacts("sha256:o", 800_000_000, 9, ["go", "run", "."], {}, [], "/app", "", {}, None, "", [])
+    rewrite = ImageFacts("sha256:r", 8_000_000, 3, ["/app/t"], {}, [], "/app", "65532", {}, None, "", [])
+    rewrite.largest_layer, rewrite.largest_layer_size = "COPY /app/t /app/t # buildkit", 7_000_000
+    missing = SideEffects(CHANGED_EFFECTS, ["A <workdir>/x.db"], [], ["A /app/x.db"], "open x.db: permission denied")
+    check = SmokeCheck("run", "default command", SmokeRun("run"), SmokeRun("run"), "passed", "exit 0", missing)
+    result = VerifyResult("svc/Dockerfile", "svc", status="failed", message="contract changed", runtime="scratch")
+    result.original, result.rewrite, result.smoke = original, rewrite, [check]
+    result.differences = [Difference("user", "(root)", "65532", True, "runs as a non-root user")]
+    return result
+
+
+def test_the_text_report_shows_sizes_contract_and_side_effects():
+    from dockrewrite.verify.report import table
+
+    text = table(_result())
+    assert text.splitlines()[0] == "svc/Dockerfile: FAILED (scratch runtime)"
+    assert "  size    800.0 MB  8.0 MB   100.0x smaller" in text
+    assert "  contract: 1 differences, 1 intended" in text
+    assert "    intended: user: (root) -> 65532 (runs as a non-root user)" in text
+    assert "    file system: CHANGED: the rewrite did not write /app/x.db: open x.db: permission denied" in text
+
+
+def test_the_markdown_report_has_one_row_a_file():
+    from dockrewrite.verify.report import markdown
+
+    rows = markdown([_result()]).splitlines()
+    assert len(rows) == 3 and rows[0].startswith("| Dockerfile | runtime |")
+    assert rows[2].startswith("| `svc/Dockerfile` | scratch | 800.0 MB | 8.0 MB | 100.0x | 9 -> 3 |")
+    assert "| CHANGED: not written by the rewrite: `/app/x.db` | failed: contract changed |" in rows[2]
+
+
+# --- what the rewrite declared: the one reader of the notes, one case a phrase ------------------------------
+
+
+def _image(command=(), env=None, workdir="/app", user="") -> ImageFacts:
+    return ImageFacts("sha256:x", 1, 1, list(command), dict(env or {}), [], workdir, user, {}, None, "", [])
+
+
+@pytest.mark.parametrize(
+    "field, orig, new, note, reason",
+    [
+        (
+            "command",
+            _image(["npm", "start"]),
+            _image(["node", "server.js"]),
+            "`npm start` (line 7) runs `node server.js` from package.json directly: no npm process in front of node",
+            "the package manager's start script",
+        ),
+        (
+            "command",
+            _image(["go", "run", "."]),
+            _image(["/app/server"]),
+            "CMD compiled the program with `go run` at every start: the builder builds it once (/app/server) and …",
+            "the program `go run` compiled at start",
+        ),
+        (
+            "command",
+            _image(["npx", "ts-node", "src/index.ts"]),
+            _image(["node", "dist/index.js"]),
+            "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: …, and the runtime runs "
+            "`node dist/index.js` on the output",
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["nodemon", "server.js"]),
+            _image(["/nodejs/bin/node", "server.js"]),
+            "`nodemon server.js` (line 6) restarts node when files change, which files in an image do not: the "
+            "runtime runs `node server.js` directly",
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["poe", "start"]),
+            _image(["python", "main.py"]),
+            'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])',
+            "the command of the poe task",
+        ),
+        (
+            "command",
+            _image(["npx", "serve", "dist"]),
+            _image(["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]),
+            "static site: dist/ is built by Node and served by nginx on port 3000 (replaces `npx serve dist`)",
+            "static files served by nginx",
+        ),
+        (
+            "env PATH",
+            _image(env={"PATH": "/usr/local/bin:/usr/bin"}),
+            _image(env={"PATH": "/venv/bin:/usr/local/bin:/usr/bin"}),
+            "ENV VIRTUAL_ENV=/venv and /venv/bin first on PATH, so python and the installed scripts come from it",
+            "changed by the rewrite",
+        ),
+        (
+            "env PYTHONUNBUFFERED",
+            _image(),
+            _image(env={"PYTHONUNBUFFERED": "1"}),
+            "adds ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1: no .pyc files in the image, logs not buffered",
+            "added by the rewrite",
+        ),
+        (
+            "working dir",
+            _image(workdir="/app"),
+            _image(workdir="/usr/share/nginx/html"),
+            "static site: dist/ is built by Node and served by nginx on port 8080 (replaces `npm run preview`)",
+            "nginx's document root",
+        ),
+        (
+            "user",
+            _image(user="app"),
+            _image(user="1000:1000"),
+            "USER app (line 5) becomes 1000:1000: the runtime image has no user named app",
+            "the runtime image has no user of that name",
+        ),
+    ],
+)
+def test_a_declared_difference_is_intended_and_an_undeclared_one_is_not(field, orig, new, note, reason):
+    from dockrewrite.verify.compare import Declared, declared_reason
+
+    assert declared_reason(Declared.from_notes([note]), field, orig, new).startswith(reason)
+    assert declared_reason(Declared(), field, orig, new) == ""
+    (diff,) = [d for d in compare(orig, new, warnings=[note]) if d.field == field]
+    assert diff.intended and diff.reason.startswith(reason)
+    (diff,) = [d for d in compare(orig, new, warnings=[]) if d.field == field]
+    assert not diff.intended
