@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockrewrite import shell
-from dockrewrite.providers import node_cmds
+from dockrewrite.providers.node import commands as node_cmds
 from dockrewrite.shell.lexer import Unreadable, commands
 
 
