@@ -85,9 +85,10 @@ class BuilderStage:
                 Step(f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)),
                 Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'),
             ]
-        self.warnings.append(
+        self.note(
+            "DR105",
             f"{VENV} is made without pip and setuptools of its own: the image's pip installs into it "
-            f"(PIP_PYTHON={VENV}/bin/python), so they do not reach the runtime"
+            f"(PIP_PYTHON={VENV}/bin/python), so they do not reach the runtime",
         )
         return [
             Step(
@@ -172,7 +173,7 @@ class BuilderStage:
         for path in needed:
             if "/" in path:
                 steps.append(Step(f"COPY {flags}{path} {posixpath.join(dest, path)}", () if steps else comment))
-        self.warnings.append(f"the builder copies {', '.join(needed)} instead of the whole context (line {copy_line})")
+        self.note("DR303", f"the builder copies {', '.join(needed)} instead of the whole context (line {copy_line})")
         return {copy_line: steps}
 
     @staticmethod

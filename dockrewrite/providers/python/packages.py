@@ -49,9 +49,7 @@ class RuntimePackages:
                 lib = libs[1] if family == "alpine" else libs[0]
                 if lib not in packages:
                     packages.append(lib)
-                    self.warnings.append(
-                        f"{name} is built from source against a system library: the runtime gets {lib}"
-                    )
+                    self.note("DR602", f"{name} is built from source against a system library: the runtime gets {lib}")
         return packages
 
     def _requirement_names(self, items: list[Item]) -> list[str]:
@@ -116,7 +114,7 @@ class RuntimePackages:
 
         requirements = self._requirement_names(items)
         for warning in source.import_warnings(source.imports(self.ctx), requirements):
-            self.warnings.append(warning)
+            self.note("DR405", warning)
 
     def _runtime_tools(self, items: list[Item], last_dep: int, runtime: str) -> list[str]:
         """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""
@@ -151,9 +149,10 @@ class RuntimePackages:
                 if available and package and package not in extra:
                     extra.append(package)
         if extra:
-            self.warnings.append(
+            self.note(
+                "DR602",
                 f"the runtime installs {', '.join(extra)}: the commands (or scripts they start) call them and the "
-                f"{family} image lacks them"
+                f"{family} image lacks them",
             )
         return extra
 
@@ -162,10 +161,11 @@ class RuntimePackages:
         owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
         trying both sides of the /usr merge), and the runtime steps that install them from that list."""
         where = {"prefix": PREFIX, "venv": VENV, "user": "/root/.local"}[strategy]
-        self.warnings.append(
+        self.note(
+            "DR602",
             f"no known runtime package for {', '.join(self.linked_scan)}: the builder lists the Debian packages of "
             f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {LINKED_LIST}, and the runtime "
-            "installs them (its release must be the builder's)"
+            "installs them (its release must be the builder's)",
         )
         scan = Step(
             f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dockrewrite.contract import arg_redeclarations, env_step
+from dockrewrite.notes import Note
 from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
@@ -39,9 +40,10 @@ class PythonPlanner(
         image = facts.image
         if facts.uv_image:
             # uv's images are the official python image with uv added: the runtime is that python image
-            self.warnings.append(
+            self.note(
+                "DR501",
                 f"{stage.image} is {facts.uv_image} with uv added: the runtime is built on that python image"
-                + (", and gets uv from the builder because the command calls it" if self._calls_uv() else "")
+                + (", and gets uv from the builder because the command calls it" if self._calls_uv() else ""),
             )
         elif image_name(image) == "uv":
             raise Skip(
@@ -62,9 +64,10 @@ class PythonPlanner(
                     stage.from_.line,
                 )
             self._refuse_outside_command()
-            self.warnings.append(
+            self.note(
+                "DR103",
                 "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
-                "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime"
+                "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime",
             )
         # (runtime image, Debian builder image, its Python) under --runtime distroless
         self.distroless: tuple[str, str, str] | None = None
@@ -100,7 +103,7 @@ class PythonPlanner(
         if self.poe_config:
             # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
             artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
-            self.warnings.append(f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
+            self.note("DR302", f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
         if self.facts.uv_image and self._calls_uv():
             self._refuse_runtime_uv()
             artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
@@ -148,11 +151,11 @@ class PythonPlanner(
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
-            self.warnings.append(f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
+            self.note("DR603", f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         found = self._writes(workdir) if non_root else None
         if found is not None:
             setup += self._user_steps(runtime, found)
-            self.warnings += writes.notes(found, self._user_label())
+            self.warnings += [Note("DR204", n) for n in writes.notes(found, self._user_label())]
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
@@ -189,9 +192,10 @@ class PythonPlanner(
             if k in ("CMD", "ENTRYPOINT"):
                 direct = self._direct_text(ins)
                 if direct is not None:
-                    self.warnings.append(
+                    self.note(
+                        "DR101",
                         f"{k} (line {ins.line}) runs the command directly: the runtime has the "
-                        f"environment on PATH and no {ins.shell.split()[0]} to run it with"
+                        f"environment on PATH and no {ins.shell.split()[0]} to run it with",
                     )
                     steps.append(Step(direct, ins.comments))
                     self.rewritten.add(k)
@@ -213,5 +217,5 @@ class PythonPlanner(
             )
             self.added_user = Step(f"USER {self._run_as()}")
             steps.insert(at, self.added_user)
-            self.warnings.append(self._added_user_note())
+            self.note("DR201", self._added_user_note())
         return steps, setup, artifacts

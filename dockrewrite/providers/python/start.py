@@ -56,10 +56,11 @@ class StartCommand:
                     )
                     self.task_commands[keyword] = text
                     self.poe_config = None
-                    self.warnings.append(
+                    self.note(
+                        "DR101",
                         f"{keyword} (line {ins.line}) runs poe task `{rest[0]}` as what it runs "
                         f"(`{text[len(keyword) + 1 :]}`, from [tool.poe.tasks]): poe is a dev-group tool the runtime "
-                        "leaves out"
+                        "leaves out",
                     )
                     continue
                 if "poethepoet" in dev_only:
@@ -85,7 +86,7 @@ class StartCommand:
 
     def _keep_dev_note(self, ins: Instruction, what: str, package: str) -> str:
         reason = f"{ins.keyword} (line {ins.line}): {what}, which only the dev dependency group installs ({package})"
-        self.warnings.append(f"{reason}: the runtime keeps the dev group (no --without dev / --no-dev)")
+        self.note("DR404", f"{reason}: the runtime keeps the dev group (no --without dev / --no-dev)")
         return reason
 
     def _poe_task(self, rest: list[str]) -> tuple[Command | None, str]:

@@ -56,15 +56,19 @@ class InstallStrategy:
         if self.split:
             return "venv"
         if env_managers:
-            self.warnings.append(
+            self.note(
+                "DR106",
                 f"strategy venv: {', '.join(sorted(env_managers))} installs into {VENV}, which the runtime copies "
                 "whole "
-                + (f"with uv's Python from {UV_PYTHON}" if self.uv_python else "(same interpreter path in both images)")
+                + (
+                    f"with uv's Python from {UV_PYTHON}" if self.uv_python else "(same interpreter path in both images)"
+                ),
             )
             return "venv"
-        self.warnings.append(
+        self.note(
+            "DR106",
             f"strategy prefix: packages installed under {PREFIX} in the builder are copied onto "
-            "/usr/local, where the official python images keep site-packages and scripts"
+            "/usr/local, where the official python images keep site-packages and scripts",
         )
         return "prefix"
 
@@ -92,9 +96,10 @@ class InstallStrategy:
                     asks.append(f"`uv python install` (line {it.ins.line})")
         if have is None:
             if asks or any(isinstance(spec, str) and spec for _, spec in specs):
-                self.warnings.append(
+                self.note(
+                    "DR501",
                     f"{self.facts.image_text} does not say which Python it has: if it does not fit the project's "
-                    "requires-python/.python-version, uv downloads one and the virtualenv would not run"
+                    "requires-python/.python-version, uv downloads one and the virtualenv would not run",
                 )
             return None
         mismatch = [a for a in asks if "python install" in a] + ([asks[0]] if pinned and pinned != have else [])
@@ -105,10 +110,11 @@ class InstallStrategy:
             return None
         reason = "; ".join(dict.fromkeys(mismatch))
         self._refuse_uv_python(reason, version)
-        self.warnings.append(
+        self.note(
+            "DR501",
             f"the image has Python {version} but {reason}: uv downloads its own Python, which the builder puts "
             f"in {UV_PYTHON} (UV_PYTHON_INSTALL_DIR) and the runtime copies to the same path, so the "
-            f"virtualenv's python exists there; the runtime image's own Python {version} is not the app's"
+            f"virtualenv's python exists there; the runtime image's own Python {version} is not the app's",
         )
         return reason
 
@@ -130,11 +136,12 @@ class InstallStrategy:
                     named[role] = "./" + found
         if "base" not in named or "dev" not in named:
             return None
-        self.warnings.append(
+        self.note(
+            "DR106",
             f"split requirements: stage `base` installs {named['base']}, `develop` adds {named['dev']} "
             "(docker build --target develop), and the default target `production` carries base"
             + (f" + {named['prod']}" if "prod" in named else "")
-            + " only"
+            + " only",
         )
         return named
 
@@ -167,15 +174,17 @@ class InstallStrategy:
         if strategy == "prefix":
             return [Step(f"COPY --from=builder {PREFIX} /usr/local")]
         if strategy == "venv":
-            self.warnings.append(
+            self.note(
+                "DR603",
                 f"ENV VIRTUAL_ENV={VENV} and {VENV}/bin first on PATH, so python and the "
-                "installed scripts come from the virtualenv"
+                "installed scripts come from the virtualenv",
             )
             return [Step(f"COPY --from=builder {VENV} {VENV}"), Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"')]
         home = "/home/app" if non_root else "/root"
-        self.warnings.append(
+        self.note(
+            "DR603",
             f"ENV PYTHONUSERBASE={home}/.local and its bin first on PATH, where the user-site "
-            "packages and scripts are copied"
+            "packages and scripts are copied",
         )
         chown = f"--chown={APP_UID}:{APP_UID} " if non_root else ""
         return [

@@ -19,9 +19,10 @@ class RuntimeUser:
         if self.options.keep_root or self.facts.user is not None:
             return False
         if self.facts.workdir == "/" and any(self._copies_into_root(it.ins) for it in items):
-            self.warnings.append(
+            self.note(
+                "DR203",
                 "the app is copied into / with no WORKDIR, and it may write next to itself: the runtime keeps "
-                "root, as the original did (give it a WORKDIR to run it unprivileged)"
+                "root, as the original did (give it a WORKDIR to run it unprivileged)",
             )
             return False
         return True
@@ -67,4 +68,4 @@ class RuntimeUser:
         files = writes.env_files(self.ctx, start.env_files, self.copies_entry)
         if files:
             self.loads += [f for f in files if f not in self.loads]
-            self.warnings.append(writes.baked_note(files, start.loader))
+            self.note("DR301", writes.baked_note(files, start.loader))
