@@ -7,6 +7,7 @@ image difference intended only when an intent covers it, so rewording a note cha
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 # Why the command changed; verify reports the reason next to the difference.
@@ -16,21 +17,33 @@ COMMAND_REASONS = {
     "compiled-at-start": "the program compiled or watched at every start, run by node on the builder's output",
     "poe-task": "the command of the poe task the original ran, run directly",
     "static-site": "static files served by nginx instead of a Node server",
-    "exec-form": "shell form became exec form (the runtime has no /bin/sh)",
-    "dev-tool": "the dev-only program the original ran, replaced by what it runs",
 }
 
 
 @dataclass(frozen=True)
 class CommandChanged:
-    """CMD and/or ENTRYPOINT differ from the original's on purpose."""
+    """The runtime starts `command` instead of what the original ran, on purpose. With `prefix`, only the
+    command's first words are known (a program and not its arguments)."""
 
-    keywords: frozenset[str]
     reason: str  # a key of COMMAND_REASONS
+    command: tuple[str, ...]
+    prefix: bool = False
 
     @property
     def why(self) -> str:
         return COMMAND_REASONS[self.reason]
+
+    def matches(self, argv: list[str] | tuple[str, ...]) -> bool:
+        """Whether an image starting argv (its ENTRYPOINT + CMD) starts this command; programs compare by
+        name, since the image may name them by path (/usr/local/bin/node), and the nginx image's entrypoint
+        script runs the command it is given."""
+        argv = list(argv)
+        if argv[:1] == ["/docker-entrypoint.sh"]:
+            argv = argv[1:]
+        want = list(self.command)
+        if not argv or not want or posixpath.basename(argv[0]) != posixpath.basename(want[0]):
+            return False
+        return argv[1 : len(want)] == want[1:] if self.prefix else argv[1:] == want[1:]
 
 
 @dataclass(frozen=True)
@@ -67,21 +80,42 @@ class Declared:
 
     intents: tuple[Intent, ...] = ()
 
-    def command(self) -> CommandChanged | None:
-        return next((i for i in self.intents if isinstance(i, CommandChanged)), None)
-
-    def command_keywords(self) -> frozenset[str]:
-        found: frozenset[str] = frozenset()
-        for i in self.intents:
-            if isinstance(i, CommandChanged):
-                found |= i.keywords
-        return found
+    def command(self, argv: list[str] | tuple[str, ...]) -> CommandChanged | None:
+        """The declared command change that an image starting argv carries out."""
+        return next((i for i in self.intents if isinstance(i, CommandChanged) and i.matches(argv)), None)
 
     def env(self, key: str) -> EnvSet | None:
         return next((i for i in self.intents if isinstance(i, EnvSet) and i.key == key), None)
 
-    def user(self) -> UserMapped | None:
-        return next((i for i in self.intents if isinstance(i, UserMapped)), None)
+    def user(self, new: str) -> UserMapped | None:
+        return next((i for i in self.intents if isinstance(i, UserMapped) and i.new == new), None)
 
     def workdir(self) -> WorkdirChanged | None:
         return next((i for i in self.intents if isinstance(i, WorkdirChanged)), None)
+
+
+def derived(runtime_ops, original) -> list[Intent]:
+    """What the plan's runtime stage sets that the original's last stage did not: each ENV key whose value
+    differs, and a USER other than the original's (both are the rewrite's own instructions, so on purpose)."""
+    from dockrewrite.ops import Env, User
+
+    before: dict[str, str] = {}
+    for ins in original.find("ENV"):
+        for i in range(0, len(ins.args) - 1, 2):
+            before[ins.args[i]] = ins.args[i + 1]
+    out: list[Intent] = []
+    after: dict[str, str] = {}
+    user = None
+    for op in runtime_ops:
+        if isinstance(op, Env):
+            after.update(op.items())
+        elif isinstance(op, User):
+            user = op.user
+    for key, value in after.items():
+        if before.get(key) != value:
+            why = "changed by the rewrite (see its notes)" if key in before else "added by the rewrite (see its notes)"
+            out.append(EnvSet(key, why))
+    was = original.last("USER")
+    if user is not None and was is not None and was.args and was.args[0] != user:
+        out.append(UserMapped(was.args[0], user))
+    return out

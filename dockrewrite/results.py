@@ -33,6 +33,7 @@ class Result:
     secrets: list[tuple[int, str]] = field(default_factory=list)  # (line, warning): shown in every output mode
     source_bytes: bytes | None = None  # the input as read, when it did not come from a file (stdin)
     loads: list[str] = field(default_factory=list)  # context files the rewrite carries for the app to load at start
+    intents: tuple = ()  # intents.Intent values: what the rewrite changes in the runtime contract on purpose
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {

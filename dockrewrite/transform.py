@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dockrewrite import intents
 from dockrewrite.context import BuildContext
 from dockrewrite.notes import note
 from dockrewrite.parse import MAX_INSTRUCTIONS, ParseError, parse
@@ -118,6 +119,8 @@ def convert_text(
         return result
     result.runtime = plan.runtime
     result.loads = list(plan.loads)
+    runtime_ops = [*plan.runtime_setup, *plan.artifacts, *plan.contract]
+    result.intents = (*plan.intents, *intents.derived(runtime_ops, model.stages[-1]))
     result.secrets = secret_warnings(model.stages[0], model.global_args)
     result.warnings = list(plan.warnings) + [note("DR004", text) for _, text in result.secrets]
     try:

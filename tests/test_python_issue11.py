@@ -460,8 +460,10 @@ def test_verify_reads_a_resolved_poe_task_as_intended():
     def facts(command: list[str]) -> ImageFacts:
         return ImageFacts("sha256:x", 1, 1, command, {}, [], "/app", "", {}, None, "", [])
 
-    note = 'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])'
-    (diff,) = [d for d in compare(facts(["poe", "-q", "start"]), facts(["python", "main.py"]), warnings=[note])]
+    from dockrewrite.intents import CommandChanged, Declared
+
+    declared = Declared((CommandChanged("poe-task", ("python", "main.py")),))
+    (diff,) = [d for d in compare(facts(["poe", "-q", "start"]), facts(["python", "main.py"]), declared=declared)]
     assert diff.field == "command" and diff.intended
-    (other,) = compare(facts(["poe", "start"]), facts(["python", "other.py"]), warnings=[note])
+    (other,) = compare(facts(["poe", "start"]), facts(["python", "other.py"]), declared=declared)
     assert not other.intended

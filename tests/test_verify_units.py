@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dockrewrite.intents import CommandChanged, Declared, EnvSet, UserMapped, WorkdirChanged
 from dockrewrite.verify.compare import ImageFacts, compare
 from dockrewrite.verify.results import CHANGED_EFFECTS, EFFECTS_DIFFER, SAME_EFFECTS
 from dockrewrite.verify.smoke import compare_side_effects, parse_diff, side_effect_differences, without_npm_banner
@@ -19,15 +20,15 @@ def _facts(command: list[str]) -> ImageFacts:
 
 
 def test_a_start_script_run_directly_is_intended_in_either_form():
-    notes = ["`yarn start` (line 7) runs `node dist/index.js` directly: no package manager in front of node"]
+    declared = Declared((CommandChanged("start-script", ("node", "dist/index.js")),))
     for original in (["yarn", "start"], ["/bin/sh", "-c", "yarn start"]):
-        diffs = compare(_facts(original), _facts(["node", "dist/index.js"]), warnings=notes)
+        diffs = compare(_facts(original), _facts(["node", "dist/index.js"]), declared=declared)
         command = next(d for d in diffs if d.field == "command")
         assert command.intended, original
 
 
 def test_a_changed_program_is_not_intended():
-    diffs = compare(_facts(["/bin/sh", "-c", "yarn start"]), _facts(["node", "other.js"]), warnings=[])
+    diffs = compare(_facts(["/bin/sh", "-c", "yarn start"]), _facts(["node", "other.js"]))
     assert not next(d for d in diffs if d.field == "command").intended
 
 
@@ -275,7 +276,7 @@ def test_the_markdown_report_has_one_row_a_file():
     assert "| CHANGED: not written by the rewrite: `/app/x.db` | failed: contract changed |" in rows[2]
 
 
-# --- what the rewrite declared: the one reader of the notes, one case a phrase ------------------------------
+# --- what the rewrite declared: the plan's typed intents, one case a kind ------------------------------------
 
 
 def _image(command=(), env=None, workdir="/app", user="") -> ImageFacts:
@@ -283,88 +284,112 @@ def _image(command=(), env=None, workdir="/app", user="") -> ImageFacts:
 
 
 @pytest.mark.parametrize(
-    "field, orig, new, note, reason",
+    "field, orig, new, intent, reason",
     [
         (
             "command",
             _image(["npm", "start"]),
             _image(["node", "server.js"]),
-            "`npm start` (line 7) runs `node server.js` from package.json directly: no npm process in front of node",
+            CommandChanged("start-script", ("node", "server.js")),
             "the package manager's start script",
         ),
         (
             "command",
             _image(["go", "run", "."]),
             _image(["/app/server"]),
-            "CMD compiled the program with `go run` at every start: the builder builds it once (/app/server) and …",
+            CommandChanged("go-run", ("/app/server",), prefix=True),
             "the program `go run` compiled at start",
         ),
         (
             "command",
             _image(["npx", "ts-node", "src/index.ts"]),
             _image(["node", "dist/index.js"]),
-            "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: …, and the runtime runs "
-            "`node dist/index.js` on the output",
+            CommandChanged("compiled-at-start", ("node", "dist/index.js")),
             "the program compiled or watched at every start",
         ),
         (
             "command",
             _image(["nodemon", "server.js"]),
             _image(["/nodejs/bin/node", "server.js"]),
-            "`nodemon server.js` (line 6) restarts node when files change, which files in an image do not: the "
-            "runtime runs `node server.js` directly",
+            CommandChanged("compiled-at-start", ("node", "server.js")),
             "the program compiled or watched at every start",
         ),
         (
             "command",
             _image(["poe", "start"]),
             _image(["python", "main.py"]),
-            'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])',
+            CommandChanged("poe-task", ("python", "main.py")),
             "the command of the poe task",
         ),
         (
             "command",
             _image(["npx", "serve", "dist"]),
             _image(["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]),
-            "static site: dist/ is built by Node and served by nginx on port 3000 (replaces `npx serve dist`)",
+            CommandChanged("static-site", ("nginx",), prefix=True),
             "static files served by nginx",
         ),
         (
             "env PATH",
             _image(env={"PATH": "/usr/local/bin:/usr/bin"}),
             _image(env={"PATH": "/venv/bin:/usr/local/bin:/usr/bin"}),
-            "ENV VIRTUAL_ENV=/venv and /venv/bin first on PATH, so python and the installed scripts come from it",
+            EnvSet("PATH", "changed by the rewrite (see its notes)"),
             "changed by the rewrite",
         ),
         (
             "env PYTHONUNBUFFERED",
             _image(),
             _image(env={"PYTHONUNBUFFERED": "1"}),
-            "adds ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1: no .pyc files in the image, logs not buffered",
+            EnvSet("PYTHONUNBUFFERED", "added by the rewrite (see its notes)"),
             "added by the rewrite",
         ),
         (
             "working dir",
             _image(workdir="/app"),
             _image(workdir="/usr/share/nginx/html"),
-            "static site: dist/ is built by Node and served by nginx on port 8080 (replaces `npm run preview`)",
+            WorkdirChanged("/usr/share/nginx/html", "nginx's document root: the static files are served from there"),
             "nginx's document root",
         ),
         (
             "user",
             _image(user="app"),
             _image(user="1000:1000"),
-            "USER app (line 5) becomes 1000:1000: the runtime image has no user named app",
+            UserMapped("app", "1000:1000"),
             "the runtime image has no user of that name",
         ),
     ],
 )
-def test_a_declared_difference_is_intended_and_an_undeclared_one_is_not(field, orig, new, note, reason):
-    from dockrewrite.verify.compare import Declared, declared_reason
+def test_a_declared_difference_is_intended_and_an_undeclared_one_is_not(field, orig, new, intent, reason):
+    from dockrewrite.verify.compare import declared_reason
 
-    assert declared_reason(Declared.from_notes([note]), field, orig, new).startswith(reason)
+    assert declared_reason(Declared((intent,)), field, orig, new).startswith(reason)
     assert declared_reason(Declared(), field, orig, new) == ""
-    (diff,) = [d for d in compare(orig, new, warnings=[note]) if d.field == field]
+    (diff,) = [d for d in compare(orig, new, declared=Declared((intent,))) if d.field == field]
     assert diff.intended and diff.reason.startswith(reason)
-    (diff,) = [d for d in compare(orig, new, warnings=[]) if d.field == field]
+    (diff,) = [d for d in compare(orig, new) if d.field == field]
+    assert not diff.intended
+
+
+@pytest.mark.parametrize(
+    "field, orig, new, intent",
+    [
+        # an intent covers what it names, not any difference of its kind
+        (
+            "command",
+            _image(["npm", "start"]),
+            _image(["node", "other.js"]),
+            CommandChanged("start-script", ("node", "server.js")),
+        ),
+        (
+            "command",
+            _image(["go", "run", "."]),
+            _image(["/app/other"]),
+            CommandChanged("go-run", ("/app/server",), prefix=True),
+        ),
+        ("env PORT", _image(), _image(env={"PORT": "80"}), EnvSet("HOSTNAME", "added by the rewrite (see its notes)")),
+        ("working dir", _image(workdir="/app"), _image(workdir="/srv"), WorkdirChanged("/usr/share/nginx/html", "…")),
+        ("user", _image(user="app"), _image(user="1000:1000"), UserMapped("web", "1000:1000")),
+    ],
+)
+def test_an_intent_covers_only_the_change_it_names(field, orig, new, intent):
+    (diff,) = [d for d in compare(orig, new, declared=Declared((intent,))) if d.field == field]
     assert not diff.intended

@@ -1,8 +1,8 @@
 """Compare the original image's runtime contract with the rewrite's and mark each difference intended or not.
 
 A difference is intended when the base images explain it, when it is a mechanical equivalent (a moved
-binary, shell form made exec form, a non-root user), or when the rewrite declared it: `Declared` holds
-what the rewrite declared and `declared_reason` is the one place that reads it.
+binary, shell form made exec form, a non-root user), or when the rewrite declared it: the plan's typed
+intents (dockrewrite/intents.py), which `declared_reason` is the one place to read.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import os
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from dockrewrite.intents import Declared
 
 # Environment variables that only steer `go build`; they say nothing about how the image runs.
 GO_BUILD_ONLY_ENV = frozenset(
@@ -116,55 +118,22 @@ def _command_change(orig: list[str], new: list[str], shells: Iterable[list[str]]
     return None
 
 
-_STATIC_SITE = "served by nginx"
-# Node start commands the rewrite replaced by node on their output (`nest start`, `ts-node x.ts`, `nodemon x.js`)
-_START_RESOLVED = ("compiled TypeScript at every start", "restarts node when files change")
-
-
-@dataclass(frozen=True)
-class Declared:
-    """What the rewrite declared it changed on purpose: today the text of its notes.
-
-    Only declared_reason reads it, so the source can become the plan's typed intents in one place.
-    """
-
-    notes: str = ""
-
-    @classmethod
-    def from_notes(cls, warnings: Sequence[str]) -> Declared:
-        return cls(" ".join(warnings))
-
-
 def declared_reason(declared: Declared, field: str, orig: ImageFacts, new: ImageFacts) -> str:
-    """Why the rewrite declared the difference in field ("command", "env KEY", "working dir" or "user"),
-    or "" when it did not declare it. compare asks only where nothing else explains the difference."""
-    notes = declared.notes
+    """Why the rewrite declared the difference in field ("command", "env KEY", "working dir" or "user"), from
+    the plan's typed intents, or "" when it did not declare it. compare asks only where nothing else explains
+    the difference; a note's wording plays no part."""
     if field == "command":
-        before, after = orig.command, new.command
-        if _script_runner(before) and " ".join(after) in notes:
-            return "the package manager's start script, run directly (see the rewrite's notes)"
-        built = after[:1] and f"({after[0]})" in notes
-        if before[:2] == ["go", "run"] and "`go run` at every start" in notes and built:
-            return "the program `go run` compiled at start, built once in the builder (see the rewrite's notes)"
-        node_cmd = " ".join([posixpath_base(after[0]), *after[1:]]) if after else ""
-        if any(m in notes for m in _START_RESOLVED) and f"runs `{node_cmd}`" in notes:
-            return "the program compiled or watched at every start, run by node on the builder's output (see the notes)"
-        poe = [posixpath_base(w) for w in before[:4]]
-        if ("poe" in poe or "poethepoet" in poe) and f"as what it runs (`{json.dumps(after)}`" in notes:
-            return "the command of the poe task the original ran, run directly (see the rewrite's notes)"
-        served = after[1:] if after[:1] == ["/docker-entrypoint.sh"] else after  # the nginx image's entrypoint
-        if _STATIC_SITE in notes and served[:1] == ["nginx"]:
-            return "static files served by nginx instead of a Node server (see the rewrite's notes)"
-        return ""
+        found = declared.command(new.command)
+        return f"{found.why} (see the rewrite's notes)" if found else ""
     if field.startswith("env "):
-        key = field[len("env ") :]
-        if key not in notes:
-            return ""
-        return "changed by the rewrite (see its notes)" if key in orig.env else "added by the rewrite (see its notes)"
-    if field == "working dir" and _STATIC_SITE in notes:
-        return "nginx's document root: the static files are served from there (see the rewrite's notes)"
-    if field == "user" and "becomes" in notes:
-        return "the runtime image has no user of that name; the same ids are used"
+        env = declared.env(field[len("env ") :])
+        return env.why if env else ""
+    if field == "working dir":
+        workdir = declared.workdir()
+        return workdir.why if workdir and workdir.path == new.working_dir else ""
+    if field == "user":
+        user = declared.user(new.user)
+        return user.why if user and user.original == orig.user else ""
     return ""
 
 
@@ -173,13 +142,12 @@ def compare(
     new: ImageFacts,
     orig_base: ImageFacts | None = None,
     new_base: ImageFacts | None = None,
-    warnings: Sequence[str] = (),
+    declared: Declared = Declared(),
     orig_base_name: str = "the builder base image",
     new_base_name: str = "the runtime base image",
 ) -> list[Difference]:
     """Every runtime-contract difference, each marked intended or not with the reason."""
     diffs: list[Difference] = []
-    declared = Declared.from_notes(warnings)
     shells = [["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"]]
 
     if orig.command != new.command:

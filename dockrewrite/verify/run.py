@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from dockrewrite.intents import Declared
 from dockrewrite.verify.compare import compare
 from dockrewrite.verify.engine import (
     EngineError,
@@ -171,7 +172,7 @@ def verify_file(
             result.rewrite,
             base_facts(docker, orig_base_name),
             base_facts(docker, new_base_name),
-            result.warnings,
+            Declared(tuple(converted.intents)),
             orig_base_name or "the builder base image",
             new_base_name or "the runtime base image",
         )

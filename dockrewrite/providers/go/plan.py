@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, contract_steps
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import Note
 from dockrewrite.plan import BuildPlan, Options, Step
@@ -44,6 +45,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
                 *(w for w in self.warnings if w not in plan.warnings),
             ]
             plan.rewritten = set(plan.rewritten) | {run.keyword}
+            plan.intents = [*plan.intents, CommandChanged("go-run", (run.binary,), prefix=True)]
             return plan
         facts = self._analyse()
         runtime, runtime_image, setup = self._runtime(facts)
@@ -94,6 +96,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             warnings=self.warnings,
             note=runtimes.runtime_note(runtime, facts.cgo),
             rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
+            intents=self.intents,
             loads=list(self.loads),
         )
         return plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dockrewrite import shell, tools
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command
 from dockrewrite.plan import Step
 from dockrewrite.providers.node import commands as cmds
@@ -33,6 +34,7 @@ class CommandRewrites:
                     "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.facts.entry.line
                 )
             argv = ["node", "server.js"]
+            self.declare(CommandChanged("start-script", tuple(argv)))
             self.note(
                 "DR101",
                 f"Next.js standalone: `{' '.join(start.argv)}` becomes `node server.js` (line {ins.line}), the "
@@ -56,6 +58,7 @@ class CommandRewrites:
                     )
                 argv = self._for_runtime(start.resolved, runtime)
                 out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
+                self.declare(CommandChanged("start-script", tuple(start.resolved)))
                 self.note(
                     "DR101",
                     f"`{' '.join(start.argv)}` (line {ins.line}) runs `{' '.join(start.resolved)}` from package.json "
@@ -73,6 +76,7 @@ class CommandRewrites:
                 direct = self._without_pnpm(start)
                 if direct is not None:
                     out["CMD"] = "CMD " + json.dumps(direct)
+                    self.declare(CommandChanged("start-script", tuple(direct)))
                     self.note(
                         "DR101",
                         f"`{' '.join(start.argv)}` (line {ins.line}) runs the script's own command, "

@@ -198,5 +198,6 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             warnings=self.warnings,
             note=note,
             rewritten=self.rewritten,
+            intents=self.intents,
             loads=list(self.loads),
         )

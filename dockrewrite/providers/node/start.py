@@ -6,6 +6,7 @@ import posixpath
 import shlex
 
 from dockrewrite import shell
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
@@ -80,6 +81,7 @@ class StartCommand:
         start.resolved = node_argv + npkg.script_args(start.argv)
         start.build = moved
         self.start_build = " \\\n && ".join(runs)
+        self.declare(CommandChanged("compiled-at-start", tuple(start.resolved)))
         self.note(
             "DR102",
             f"the start script `{self.facts.pkg.scripts[start.script or '']}` compiles before it starts node: "
@@ -116,6 +118,7 @@ class StartCommand:
         if run:
             self.start_build = run
         how = f"the builder runs `{run}` once" if run else "the builder already compiles it"
+        self.declare(CommandChanged("compiled-at-start", tuple(argv)))
         self.note(
             "DR102",
             f"`{' '.join(start.argv)}` (line {self._command_line()}) compiled TypeScript at every start: {how}, and "
@@ -153,6 +156,7 @@ class StartCommand:
         if words[i + 1 :] and words[i + 1] == "--":
             argv = ["node", words[i], *words[i + 2 :]]
         self.start.compiled = argv
+        self.declare(CommandChanged("compiled-at-start", tuple(argv)))
         self.note(
             "DR102",
             f"`{' '.join(self.start.argv)}` (line {self._command_line()}) restarts node when files change, which "

@@ -7,6 +7,7 @@ import re
 
 from dockrewrite import shell
 from dockrewrite.contract import contract_steps
+from dockrewrite.intents import CommandChanged, WorkdirChanged
 from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
@@ -86,6 +87,8 @@ class StaticSite:
         replace = self._nginx_runtime(setup, original_user)
         contract = contract_steps(self.stage, frozenset(), replace)
         self.rewritten |= {k for k in ("CMD", "ENTRYPOINT") if k in replace}
+        self.declare(CommandChanged("static-site", ("nginx",), prefix=True))
+        self.declare(WorkdirChanged(NGINX_ROOT, "nginx's document root: the static files are served from there"))
         self.note(
             "DR604",
             f"static site: {site}/ is built by Node and served by nginx on port {port} "

@@ -131,6 +131,7 @@ class PythonPlanner(
             warnings=self.warnings,
             note=self._note(runtime, strategy),
             rewritten=self.rewritten,
+            intents=self.intents,
             loads=list(self.loads),
         )
 

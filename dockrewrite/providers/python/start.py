@@ -8,6 +8,7 @@ import re
 import shlex
 
 from dockrewrite import shell, tools
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command, Instruction
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PYTHON_PROGRAM
@@ -56,6 +57,8 @@ class StartCommand:
                     )
                     self.task_commands[keyword] = text
                     self.poe_config = None
+                    run = tuple(resolved.argv) if resolved.exec_form else ("/bin/sh", "-c", resolved.shell)
+                    self.declare(CommandChanged("poe-task", run))
                     self.note(
                         "DR101",
                         f"{keyword} (line {ins.line}) runs poe task `{rest[0]}` as what it runs "
