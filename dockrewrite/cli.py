@@ -34,7 +34,7 @@ from dockrewrite.cli_common import (
     rewrite_flags,
     usage,
 )
-from dockrewrite.cli_output import BULK, Progress, Repeats, annotate, emit, labelled, show
+from dockrewrite.cli_output import BULK, Progress, Repeats, annotate, emit, show
 from dockrewrite.notes import note
 
 app = typer.Typer(
@@ -91,6 +91,7 @@ def _jobs(
     config_file: Path | None = None,
     no_config: bool = False,
     force_exclude: bool = False,
+    compose: bool = False,
 ):
     """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
     files a config skips as results, and how many paths could not be used."""
@@ -111,7 +112,7 @@ def _jobs(
             skipped.append(Result(str(path), SKIPPED, reason=f"skipped by an override in {cfg.path}"))
             continue
         root = next((r for r in roots if path.is_relative_to(r)), path.parent)
-        jobs.append(Job(path, context, options, write=write, root=root))
+        jobs.append(Job(path, context, options, write=write, root=root, compose=compose))
     return jobs, skipped, bad_paths
 
 
@@ -242,7 +243,9 @@ def convert(
         if output is None and not check and not diff:
             output = "-"  # like a formatter: the Dockerfile in, the Dockerfile out
     else:
-        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config, force_exclude)
+        job_list, config_skipped, bad_paths = _jobs(
+            paths, context, flags, write, config_file, no_config, force_exclude, compose
+        )
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
     if output == "-" and fmt is not ConvertFormat.text:
@@ -257,8 +260,6 @@ def convert(
     if write:
         # A file of a builder-pattern pair must not be written on its own first.
         job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
-        if compose:  # written below, once the compose edits are ready: the Dockerfile and them, or neither
-            job_list = [dataclasses.replace(j, write=False) for j in job_list]
         pending = work = run(job_list, jobs)
         ctx.call_on_close(work.close)  # also when a signal ends the run
     else:
@@ -268,8 +269,6 @@ def convert(
         _, merged = _builder_pattern(job_list, paths, write=False, remove=False)
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)
-    roots = {str(job.path): job.root for job in job_list}
-    by_path = {str(job.path): job for job in job_list}
     colored = fmt is ConvertFormat.text and _use_color(Color.never if no_color else color)
     progress = Progress(
         len(job_list), enabled=fmt is ConvertFormat.text and output is None and not quiet and sys.stderr.isatty()
@@ -280,9 +279,6 @@ def convert(
     report = Report()
     records = []
     for result in itertools.chain(config_skipped, merged, pending):
-        shown_edits = []
-        if compose and result.status == CHANGED:
-            shown_edits = _retarget_compose(result, by_path.get(result.path), roots.get(result.path), write=write)
         report.add(result)
         shows_diff = fmt is ConvertFormat.json or (
             fmt is ConvertFormat.text and (diff or not (check or write or output))
@@ -301,12 +297,15 @@ def convert(
         progress.step()
         if output is not None:
             emit(result, output)
-        if result.status == CHANGED and result.dockerignore and output is None and not check:
-            _write_dockerignore(result, write=write, color=colored)
-        for edit in shown_edits if fmt is ConvertFormat.text else ():  # stdout holds one report otherwise
-            shown = os.path.relpath(edit.path) if not os.path.relpath(edit.path).startswith("..") else str(edit.path)
-            text = diffs.unified(shown, edit.old, edit.new)
-            typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
+        if result.status == CHANGED and not write and output is None and not check and fmt is ConvertFormat.text:
+            # what --write would also write (stdout holds one report in the other formats)
+            shown_files = [(e.path, e.old, e.new) for e in result.edits if e.data is not None]
+            if result.dockerignore:
+                shown_files.append((result.dockerignore[0], "", result.dockerignore[1]))
+            for path, old, new in shown_files:
+                shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+                text = diffs.unified(shown, old, new)
+                typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
     progress.done()
     if fmt is not ConvertFormat.text and fmt is not ConvertFormat.github:
         from dockrewrite import reports
@@ -361,8 +360,8 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
     """Builder-pattern pairs (Dockerfile.build + Dockerfile + the script that docker-cp's between them)
     become one merged Dockerfile; the rest of the jobs are converted one by one as usual."""
     from dockrewrite import builder as builder_pattern
-    from dockrewrite.results import CHANGED, UNCHANGED, Result
-    from dockrewrite.runner import write_result
+    from dockrewrite.results import CHANGED, UNCHANGED, FileEdit, Result
+    from dockrewrite.runner import compose_edits, write_result
 
     if not job_list:
         return job_list, []
@@ -392,17 +391,17 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
             results.append(Result(str(by_path[build].path), UNCHANGED, reason=merged_note))
         if result.status != CHANGED:
             continue
-        if write:
+        for path in pair.removable():
+            if write and remove:  # deleted with the merged Dockerfile's write, or kept with it
+                result.edits.append(FileEdit(path, None, done=note("DR010", f"deleted {path}")))
+            else:
+                result.warnings.append(
+                    note("DR010", f"delete: {path} (no longer needed; --remove-builder-files does it)")
+                )
+        if job.compose:
+            compose_edits(job, result)
+        if write and result.status == CHANGED:
             write_result(job, result)
-        if result.status == CHANGED:
-            for path in pair.removable():
-                if write and remove:
-                    path.unlink(missing_ok=True)
-                    result.warnings.append(note("DR010", f"deleted {path}"))
-                else:
-                    result.warnings.append(
-                        note("DR010", f"delete: {path} (no longer needed; --remove-builder-files does it)")
-                    )
     return [j for j in job_list if j.path.resolve() not in taken], results
 
 
@@ -422,54 +421,6 @@ def _beside(named: list[Path]) -> list[Path]:
             if is_dockerfile_name(entry.name) and entry.is_file(follow_symlinks=False) and path.resolve() not in given:
                 out.append(path)
     return out
-
-
-def _write_dockerignore(result, *, write: bool, color: bool) -> None:
-    from dockrewrite import diff as diffs
-    from dockrewrite import source
-
-    path, text = result.dockerignore
-    if write:
-        if not path.exists():  # never replace one that appeared since the conversion
-            source.write_atomic(path, text.encode("utf-8"))
-            err(f"{result.path}: note: wrote {path}")
-    else:
-        shown = diffs.unified(os.path.relpath(path), "", text)
-        typer.echo(diffs.colorize(shown) if color else shown, nl=False, color=color)
-
-
-def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
-    """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
-    runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
-    --write, the edits to show as diffs."""
-    from dockrewrite import compose, interrupts, source
-    from dockrewrite.results import CHANGED, FAILED
-    from dockrewrite.runner import write_result
-
-    dockerfile = Path(result.path)
-    try:
-        edits, notes = compose.prepare(dockerfile, root or dockerfile.parent)
-    except compose.ComposeError as exc:
-        result.status, result.output = FAILED, None
-        result.reason = f"{exc}; neither it nor the Dockerfile was written" if write else str(exc)
-        return []
-    for text in notes:
-        err(f"{dockerfile}: {labelled(note('DR801', text))}")
-    if not write:
-        return edits
-    with interrupts.deferred():  # a signal waits until the Dockerfile and its compose files are all written
-        if job is not None:  # a merged builder-pattern result was written already
-            write_result(job, result)
-            if result.status != CHANGED:
-                return []
-        for edit in edits:
-            try:
-                source.write_atomic(edit.path, edit.data)
-            except OSError as exc:
-                result.status = FAILED
-                result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
-                break
-    return []
 
 
 @app.command()
