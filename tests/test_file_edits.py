@@ -100,3 +100,13 @@ def test_without_write_the_compose_change_is_shown_not_made(tmp_path):
     assert result.exit_code == 0, result.output
     assert "+      target: develop" in result.stdout
     assert (svc / "docker-compose.yml").read_text() == COMPOSE
+
+
+def test_a_proposed_dockerignore_stays_out_of_a_json_report(tmp_path):
+    import json
+
+    svc = _project(tmp_path)
+    result = _convert("--dockerignore", "--format", "json", str(svc))
+    assert json.loads(result.stdout)["files"][0]["status"] == "changed"
+    text = _convert("--dockerignore", str(svc)).stdout
+    assert "+++ b/" in text and "+.git" in text  # the text mode shows it as a diff
