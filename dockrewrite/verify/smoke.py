@@ -210,11 +210,7 @@ def smoke_run(
         run.stdout = (exc.stdout or b"").decode("utf-8", "replace")
         run.stderr = (exc.stderr or b"").decode("utf-8", "replace")[-2000:]
     finally:
-        run.seconds = round(time.monotonic() - start, 2)
-        try:
-            run.changes = container_changes(docker, name)
-        finally:
-            remove_container(docker, name)
+        _finish(docker, name, run, start)
     return run
 
 
@@ -272,11 +268,7 @@ def http_check(
         logs = docker.cmd(["logs", "--tail", "200", name], 30)
         run.stdout, run.stderr = logs.stdout[-4000:], logs.stderr[-4000:]
     finally:
-        run.seconds = round(time.monotonic() - start, 2)
-        try:
-            run.changes = container_changes(docker, name)
-        finally:
-            remove_container(docker, name)
+        _finish(docker, name, run, start)
     return run
 
 
@@ -357,3 +349,12 @@ def parse_http(spec: str) -> tuple[str, str]:
     if any(ch.isspace() or ord(ch) < 32 for ch in path):
         raise ValueError(f"--smoke-http: the path must not hold spaces or control characters, got {spec!r}")
     return str(int(port)), "/" + path
+
+
+def _finish(docker, name: str, run, start: float) -> None:
+    """The run's time and the container's file-system changes, then the container removed."""
+    run.seconds = round(time.monotonic() - start, 2)
+    try:
+        run.changes = container_changes(docker, name)
+    finally:
+        remove_container(docker, name)
