@@ -158,10 +158,10 @@ def _need(
                 {"type": "cache", "target": "/var/lib/apt", "sharing": "locked"},
             ],
         )
-    owner = _owner(state, program, report)
+    owner = _owner(state)
+    site = _Site(program, env, owner or {"_home": "/nonexistent"}, state.root, ctx, report)
     if owner is None:
-        return None
-    site = _Site(program, env, owner, state.root, ctx, report)
+        site.unknown_user = state.user
     for hooks in all_hooks():
         use = hooks.caches(words, text, site)
         if use is not None:
@@ -179,11 +179,19 @@ class _Site:
         self.home = owner.get("_home", "/root")
         self.cache_home = env.get("XDG_CACHE_HOME") or f"{self.home}/.cache"
         self.builder_reused = report.builder_reused
+        self.unknown_user: str | None = None  # a USER whose uid and home the plan does not know
 
     def cache(self, folder: str | None, **extra: str) -> dict[str, str] | None:
         """The mount for a tool's cache folder, owned by the step's user; None (and why, in a note) when the
         folder is not known at build time."""
         if folder is None:
+            return None
+        if self.unknown_user is not None:
+            # said only for a tool that has a cache, not for every command the stage runs
+            self.note(
+                f"no cache mount for {self.program}: the stage runs as USER {self.unknown_user}, whose uid and "
+                "home are not known"
+            )
             return None
         resolved = shell.substitute(folder, self.env)
         if resolved is None or not resolved.startswith("/"):
@@ -197,15 +205,13 @@ class _Site:
         self.report.note(text)
 
 
-def _owner(state: State, program: str, report: _Report) -> dict[str, str] | None:
-    """uid/gid options (and the home folder, under `_home`) for a cache written by the stage's user."""
+def _owner(state: State) -> dict[str, str] | None:
+    """uid/gid options (and the home folder, under `_home`) for a cache written by the stage's user; None when
+    the stage's user is one whose ids the plan does not know."""
     if state.root:
         return {"_home": state.env.get("HOME", "/root")}
     ident = state.identity()
     if ident is None:
-        report.note(
-            f"no cache mount for {program}: the stage runs as USER {state.user}, whose uid and home are not known"
-        )
         return None
     uid, gid, home = ident
     return {"uid": uid, "gid": gid, "_home": home}
