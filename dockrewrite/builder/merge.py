@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockrewrite.builder.pairs import BUILDER, Pair, norm_path, rel_path
+from dockrewrite.notes import Note
 
 if TYPE_CHECKING:
     from dockrewrite.results import Result
@@ -399,26 +400,36 @@ def _assemble(pair: Pair, build, runtime, build_name: str, runtime_name: str, sc
         out.pop(0)
     output = "\n".join(out) + "\n"
 
-    notes = [f"{build_name} is now the `{BUILDER}` stage: " + "; ".join(copy_notes)]
+    first = f"{build_name} is now the `{BUILDER}` stage: " + "; ".join(copy_notes)
     for a in pair.artifacts:
         how = produced.get(a.container_path)
         if how:
-            notes[0] += f" ({a.container_path} is written by {how})"
+            first += f" ({a.container_path} is written by {how})"
+    notes = [Note("DR020", first)]
     lines = f"lines {pair.lines[0]}-{pair.lines[1]}" if pair.lines[0] != pair.lines[1] else f"line {pair.lines[0]}"
     if pair.script_removable:
         notes.append(
-            f"{build_name} and {script_name} are no longer needed (delete them, or convert with "
-            f"--remove-builder-files); build with `{pair.command}`"
+            Note(
+                "DR020",
+                f"{build_name} and {script_name} are no longer needed (delete them, or convert with "
+                f"--remove-builder-files); build with `{pair.command}`",
+            )
         )
     elif pair.target is not None:
         notes.append(
-            f"{build_name} is no longer needed; in {script_name}, target {pair.target}: replace {lines} with "
-            f"`{pair.command}`"
+            Note(
+                "DR020",
+                f"{build_name} is no longer needed; in {script_name}, target {pair.target}: replace {lines} with "
+                f"`{pair.command}`",
+            )
         )
     else:
         notes.append(
-            f"{build_name} is no longer needed; keep {script_name}, which also runs "
-            f"{', '.join(pair.extra_steps)}, and replace its {lines} with `{pair.command}`"
+            Note(
+                "DR020",
+                f"{build_name} is no longer needed; keep {script_name}, which also runs "
+                f"{', '.join(pair.extra_steps)}, and replace its {lines} with `{pair.command}`",
+            )
         )
     if pair.build_args:
         names = list(dict.fromkeys(n for n, _ in pair.build_args))
@@ -433,11 +444,14 @@ def _assemble(pair: Pair, build, runtime, build_name: str, runtime_name: str, sc
         unused = [n for n in names if n not in declared and n not in _PROXY_ARGS]
         if unused:
             note += f"; {', '.join(unused)} has no ARG line in {build_name} and had no effect there"
-        notes.append(note)
+        notes.append(Note("DR021", note))
     if pair.others:
         notes.append(
-            f"{', '.join(rel_path(o, pair.runtime_file.parent) for o in pair.others)} run the same builder steps; "
-            "change them the same way"
+            Note(
+                "DR022",
+                f"{', '.join(rel_path(o, pair.runtime_file.parent) for o in pair.others)} run the same builder "
+                "steps; change them the same way",
+            )
         )
     return output, notes
 
