@@ -8,6 +8,7 @@ an original that does not build or pass its own smoke check, or a base image tha
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from pathlib import Path
@@ -136,6 +137,15 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(
             None, "--report", help="Also write a Markdown size table to this file.", dir_okay=False
         ),
+        choose: bool = typer.Option(
+            False,
+            "--choose",
+            help="Verify the rewrite on each runtime it can use (scratch, distroless, alpine, slim) and report the "
+            "smallest whose image keeps the contract and passes the smoke checks.",
+        ),
+        write: bool = typer.Option(
+            False, "--write", help="With --choose, write the chosen rewrite over each Dockerfile (as convert --write)."
+        ),
     ) -> None:
         """Build each Dockerfile and its rewrite with Docker (BuildKit), compare contract and size, smoke-test both.
 
@@ -155,6 +165,10 @@ def register(app: typer.Typer) -> None:
                 _usage(str(exc))
         if config_file is not None and no_config:
             _usage("--config and --no-config cannot be used together")
+        if write and not choose:
+            _usage("--write goes with --choose: plain verify only checks what convert would write")
+        if choose and report is not None:
+            _usage("--report and --choose cannot be used together")
         if report is not None and not report.parent.is_dir():
             _usage(f"--report {report}: the folder {report.parent} does not exist")  # known before any build
         flags = rewrite_flags(
@@ -194,24 +208,30 @@ def register(app: typer.Typer) -> None:
             _usage("no Dockerfile to verify")
         progress = _Progress(len(files), enabled=True)
 
+        def verify_one(path: Path, ctx_dir: Path | None, options):
+            return v.verify_file(
+                path,
+                ctx_dir,
+                options,
+                builder=builder,
+                network=network,
+                smoke_cmd=smoke_cmd,
+                smoke_env=env,
+                smoke_http=smoke_http,
+                http_env=env_http,
+                smoke_user=smoke_user,
+                timeout=timeout,
+                build_timeout=build_timeout,
+                keep_images=keep_images,
+                progress=progress,
+            )
+
+        if choose:
+            _choose(files, context, per_file, verify_one, progress, fmt, write, jobs)
+
         def one(path: Path):
             try:
-                return v.verify_file(
-                    path,
-                    context,
-                    per_file[path],
-                    builder=builder,
-                    network=network,
-                    smoke_cmd=smoke_cmd,
-                    smoke_env=env,
-                    smoke_http=smoke_http,
-                    http_env=env_http,
-                    smoke_user=smoke_user,
-                    timeout=timeout,
-                    build_timeout=build_timeout,
-                    keep_images=keep_images,
-                    progress=progress,
-                )
+                return verify_one(path, context, per_file[path])
             finally:
                 progress.finished()
 
@@ -241,3 +261,40 @@ def register(app: typer.Typer) -> None:
                 _err(f"{report}: error: cannot write: {exc.strerror or exc}")
                 raise typer.Exit(2) from None
         raise typer.Exit(code)
+
+
+def _choose(files, context, per_file, verify_one, progress, fmt, write: bool, jobs: int) -> None:
+    """verify --choose: each file's candidates, the choice, and with --write the chosen rewrite written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dockrewrite.results import CHANGED
+    from dockrewrite.runner import Job, run_one
+    from dockrewrite.verify import choose as chooser
+
+    def one(path: Path):
+        try:
+            return chooser.choose(path, context, per_file[path], verify_one)
+        finally:
+            progress.finished()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        choices = list(pool.map(one, files))
+    failed = 0
+    for choice, path in zip(choices, files, strict=True):
+        if choice.chosen is None:
+            failed += 1
+        elif write:
+            options = dataclasses.replace(per_file[path], runtime=choice.chosen.runtime)
+            written = run_one(Job(path, context, options, write=True, root=path.parent))
+            if written.status != CHANGED:
+                failed += 1
+                _err(f"{path}: error: not written: {written.reason or written.status}")
+            else:
+                _err(f"{path}: wrote the {choice.chosen.runtime} rewrite")
+        if fmt is _Format.text:
+            typer.echo(chooser.table(choice))
+    if fmt is _Format.json:
+        import json
+
+        typer.echo(json.dumps({"files": [chooser.as_dict(c) for c in choices]}, indent=2))
+    raise typer.Exit(1 if failed else 0)
