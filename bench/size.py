@@ -36,7 +36,7 @@ from dockrewrite.context import BuildContext  # noqa: E402
 from dockrewrite.plan import Options  # noqa: E402
 from dockrewrite.results import CHANGED  # noqa: E402
 from dockrewrite.transform import convert_text  # noqa: E402
-from dockrewrite.verify import Docker, EngineError, build_error, find_docker, inspect_image  # noqa: E402
+from dockrewrite.verify.engine import Docker, EngineError, build_error, find_docker, inspect_image  # noqa: E402
 
 APPS = ROOT / "fixtures" / "apps"
 BASES = (

@@ -34,6 +34,7 @@ from dockrewrite.cli_common import (
     rewrite_flags,
     usage,
 )
+from dockrewrite.cli_output import BULK, Progress, Repeats, annotate, emit, show
 from dockrewrite.notes import note
 
 app = typer.Typer(
@@ -90,6 +91,7 @@ def _jobs(
     config_file: Path | None = None,
     no_config: bool = False,
     force_exclude: bool = False,
+    compose: bool = False,
 ):
     """Jobs for the files found, with each file's options (defaults < config < overrides < flags), the
     files a config skips as results, and how many paths could not be used."""
@@ -110,7 +112,7 @@ def _jobs(
             skipped.append(Result(str(path), SKIPPED, reason=f"skipped by an override in {cfg.path}"))
             continue
         root = next((r for r in roots if path.is_relative_to(r)), path.parent)
-        jobs.append(Job(path, context, options, write=write, root=root))
+        jobs.append(Job(path, context, options, write=write, root=root, compose=compose))
     return jobs, skipped, bad_paths
 
 
@@ -241,7 +243,9 @@ def convert(
         if output is None and not check and not diff:
             output = "-"  # like a formatter: the Dockerfile in, the Dockerfile out
     else:
-        job_list, config_skipped, bad_paths = _jobs(paths, context, flags, write, config_file, no_config, force_exclude)
+        job_list, config_skipped, bad_paths = _jobs(
+            paths, context, flags, write, config_file, no_config, force_exclude, compose
+        )
     if remove_builder_files and not write:
         usage("--remove-builder-files deletes files: use it with --write")
     if output == "-" and fmt is not ConvertFormat.text:
@@ -256,8 +260,6 @@ def convert(
     if write:
         # A file of a builder-pattern pair must not be written on its own first.
         job_list, merged = _builder_pattern(job_list, paths, write=write, remove=remove_builder_files)
-        if compose:  # written below, once the compose edits are ready: the Dockerfile and them, or neither
-            job_list = [dataclasses.replace(j, write=False) for j in job_list]
         pending = work = run(job_list, jobs)
         ctx.call_on_close(work.close)  # also when a signal ends the run
     else:
@@ -267,21 +269,16 @@ def convert(
         _, merged = _builder_pattern(job_list, paths, write=False, remove=False)
         replaced = {r.path for r in merged}
         pending = (r for r in pending if r.path not in replaced)
-    roots = {str(job.path): job.root for job in job_list}
-    by_path = {str(job.path): job for job in job_list}
     colored = fmt is ConvertFormat.text and _use_color(Color.never if no_color else color)
-    progress = _Progress(
+    progress = Progress(
         len(job_list), enabled=fmt is ConvertFormat.text and output is None and not quiet and sys.stderr.isatty()
     )
     loud = -1 if quiet else (1 if verbose else 0)
-    repeats = _Repeats() if len(job_list) >= BULK and not verbose else None
+    repeats = Repeats() if len(job_list) >= BULK and not verbose else None
 
     report = Report()
     records = []
     for result in itertools.chain(config_skipped, merged, pending):
-        shown_edits = []
-        if compose and result.status == CHANGED:
-            shown_edits = _retarget_compose(result, by_path.get(result.path), roots.get(result.path), write=write)
         report.add(result)
         shows_diff = fmt is ConvertFormat.json or (
             fmt is ConvertFormat.text and (diff or not (check or write or output))
@@ -294,18 +291,21 @@ def convert(
         elif fmt in (ConvertFormat.sarif, ConvertFormat.gitlab, ConvertFormat.junit):
             records.append(result)
         elif fmt is ConvertFormat.github:
-            _annotate(result)
+            annotate(result)
         else:
-            _show(result, diff_text, check=check, write=write, output=output, color=colored, loud=loud, repeats=repeats)
+            show(result, diff_text, check=check, write=write, output=output, color=colored, loud=loud, repeats=repeats)
         progress.step()
         if output is not None:
-            _emit(result, output)
-        if result.status == CHANGED and result.dockerignore and output is None and not check:
-            _write_dockerignore(result, write=write, color=colored)
-        for edit in shown_edits if fmt is ConvertFormat.text else ():  # stdout holds one report otherwise
-            shown = os.path.relpath(edit.path) if not os.path.relpath(edit.path).startswith("..") else str(edit.path)
-            text = diffs.unified(shown, edit.old, edit.new)
-            typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
+            emit(result, output)
+        if result.status == CHANGED and not write and output is None and not check and fmt is ConvertFormat.text:
+            # what --write would also write (stdout holds one report in the other formats)
+            shown_files = [(e.path, e.old, e.new) for e in result.edits if e.data is not None]
+            if result.dockerignore:
+                shown_files.append((result.dockerignore[0], "", result.dockerignore[1]))
+            for path, old, new in shown_files:
+                shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+                text = diffs.unified(shown, old, new)
+                typer.echo(diffs.colorize(text) if colored else text, nl=False, color=colored)
     progress.done()
     if fmt is not ConvertFormat.text and fmt is not ConvertFormat.github:
         from dockrewrite import reports
@@ -359,9 +359,9 @@ def _use_color(choice: Color) -> bool:
 def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
     """Builder-pattern pairs (Dockerfile.build + Dockerfile + the script that docker-cp's between them)
     become one merged Dockerfile; the rest of the jobs are converted one by one as usual."""
-    from dockrewrite import builder_pattern
-    from dockrewrite.results import CHANGED, UNCHANGED, Result
-    from dockrewrite.runner import write_result
+    from dockrewrite import builder as builder_pattern
+    from dockrewrite.results import CHANGED, UNCHANGED, FileEdit, Result
+    from dockrewrite.runner import compose_edits, write_result
 
     if not job_list:
         return job_list, []
@@ -391,17 +391,17 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
             results.append(Result(str(by_path[build].path), UNCHANGED, reason=merged_note))
         if result.status != CHANGED:
             continue
-        if write:
+        for path in pair.removable():
+            if write and remove:  # deleted with the merged Dockerfile's write, or kept with it
+                result.edits.append(FileEdit(path, None, done=note("DR010", f"deleted {path}")))
+            else:
+                result.warnings.append(
+                    note("DR010", f"delete: {path} (no longer needed; --remove-builder-files does it)")
+                )
+        if job.compose:
+            compose_edits(job, result)
+        if write and result.status == CHANGED:
             write_result(job, result)
-        if result.status == CHANGED:
-            for path in pair.removable():
-                if write and remove:
-                    path.unlink(missing_ok=True)
-                    result.warnings.append(note("DR010", f"deleted {path}"))
-                else:
-                    result.warnings.append(
-                        note("DR010", f"delete: {path} (no longer needed; --remove-builder-files does it)")
-                    )
     return [j for j in job_list if j.path.resolve() not in taken], results
 
 
@@ -421,212 +421,6 @@ def _beside(named: list[Path]) -> list[Path]:
             if is_dockerfile_name(entry.name) and entry.is_file(follow_symlinks=False) and path.resolve() not in given:
                 out.append(path)
     return out
-
-
-class _Progress:
-    """`[120/10000]` on a terminal's stderr while a long run goes on."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.count = total, 0
-        self.enabled = enabled and total >= 50
-
-    def step(self) -> None:
-        self.count += 1
-        if self.enabled and (self.count % 25 == 0 or self.count == self.total):
-            sys.stderr.write(f"\r[{self.count}/{self.total}]")
-            sys.stderr.flush()
-
-    def hide(self) -> None:
-        """Clear the counter so the next message starts on a clean line (step draws it again)."""
-        if self.enabled and self.count >= 25:
-            sys.stderr.write("\r" + " " * 24 + "\r")
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 24 + "\r")
-
-
-class _Repeats:
-    """In a bulk run, a note that is word for word the same for many files is printed for the first one and
-    counted for the rest; the summary lists each with its count (a 3,000-file run printed one .dockerignore
-    note 1,359 times)."""
-
-    def __init__(self):
-        self.seen: dict[str, int] = {}
-
-    def first(self, note: str, path: str) -> bool:
-        self.seen[note] = self.seen.get(note, 0) + 1
-        return self.seen[note] == 1
-
-    def summary(self) -> list[str]:
-        return [
-            f"{_labelled(note).split(':', 1)[0]} repeated for {count - 1} more files (shown once above): {note}"
-            for note, count in sorted(self.seen.items(), key=lambda item: -item[1])
-            if count > 1
-        ]
-
-
-BULK = 20  # from this many files on, identical notes are grouped
-
-
-def _labelled(note: str) -> str:
-    """`note[DR701]: text`, as rustc labels its diagnostics; the code is what `ignore` takes."""
-    code = getattr(note, "code", None)
-    return f"note[{code}]: {note}" if code else f"note: {note}"
-
-
-def _show(
-    result,
-    diff_text: str | None,
-    *,
-    check: bool,
-    write: bool,
-    output: str | None,
-    color: bool,
-    loud: int = 0,
-    repeats: _Repeats | None = None,
-) -> None:
-    """Text mode. loud: -1 errors only, 0 the usual, 1 also unchanged files and the signals behind each verdict
-    (every note of every file)."""
-    from dockrewrite import diff as diffs
-    from dockrewrite.results import CHANGED, FAILED, SKIPPED
-
-    if result.status == FAILED:
-        err(f"{result.location}: error: {result.reason}")
-    elif loud < 0:
-        pass
-    elif result.status == SKIPPED:
-        err(f"{result.location}: skipped: {result.reason}")
-    elif result.reason and (loud > 0 or not check and output is None):
-        err(f"{result.location}: unchanged: {result.reason}")
-    elif result.status != CHANGED and loud > 0:
-        err(f"{result.location}: unchanged")
-    if loud > 0 and result.signals:
-        err(f"{result.path}: {result.language or 'unknown'}: " + "; ".join(result.signals))
-    if result.status != CHANGED:
-        return
-    if check:
-        if loud >= 0:
-            for line, warning in result.secrets:
-                err(f"{result.path}:{line}: warning: {warning}")
-        typer.echo(result.path)
-        if diff_text:
-            typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
-        return
-    if loud >= 0:
-        for warning in result.warnings:
-            if repeats is None or repeats.first(warning, result.path):
-                err(f"{result.path}: {_labelled(warning)}")
-    if output is None and not write:
-        typer.echo(diffs.colorize(diff_text) if color else diff_text, nl=False, color=color)
-
-
-def _emit(result, output: str) -> None:
-    """--output: the Dockerfile, always. The rewrite when there is one, otherwise the input byte for byte,
-    so `convert -o - Dockerfile > new && mv new Dockerfile` never empties a file."""
-    from dockrewrite import source
-    from dockrewrite.results import CHANGED
-    from dockrewrite.runner import MAX_BYTES
-
-    try:
-        if result.status == CHANGED:
-            data = source.encode(result.output, result.encoding)
-        elif result.source_bytes is not None:
-            data = result.source_bytes
-        else:
-            path = Path(result.path)
-            if not path.is_file() or path.stat().st_size > MAX_BYTES:
-                return  # nothing readable to pass through; the status (failed or skipped) says why
-            data = path.read_bytes()
-        if output == "-":
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        else:
-            source.write_atomic(Path(output), data)
-    except (OSError, source.SourceError) as exc:
-        err(f"{output}: error: cannot write: {exc}")
-        raise typer.Exit(2) from None
-
-
-def _write_dockerignore(result, *, write: bool, color: bool) -> None:
-    from dockrewrite import diff as diffs
-    from dockrewrite import source
-
-    path, text = result.dockerignore
-    if write:
-        if not path.exists():  # never replace one that appeared since the conversion
-            source.write_atomic(path, text.encode("utf-8"))
-            err(f"{result.path}: note: wrote {path}")
-    else:
-        shown = diffs.unified(os.path.relpath(path), "", text)
-        typer.echo(diffs.colorize(shown) if color else shown, nl=False, color=color)
-
-
-def _retarget_compose(result, job, root: Path | None, *, write: bool) -> list:
-    """Every compose edit is read, decoded and encoded before the Dockerfile is written (with --write the
-    runner left that to here): the Dockerfile and its compose files are written, or neither is. Without
-    --write, the edits to show as diffs."""
-    from dockrewrite import compose, interrupts, source
-    from dockrewrite.results import CHANGED, FAILED
-    from dockrewrite.runner import write_result
-
-    dockerfile = Path(result.path)
-    try:
-        edits, notes = compose.prepare(dockerfile, root or dockerfile.parent)
-    except compose.ComposeError as exc:
-        result.status, result.output = FAILED, None
-        result.reason = f"{exc}; neither it nor the Dockerfile was written" if write else str(exc)
-        return []
-    for text in notes:
-        err(f"{dockerfile}: {_labelled(note('DR801', text))}")
-    if not write:
-        return edits
-    with interrupts.deferred():  # a signal waits until the Dockerfile and its compose files are all written
-        if job is not None:  # a merged builder-pattern result was written already
-            write_result(job, result)
-            if result.status != CHANGED:
-                return []
-        for edit in edits:
-            try:
-                source.write_atomic(edit.path, edit.data)
-            except OSError as exc:
-                result.status = FAILED
-                result.reason = f"the Dockerfile was written but {edit.path} could not be: {exc.strerror or exc}"
-                break
-    return []
-
-
-def _annotate(result) -> None:
-    """GitHub Actions workflow commands: one annotation per file that needs attention."""
-    from dockrewrite.results import CHANGED, FAILED, SKIPPED
-
-    where = f"file={_gh_property(result.path)},line={result.line or 1}"
-    if result.status == FAILED:
-        typer.echo(f"::error {where},title=dockrewrite::{_gh_data(result.reason or 'failed')}")
-    elif result.status == SKIPPED:
-        typer.echo(f"::notice {where},title=dockrewrite skipped::{_gh_data(result.reason or '')}")
-    elif result.status == CHANGED:
-        message = (
-            f"single-stage Dockerfile: `dockrewrite convert --write` makes it multi-stage ({result.runtime} runtime)"
-        )
-        typer.echo(f"::warning file={_gh_property(result.path)},line=1,title=dockrewrite::{_gh_data(message)}")
-        for line, warning in result.secrets:
-            typer.echo(
-                f"::warning file={_gh_property(result.path)},line={line},title=dockrewrite credential::"
-                + _gh_data(warning)
-            )
-
-
-def _gh_data(text: str) -> str:
-    """A workflow command's message: a newline in a file name or reason must not start a command of its own."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_property(text: str) -> str:
-    """A workflow command's property value: also `:` and `,`, or a path could end the property list or
-    add its own `line=`/`title=`."""
-    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 @app.command()

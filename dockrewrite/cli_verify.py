@@ -8,6 +8,7 @@ an original that does not build or pass its own smoke check, or a base image tha
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from pathlib import Path
@@ -46,10 +47,6 @@ def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
     return out
 
 
-def _mb(size: int | None) -> str:
-    return "-" if size is None else f"{size / 1e6:.1f} MB"
-
-
 class _Progress:
     """One line on stderr while builds run: rewritten in place on a terminal, phase lines otherwise."""
 
@@ -79,85 +76,6 @@ class _Progress:
             if self.enabled and self.tty:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
-
-
-def _table(result) -> str:
-    from dockrewrite.verify import PASSED
-
-    lines = [f"{result.path}: {result.status.upper()}" + (f" ({result.runtime} runtime)" if result.runtime else "")]
-    if result.message and result.status != PASSED:
-        lines.append(f"  {result.message}")
-    o, r = result.original, result.rewrite
-    rows: list[tuple[str, str, str, str]] = []
-    if o or r:
-        ratio = f"{result.ratio:.1f}x smaller" if result.ratio else ""
-        rows.append(("size", _mb(o.size if o else None), _mb(r.size if r else None), ratio))
-        rows.append(("layers", str(o.layers if o else "-"), str(r.layers if r else "-"), ""))
-    if result.build_seconds:
-        rows.append(
-            (
-                "build",
-                f"{result.build_seconds.get('original', 0):.1f} s" if "original" in result.build_seconds else "-",
-                f"{result.build_seconds.get('rewrite', 0):.1f} s" if "rewrite" in result.build_seconds else "-",
-                "",
-            )
-        )
-    if rows:
-        width = [max(len(row[i]) for row in [("", "original", "rewrite", ""), *rows]) for i in range(4)]
-        header = ("", "original", "rewrite", "")
-        for row in [header, *rows]:
-            lines.append("  " + "  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)).rstrip())
-    if r and r.largest_layer:
-        lines.append(f"  dominated by: {r.largest_layer[:100]} ({_mb(r.largest_layer_size)})")
-    if result.differences:
-        intended = sum(d.intended for d in result.differences)
-        lines.append(f"  contract: {len(result.differences)} differences, {intended} intended")
-        for d in result.differences:
-            lines.append(f"    {d.describe()}")
-    elif o and r:
-        lines.append("  contract: identical")
-    for check in result.smoke:
-        mark = "ok" if check.status == PASSED else check.status.upper()
-        lines.append(f"  smoke {check.kind}: {check.description}: {mark}: {check.detail}")
-        if check.side_effects:
-            lines.append(f"    file system: {check.side_effects.describe()}")
-    if result.build_log and result.status != PASSED:
-        lines.append("  build output (tail):")
-        lines.extend(f"    {line}" for line in result.build_log[-12:])
-    return "\n".join(lines)
-
-
-def _side_effects(result) -> str:
-    """One cell: what the smoke containers wrote, compared (`docker diff`)."""
-    from dockrewrite.verify import CHANGED_EFFECTS, EFFECTS_DIFFER
-
-    effects = [c.side_effects for c in result.smoke if c.side_effects]
-    if not effects:
-        return "-"
-    for verdict in (CHANGED_EFFECTS, EFFECTS_DIFFER):
-        paths = sorted({line[2:] for e in effects if e.verdict == verdict for line in e.missing})
-        if paths:
-            shown = ", ".join(f"`{p}`" for p in paths[:5]).replace("|", "\\|")
-            return f"{verdict}: not written by the rewrite: {shown}"
-    return "same"
-
-
-def _markdown(results) -> str:
-    rows = [
-        "| Dockerfile | runtime | original | rewrite | ratio | layers | largest layer of the rewrite | file system "
-        "| result |",
-        "|---|---|---:|---:|---:|---|---|---|---|",
-    ]
-    for res in results:
-        o, r = res.original, res.rewrite
-        largest = (r.largest_layer[:60].replace("|", "\\|") + f" ({_mb(r.largest_layer_size)})") if r else ""
-        outcome = res.status + (": " + res.message.replace("|", "/") if res.status != "passed" else "")
-        rows.append(
-            f"| `{res.path}` | {res.runtime or '-'} | {_mb(o.size if o else None)} | {_mb(r.size if r else None)} | "
-            f"{f'{res.ratio:.1f}x' if res.ratio else '-'} | {f'{o.layers} -> {r.layers}' if o and r else '-'} | "
-            f"{largest} | {_side_effects(res)} | {outcome} |"
-        )
-    return "\n".join(rows) + "\n"
 
 
 def register(app: typer.Typer) -> None:
@@ -219,6 +137,15 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(
             None, "--report", help="Also write a Markdown size table to this file.", dir_okay=False
         ),
+        choose: bool = typer.Option(
+            False,
+            "--choose",
+            help="Verify the rewrite on each runtime it can use (scratch, distroless, alpine, slim) and report the "
+            "smallest whose image keeps the contract and passes the smoke checks.",
+        ),
+        write: bool = typer.Option(
+            False, "--write", help="With --choose, write the chosen rewrite over each Dockerfile (as convert --write)."
+        ),
     ) -> None:
         """Build each Dockerfile and its rewrite with Docker (BuildKit), compare contract and size, smoke-test both.
 
@@ -227,6 +154,7 @@ def register(app: typer.Typer) -> None:
         """
         from dockrewrite import verify as v
         from dockrewrite.discover import discover
+        from dockrewrite.verify import report as report_text
 
         env = _pairs(smoke_env, "--smoke-env")
         env_http = _pairs(http_env, "--http-env")
@@ -237,6 +165,10 @@ def register(app: typer.Typer) -> None:
                 _usage(str(exc))
         if config_file is not None and no_config:
             _usage("--config and --no-config cannot be used together")
+        if write and not choose:
+            _usage("--write goes with --choose: plain verify only checks what convert would write")
+        if choose and report is not None:
+            _usage("--report and --choose cannot be used together")
         if report is not None and not report.parent.is_dir():
             _usage(f"--report {report}: the folder {report.parent} does not exist")  # known before any build
         flags = rewrite_flags(
@@ -276,24 +208,30 @@ def register(app: typer.Typer) -> None:
             _usage("no Dockerfile to verify")
         progress = _Progress(len(files), enabled=True)
 
+        def verify_one(path: Path, ctx_dir: Path | None, options):
+            return v.verify_file(
+                path,
+                ctx_dir,
+                options,
+                builder=builder,
+                network=network,
+                smoke_cmd=smoke_cmd,
+                smoke_env=env,
+                smoke_http=smoke_http,
+                http_env=env_http,
+                smoke_user=smoke_user,
+                timeout=timeout,
+                build_timeout=build_timeout,
+                keep_images=keep_images,
+                progress=progress,
+            )
+
+        if choose:
+            _choose(files, context, per_file, verify_one, progress, fmt, write, jobs)
+
         def one(path: Path):
             try:
-                return v.verify_file(
-                    path,
-                    context,
-                    per_file[path],
-                    builder=builder,
-                    network=network,
-                    smoke_cmd=smoke_cmd,
-                    smoke_env=env,
-                    smoke_http=smoke_http,
-                    http_env=env_http,
-                    smoke_user=smoke_user,
-                    timeout=timeout,
-                    build_timeout=build_timeout,
-                    keep_images=keep_images,
-                    progress=progress,
-                )
+                return verify_one(path, context, per_file[path])
             finally:
                 progress.finished()
 
@@ -304,7 +242,7 @@ def register(app: typer.Typer) -> None:
             for result in pool.map(one, files):
                 results.append(result)
                 if fmt is _Format.text:
-                    typer.echo(_table(result))
+                    typer.echo(report_text.table(result))
                     for which, tag in result.images.items():
                         typer.echo(f"  kept {which}: {tag}")
                     typer.echo("")
@@ -318,8 +256,45 @@ def register(app: typer.Typer) -> None:
             _err(", ".join(f"{n} {s}" for s, n in counts.items()))
         if report is not None:
             try:
-                report.write_text(_markdown(results), encoding="utf-8")
+                report.write_text(report_text.markdown(results), encoding="utf-8")
             except OSError as exc:
                 _err(f"{report}: error: cannot write: {exc.strerror or exc}")
                 raise typer.Exit(2) from None
         raise typer.Exit(code)
+
+
+def _choose(files, context, per_file, verify_one, progress, fmt, write: bool, jobs: int) -> None:
+    """verify --choose: each file's candidates, the choice, and with --write the chosen rewrite written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dockrewrite.results import CHANGED
+    from dockrewrite.runner import Job, run_one
+    from dockrewrite.verify import choose as chooser
+
+    def one(path: Path):
+        try:
+            return chooser.choose(path, context, per_file[path], verify_one)
+        finally:
+            progress.finished()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        choices = list(pool.map(one, files))
+    failed = 0
+    for choice, path in zip(choices, files, strict=True):
+        if choice.chosen is None:
+            failed += 1
+        elif write:
+            options = dataclasses.replace(per_file[path], runtime=choice.chosen.runtime)
+            written = run_one(Job(path, context, options, write=True, root=path.parent))
+            if written.status != CHANGED:
+                failed += 1
+                _err(f"{path}: error: not written: {written.reason or written.status}")
+            else:
+                _err(f"{path}: wrote the {choice.chosen.runtime} rewrite")
+        if fmt is _Format.text:
+            typer.echo(chooser.table(choice))
+    if fmt is _Format.json:
+        import json
+
+        typer.echo(json.dumps({"files": [chooser.as_dict(c) for c in choices]}, indent=2))
+    raise typer.Exit(1 if failed else 0)

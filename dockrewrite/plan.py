@@ -46,3 +46,4 @@ class BuildPlan:
     rewritten: set[str] = field(default_factory=set)  # CMD/ENTRYPOINT the rewrite changed on purpose
     note: str = ""  # one line that says why this runtime image, shown above the runtime stage
     loads: list[str] = field(default_factory=list)  # context files the app loads at start (.env, config), carried
+    intents: list = field(default_factory=list)  # intents.Intent values: contract changes made on purpose

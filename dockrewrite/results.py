@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 CHANGED, UNCHANGED, SKIPPED, FAILED = "changed", "unchanged", "skipped", "failed"
 
@@ -14,6 +15,19 @@ class Skip(Exception):
         super().__init__(reason)
         self.reason = reason
         self.line = line
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """A file written (or deleted, data None) together with the Dockerfile: the runner writes them all or
+    none. `old`/`new` are the texts a diff shows when nothing is written."""
+
+    path: Path
+    data: bytes | None
+    old: str = ""
+    new: str = ""
+    done: str = ""  # the note once written ("wrote …", "deleted …")
+    create_only: bool = False  # a file that appeared since the conversion is left alone (a .dockerignore)
 
 
 @dataclass
@@ -33,6 +47,8 @@ class Result:
     secrets: list[tuple[int, str]] = field(default_factory=list)  # (line, warning): shown in every output mode
     source_bytes: bytes | None = None  # the input as read, when it did not come from a file (stdin)
     loads: list[str] = field(default_factory=list)  # context files the rewrite carries for the app to load at start
+    intents: tuple = ()  # intents.Intent values: what the rewrite changes in the runtime contract on purpose
+    edits: list[FileEdit] = field(default_factory=list)  # files beside it: .dockerignore, compose, removals
 
     def as_dict(self, diff: str | None = None) -> dict:
         return {

@@ -17,7 +17,7 @@ from dockrewrite import interrupts, source
 from dockrewrite.context import BuildContext
 from dockrewrite.notes import ignored, note
 from dockrewrite.plan import Options
-from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result
+from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, FileEdit, Result
 from dockrewrite.transform import convert_text
 
 MAX_BYTES = 1 << 20  # no real Dockerfile is this large; such a file is not read
@@ -36,6 +36,7 @@ class Job:
     options: Options
     write: bool = False
     root: Path | None = None  # the folder the file was found under: --write never leaves it
+    compose: bool = False  # also point compose services that build it at the develop target
 
 
 def run_one(job: Job) -> Result:
@@ -59,6 +60,13 @@ def run_one(job: Job) -> Result:
             result.warnings.append(
                 note("DR701", f"no .dockerignore proposed (internal error {type(exc).__name__}: {exc})")
             )
+    if result.dockerignore and job.write and result.status == CHANGED:
+        path, content = result.dockerignore
+        result.edits.append(
+            FileEdit(path, content.encode("utf-8"), "", content, done=note("DR701", f"wrote {path}"), create_only=True)
+        )
+    if job.compose and result.status == CHANGED:
+        compose_edits(job, result)
     if job.write and result.status == CHANGED:
         write_result(job, result)
     return without_ignored(result, job.options)
@@ -102,8 +110,24 @@ def _dockerignore(job: Job, context: BuildContext, text: str, result: Result) ->
     return (context.root / ".dockerignore", content) if content and context.root else None
 
 
+def compose_edits(job: Job, result: Result) -> None:
+    """The compose-file edits that point development services at the develop target, worked out and encoded
+    before anything is written; a file that needs the change and cannot take it fails the Dockerfile too."""
+    from dockrewrite import compose
+
+    try:
+        edits, notes = compose.prepare(job.path, job.root or job.path.parent)
+    except compose.ComposeError as exc:
+        result.status, result.output = FAILED, None
+        result.reason = f"{exc}; neither it nor the Dockerfile was written" if job.write else str(exc)
+        return
+    result.warnings += [note("DR801", text) for text in notes]
+    result.edits += [FileEdit(e.path, e.data, e.old, e.new) for e in edits]
+
+
 def write_result(job: Job, result: Result) -> None:
-    """Replace the file atomically; through a symlink only when its target stays inside the root."""
+    """Replace the file atomically, together with the files its result carries (a .dockerignore, compose
+    files, removals): all of them or none. Through a symlink only when its target stays inside the root."""
     target = job.path
     if job.path.is_symlink():
         target = job.path.resolve()
@@ -116,11 +140,15 @@ def write_result(job: Job, result: Result) -> None:
     if not mode & 0o222:
         result.status, result.reason = FAILED, f"read-only file (mode {oct(mode & 0o777)}): not written"
         return
+    edits = [e for e in result.edits if not (e.create_only and e.path.exists())]
     try:
-        written = source.write_atomic(target, source.encode(result.output, result.encoding))
-        result.warnings += [note("DR011", text) for text in written]
+        changes = [(target, source.encode(result.output, result.encoding))] + [(e.path, e.data) for e in edits]
+        written = source.write_together(changes)
     except (OSError, source.SourceError) as exc:
-        result.status, result.reason = FAILED, f"cannot write: {exc}"
+        result.status = FAILED
+        result.reason = f"cannot write: {exc}" + ("; nothing was written" if edits else "")
+        return
+    result.warnings += [note("DR011", text) for text in written] + [e.done for e in edits if e.done]
 
 
 def usable_cpus() -> int:

@@ -10,6 +10,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from dockrewrite.shell import lexer
 from dockrewrite.tools import SHELLS
 
 # Words that open or close a compound command; the command proper follows them.
@@ -48,10 +49,8 @@ def read(text: str) -> Script | None:
     shell = interpreter(text)
     if shell is None:
         return None
-    from dockrewrite.builder_pattern import shell_commands
-
     try:
-        commands = shell_commands(text)
+        commands = lexer.commands(text)
     except Exception:  # the lexer refuses what it cannot read with certainty, in several ways
         return None
     programs: list[tuple[str, int]] = []

@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _BOMS = (
@@ -130,19 +130,72 @@ def write_atomic(path: Path, data: bytes) -> list[str]:
     leave the others on the old one). Ctrl-C, SIGTERM and SIGHUP wait until the write is done
     (interrupts.deferred), so an interrupted run leaves every file old or new and no temporary file.
     """
+    return write_together([(path, data)])
+
+
+def write_together(changes: list[tuple[Path, bytes | None]]) -> list[str]:
+    """Several files written (bytes) or deleted (None) as one change, each as write_atomic writes one: every
+    new file is written out to its temporary file first, and only when all of them are (no disk full, no
+    permission problem, no encoding left to fail) are they renamed into place and the deletions made. A
+    failure before that leaves every file as it was. Returns the notes on what could not be kept."""
     from dockrewrite import interrupts
 
     with interrupts.deferred():
-        return _replace(path, data)
+        staged: list[_Staged] = []
+        try:
+            for path, data in changes:
+                staged.append(_stage(path, data))
+        except BaseException:
+            for done in staged:
+                done.discard()
+            raise
+        # In-place writes (hard-linked files) go first: they are the ones that can still fail, and a failure
+        # there must come before any rename.
+        staged.sort(key=lambda done: done.tmp is not None or done.data is None)
+        notes: list[str] = []
+        for n, done in enumerate(staged):
+            try:
+                notes += done.commit()
+            except BaseException:
+                for rest in staged[n:]:
+                    rest.discard()
+                raise
+        return notes
 
 
-def _replace(path: Path, data: bytes) -> list[str]:
+@dataclass
+class _Staged:
+    """One file's change, ready to be put in place."""
+
+    path: Path
+    data: bytes | None
+    tmp: str | None = None  # the written temporary file, renamed over path on commit
+    info: os.stat_result | None = None  # a hard-linked file, overwritten in place on commit
+    notes: list[str] = field(default_factory=list)
+
+    def commit(self) -> list[str]:
+        if self.data is None:
+            self.path.unlink(missing_ok=True)
+        elif self.tmp is not None:
+            os.replace(self.tmp, self.path)
+        else:
+            return _overwrite(self.path, self.data, self.info)
+        return self.notes
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
+
+
+def _stage(path: Path, data: bytes | None) -> _Staged:
+    if data is None:
+        return _Staged(path, None)
     try:
         info = path.stat()
     except FileNotFoundError:
         info = None
     if info is not None and info.st_nlink > 1:
-        return _overwrite(path, data, info)
+        return _Staged(path, data, info=info)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     notes: list[str] = []
     try:
@@ -157,11 +210,10 @@ def _replace(path: Path, data: bytes) -> list[str]:
                 with contextlib.suppress(PermissionError):
                     os.chown(tmp, info.st_uid, info.st_gid)
             notes = _copy_xattrs(path, tmp)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return notes
+    return _Staged(path, data, tmp=tmp, notes=notes)
 
 
 def _overwrite(path: Path, data: bytes, info: os.stat_result) -> list[str]:

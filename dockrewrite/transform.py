@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from dockrewrite import intents
 from dockrewrite.context import BuildContext
 from dockrewrite.notes import note
 from dockrewrite.parse import MAX_INSTRUCTIONS, ParseError, parse
 from dockrewrite.plan import Options
+from dockrewrite.render import TemplateProblem
 from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result, Skip
 
 # [ \t], not \s: \s also matches newlines, and from every line start it then ran over all the blank lines after
@@ -102,9 +104,12 @@ def convert_text(
     except Skip as exc:
         result.status, result.reason, result.line = SKIPPED, exc.reason, exc.line
         return result
+    except TemplateProblem as exc:  # a generated config file's template (nginx.conf.j2) may be the user's
+        result.status, result.reason = FAILED, str(exc)
+        return result
 
     from dockrewrite.contract import secret_warnings
-    from dockrewrite.render import TemplateProblem, render
+    from dockrewrite.render import render
     from dockrewrite.safety import UnsafeOutput, check
 
     try:
@@ -114,6 +119,8 @@ def convert_text(
         return result
     result.runtime = plan.runtime
     result.loads = list(plan.loads)
+    runtime_ops = [*plan.runtime_setup, *plan.artifacts, *plan.contract]
+    result.intents = (*plan.intents, *intents.derived(runtime_ops, model.stages[-1]))
     result.secrets = secret_warnings(model.stages[0], model.global_args)
     result.warnings = list(plan.warnings) + [note("DR004", text) for _, text in result.secrets]
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dockrewrite import builder_pattern as bp
+from dockrewrite import builder as bp
 from dockrewrite import source
 from dockrewrite.context import BuildContext
 from dockrewrite.discover import discover

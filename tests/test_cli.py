@@ -508,7 +508,7 @@ def test_a_bulk_run_prints_a_repeated_note_once(tmp_path: Path):
     result = invoke("convert", tmp_path)
     repeated = "no USER in the original: the runtime runs as the non-root uid 65532 (--keep-root keeps root)"
     assert result.stderr.count(repeated) == 2  # the first file's note and the summary line
-    assert f"note repeated for 24 more files (shown once above): {repeated}" in result.stderr
+    assert f"note[DR201] repeated for 24 more files (shown once above): {repeated}" in result.stderr
     verbose = invoke("convert", "-v", tmp_path)
     assert verbose.stderr.count(repeated) == 25
 

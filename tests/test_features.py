@@ -569,3 +569,18 @@ def _property_test():
 
 
 test_features_never_break_a_rewrite = _property_test()
+
+
+def test_an_unknown_build_user_is_named_only_for_tools_with_a_cache(tmp_path):
+    files = {
+        "package.json": {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}},
+        "package-lock.json": {"name": "a", "lockfileVersion": 3, "packages": {}},
+        "index.js": "require('ms')\n",
+    }
+    dockerfile = (
+        "FROM node:20-bookworm\nWORKDIR /app\nRUN useradd builder\nUSER builder\n"
+        "COPY package.json package-lock.json ./\nRUN echo hi && ls && npm ci --omit=dev\n"
+        'COPY index.js ./\nCMD ["node", "index.js"]\n'
+    )
+    notes = [w for w in _convert(tmp_path, dockerfile, files, cache_mounts=True).warnings if "no cache mount" in w]
+    assert notes == ["no cache mount for npm: the stage runs as USER builder, whose uid and home are not known"]

@@ -610,7 +610,7 @@ def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
 
 
 def test_verify_marks_a_resolved_start_intended():
-    from dockrewrite.verify import ImageFacts, compare
+    from dockrewrite.verify.compare import ImageFacts, compare
 
     def facts(command):
         return ImageFacts(
@@ -628,13 +628,12 @@ def test_verify_marks_a_resolved_start_intended():
             volumes=[],
         )
 
-    notes = [
-        "`npx ts-node src/index.ts` (line 6) compiled TypeScript at every start: the builder runs `npx tsc` "
-        "once, and the runtime runs `node dist/index.js` on the output"
-    ]
-    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "dist/index.js"]), warnings=notes)
+    from dockrewrite.intents import CommandChanged, Declared
+
+    declared = Declared((CommandChanged("compiled-at-start", ("node", "dist/index.js")),))
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "dist/index.js"]), declared=declared)
     assert diff.field == "command" and diff.intended
-    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), warnings=notes)
+    [diff] = compare(facts(["npx", "ts-node", "src/index.ts"]), facts(["node", "other.js"]), declared=declared)
     assert not diff.intended
 
 

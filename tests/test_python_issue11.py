@@ -8,8 +8,10 @@ import pytest
 
 from dockrewrite.context import BuildContext
 from dockrewrite.plan import Options
-from dockrewrite.providers import python as py
-from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers.python import deps
+from dockrewrite.providers.python.install import tidy_connectors
+from dockrewrite.providers.python.pyproject import read_toml
+from dockrewrite.providers.python.runtime import uv_python_image
 from dockrewrite.results import CHANGED, SKIPPED
 from dockrewrite.transform import convert_text
 
@@ -48,7 +50,7 @@ def _runtime_stage(output: str) -> str:
     ],
 )
 def test_tidy_connectors_leaves_no_dangling_continuation(before, after):
-    assert py._tidy_connectors(before) == after
+    assert tidy_connectors(before) == after
 
 
 def test_chained_split_requirements_leave_a_valid_run(tmp_path: Path):
@@ -78,7 +80,7 @@ def test_chained_split_requirements_leave_a_valid_run(tmp_path: Path):
     ],
 )
 def test_uv_images_are_the_python_image_they_are_built_on(image, python):
-    assert py._uv_python_image(image) == python
+    assert uv_python_image(image) == python
 
 
 def test_uv_image_runtime_is_its_python_image(tmp_path: Path):
@@ -201,12 +203,12 @@ def _uv_lock(deps_: str = '{ name = "flask" }', dist: str = '{ name = "flask", s
 
 def test_uv_lock_disagreement():
 
-    project = py._toml(_PYPROJECT)
-    assert deps.uv_lock_disagreement(project, py._toml(_uv_lock())) == []
-    assert deps.uv_lock_disagreement(project, py._toml(_uv_lock("", ""))) == ["flask"]
-    stale_spec = py._toml(_uv_lock(dist='{ name = "flask", specifier = ">=2" }'))
+    project = read_toml(_PYPROJECT)
+    assert deps.uv_lock_disagreement(project, read_toml(_uv_lock())) == []
+    assert deps.uv_lock_disagreement(project, read_toml(_uv_lock("", ""))) == ["flask"]
+    stale_spec = read_toml(_uv_lock(dist='{ name = "flask", specifier = ">=2" }'))
     assert deps.uv_lock_disagreement(project, stale_spec) == ["flask>=3"]
-    stale_python = py._toml(_uv_lock().replace('requires-python = ">=3.11"', 'requires-python = ">=3.10"'))
+    stale_python = read_toml(_uv_lock().replace('requires-python = ">=3.11"', 'requires-python = ">=3.10"'))
     assert deps.uv_lock_disagreement(project, stale_python) == ["requires-python >=3.11 (the lock has >=3.10)"]
 
 
@@ -232,12 +234,12 @@ def test_poetry_content_hash_as_poetry_computes_it():
     import hashlib
     import json
 
-    legacy = py._toml(_poetry_pyproject())
+    legacy = read_toml(_poetry_pyproject())
     poetry = legacy["tool"]["poetry"]
     relevant = {k: poetry.get(k) for k in ("dependencies", "source", "extras", "dev-dependencies", "group")}
     expected = hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
     assert deps.poetry_content_hashes(legacy) == {expected}
-    pep621 = py._toml(_PYPROJECT + '\n[dependency-groups]\ndev = ["pytest"]\n')
+    pep621 = read_toml(_PYPROJECT + '\n[dependency-groups]\ndev = ["pytest"]\n')
     with_groups = {
         "project": {"requires-python": ">=3.11", "dependencies": ["flask>=3"]},
         "dependency-groups": {"dev": ["pytest"]},
@@ -249,14 +251,14 @@ def test_poetry_content_hash_as_poetry_computes_it():
     }
     lock = f'[metadata]\ncontent-hash = "{expected}"\n'
     assert deps.poetry_lock_fresh(legacy, lock) is True
-    assert deps.poetry_lock_fresh(py._toml(_poetry_pyproject('alembic = "^1"\n')), lock) is False
+    assert deps.poetry_lock_fresh(read_toml(_poetry_pyproject('alembic = "^1"\n')), lock) is False
     assert deps.poetry_lock_fresh(legacy, "[metadata]\n") is None
 
 
 def _poetry(tmp_path: Path, install: str, pin: str, pyproject: str | None = None, stale: bool = False):
 
     text = pyproject or _poetry_pyproject()
-    digest = sorted(deps.poetry_content_hashes(py._toml(_poetry_pyproject() if stale else text)))[0]
+    digest = sorted(deps.poetry_content_hashes(read_toml(_poetry_pyproject() if stale else text)))[0]
     files = {"pyproject.toml": text, "poetry.lock": f'[metadata]\ncontent-hash = "{digest}"\n'}
     if stale:
         files["pyproject.toml"] = _poetry_pyproject('alembic = "^1"\n')
@@ -453,13 +455,15 @@ def test_options_poetry_2_removed_follow_the_pinned_poetry(tmp_path: Path, pin, 
 
 
 def test_verify_reads_a_resolved_poe_task_as_intended():
-    from dockrewrite.verify import ImageFacts, compare
+    from dockrewrite.verify.compare import ImageFacts, compare
 
     def facts(command: list[str]) -> ImageFacts:
         return ImageFacts("sha256:x", 1, 1, command, {}, [], "/app", "", {}, None, "", [])
 
-    note = 'CMD (line 7) runs poe task `start` as what it runs (`["python", "main.py"]`, from [tool.poe.tasks])'
-    (diff,) = [d for d in compare(facts(["poe", "-q", "start"]), facts(["python", "main.py"]), warnings=[note])]
+    from dockrewrite.intents import CommandChanged, Declared
+
+    declared = Declared((CommandChanged("poe-task", ("python", "main.py")),))
+    (diff,) = [d for d in compare(facts(["poe", "-q", "start"]), facts(["python", "main.py"]), declared=declared)]
     assert diff.field == "command" and diff.intended
-    (other,) = compare(facts(["poe", "start"]), facts(["python", "other.py"]), warnings=[note])
+    (other,) = compare(facts(["poe", "start"]), facts(["python", "other.py"]), declared=declared)
     assert not other.intended

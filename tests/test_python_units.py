@@ -8,8 +8,8 @@ import pytest
 
 from dockrewrite.context import BuildContext
 from dockrewrite.plan import Options
-from dockrewrite.providers import python_deps as deps
-from dockrewrite.providers import python_source
+from dockrewrite.providers.python import deps
+from dockrewrite.providers.python import source as python_source
 from dockrewrite.results import CHANGED, SKIPPED
 from dockrewrite.transform import convert_text
 

@@ -9,7 +9,7 @@ from dockrewrite.context import BuildContext
 from dockrewrite.model import Command
 from dockrewrite.parse import ParseError, parse
 from dockrewrite.plan import Options
-from dockrewrite.providers.go_build import binary_name, edit_run
+from dockrewrite.providers.go.build import binary_name, edit_run
 from dockrewrite.results import CHANGED, SKIPPED, UNCHANGED
 from dockrewrite.safety import UnsafeOutput, check
 from dockrewrite.transform import convert_text
@@ -180,7 +180,7 @@ def test_shell_form_with_quoted_punctuation_is_plain_words():
 
 
 def test_go_run_becomes_a_build_and_the_binary():
-    from dockrewrite.providers import go_run
+    from dockrewrite.providers.go import go_run
 
     def find(tail: str):
         return go_run.find(parse(f"FROM golang:1.22\nWORKDIR /app\nCOPY . .\n{tail}\n"))

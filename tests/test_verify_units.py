@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dockrewrite.verify import (
-    CHANGED_EFFECTS,
-    EFFECTS_DIFFER,
-    SAME_EFFECTS,
-    ImageFacts,
-    compare,
-    compare_side_effects,
-    parse_diff,
-    side_effect_differences,
-    without_npm_banner,
-)
+from dockrewrite.intents import CommandChanged, Declared, EnvSet, UserMapped, WorkdirChanged
+from dockrewrite.verify.compare import ImageFacts, compare
+from dockrewrite.verify.results import CHANGED_EFFECTS, EFFECTS_DIFFER, SAME_EFFECTS
+from dockrewrite.verify.smoke import compare_side_effects, parse_diff, side_effect_differences, without_npm_banner
 
 
 def _facts(command: list[str]) -> ImageFacts:
@@ -27,15 +20,15 @@ def _facts(command: list[str]) -> ImageFacts:
 
 
 def test_a_start_script_run_directly_is_intended_in_either_form():
-    notes = ["`yarn start` (line 7) runs `node dist/index.js` directly: no package manager in front of node"]
+    declared = Declared((CommandChanged("start-script", ("node", "dist/index.js")),))
     for original in (["yarn", "start"], ["/bin/sh", "-c", "yarn start"]):
-        diffs = compare(_facts(original), _facts(["node", "dist/index.js"]), warnings=notes)
+        diffs = compare(_facts(original), _facts(["node", "dist/index.js"]), declared=declared)
         command = next(d for d in diffs if d.field == "command")
         assert command.intended, original
 
 
 def test_a_changed_program_is_not_intended():
-    diffs = compare(_facts(["/bin/sh", "-c", "yarn start"]), _facts(["node", "other.js"]), warnings=[])
+    diffs = compare(_facts(["/bin/sh", "-c", "yarn start"]), _facts(["node", "other.js"]))
     assert not next(d for d in diffs if d.field == "command").intended
 
 
@@ -243,3 +236,160 @@ def test_bad_options_are_refused_before_any_build(monkeypatch, service: Path, ar
     code, stderr, seen = _verify(monkeypatch, *args, service / "Dockerfile")
     assert code == 2 and message in stderr
     assert seen == {}  # nothing was built
+
+
+# --- the report: text and Markdown from a result, without an engine ------------------------------------------
+
+
+def _result():
+    from dockrewrite.verify.compare import Difference
+    from dockrewrite.verify.results import SideEffects, SmokeCheck, SmokeRun, VerifyResult
+
+    original = ImageFacts("sha256:o", 800_000_000, 9, ["go", "run", "."], {}, [], "/app", "", {}, None, "", [])
+    rewrite = ImageFacts("sha256:r", 8_000_000, 3, ["/app/t"], {}, [], "/app", "65532", {}, None, "", [])
+    rewrite.largest_layer, rewrite.largest_layer_size = "COPY /app/t /app/t # buildkit", 7_000_000
+    missing = SideEffects(CHANGED_EFFECTS, ["A <workdir>/x.db"], [], ["A /app/x.db"], "open x.db: permission denied")
+    check = SmokeCheck("run", "default command", SmokeRun("run"), SmokeRun("run"), "passed", "exit 0", missing)
+    result = VerifyResult("svc/Dockerfile", "svc", status="failed", message="contract changed", runtime="scratch")
+    result.original, result.rewrite, result.smoke = original, rewrite, [check]
+    result.differences = [Difference("user", "(root)", "65532", True, "runs as a non-root user")]
+    return result
+
+
+def test_the_text_report_shows_sizes_contract_and_side_effects():
+    from dockrewrite.verify.report import table
+
+    text = table(_result())
+    assert text.splitlines()[0] == "svc/Dockerfile: FAILED (scratch runtime)"
+    assert "  size    800.0 MB  8.0 MB   100.0x smaller" in text
+    assert "  contract: 1 differences, 1 intended" in text
+    assert "    intended: user: (root) -> 65532 (runs as a non-root user)" in text
+    assert "    file system: CHANGED: the rewrite did not write /app/x.db: open x.db: permission denied" in text
+
+
+def test_the_markdown_report_has_one_row_a_file():
+    from dockrewrite.verify.report import markdown
+
+    rows = markdown([_result()]).splitlines()
+    assert len(rows) == 3 and rows[0].startswith("| Dockerfile | runtime |")
+    assert rows[2].startswith("| `svc/Dockerfile` | scratch | 800.0 MB | 8.0 MB | 100.0x | 9 -> 3 |")
+    assert "| CHANGED: not written by the rewrite: `/app/x.db` | failed: contract changed |" in rows[2]
+
+
+# --- what the rewrite declared: the plan's typed intents, one case a kind ------------------------------------
+
+
+def _image(command=(), env=None, workdir="/app", user="") -> ImageFacts:
+    return ImageFacts("sha256:x", 1, 1, list(command), dict(env or {}), [], workdir, user, {}, None, "", [])
+
+
+@pytest.mark.parametrize(
+    "field, orig, new, intent, reason",
+    [
+        (
+            "command",
+            _image(["npm", "start"]),
+            _image(["node", "server.js"]),
+            CommandChanged("start-script", ("node", "server.js")),
+            "the package manager's start script",
+        ),
+        (
+            "command",
+            _image(["go", "run", "."]),
+            _image(["/app/server"]),
+            CommandChanged("go-run", ("/app/server",), prefix=True),
+            "the program `go run` compiled at start",
+        ),
+        (
+            "command",
+            _image(["npx", "ts-node", "src/index.ts"]),
+            _image(["node", "dist/index.js"]),
+            CommandChanged("compiled-at-start", ("node", "dist/index.js")),
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["nodemon", "server.js"]),
+            _image(["/nodejs/bin/node", "server.js"]),
+            CommandChanged("compiled-at-start", ("node", "server.js")),
+            "the program compiled or watched at every start",
+        ),
+        (
+            "command",
+            _image(["poe", "start"]),
+            _image(["python", "main.py"]),
+            CommandChanged("poe-task", ("python", "main.py")),
+            "the command of the poe task",
+        ),
+        (
+            "command",
+            _image(["npx", "serve", "dist"]),
+            _image(["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]),
+            CommandChanged("static-site", ("nginx",), prefix=True),
+            "static files served by nginx",
+        ),
+        (
+            "env PATH",
+            _image(env={"PATH": "/usr/local/bin:/usr/bin"}),
+            _image(env={"PATH": "/venv/bin:/usr/local/bin:/usr/bin"}),
+            EnvSet("PATH", "changed by the rewrite (see its notes)"),
+            "changed by the rewrite",
+        ),
+        (
+            "env PYTHONUNBUFFERED",
+            _image(),
+            _image(env={"PYTHONUNBUFFERED": "1"}),
+            EnvSet("PYTHONUNBUFFERED", "added by the rewrite (see its notes)"),
+            "added by the rewrite",
+        ),
+        (
+            "working dir",
+            _image(workdir="/app"),
+            _image(workdir="/usr/share/nginx/html"),
+            WorkdirChanged("/usr/share/nginx/html", "nginx's document root: the static files are served from there"),
+            "nginx's document root",
+        ),
+        (
+            "user",
+            _image(user="app"),
+            _image(user="1000:1000"),
+            UserMapped("app", "1000:1000"),
+            "the runtime image has no user of that name",
+        ),
+    ],
+)
+def test_a_declared_difference_is_intended_and_an_undeclared_one_is_not(field, orig, new, intent, reason):
+    from dockrewrite.verify.compare import declared_reason
+
+    assert declared_reason(Declared((intent,)), field, orig, new).startswith(reason)
+    assert declared_reason(Declared(), field, orig, new) == ""
+    (diff,) = [d for d in compare(orig, new, declared=Declared((intent,))) if d.field == field]
+    assert diff.intended and diff.reason.startswith(reason)
+    (diff,) = [d for d in compare(orig, new) if d.field == field]
+    assert not diff.intended
+
+
+@pytest.mark.parametrize(
+    "field, orig, new, intent",
+    [
+        # an intent covers what it names, not any difference of its kind
+        (
+            "command",
+            _image(["npm", "start"]),
+            _image(["node", "other.js"]),
+            CommandChanged("start-script", ("node", "server.js")),
+        ),
+        (
+            "command",
+            _image(["go", "run", "."]),
+            _image(["/app/other"]),
+            CommandChanged("go-run", ("/app/server",), prefix=True),
+        ),
+        ("env PORT", _image(), _image(env={"PORT": "80"}), EnvSet("HOSTNAME", "added by the rewrite (see its notes)")),
+        ("working dir", _image(workdir="/app"), _image(workdir="/srv"), WorkdirChanged("/usr/share/nginx/html", "…")),
+        ("user", _image(user="app"), _image(user="1000:1000"), UserMapped("web", "1000:1000")),
+    ],
+)
+def test_an_intent_covers_only_the_change_it_names(field, orig, new, intent):
+    (diff,) = [d for d in compare(orig, new, declared=Declared((intent,))) if d.field == field]
+    assert not diff.intended

@@ -493,3 +493,133 @@ def test_a_compose_bind_mount_inside_a_written_folder_is_named(tmp_path: Path):
     result = CliRunner().invoke(app, ["convert", str(tmp_path / "Dockerfile")])
     notes = [line for line in result.stderr.splitlines() if "bind-mounts" in line]
     assert len(notes) == 1 and "./.db over /app/.db" in notes[0] and "--keep-root" in notes[0]
+
+
+# -- folders configuration files name -------------------------------------------------------------------------
+COPY_ALL = "FROM x\nWORKDIR /app\nCOPY . .\nCMD x\n"
+GIN_INI = """[app]
+PageSize = 10
+PrefixUrl = http://127.0.0.1:8000
+RuntimeRootPath = runtime/
+ImageSavePath = upload/images/
+LogSavePath = logs/
+LogSaveName = log
+FontSavePath = fonts/
+
+[database]
+Host = 127.0.0.1:3306
+Name = blog
+"""
+
+
+def _config(tmp_path: Path, files: dict[str, object], dockerfile: str = COPY_ALL) -> writes.Writes:
+    ctx = _context(tmp_path, files)
+    return writes.find(parse(dockerfile).stages[0], "/app", workdir_reason=None, ctx=ctx)
+
+
+def test_a_root_and_its_sub_paths_in_one_ini_section_are_joined_from_the_working_directory(tmp_path):
+    found = _config(tmp_path, {"conf/app.ini": GIN_INI})
+    # FontSavePath names fonts the app reads; LogSaveName and the database's Name are no folders
+    assert found.paths == ["/app/runtime", "/app/runtime/logs", "/app/runtime/upload/images"]
+    logs = next(f for f in found.folders if f.path == "/app/runtime/logs")
+    assert logs.why == ["RuntimeRootPath + LogSavePath in conf/app.ini, lines 4 and 6"]
+    note = writes.notes(found, "65532:65532")[0]
+    assert "/app/runtime (RuntimeRootPath in conf/app.ini on line 4)" in note
+
+
+def test_a_sub_path_the_context_holds_outside_the_root_is_taken_as_it_is(tmp_path):
+    ini = "[paths]\nDataRoot = var/\nUploadDir = uploads\n"
+    found = _config(tmp_path, {"app.ini": ini, "uploads/.keep": ""})
+    assert found.paths == ["/app/uploads", "/app/var"]
+
+
+@pytest.mark.parametrize(
+    ("ini", "folders"),
+    [
+        # the sub-path already starts with the root: not joined twice
+        ("RuntimeRootPath = runtime/\nLogSavePath = runtime/logs/\n", ["/app/runtime", "/app/runtime/logs"]),
+        # two roots in one section: which one a sub-path hangs from is unknown, so it is taken as it is
+        ("DataRoot = var/\nCacheRoot = cache/\nLogDir = logs/\n", ["/app/cache", "/app/logs", "/app/var"]),
+        # a root in another section joins nothing here
+        ("[a]\nDataRoot = var/\n[b]\nLogDir = logs/\n", ["/app/logs", "/app/var"]),
+    ],
+)
+def test_when_sub_paths_are_not_joined_to_a_root(tmp_path, ini, folders):
+    assert _config(tmp_path, {"app.ini": ini}).paths == folders
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "folders"),
+    [
+        (".env", 'UPLOAD_DIR="uploads/"\nexport CACHE_PATH=./cache/\nPORT=8000\n', ["/app/cache", "/app/uploads"]),
+        ("config/settings.toml", '[storage]\npath = "data/files/"  # kept\n', ["/app/data/files"]),
+        ("config/app.properties", "logging.file.path=logs/\nserver.port=8080\n", ["/app/logs"]),
+        (
+            "config.yaml",
+            "storage:\n  root: ./var/\n  uploads: uploads/\nlog:\n  file: logs/app.log\n",
+            ["/app/logs", "/app/var", "/app/var/uploads"],
+        ),
+        ("config/default.json", {"log": {"dir": "logs/"}, "port": 3000}, ["/app/logs"]),
+        ("config/prod/app.yml", "data_dir: /app/state/\n", ["/app/state"]),  # WORKDIR-absolute
+        ("settings.ini", "[db]\nsqlite_path = db/app.sqlite3\n", ["/app/db"]),  # a file: its folder
+    ],
+)
+def test_formats(tmp_path, name, text, folders):
+    assert _config(tmp_path, {name: text}).paths == folders
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "template_dir = templates/\n",  # a place the app reads: giving it away only widens what it may change
+        "TemplateDir = views/\nstatic_root = assets/\ncert_path = certs/\n",
+        "root = ./public/\n",  # the folder's name says it is served, not written
+        "data_dir = .\nlog_dir = ./\n",  # never the whole app folder
+        "log_dir = ../logs/\ndata_dir = /var/lib/app/\n",  # never outside the app
+        "data_dir = data\n",  # no trailing slash and no such folder: not plainly a folder
+        "log_dir = ${LOG_DIR}/\nstorage = s3://bucket/x/\ncache_dir = ~/cache/\n",  # known only at run time
+        "LogLevel = debug\ncache = redis\nHost = 127.0.0.1:3306\n",
+        "base_path = api/v1/\n",  # a URL prefix
+    ],
+)
+def test_keys_and_values_that_name_no_folder_to_write(tmp_path, text):
+    assert _config(tmp_path, {"app.ini": text, "templates/x.html": "", "public/i.html": ""}).paths == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("tsconfig.json", {"compilerOptions": {"outDir": "./out/", "rootDir": "src/"}}),
+        ("pyproject.toml", '[tool.mypy]\ncache_dir = ".mypy_cache/"\n'),
+        ("docker-compose.yml", "services:\n  app:\n    volumes:\n      - data_dir: data/\n"),
+        ("deploy.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n    path: data/\n"),
+        (".air.toml", '[build]\ntmp_dir = "tmp/"\n'),  # hidden files other than .env are not read
+        ("docs/app.ini", "log_dir = logs/\n"),  # not a configuration folder
+    ],
+)
+def test_tool_and_platform_files_are_not_read(tmp_path, name, text):
+    assert _config(tmp_path, {name: text}).paths == []
+
+
+def test_a_configuration_file_the_original_did_not_copy_names_nothing(tmp_path):
+    dockerfile = "FROM x\nWORKDIR /app\nCOPY main.go .\nCMD x\n"
+    assert _config(tmp_path, {"conf/app.ini": "log_dir = logs/\n"}, dockerfile).paths == []
+    dockerfile = "FROM x\nWORKDIR /app\nCOPY conf ./conf\nCMD x\n"
+    assert _config(tmp_path, {"conf/app.ini": "log_dir = logs/\n"}, dockerfile).paths == ["/app/logs"]
+
+
+def test_a_file_left_out_by_dockerignore_or_too_large_is_not_read(tmp_path):
+    files = {"conf/app.ini": "log_dir = logs/\n", ".dockerignore": "conf/app.ini\n"}
+    assert _config(tmp_path, files).paths == []
+    big = "log_dir = logs/\n" + "# padding\n" * 7000
+    assert _config(tmp_path / "big", {"app.ini": big}).paths == []
+
+
+def test_python_and_node_apps_get_the_folder_a_config_file_names(tmp_path):
+    py = {"requirements.txt": "flask\n", "app.py": "print(1)\n", "config.yaml": "log_dir: logs/\n"}
+    result = convert_text(PY_APP, _context(tmp_path / "py", py), Options())
+    assert result.status == CHANGED and "/app/logs" in result.output
+    assert any("log_dir in config.yaml on line 1" in w for w in result.warnings)
+    node = {"package.json": {}, "package-lock.json": "{}", "server.js": "1;\n", ".env": "UPLOAD_DIR=uploads/\n"}
+    result = convert_text(NODE_APP, _context(tmp_path / "node", node), Options())
+    assert result.status == CHANGED and "/app/uploads" in result.output

@@ -6,8 +6,9 @@ fold the lockfile COPYs into the RUN steps that already carry their cache mounts
 last, because it looks at what the finished plan uses. `.dockerignore` content is not part of the plan:
 the CLI asks `features.dockerignore.dockerignore_for` for it when it writes the rewrite.
 `--targets` stages are added after all of these (transform.py), so cache and bind mounts leave the builder
-as those stages need it: with targets, Go modules stay in the layer and lockfile COPYs stay where the
-builder ends without putting them back.
+as those stages need it: with targets, caches those stages read stay in the layer (the language's hooks are
+told) and lockfile COPYs stay where the builder ends without putting them back.
+No feature knows a language: each asks the languages' hooks (providers/<language>/hooks.py).
 """
 
 from __future__ import annotations

@@ -1,19 +1,18 @@
 """--bind-mounts: a dependency install reads its lockfiles through `RUN --mount=type=bind` instead of a COPY.
 
-The pattern (`COPY go.mod go.sum ./` + `RUN go mod download`) becomes
+The pattern (COPY of a manifest and its lockfile + the RUN that installs from them) becomes
 
-    RUN --mount=type=bind,source=go.mod,target=go.mod \\
-        --mount=type=bind,source=go.sum,target=go.sum \\
-        go mod download
+    RUN --mount=type=bind,source=<manifest>,target=<manifest> \\
+        --mount=type=bind,source=<lockfile>,target=<lockfile> \\
+        <install>
 
 which keeps the manifests out of the layer and the cache key the same: the RUN still reruns when a
 lockfile changes. It is done only where that is correct:
-- every source of the COPYs is a manifest or lockfile that exists in the context (globs are expanded
-  against it; no `--from`);
-- the first RUN after them that reads them is a dependency install that does not write them (bind
-  mounts are read-only): `go mod download`, `npm ci`, `yarn install --frozen-lockfile`,
-  `pnpm install --frozen-lockfile`, `pip install -r …` (no local paths), `uv sync --frozen|--locked
-  --no-install-project`; RUNs between them must not run a package manager or name the files;
+- every source of the COPYs is a manifest or lockfile of one language (its hooks name them) that exists
+  in the context (globs are expanded against it; no `--from`);
+- the first RUN after them that reads them is an install that, as its language's hooks say, reads them and
+  writes none of them (bind mounts are read-only); RUNs between them must not run a package manager or name
+  the files;
 - nothing after that RUN needs the files: a later COPY of the whole context (or of the same files)
   to the same place puts them back before any other RUN, or the stage ends and no later stage is
   built FROM it (--targets stages count) or copies them out of it.
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from dataclasses import dataclass
 
 from dockrewrite import shell
@@ -32,42 +30,14 @@ from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import note
 from dockrewrite.ops import Copy, From, Op, Run, keyword
 from dockrewrite.plan import BuildPlan, Options
-from dockrewrite.providers import python_deps as deps
+from dockrewrite.providers import all_hooks
 
 from .runs import BuildStage, State, add_mounts, build_stages, copies_from, replace_stage
 
-_MANIFEST = re.compile(
-    r"^(go\.(mod|sum|work|work\.sum)|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
-    r"pnpm-lock\.yaml|pnpm-workspace\.yaml|\.npmrc|\.yarnrc|\.pnpmfile\.cjs|patches|"
-    r"requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|requirements|pyproject\.toml|uv\.lock|\.python-version)$"
-)
-_FAMILY = (
-    ("go", re.compile(r"^go\.")),
-    ("python", re.compile(r"^(requirements|constraints|pyproject\.toml|uv\.lock|\.python-version)")),
-    ("node", re.compile(r".")),
-)
 # Steps that may stand between the manifest COPYs and the install without needing the files.
 _SETTINGS = frozenset({"ENV", "ARG", "LABEL"})
-# Programs that read or write a project's manifests: a RUN running one of these is not a bystander.
-_MANAGERS = frozenset(
-    {
-        "go",
-        "npm",
-        "npx",
-        "yarn",
-        "pnpm",
-        "corepack",
-        "pip",
-        "pip3",
-        "uv",
-        "poetry",
-        "pipenv",
-        "pdm",
-        "make",
-        "sh",
-        "bash",
-    }
-)
+# Programs that may run a package manager themselves: a RUN running one of these is not a bystander either.
+_RUNNERS = frozenset({"make", "sh", "bash"})
 
 
 @dataclass
@@ -87,8 +57,8 @@ def apply(plan: BuildPlan, model: DockerfileModel, ctx: BuildContext, options: O
         later = [s.steps[0] for s in stages[index + 1 :] if s.steps] + [plan.runtime_from]
         later_bases = {f.image for f in later if isinstance(f, From)}
         if options.targets:
-            # --targets adds develop/test stages FROM these afterwards (a dev requirements file often says
-            # `-r requirements.txt`): they must find the files the COPYs left.
+            # --targets adds develop/test stages FROM these afterwards (their dev manifests often include the
+            # main ones): they must find the files the COPYs left.
             later_bases |= {"builder", "base", "develop"}
         steps = _stage(stage, ctx, copied, later_bases, folded)
         if steps is not stage.steps:
@@ -157,7 +127,7 @@ def _manifest_copies(steps: list[Op], states: list[State], start: int, ctx: Buil
         k += 1
     if not indexes:
         return None
-    families = {next(name for name, pattern in _FAMILY if pattern.match(posixpath.basename(f.source))) for f in files}
+    families = {_family(posixpath.basename(f.source)) for f in files}
     if len(families) != 1 or len({f.target for f in files}) != len(files):
         return None
     return indexes, files
@@ -177,7 +147,7 @@ def _copy_files(step: Op, state: State, ctx: BuildContext) -> list[_File] | None
         if not names or rel == "." or rel.startswith(".."):
             return None
         for name in names:
-            if not _MANIFEST.match(posixpath.basename(name)) or not ctx.exists(name):
+            if _family(posixpath.basename(name)) is None or not ctx.exists(name):
                 return None
             expanded.append(name)
     into_dir = dest.endswith("/") or dest in (".", "./") or len(expanded) > 1
@@ -207,60 +177,29 @@ def _consumer(steps: list[Op], states: list[State], start: int, files: list[_Fil
             if any(_writes(c) for c in commands):
                 return None
             return k
-        if any(c and posixpath.basename(c[0]) in _MANAGERS for c in commands) or any(n in run.body for n in names):
+        if any(c and _manager(posixpath.basename(c[0])) for c in commands) or any(n in run.body for n in names):
             return None
     return None
 
 
+def _family(name: str) -> str | None:
+    """The language whose manifest or lockfile a file (base name) is, or None."""
+    return next((h.language for h in all_hooks() if h.manifests is not None and h.manifests.match(name)), None)
+
+
+def _manager(program: str) -> bool:
+    """Whether a program reads or writes a project's manifests."""
+    return program in _RUNNERS or any(program in h.managers for h in all_hooks())
+
+
 def _reads(words: list[str], names: set[str]) -> bool:
     """An install that reads the manifests and leaves them as they are."""
-    if not words:
-        return False
-    program, sub = posixpath.basename(words[0]), words[1] if len(words) > 1 else ""
-    if program == "go":
-        return words[1:3] == ["mod", "download"] and bool(names & {"go.mod"})
-    if program == "npm":
-        return sub in ("ci", "clean-install", "install-clean") and "package.json" in names
-    if program == "yarn":
-        frozen = "--frozen-lockfile" in words or "--immutable" in words
-        return (not sub or sub == "install" or sub.startswith("-")) and frozen and "yarn.lock" in names
-    if program == "pnpm":
-        return sub in ("install", "i") and "--frozen-lockfile" in words and "pnpm-lock.yaml" in names
-    if deps.is_pip(words) >= 0:
-        files, _specs, local = deps.pip_targets(words)
-        wanted = {posixpath.basename(f) for f in files + deps.constraint_files(words)}
-        return bool(files) and not local and wanted <= names
-    if program == "uv":
-        return (
-            sub == "sync"
-            and ("--frozen" in words or "--locked" in words)
-            and "--no-install-project" in words
-            and {"pyproject.toml", "uv.lock"} <= names
-        )
-    return False
+    return bool(words) and any(h.reads_manifests(words, names) for h in all_hooks())
 
 
 def _writes(words: list[str]) -> bool:
-    """Commands that change go.mod, package.json or a lockfile (a bind mount is read-only)."""
-    if not words:
-        return False
-    program, sub = posixpath.basename(words[0]), words[1] if len(words) > 1 else ""
-    if program == "go":
-        return sub == "get" or words[1:3] in (["mod", "tidy"], ["mod", "edit"], ["mod", "init"])
-    if program == "npm":
-        return sub in ("install", "i", "add", "update", "up", "uninstall", "rm", "dedupe", "audit", "pkg", "version")
-    if program == "yarn":
-        frozen = "--frozen-lockfile" in words or "--immutable" in words
-        return sub in ("add", "upgrade", "remove", "up") or ((not sub or sub == "install") and not frozen)
-    if program == "pnpm":
-        return sub in ("add", "update", "up", "remove", "rm") or (
-            sub in ("install", "i") and "--frozen-lockfile" not in words
-        )
-    if program in ("uv", "poetry", "pdm", "pipenv"):
-        return sub in ("lock", "add", "remove", "update") or (
-            program == "uv" and sub == "sync" and not ("--frozen" in words or "--locked" in words)
-        )
-    return False
+    """Commands that change a manifest or lockfile (a bind mount is read-only)."""
+    return bool(words) and any(h.writes_manifests(words) for h in all_hooks())
 
 
 def _not_needed_after(steps, states, consumer: int, files: list[_File], stage: BuildStage, copied, bases) -> bool:

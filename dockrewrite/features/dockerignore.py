@@ -1,12 +1,13 @@
 """.dockerignore for a rewrite (--dockerignore): written only when the context has none and the original
-copies the whole context, fitted to the language, and never ignoring what the rewrite needs.
+copies the whole context, fitted to the language (its hooks give the entries and the build outputs), and
+never ignoring what the rewrite needs.
 
 What the rewrite needs from the context is read off the rewritten Dockerfile itself:
 - every source of a COPY/ADD from the context;
 - what a stage copies out of a build stage from the place where that stage put the context
   (`COPY --from=builder /app/config.yaml …` after `COPY . /app` needs config.yaml), unless a build step
-  of the rewrite makes it (`dist/`, `.next/` after `npm run build`);
-- paths the commands name (`pip install dist/app.whl`, `CMD ["venv/bin/python", …]`), and `.git` when a
+  of the rewrite makes it (a build output folder the language's hooks name, after its build step);
+- paths the commands name (`install dist/app.whl`, `CMD ["venv/bin/python", …]`), and `.git` when a
   command runs git;
 - files the planner says the app loads at start and the runtime carries (`.env` read by dotenv), which a
   `COPY . .` sends without naming them.
@@ -23,37 +24,13 @@ from functools import lru_cache
 from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Command, DockerfileModel
+from dockrewrite.providers import hooks_for
 
 HEADER = (
     "# Written by dockrewrite: what the build does not need from the context (smaller, faster uploads;",
     "# no local secrets or artefacts in `COPY . .`). Nothing the Dockerfile copies or reads is listed.",
 )
 COMMON = (".git", ".env", ".env.*", "**/*.log", "Dockerfile*", "docker-compose*", "compose.y*ml", ".idea", ".vscode")
-LANGUAGE = {
-    "go": ("coverage.out", "*.prof"),
-    "node": ("**/node_modules", "coverage", ".nyc_output", ".npm", ".pnpm-store", ".turbo", ".parcel-cache"),
-    "python": (
-        "**/__pycache__",
-        "**/*.py[cod]",
-        ".venv",
-        "venv",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".tox",
-        ".coverage",
-        "htmlcov",
-        "*.egg-info",
-    ),
-}
-# Build output folders: left out of the context when a build step of the rewrite makes them anew.
-NODE_OUTPUTS = ("dist", "build", ".next", "out")
-PYTHON_OUTPUTS = ("dist", "build")
-_NODE_BUILD = re.compile(
-    r"(?<![\w-])((npm|pnpm|yarn)\s+(run\s+)?build|tsc|vite\s+build|next\s+build|ng\s+build|nest\s+build|webpack)\b"
-)
-_PYTHON_BUILD = re.compile(r"(?<![\w-])(python3?\s+-m\s+build|setup\.py\s+(bdist\w*|sdist)|poetry\s+build|uv\s+build)")
-_INSTALLS = re.compile(r"(?<![\w-])(npm\s+(ci|install|i)|yarn(\s+install)?|pnpm\s+(install|i))(?![\w-])")
 
 
 def dockerignore_for(
@@ -73,18 +50,9 @@ def dockerignore_for(
         return None
     runs = [ins.shell for stage in output.stages[:-1] for ins in stage.find("RUN")]
     built = "\n".join(runs)
-    candidates = list(COMMON) + list(LANGUAGE.get(language, ()))
-    generated: set[str] = set()
-    if language == "node":
-        if not _INSTALLS.search(built):
-            candidates.remove("**/node_modules")  # the context's node_modules is what the image runs
-        if _NODE_BUILD.search(built):
-            candidates += NODE_OUTPUTS
-            generated = set(NODE_OUTPUTS)
-    elif language == "python":
-        if _PYTHON_BUILD.search(built):
-            generated = set(PYTHON_OUTPUTS)
-        candidates += [d for d in PYTHON_OUTPUTS if not _python_package(ctx, d)]
+    hooks = hooks_for(language)
+    extra, generated = hooks.ignored(ctx, built) if hooks else ([], set())
+    candidates = list(COMMON) + extra
     needed = _needed(output, ctx, generated) | set(keep)
     kept = []
     for pattern in candidates:
@@ -111,13 +79,6 @@ def _copies_whole_context(model: DockerfileModel) -> bool:
             if ins.flag("from") is None and any(a.rstrip("/") in (".", "") for a in ins.args[:-1]):
                 return True
     return False
-
-
-def _python_package(ctx: BuildContext, name: str) -> bool:
-    """`build/` or `dist/` that holds Python sources is part of the project, not an artefact."""
-    if not ctx.is_dir(name):
-        return False
-    return any(entry.endswith(".py") for entry in os.listdir(ctx.root / name))
 
 
 def _needed(output: DockerfileModel, ctx: BuildContext, generated: set[str]) -> set[str]:
@@ -165,7 +126,7 @@ def _named(ins, ctx: BuildContext, workdir: str, roots: list[str], from_stages: 
     """Context paths a command names; a path the stage copied out of another stage is that stage's concern."""
     if ins.keyword == "RUN":
         text = ins.shell
-        # `mkdir -p node_modules` makes a folder; it reads nothing from the context
+        # `mkdir -p <folder>` makes a folder; it reads nothing from the context
         words = [w for seg in shell.segments(text) if seg.words()[:1] != ["mkdir"] for w in seg.words()]
     else:
         command = Command.of(ins)

@@ -9,12 +9,20 @@ from dataclasses import dataclass, field, replace
 from dockrewrite import shell
 from dockrewrite.ops import Copy, Env, From, Op, Run, User, Workdir, mount_flag
 from dockrewrite.plan import BuildPlan
+from dockrewrite.providers import all_hooks
 from dockrewrite.providers.base import image_name
 
-# Images whose own ENV the cache paths depend on.
-_IMAGE_ENV = {"golang": {"GOPATH": "/go"}}
-# Users the official images ship: name -> (uid, gid, home).
-_IMAGE_USERS = {"node": {"node": ("1000", "1000", "/home/node"), "1000": ("1000", "1000", "/home/node")}}
+
+def _image_env(image: str) -> dict[str, str]:
+    """The ENV an image brings that the cache folders depend on (the languages' hooks know their images)."""
+    name = image_name(image)
+    return next((dict(h.image_env[name]) for h in all_hooks() if name in h.image_env), {})
+
+
+def _image_user(image: str, name: str) -> tuple[str, str, str] | None:
+    """(uid, gid, home) of a user an official image ships, by name or uid."""
+    users = next((h.image_users[image_name(image)] for h in all_hooks() if image_name(image) in h.image_users), {})
+    return users.get(name)
 
 
 def add_mounts(run: Run, mounts: list[dict[str, str]], workdir: str) -> tuple[Run, list[dict[str, str]]]:
@@ -61,7 +69,7 @@ class State:
     def identity(self) -> tuple[str, str, str] | None:
         """(uid, gid, home) of a non-root user when known."""
         name, _, group = self.user.partition(":")
-        known = self.users.get(name) or _IMAGE_USERS.get(image_name(self.image), {}).get(name)
+        known = self.users.get(name) or _image_user(self.image, name)
         if known is None:
             return None
         uid, gid, home = known
@@ -95,7 +103,7 @@ def build_stages(plan: BuildPlan) -> list[BuildStage]:
     for key, steps in [(("builder", 0), plan.builder)] + [(("extra", i), s) for i, s in enumerate(plan.extra_stages)]:
         first = steps[0] if steps else None
         image, name = (first.image, first.name) if isinstance(first, From) else ("", None)
-        state = by_name[image].copy() if image in by_name else State(image, dict(_IMAGE_ENV.get(image_name(image), {})))
+        state = by_name[image].copy() if image in by_name else State(image, _image_env(image))
         states = []
         for step in steps:
             states.append(state.copy())

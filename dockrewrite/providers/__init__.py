@@ -1,4 +1,4 @@
-"""Ordered registry of language providers, and the detector that picks one for a Dockerfile."""
+"""Ordered registry of language providers and of their hooks, and the detector that picks one for a Dockerfile."""
 
 from __future__ import annotations
 
@@ -6,13 +6,28 @@ from dataclasses import dataclass, field
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
-from dockrewrite.providers.base import Evidence, Provider, collect
+from dockrewrite.providers.base import Evidence, Hooks, Provider, collect
 from dockrewrite.providers.go import GoProvider
+from dockrewrite.providers.go import hooks as go_hooks
 from dockrewrite.providers.node import NodeProvider
+from dockrewrite.providers.node import hooks as node_hooks
 from dockrewrite.providers.others import OTHER_LANGUAGES
 from dockrewrite.providers.python import PythonProvider
+from dockrewrite.providers.python import hooks as python_hooks
 
 PROVIDERS: tuple[Provider, ...] = (GoProvider(), NodeProvider(), PythonProvider())
+# In the providers' order: a feature that asks every language (a Go image may run npm) asks them in this order.
+HOOKS: tuple[Hooks, ...] = (go_hooks.HOOKS, node_hooks.HOOKS, python_hooks.HOOKS)
+
+
+def hooks_for(language: str) -> Hooks | None:
+    """The hooks of a language, or None for a language no provider folder serves."""
+    return next((h for h in HOOKS if h.language == language), None)
+
+
+def all_hooks() -> tuple[Hooks, ...]:
+    """Every language's hooks: cache and bind mounts are per tool, whatever language the plan is for."""
+    return HOOKS
 
 
 @dataclass

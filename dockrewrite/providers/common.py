@@ -114,6 +114,7 @@ class Planner:
         self.rewritten: set[str] = set()  # CMD/ENTRYPOINT changed on purpose (the safety checks allow it)
         self._scripts_noted: list[EntryScript] = []
         self.loads: list[str] = []  # context files the app loads at start (.env …), which the runtime carries
+        self.intents: list = []  # contract changes made on purpose (dockrewrite/intents.py), for verify
         if not options.keep_root and self.stage.last("USER") is None:
             why = self._root_reason()
             if why:
@@ -142,6 +143,14 @@ class Planner:
                 )
             if ins.keyword == "SHELL":
                 raise Skip("SHELL changes how every later command runs; not supported yet", ins.line)
+
+    def declare(self, intent) -> None:
+        """Record a change to the runtime contract made on purpose (verify accepts it, and only it)."""
+        self.intents.append(intent)
+
+    def note(self, code: str, text: str) -> None:
+        """Add a note for the user, with its stable code (dockrewrite/notes.py)."""
+        self.warnings.append(note(code, text))
 
     def start_dir(self) -> str:
         """The working directory the base image starts in (WORKDIR lines are relative to it)."""

@@ -7,7 +7,10 @@ Writable folders. The runtime user must be able to write wherever the original's
   (`static/forum.db`) is copied owned by the runtime user too;
 - folders named by ENV (`BASE_DIR=/data`, `UPLOAD_DIR`; `DB_PATH=/data/app.db` names /data);
 - VOLUME paths (a named volume starts as a copy of the image's folder, ownership included);
-- absolute folders the code itself names for writing.
+- absolute folders the code itself names for writing;
+- folders a carried configuration file names (ini, yaml, toml, json, .env, properties: `LogSavePath = logs/`
+  under `RuntimeRootPath = runtime/` is runtime/logs in the working directory), when the key names a place to
+  write and the value is a folder inside the app that the context holds or that is plainly a folder.
 Each is created in the image owned by the runtime user: `RUN mkdir -p … && chown …` where the runtime has a
 shell; on scratch and distroless, which have none, a build stage makes the empty folders and the runtime copies
 them with `COPY --from=<stage> --chown=<uid:gid>`, which creates them with that owner on BuildKit and on the
@@ -36,6 +39,7 @@ from dockrewrite.compose import COMPOSE_NAMES
 from dockrewrite.contract import env_pairs
 from dockrewrite.model import Stage
 from dockrewrite.plan import Step
+from dockrewrite.providers import writes_config
 
 # Build-stage folder that holds the empty folders a shell-less runtime copies in with their owner.
 STAGING = "/writable"
@@ -195,6 +199,8 @@ def find(
             candidates.append((path, f"VOLUME on line {ins.line}"))
             writes.volumes.append(posixpath.normpath(path))
     candidates += list(code_folders)
+    if ctx is not None and ctx.known:
+        candidates += config_folders(ctx, stage, workdir, start_workdir, start_env)
     made = made_folders(stage, start_workdir, start_env)
     for name, where in env_reads:
         if name not in set_names:
@@ -379,6 +385,88 @@ def notes(writes: Writes, owner: str) -> list[str]:
             f"writable by {owner}; a host folder bind-mounted there must be writable by that uid (or use --keep-root)"
         )
     out += writes.refused
+    return out
+
+
+def _context_copies(stage: Stage, start_workdir: str, start_env: dict[str, str] | None):
+    """(context source, absolute destination) of each COPY/ADD from the context, resolved like made_folders."""
+    values = {k: v for k, v, _ in stage_env(stage, start_env) if v is not None}
+    values = {**(start_env or {}), **values}
+    workdir = start_workdir
+    out: list[tuple[str, str]] = []
+    for ins in stage.instructions:
+        if ins.keyword == "WORKDIR" and ins.args:
+            target = shell.substitute(ins.args[0].strip("\"'"), values)
+            workdir = shell.resolve(workdir, target) if target else workdir
+        elif ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) > 1:
+            dest = shell.substitute(ins.args[-1], values)
+            if dest is None:
+                continue
+            for src in ins.args[:-1]:
+                src = posixpath.normpath(src.strip("\"'")).lstrip("/")
+                out.append(("" if src == "." else src, shell.resolve(workdir, dest)))
+    return out
+
+
+def config_folders(
+    ctx, stage: Stage, workdir: str, start_workdir: str = "/", start_env: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(folder, why) for the folders inside the app that carried configuration files name for writing. A relative
+    value is taken from the working directory, the way `os.Getwd()` + value or open(value) reach it; a key under a
+    root key of the same section (`RuntimeRootPath` + `LogSavePath`) is joined to it when the context has that
+    folder, or has neither and both are plainly folders. Only folders strictly inside the app count, and only those
+    the context holds, or whose value ends in `/`, or that hold a named file (`logs/app.log`)."""
+    if workdir in ("/", "") or "$" in workdir:
+        return []
+    copies = _context_copies(stage, start_workdir, start_env)
+
+    def carried(rel: str) -> bool:
+        return any(src == "" or rel == src or rel.startswith(src + "/") for src, _ in copies)
+
+    def held(path: str) -> bool:  # a folder of the context that the original copied to `path`
+        for src, dest in copies:
+            if path == dest or path.startswith(dest.rstrip("/") + "/"):
+                rel = posixpath.normpath(posixpath.join(src, posixpath.relpath(path, dest)))
+                if (src == "" or ctx.is_dir(src)) and ctx.is_dir(rel):
+                    return True
+        return False
+
+    def place(base: str, value: str) -> tuple[str | None, bool]:
+        """The folder a value names from `base`, and whether it is plainly a folder; None when it is no
+        folder strictly inside the app."""
+        if not value or any(c in value for c in "$%{}[]()<>|*?,;:=\"'\\ \t") or value.startswith("~"):
+            return None, False
+        plain = value.endswith("/")
+        path = posixpath.normpath(value if value.startswith("/") else posixpath.join(base, value))
+        if _FILE_SUFFIX.search(path):
+            path, plain = posixpath.dirname(path), True
+        if path == workdir or not path.startswith(workdir.rstrip("/") + "/"):
+            return None, False
+        if writes_config.READ_FOLDERS.match(posixpath.basename(path).lower()):
+            return None, False
+        return path, plain
+
+    out: list[tuple[str, str]] = []
+    settings = writes_config.write_settings(ctx, carried)
+    by_section: dict[tuple[str, tuple[str, ...]], list[writes_config.Setting]] = {}
+    for s in settings:
+        by_section.setdefault((s.file, s.section), []).append(s)
+    for group in by_section.values():
+        roots = [s for s in group if writes_config.is_root_key(s) and not s.value.startswith("/")]
+        root = roots[0] if len(roots) == 1 else None
+        root_path, root_plain = place(workdir, root.value) if root else (None, False)
+        for s in group:
+            path, plain = place(workdir, s.value)
+            why = f"{s.key} in {s.file} on line {s.line}"
+            under_root = posixpath.normpath(s.value).startswith(posixpath.normpath(root.value) + "/") if root else True
+            if root_path and s is not root and not s.value.startswith("/") and not under_root:
+                joined, _ = place(root_path, s.value)
+                inside = root_path if root_plain or held(root_path) else None
+                if inside and joined and (held(joined) or (plain and not (path and held(path)))):
+                    path, plain = joined, True
+                    why = f"{root.key} + {s.key} in {s.file}, lines {root.line} and {s.line}"
+            if path and (plain or held(path)):
+                out.append((path, why))
     return out
 
 

@@ -19,7 +19,7 @@ APPS = ROOT / "fixtures" / "apps"
 
 
 def _engine_answers() -> tuple[bool, str]:
-    from dockrewrite.verify import EngineError, find_docker
+    from dockrewrite.verify.engine import EngineError, find_docker
 
     try:
         docker = find_docker(network="host")
@@ -36,7 +36,7 @@ def _ensure() -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def docker_engine():
     """The verify.Docker client to use; skips the test when no engine answers, fails when stand-ins cannot be built."""
-    from dockrewrite.verify import find_docker
+    from dockrewrite.verify.engine import find_docker
 
     want_ensure = os.environ.get("DOCKREWRITE_E2E_ENSURE", "1") != "0"
     ok, why = _engine_answers()

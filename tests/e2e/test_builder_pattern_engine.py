@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dockrewrite import builder_pattern as bp
+from dockrewrite import builder as bp
 from dockrewrite.discover import discover
 from dockrewrite.results import CHANGED
 from dockrewrite.verify import inspect_image

@@ -14,6 +14,7 @@ from dockrewrite.context import BuildContext
 from dockrewrite.contract import env_pairs as contract_env_pairs
 from dockrewrite.model import DockerfileModel, Instruction, Stage
 from dockrewrite.providers.base import image_name
+from dockrewrite.providers.common import global_args
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import lockfile as nlock
 from dockrewrite.providers.node import package as npkg
@@ -127,15 +128,6 @@ def analyse(model: DockerfileModel, ctx: BuildContext) -> Facts:
         global_bins=frozenset(_global_bins(items)),
         pnpm_install=_pnpm_install(items),
     )
-
-
-def global_args(model: DockerfileModel) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for ins in model.global_args:
-        for item in ins.args:
-            key, _, value = item.partition("=")
-            values[key] = value.strip("\"'")
-    return values
 
 
 def line_naming(stage: Stage, name: str) -> int | None:

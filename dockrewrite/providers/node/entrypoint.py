@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dockrewrite import shell, tools
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command
 from dockrewrite.plan import Step
 from dockrewrite.providers.node import commands as cmds
@@ -35,9 +36,11 @@ class CommandRewrites:
                     "an ENTRYPOINT in front of a Next.js standalone server is not supported", self.facts.entry.line
                 )
             argv = ["node", "server.js"]
-            self.warnings.append(
+            self.declare(CommandChanged("start-script", tuple(argv)))
+            self.note(
+                "DR101",
                 f"Next.js standalone: `{' '.join(start.argv)}` becomes `node server.js` (line {ins.line}), the "
-                "server `next build` writes to .next/standalone"
+                "server `next build` writes to .next/standalone",
             )
             out["CMD"] = "CMD " + json.dumps(self._for_runtime(argv, rt))
             return out
@@ -57,9 +60,11 @@ class CommandRewrites:
                     )
                 argv = self._for_runtime(start.resolved, rt)
                 out["CMD"] = "CMD " + json.dumps(argv if wrapped else start.wrapper + argv)
-                self.warnings.append(
+                self.declare(CommandChanged("start-script", tuple(start.resolved)))
+                self.note(
+                    "DR101",
                     f"`{' '.join(start.argv)}` (line {ins.line}) runs `{' '.join(start.resolved)}` from package.json "
-                    f"directly: no {start.argv[0]} process in front of node, which then gets the stop signals"
+                    f"directly: no {start.argv[0]} process in front of node, which then gets the stop signals",
                 )
                 return out
             tool = start.argv[0]
@@ -73,17 +78,20 @@ class CommandRewrites:
                 direct = self._without_pnpm(start)
                 if direct is not None:
                     out["CMD"] = "CMD " + json.dumps(direct)
-                    self.warnings.append(
+                    self.declare(CommandChanged("start-script", tuple(direct)))
+                    self.note(
+                        "DR101",
                         f"`{' '.join(start.argv)}` (line {ins.line}) runs the script's own command, "
-                        f"`{' '.join(direct)}`: the runtime needs no pnpm, which the node images do not ship"
+                        f"`{' '.join(direct)}`: the runtime needs no pnpm, which the node images do not ship",
                     )
                     return out
                 if self.facts.pnpm_install:
                     self.runs_pnpm = True
-                    self.warnings.append(
+                    self.note(
+                        "DR107",
                         f"`{' '.join(start.argv)}` (line {ins.line}) still runs through pnpm (the script runs "
                         f"more than pnpm can be left out of); the runtime installs pnpm as the original did: "
-                        f"`{self.facts.pnpm_install}`"
+                        f"`{self.facts.pnpm_install}`",
                     )
                     return out
             if tool == "pnpm" or (tool == "yarn" and self.manager.berry):
@@ -93,9 +101,10 @@ class CommandRewrites:
                     ins.line,
                 )
             script = self.facts.pkg.scripts.get(start.script or "", "")
-            self.warnings.append(
+            self.note(
+                "DR107",
                 f"`{' '.join(start.argv)}` (line {ins.line}) still runs through {tool}: the script "
-                f"`{script}` is not a plain node command; the {rt.name} image has {tool}"
+                f"`{script}` is not a plain node command; the {rt.name} image has {tool}",
             )
             return out
         return self._entrypoint_commands(rt, out)

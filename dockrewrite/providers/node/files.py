@@ -98,7 +98,7 @@ class CarriedFiles:
                     self._command_line(),
                 )
             steps = [self._owned(it.ins, chown) for it in self.facts.items if it.source_copy]
-            self.warnings.append("the build context is unknown: the runtime copies the sources as the original did")
+            self.note("DR302", "the build context is unknown: the runtime copies the sources as the original did")
             return steps
         if not from_builder and not any(self._copies_context(it) for it in self.facts.items if it.source_copy):
             # Files the original named one by one: copy them the same way (lockfiles and manifests aside).
@@ -132,11 +132,12 @@ class CarriedFiles:
             )
         carried += [e + ("/" if e in dirs else "") for e in files + dirs]
         if left_out:
-            self.warnings.append("left out of the runtime: " + ", ".join(left_out))
+            self.note("DR304", "left out of the runtime: " + ", ".join(left_out))
         secrets = [e for e in self.facts.copied_entries if e.startswith(".env") and e not in self._env_files()]
         if secrets:
-            self.warnings.append(
-                f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`"
+            self.note(
+                "DR304",
+                f"{', '.join(secrets)} is no longer baked into the image; pass its settings with ENV or `--env-file`",
             )
         return steps
 
@@ -150,7 +151,7 @@ class CarriedFiles:
             js = next((n for n in (nout.compiled_name(c, f) for c in configs) if n), None)
             if js and js not in out:
                 out.append(js)
-                self.warnings.append(f"{f} is compiled in place by tsc (no outDir): the runtime gets {js}")
+                self.note("DR102", f"{f} is compiled in place by tsc (no outDir): the runtime gets {js}")
             elif not js and f not in out:
                 out.append(f)
         return out

@@ -29,16 +29,18 @@ class Dependencies:
         image, major = self.stage.image, self.facts.major
         for where, spec in npkg.wanted_node(self.ctx, self.facts.pkg):
             if major is None:
-                self.warnings.append(
+                self.note(
+                    "DR501",
                     f"{where} asks for Node `{spec}`, and {image} does not say which Node it has: the builder and the "
-                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major"
+                    "runtime run whatever that tag is when they are built, the same floating tag for both; pin a major",
                 )
                 continue
             if npkg.node_major_allowed(major, spec) is False:
-                self.warnings.append(
+                self.note(
+                    "DR501",
                     f"NODE VERSION MISMATCH: {where} asks for Node `{spec}`, but {image} has Node {major}; the "
                     f"builder and the runtime both run Node {major}, as the original did (not what {where} "
-                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`"
+                    f"asks for): change the FROM tag to a Node that satisfies `{spec}`",
                 )
 
     def _choose_manager(self) -> None:
@@ -56,23 +58,26 @@ class Dependencies:
             if "--frozen-lockfile" in words or "--immutable" in words:
                 raise Skip(f"`{' '.join(words[:3])}` needs a lockfile the build context does not have", it.ins.line)
             also = f" ({', '.join(wrong)} belongs to another package manager)" if wrong else ""
-            self.warnings.append(
+            self.note(
+                "DR403",
                 f"no lockfile for {manager.name}{also}: `{manager.install(False, [])}` resolves versions at "
-                "build time, so builds are not reproducible; commit a lockfile"
+                "build time, so builds are not reproducible; commit a lockfile",
             )
         if manager.lockfile and not frozen and self.ctx.known:
             self._unless_lock_agrees(it)
             manager = self.manager
         if manager.strict and not frozen:
-            self.warnings.append(
+            self.note(
+                "DR401",
                 f"`{' '.join(words[:2])}` becomes `{manager.install(False, [])}`: installs follow "
                 f"{manager.lockfile} exactly, and the build fails when it is out of date with package.json "
-                "instead of quietly resolving new versions"
+                "instead of quietly resolving new versions",
             )
         if manager.lockfile and self.ctx.known and not self._lockfile_reaches_image():
-            self.warnings.append(
+            self.note(
+                "DR401",
                 f"{manager.lockfile} is now copied and installed from (`{manager.install(False, [])}`); "
-                f"the original never copied it (line {it.ins.line})"
+                f"the original never copied it (line {it.ins.line})",
             )
         if manager.berry:
             rc = self.ctx.read_text(".yarnrc.yml") or ""
@@ -97,10 +102,11 @@ class Dependencies:
         reaches = self._lockfile_reaches_image()
         self.manager = dataclasses.replace(manager, frozen=False, lockfile=manager.lockfile if reaches else None)
         original = " ".join(self.facts.install.words[:2])
-        self.warnings.append(
+        self.note(
+            "DR402",
             f"`{original}` (line {it.ins.line}) stays a resolving `{self.manager.install(False, [])}`, not `{strict}`: "
             f"{problem}, so `{strict}` would fail; run `{original}` locally and commit the updated lockfile to make "
-            "the builds reproducible"
+            "the builds reproducible",
         )
 
     def _lockfile_reaches_image(self) -> bool:
@@ -145,9 +151,10 @@ class Dependencies:
         steps = [Step(cmds.copy_line(flags, files, dest, self.model.escape))]
         steps += [Step(cmds.copy_line(flags, [d], dest + d, self.model.escape)) for d in dirs]
         if originals:
-            self.warnings.append(
+            self.note(
+                "DR407",
                 f"the install now also gets {', '.join(n for n in needed if n not in covered)} "
-                f"(line {originals[0].ins.line} copied only part of what it reads)"
+                f"(line {originals[0].ins.line} copied only part of what it reads)",
             )
         return steps
 
@@ -186,10 +193,11 @@ class Dependencies:
                 if tool and package in dev:
                     if not hasattr(self, "_root_scripts_warned"):
                         self._root_scripts_warned = True
-                        self.warnings.append(
+                        self.note(
+                            "DR408",
                             f"the production install skips the package's own {script} script "
                             f"(`{self.facts.pkg.scripts[script]}` needs the dev dependency {package})"
-                            + ("; `npm rebuild` then builds the native dependencies" if self.facts.native else "")
+                            + ("; `npm rebuild` then builds the native dependencies" if self.facts.native else ""),
                         )
                     return True
         return False
@@ -273,7 +281,8 @@ class Dependencies:
                 ran[package] = tool
         self.dev_programs = sorted(ran.values())
         if ran:
-            self.warnings.append(
+            self.note(
+                "DR404",
                 f"the start command runs {', '.join(f'`{t}`' for t in ran.values())}, which package.json lists under "
                 f"devDependencies only ({', '.join(ran)}): the runtime installs the dev dependencies too, as the "
                 "original did"
@@ -281,7 +290,7 @@ class Dependencies:
                     ""
                     if "tsconfig.json" not in self._start_configs()
                     else ", and carries the sources and tsconfig.json"
-                )
+                ),
             )
         babel = [c for c in self._start_configs() if "babel" in c]
         for name in nsrc.babel_packages(self.ctx, babel):
@@ -289,10 +298,11 @@ class Dependencies:
         needed = {name: where for name, where in loaded.items() if name in dev and name not in prod}
         if needed:
             where = sorted(set(needed.values()))
-            self.warnings.append(
+            self.note(
+                "DR404",
                 f"{', '.join(where)} load{'s' if len(where) == 1 else ''} {', '.join(sorted(needed))}, which "
                 "package.json lists under devDependencies only: the runtime installs the dev dependencies too, as "
-                "the original did (move them to dependencies to leave the dev tools out)"
+                "the original did (move them to dependencies to leave the dev tools out)",
             )
         return sorted(set(needed) | set(ran))
 

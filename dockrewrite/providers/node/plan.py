@@ -39,9 +39,10 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
         mode = self._mode()
         if self.facts.no_command:
             self._refuse_outside_command()
-            self.warnings.append(
+            self.note(
+                "DR103",
                 'no CMD or ENTRYPOINT: the runtime inherits the node image\'s CMD ["node"] as the original did; '
-                "a command given from outside (compose, docker run) gets production dependencies only"
+                "a command given from outside (compose, docker run) gets production dependencies only",
             )
         if mode == "static":
             return self._static_plan()
@@ -50,9 +51,10 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
     def _server_plan(self, mode: str) -> BuildPlan:
         if self.facts.workdir == "/" and self.stage.last("USER") is None and not self.options.keep_root:
             self.options = dataclasses.replace(self.options, keep_root=True)
-            self.warnings.append(
+            self.note(
+                "DR203",
                 "the app lives in / (no WORKDIR), which only root can write, and it may write next to itself: the "
-                "runtime keeps root, as the original did (give it a WORKDIR to run it as the node user)"
+                "runtime keeps root, as the original did (give it a WORKDIR to run it as the node user)",
             )
         rt, image = self._runtime_image()
         standalone = mode == "next" and nout.next_standalone(self.ctx)
@@ -113,7 +115,7 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             artifacts.append(from_builder("node_modules/.prisma"))
             needs_builder = True
         if carried:
-            self.warnings.append("runtime files carried into the final stage: " + ", ".join(carried))
+            self.note("DR302", "runtime files carried into the final stage: " + ", ".join(carried))
         runtime_runs = self._runtime_runs(rt)
         artifacts += runtime_runs
 
@@ -134,7 +136,7 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             why = self._start_files().loader or "dotenv"
             if self._start_files().compiled:
                 why += f"; the compiled app reads it from the working directory, {self.facts.workdir}"
-            self.warnings.append(writes.baked_note(env_files, why))
+            self.note("DR301", writes.baked_note(env_files, why))
 
         extra: list[list[Step]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
@@ -143,8 +145,9 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             builder = self._builder_stage(self.start_build)
             if self.facts.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
                 builder.append(Step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
-                self.warnings.append(
-                    "@prisma/client: the builder runs `prisma generate` and the runtime copies node_modules/.prisma"
+                self.note(
+                    "DR105",
+                    "@prisma/client: the builder runs `prisma generate` and the runtime copies node_modules/.prisma",
                 )
             if first is None:
                 first, extra = builder, []
@@ -196,5 +199,6 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             warnings=self.warnings,
             note=note,
             rewritten=self.rewritten,
+            intents=self.intents,
             loads=list(self.loads),
         )

@@ -407,8 +407,8 @@ class RuntimeBase:
         """The generated site config (a template with ${PORT} when the original honoured $PORT, rendered now
         with the default too), and nginx made able to start as any non-root user: the pid file under /tmp,
         and conf.d writable by group 0 (the group `docker run --user <uid>` gets) for the rendered template."""
-        config = _nginx_config("${PORT}" if honours else port)
-        lines = "".join(f"    '{line}' \\\n" for line in config)
+        config = _nginx_config("${PORT}" if honours else port, self.options.templates)
+        lines = "".join(f"    '{_single_quoted(line)}' \\\n" for line in config)
         if honours:
             body = (
                 f"RUN mkdir -p {nginx.TEMPLATES} \\\n && printf '%s\\n' \\\n{lines}    > {nginx.TEMPLATE} \\\n"
@@ -426,14 +426,16 @@ class RuntimeBase:
         return Step(body, (comment, user, "# hadolint ignore=SC2016"))
 
 
-def _nginx_config(port: str) -> list[str]:
-    from dockrewrite.render import _environment
+def _nginx_config(port: str, templates: str | None) -> list[str]:
+    """The server config from node/nginx.conf.j2: the built-in one, or the one in the --templates folder."""
+    from dockrewrite.render import render_template
 
-    text = _environment().get_template("node/nginx.conf.j2").render(port=port)
-    lines = text.rstrip("\n").split("\n")
-    if any("'" in line for line in lines):
-        raise ValueError("nginx.conf.j2 must not contain single quotes")
-    return lines
+    return render_template("node/nginx.conf.j2", templates, port=port).rstrip("\n").split("\n")
+
+
+def _single_quoted(line: str) -> str:
+    """A line for printf's single-quoted argument: a quote closes, is escaped, and reopens."""
+    return line.replace("'", "'\\''")
 
 
 def _uses_node(hc: Instruction) -> bool:

@@ -6,6 +6,7 @@ import posixpath
 import shlex
 
 from dockrewrite import shell
+from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
@@ -80,10 +81,12 @@ class StartCommand:
         start.resolved = node_argv + npkg.script_args(start.argv)
         start.build = moved
         self.start_build = " \\\n && ".join(runs)
-        self.warnings.append(
+        self.declare(CommandChanged("compiled-at-start", tuple(start.resolved)))
+        self.note(
+            "DR102",
             f"the start script `{self.facts.pkg.scripts[start.script or '']}` compiles before it starts node: "
             f"the builder runs `{' && '.join(runs)}` once, and the runtime starts `{' '.join(start.resolved)}` "
-            "on the output"
+            "on the output",
         )
 
     def _compile_at_start(self) -> bool:
@@ -115,9 +118,11 @@ class StartCommand:
         if run:
             self.start_build = run
         how = f"the builder runs `{run}` once" if run else "the builder already compiles it"
-        self.warnings.append(
+        self.declare(CommandChanged("compiled-at-start", tuple(argv)))
+        self.note(
+            "DR102",
             f"`{' '.join(start.argv)}` (line {self._command_line()}) compiled TypeScript at every start: {how}, and "
-            f"the runtime runs `{' '.join(argv)}` on the output, without the compiler or the dev dependencies"
+            f"the runtime runs `{' '.join(argv)}` on the output, without the compiler or the dev dependencies",
         )
         return True
 
@@ -151,9 +156,11 @@ class StartCommand:
         if words[i + 1 :] and words[i + 1] == "--":
             argv = ["node", words[i], *words[i + 2 :]]
         self.start.compiled = argv
-        self.warnings.append(
+        self.declare(CommandChanged("compiled-at-start", tuple(argv)))
+        self.note(
+            "DR102",
             f"`{' '.join(self.start.argv)}` (line {self._command_line()}) restarts node when files change, which "
-            f"files in an image do not: the runtime runs `{' '.join(argv)}` directly, and nodemon stays out"
+            f"files in an image do not: the runtime runs `{' '.join(argv)}` directly, and nodemon stays out",
         )
         return True
 
@@ -203,8 +210,10 @@ class StartCommand:
         build = ["tsc"] + (["-p", config] if config != "tsconfig.json" else [])
         built = any(nout.build_outputs(self.ctx, self.facts.pkg, w)[:1] == [out] for _, w in self.build_commands)
         if not built and (tool == "tsx" or "-T" in words or "--transpile-only" in words or "--swc" in words):
-            self.warnings.append(
-                f"{tool} ran without type-checking; tsc in the builder type-checks, so a type error now fails the build"
+            self.note(
+                "DR105",
+                f"{tool} ran without type-checking; tsc in the builder type-checks, so a type error now fails "
+                "the build",
             )
         return ["node", js, *words[i + 1 :]], build, None if built else self._exec(build)
 

@@ -7,6 +7,7 @@ import re
 
 from dockrewrite import shell
 from dockrewrite.contract import contract_steps
+from dockrewrite.intents import CommandChanged, WorkdirChanged
 from dockrewrite.plan import BuildPlan, Step
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
@@ -40,9 +41,10 @@ class StaticSite:
                 outputs += [
                     o for o in nout.build_outputs(self.ctx, self.facts.pkg, npkg.unwrap(words)) if o not in outputs
                 ]
-            self.warnings.append(
+            self.note(
+                "DR604",
                 f"the original served `{' '.join(serve[:2])}` without building; the builder runs `{add_build}` "
-                "and nginx serves the result"
+                "and nginx serves the result",
             )
         served = _served_dir(serve)
         if served:
@@ -70,7 +72,8 @@ class StaticSite:
         setup = [self._nginx_setup(port, honours)]
         if honours and "PORT" not in self.facts.env:
             setup.append(Step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
-        self.warnings.append(
+        self.note(
+            "DR604",
             (
                 f"`{' '.join(serve[:3])}` listened on $PORT (default {port}): nginx does too, through the nginx "
                 f"image's template mechanism (/etc/nginx/templates, rendered with envsubst at start; ENV PORT={port})"
@@ -78,14 +81,17 @@ class StaticSite:
                 else f"nginx listens on port {port}, as `{' '.join(serve[:3])}` did, whatever PORT is set to"
             )
             + "; nginx can run as any non-root user too (`docker run --user`, platforms that run containers "
-            "unprivileged): its pid and temp files are under /tmp"
+            "unprivileged): its pid and temp files are under /tmp",
         )
         replace = self._nginx_runtime(setup, original_user)
         contract = contract_steps(self.stage, frozenset(), replace)
         self.rewritten |= {k for k in ("CMD", "ENTRYPOINT") if k in replace}
-        self.warnings.append(
+        self.declare(CommandChanged("static-site", ("nginx",), prefix=True))
+        self.declare(WorkdirChanged(nginx.ROOT, "nginx's document root: the static files are served from there"))
+        self.note(
+            "DR604",
             f"static site: {site}/ is built by Node and served by nginx on port {port} "
-            f"(replaces `{' '.join(serve[:3])}`)"
+            f"(replaces `{' '.join(serve[:3])}`)",
         )
         artifacts = [self._copy("", [site_path], ".", "builder")]
         return self._assemble(

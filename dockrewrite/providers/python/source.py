@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 
 from dockrewrite.context import BuildContext
-from dockrewrite.providers.python_deps import normalize, spec_name
+from dockrewrite.providers.python.deps import normalize, spec_name
 
 # Import name -> distribution name, where the two differ.
 IMPORT_TO_DIST = {

@@ -35,7 +35,7 @@ _VALUE_FLAGS = {
 _LDFLAGS = re.compile(r"""(?P<flag>--?ldflags)(?P<sep>=|\s+)(?P<value>"[^"]*"|'[^']*'|[^\s"'\\;&|]+)""")
 
 
-@dataclass
+@dataclass(frozen=True)
 class GoBuild:
     verb: str  # build | install
     line: int

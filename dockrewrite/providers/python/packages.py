@@ -1,0 +1,203 @@
+"""What the runtime installs: system packages the app links or calls, and the requirements they come from."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from dockrewrite import shell, syslibs, tools
+from dockrewrite.model import Command, Instruction
+from dockrewrite.plan import Step
+from dockrewrite.providers.common import healthcheck_command
+from dockrewrite.providers.python import deps, source
+from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
+from dockrewrite.providers.python.pyproject import read_toml, toml_table
+from dockrewrite.providers.python.runtime import package_family, tools_family
+from dockrewrite.results import Skip
+
+
+class RuntimePackages:
+    """Planner methods that find the runtime's packages and the app's requirements."""
+
+    def _runtime_packages(self, items: list[Item], runtime: str) -> list[str]:
+        family = package_family(runtime)
+        packages: list[str] = []
+        self._package_lines: dict[str, int] = {}  # where each runtime package comes from, for the skip reason
+        for it in items:
+            for seg in it.segments:
+                if seg.kind != deps.SYSTEM or not seg.packages:
+                    continue
+                virtual = "--virtual" in seg.words or "-t" in seg.words
+                dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
+                needed, unknown = syslibs.runtime_packages(dev, family)
+                if unknown and family == "debian" and not self.distroless and not self.split:
+                    # the builder lists the packages of the libraries the built modules link (_linked_libraries)
+                    self.linked_scan += [p for p in unknown if p not in self.linked_scan]
+                elif unknown:
+                    raise Skip(
+                        f"no known runtime package for {', '.join(unknown)}; packages built against it "
+                        "would miss their shared library",
+                        it.ins.line,
+                    )
+                plain = [p for p in seg.packages if p not in dev and p not in syslibs.BUILD_ONLY]
+                for package in needed + plain:
+                    self._package_lines.setdefault(package, it.ins.line)
+                packages += [p for p in needed + plain if p not in packages]
+        for name in self._requirement_names(items):
+            libs = deps.PIP_RUNTIME_LIBS.get(name)
+            if libs:
+                lib = libs[1] if family == "alpine" else libs[0]
+                if lib not in packages:
+                    packages.append(lib)
+                    self.note("DR602", f"{name} is built from source against a system library: the runtime gets {lib}")
+        return packages
+
+    def _requirement_names(self, items: list[Item]) -> list[str]:
+        names: list[str] = []
+        workdir = "/"
+        for it in items:
+            if it.ins.keyword == "WORKDIR" and it.ins.args:
+                workdir = shell.resolve(workdir, it.ins.args[0])
+            for seg in it.segments:
+                if seg.kind != deps.PIP or deps.tool_only_install(seg.words):
+                    continue  # build tools (pip install poetry) are not the app's requirements
+                files, specs, _ = deps.pip_targets(seg.words)
+                names += [n for n in (deps.spec_name(s) for s in specs) if n]
+                for f in files:
+                    # the context file the image path was copied from (COPY app/requirements.txt .)
+                    source = self.copied_file(shell.resolve(workdir, f)) if f != "-" else None
+                    names += deps.requirement_names(
+                        self.ctx, source or (posixpath.basename(f) if f.startswith("/") else f)
+                    )
+        if any(
+            deps.pip_targets(seg.words)[2]
+            or seg.words[:2] in (["python", "setup.py"], ["python3", "setup.py"])
+            or seg.words[:1] in (["poetry"], ["uv"], ["pdm"])
+            for it in items
+            for seg in it.segments
+            if seg.kind == deps.PIP
+        ):
+            names += self._project_dependencies()
+        if self.ctx.exists("Pipfile"):
+            text = self.ctx.read_text("Pipfile") or ""
+            data = read_toml(text)
+            if data is None:
+                names += [deps.normalize(n) for n in re.findall(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.MULTILINE)]
+            else:  # [packages], and [dev-packages] when an install asks for them ([[source]] names no package)
+                dev = any(
+                    s.words[:1] == ["pipenv"] and {"--dev", "-d"} & set(s.words) for it in items for s in it.segments
+                )
+                names += [
+                    deps.normalize(n)
+                    for n in [*toml_table(data, "packages"), *(toml_table(data, "dev-packages") if dev else {})]
+                ]
+        return names
+
+    def _project_dependencies(self) -> list[str]:
+        """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
+        names: list[str] = []
+        data = self.facts.pyproject
+        if data is not None:
+            listed = toml_table(data, "project").get("dependencies")
+            names += [deps.spec_name(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]
+            names += [deps.normalize(n) for n in toml_table(data, "tool", "poetry", "dependencies") if n != "python"]
+        setup = self.ctx.read_text("setup.py")
+        if setup:
+            info = source.read_setup_py(setup)
+            if info is not None:
+                names += [deps.spec_name(r) for r in info.install_requires]
+        return [n for n in names if n]
+
+    def _import_warnings(self, items: list[Item]) -> None:
+        if not self.ctx.known or not self.options.notes:
+            return
+
+        requirements = self._requirement_names(items)
+        for warning in source.import_warnings(source.imports(self.ctx), requirements):
+            self.note("DR405", warning)
+
+    def _runtime_tools(self, items: list[Item], last_dep: int, runtime: str) -> list[str]:
+        """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""
+        stage = self.stage
+        checks: list[tuple[Instruction, list[str]]] = []
+        for index, it in enumerate(items):
+            if it.ins.keyword == "RUN" and (
+                it.role == "runtime" or it.role == "split" or (it.role == "neutral" and index > last_dep)
+            ):
+                checks.append((it.ins, [s.words[0] for s in it.segments if s.kind == deps.APP and s.words]))
+        for keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            ins = stage.last(keyword)
+            if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
+                continue
+            command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
+            checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
+        family = tools_family(runtime)
+        extra: list[str] = []
+        for ins, programs in checks:
+            for program in programs:
+                name = posixpath.basename(program)
+                if self.distroless:
+                    self._check_distroless_program(ins, program)
+                    continue
+                if PYTHON_PROGRAM.match(program) or "/" in program and not program.startswith("/usr/bin/"):
+                    continue  # the interpreter, or a script/binary the app ships
+                if name in BUILD_PROGRAMS and ins.keyword == "RUN":
+                    raise Skip(
+                        f"`{name}` runs here after the dependencies; the slim runtime does not have it", ins.line
+                    )
+                available, package = tools.provided(family, name)
+                if available and package and package not in extra:
+                    extra.append(package)
+        if extra:
+            self.note(
+                "DR602",
+                f"the runtime installs {', '.join(extra)}: the commands (or scripts they start) call them and the "
+                f"{family} image lacks them",
+            )
+        return extra
+
+    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[Step, list[Step]]:
+        """For -dev packages with no known runtime package: a builder step that writes the Debian packages
+        owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
+        trying both sides of the /usr merge), and the runtime steps that install them from that list."""
+        where = {"prefix": PREFIX, "venv": VENV, "user": "/root/.local"}[strategy]
+        self.note(
+            "DR602",
+            f"no known runtime package for {', '.join(self.linked_scan)}: the builder lists the Debian packages of "
+            f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {LINKED_LIST}, and the runtime "
+            "installs them (its release must be the builder's)",
+        )
+        scan = Step(
+            f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"
+            "    | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}' | sort -u \\\n"
+            "    | while read -r lib; do \\\n"
+            '        dpkg -S "$lib" || dpkg -S "/usr$lib" || dpkg -S "${lib#/usr}" \\\n'
+            '        || dpkg -S "$(readlink -f "$lib")"; \\\n'
+            f"      done 2>/dev/null | grep -v '^diversion' | cut -d: -f1 | sort -u > {LINKED_LIST}",
+            (
+                f"# No known runtime package for {', '.join(self.linked_scan)}: list the Debian packages of the",
+                "# shared libraries the built modules link, for the runtime to install (a library dpkg does",
+                "# not own, such as one a wheel bundles, is not a package: failures in the pipe are expected)",
+                "# hadolint ignore=DL4006",
+            ),
+        )
+        install = [
+            Step(f"COPY --from=builder {LINKED_LIST} {LINKED_LIST}"),
+            Step(
+                "RUN apt-get update \\\n"
+                f" && apt-get install -y --no-install-recommends {''.join(p + ' ' for p in known)}"
+                f"$(cat {LINKED_LIST}) \\\n"
+                f" && rm -rf /var/lib/apt/lists/* {LINKED_LIST}",
+                (
+                    "# Shared libraries the app needs at run time"
+                    + (", and those the built modules link (listed in the builder)" if known else ""),
+                    "# hadolint ignore=DL3008,SC2046",
+                )
+                if known
+                else (
+                    "# The shared libraries the built modules link, listed in the builder",
+                    "# hadolint ignore=DL3008,SC2046",
+                ),
+            ),
+        ]
+        return scan, install

@@ -1,0 +1,315 @@
+"""Everything that depends on the runtime base: images per runtime, distroless, adding the user, packages."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+from dockrewrite import images, tools
+from dockrewrite.model import Instruction
+from dockrewrite.plan import Step
+from dockrewrite.providers import writes
+from dockrewrite.providers.common import healthcheck_command, package_step
+from dockrewrite.providers.python import deps
+from dockrewrite.providers.python.layout import PIP_ITSELF, PREFIX, PYTHON_PROGRAM, TOOLS, UV_PYTHON, VENV, Item
+from dockrewrite.providers.python.start import direct_command
+from dockrewrite.results import Skip
+
+APP_UID = "10001"
+NONROOT = images.NONROOT
+COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"})
+
+
+class RuntimeBase:
+    """Planner methods whose answer depends on which runtime base (slim, alpine, distroless) is used."""
+
+    def _builder_image(self) -> str:
+        """distroless runs Debian's Python, so its builder is the matching Debian image, not the original's."""
+        return self.distroless[1] if self.distroless else self.stage.image
+
+    def _runtime_python(self) -> str | None:
+        """The Python version the runtime runs ("3.12"), None when the image does not say."""
+        return self.distroless[2] if self.distroless else images.python_version(self.facts.image_text)
+
+    def _run_as(self) -> str:
+        """The uid:gid the runtime's unprivileged user has: distroless ships nonroot, the others get app."""
+        return NONROOT if self.distroless else f"{APP_UID}:{APP_UID}"
+
+    def _user_label(self) -> str:
+        return NONROOT if self.distroless else f"app (uid {APP_UID})"
+
+    def _added_user_note(self) -> str:
+        uid = self._run_as()
+        return (
+            f"no USER in the original: the runtime runs as uid {uid.split(':')[0]} "
+            + ("(distroless nonroot" if self.distroless else "(user app")
+            + "; --keep-root keeps root); files the app writes must be writable by it"
+        )
+
+    def _user_steps(self, runtime: str, found: writes.Writes) -> list[Step]:
+        """The runtime steps that add the unprivileged user and give it the folders it writes."""
+        if not self.distroless:
+            return [
+                Step(
+                    self._useradd(runtime, found.paths),
+                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
+                )
+            ]
+        if not found.paths:
+            return []
+        # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
+        self.writes_build = found.paths
+        return writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
+
+    def _install_steps(self, packages: list[str], runtime: str) -> list[Step]:
+        """The runtime's package install, or Skip where the base cannot install packages."""
+        if packages and self.distroless:
+            raise Skip(
+                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
+                self._package_lines.get(packages[0], self.stage.from_.line),
+            )
+        return [self._install_step(packages, runtime)] if packages else []
+
+    def _distroless_strategy(self, requested: str) -> str:
+        """distroless runs Debian's /usr/bin/python3: only a virtualenv made with it reaches the packages."""
+        if requested in ("prefix", "user"):
+            raise Skip(
+                f"--runtime distroless needs --python-strategy venv: its interpreter is Debian's "
+                f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
+                self.stage.from_.line,
+            )
+        self.warnings.append(
+            f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
+            "points at /usr/bin/python3, which the distroless image has"
+        )
+        return "venv"
+
+    def _refuse_uv_python(self, reason: str, version: str) -> None:
+        if self.distroless:
+            raise Skip(
+                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
+                f"{version}; use --runtime slim",
+                self.stage.from_.line,
+            )
+
+    def _refuse_outside_command(self) -> None:
+        """No CMD or ENTRYPOINT: a command given from outside may be a shell line, which distroless cannot run."""
+        if self.options.runtime == "distroless":
+            raise Skip(
+                "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
+                "cannot run a shell command line it might be given",
+                self.stage.from_.line,
+            )
+
+    def _refuse_runtime_uv(self) -> None:
+        if self.distroless:
+            raise Skip("the command calls uv, which the distroless image does not have", self.stage.from_.line)
+
+    def _refuse_runtime_shell(self, ins: Instruction) -> None:
+        """A RUN carried into the runtime stage needs the base's shell."""
+        if self.distroless:
+            raise Skip(
+                "this step would run in the runtime stage, and distroless has no shell to run it; use --runtime slim",
+                ins.line,
+            )
+
+    def _runtime_image(self, image: str) -> tuple[str, str]:
+        requested = self.options.runtime
+        line = self.stage.from_.line
+        if requested == "scratch":
+            raise Skip("--runtime scratch cannot run this Python app: scratch has no interpreter", line)
+        if requested == "distroless":
+            return self._distroless_image(image), "distroless"
+        if self.facts.alpine:
+            if requested == "slim":
+                raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
+            return self.facts.image_text, "alpine"
+        if requested == "alpine":
+            raise Skip("packages built on a Debian python image (glibc) do not run on alpine (musl)", line)
+        return slim_of(self.facts.image_text), "slim"
+
+    def _distroless_image(self, image: str) -> str:
+        line = self.stage.from_.line
+        if self.facts.alpine:
+            raise Skip("distroless python is Debian (glibc); packages built on alpine (musl) do not run there", line)
+        found = images.distroless_python(images.family(image))
+        if found is None:
+            raise Skip(f"there is no distroless python image for the Debian release of {self.facts.image_text}", line)
+        for ins in self.stage.instructions:
+            if re.search(r"/usr/local/(lib|bin)/python", ins.text):
+                raise Skip(
+                    "this line uses the official image's Python under /usr/local; distroless runs Debian's "
+                    "/usr/bin/python3",
+                    ins.line,
+                )
+        self.distroless = found
+        runtime_image, builder, version = found
+        original = images.python_version(image)
+        self.warnings.append(
+            f"distroless python runs Debian's Python {version} (/usr/bin/python3)"
+            + (f", not the original's {original}" if original and original != version else "")
+            + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python"
+        )
+        return runtime_image + (":nonroot" if self.non_root else "")
+
+    def _note(self, runtime: str, strategy: str) -> str:
+        if self.distroless:
+            python = self.distroless[2]
+            return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
+        image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
+        if self.uv_python:
+            image = f"the {'same alpine' if runtime == 'alpine' else 'slim'} image with uv's Python in {UV_PYTHON}"
+        where = {
+            "prefix": f"packages from {PREFIX} land in /usr/local",
+            "venv": f"the virtualenv {VENV} is copied whole",
+            "user": "the user site (~/.local) is copied",
+        }[strategy]
+        return f"{image}; {where}"
+
+    def _debian_python(self, items: list[Item]) -> list[Step]:
+        """Debian's python3 and the virtualenv, first thing in the builder (Debian has no `pip` without it)."""
+        segments = [s for it in items for s in it.segments]
+        self.tools_venv = any(
+            s.kind == deps.PIP and deps.tool_only_install(s.words) and self._tool_names(s) - PIP_ITSELF
+            for s in segments
+        )
+        packages = ["python3-venv"]
+        slim_original = "slim" in images.tag_of(self.facts.image_text)
+        if not slim_original or any(set(s.packages) & COMPILERS for s in segments if s.kind == deps.SYSTEM):
+            # the full python image has a C compiler; packages built from source need it and Python's headers
+            packages += ["python3-dev", "gcc", "libc6-dev"]
+        make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
+        path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
+        uv = []
+        if self.facts.uv_image:
+            uv = [
+                Step(
+                    f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",
+                    ("# uv, from the original's image",),
+                )
+            ]
+        return uv + [
+            package_step(packages, "slim", ("# Debian's Python, the one the distroless image runs",)),
+            Step(
+                f"RUN {make}",
+                ("# Dependencies go into a virtualenv the runtime copies whole",)
+                + ((f"# build tools go into {TOOLS}, which the runtime does not get",) if self.tools_venv else ()),
+            ),
+            Step(f'ENV VIRTUAL_ENV={VENV} PATH="{path}"'),
+        ]
+
+    def _distroless_step(self, ins: Instruction) -> list[Step]:
+        """USER, CMD, ENTRYPOINT or HEALTHCHECK as the distroless python image can run it."""
+        k = ins.keyword
+        if k == "USER":
+            name = ins.args[0].split(":")[0] if ins.args else ""
+            if name.isdigit() or name in ("root", "nonroot"):
+                return [Step(ins.text, ins.comments)]
+            self.warnings.append(f"USER {ins.args[0]} becomes {NONROOT}: distroless has no user named {name}")
+            return [Step(f"USER {NONROOT}", ins.comments)]
+        if k == "HEALTHCHECK":
+            if not ins.args or ins.args[0].upper() != "CMD" or ins.json:
+                return [Step(ins.text, ins.comments)]
+            argv = healthcheck_command(ins).as_simple_argv()
+            if argv is None:
+                raise Skip("this HEALTHCHECK needs a shell, and distroless has none", ins.line)
+            head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
+            self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
+            return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
+        direct = self._direct_text(ins)
+        command = direct_command(ins, direct)
+        argv = command.as_simple_argv()
+        if argv is None:
+            raise Skip(f"{k} needs a shell, and distroless has none", ins.line)
+        text = f"{k} {json.dumps(list(argv))}"
+        if direct or not command.exec_form:
+            self.rewritten.add(k)
+            self.warnings.append(f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
+        steps = [Step(text, ins.comments)]
+        if k == "CMD" and self.stage.last("ENTRYPOINT") is None:
+            self.rewritten.add("ENTRYPOINT")
+            steps.insert(
+                0,
+                Step("ENTRYPOINT []", ("# distroless python's entrypoint is python: cleared, so CMD runs as before",)),
+            )
+        return steps
+
+    def _numeric_chown(self, ins: Instruction) -> str:
+        """COPY --chown=app:app -> --chown=65532:65532 on distroless, which has no such user."""
+        owner = ins.flag("chown")
+        if not self.distroless or owner is None or owner.split(":")[0].isdigit() or owner.split(":")[0] == "root":
+            return ins.text
+        self.warnings.append(f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
+        return re.sub(r"(?i)--chown=\S+", f"--chown={NONROOT}", ins.text, count=1)
+
+    def _useradd(self, runtime: str, folders: list[str]) -> str:
+        add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
+        if not folders:
+            return f"RUN {add}"
+        return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
+
+    @staticmethod
+    def _install_step(packages: list[str], runtime: str) -> Step:
+        comments = () if runtime == "alpine" else ("# Shared libraries and tools the app needs at run time",)
+        return package_step(packages, runtime, comments)
+
+    def _check_distroless_program(self, ins: Instruction, program: str) -> None:
+        """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
+        name = posixpath.basename(program)
+        if PYTHON_PROGRAM.match(name) or program.startswith(f"{VENV}/bin/"):
+            return
+        if "/" in program and not program.startswith(("/usr/", "/bin/", "/sbin/")):
+            copied = self.copied_file(program)
+            script = self.ctx.read_text(copied) if copied else None
+            if name.endswith((".sh", ".bash")) or (script is not None and not python_shebang(script)):
+                raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
+            return
+        if tools.provided("slim", name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
+            raise Skip(f"`{name}` is not in the distroless python image", ins.line)
+
+
+def python_shebang(text: str) -> bool:
+    first_line = text.split("\n", 1)[0]
+    return first_line.startswith("#!") and "python" in first_line
+
+
+_UV_PYTHON_TAG = re.compile(r"^(?:[\d.]+-)?python(3\.\d+)-(bookworm|bullseye|trixie|alpine(?:3\.\d+)?)(-slim)?$")
+
+
+def uv_python_image(image: str) -> str | None:
+    """ghcr.io/astral-sh/uv:python3.12-bookworm-slim -> python:3.12-slim-bookworm, the image uv's is built on."""
+    ref = image.split("@", 1)[0]
+    if "$" in ref or not re.match(r"^(ghcr\.io/)?astral-sh/uv:", ref):
+        return None
+    m = _UV_PYTHON_TAG.match(images.tag_of(ref))
+    if m is None:
+        return None
+    version, distro, slim = m.groups()
+    if distro.startswith("alpine"):
+        return f"python:{version}-{distro}"
+    return f"python:{version}-{'slim-' if slim else ''}{distro}"
+
+
+def slim_of(image: str) -> str:
+    """python:3.10 -> python:3.10-slim; python:3.11-bookworm -> python:3.11-slim-bookworm."""
+    ref, _, digest = image.partition("@")
+    repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    if not tag or tag == "latest":
+        return f"{repo}:slim"
+    if "slim" in tag:
+        return f"{repo}:{tag}"
+    for codename in images.DEBIAN_CODENAMES:
+        if tag.endswith("-" + codename):
+            return f"{repo}:{tag[: -len(codename) - 1]}-slim-{codename}"
+    return f"{repo}:{tag}-slim"
+
+
+def package_family(runtime: str) -> str:
+    """The package family whose runtime packages the base installs (syslibs' names)."""
+    return "alpine" if runtime == "alpine" else "debian"
+
+
+def tools_family(runtime: str) -> str:
+    """The base whose programs tools.provided knows."""
+    return "alpine" if runtime == "alpine" else "slim"

@@ -1,0 +1,90 @@
+"""The go provider reads the original once into frozen facts, and the planner decides from them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dockrewrite.context import BuildContext
+from dockrewrite.parse import parse
+from dockrewrite.plan import Options
+from dockrewrite.providers.go import GoProvider
+from dockrewrite.providers.go import runtime as runtimes
+from dockrewrite.providers.go.plan import GoPlanner
+
+DOCKERFILE = """\
+FROM golang:1.22-bookworm
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN apt-get update && apt-get install -y libsqlite3-dev
+RUN useradd -u 1001 app
+RUN CGO_ENABLED=1 go build -o /out/server ./cmd/server
+USER app
+HEALTHCHECK CMD ["/out/server", "-check"]
+CMD ["/out/server"]
+"""
+
+
+def _context(tmp_path):
+    (tmp_path / "go.mod").write_text(
+        "module example.com/shop\n\ngo 1.22\n\nrequire github.com/mattn/go-sqlite3 v1.14.22\n"
+    )
+    (tmp_path / "go.sum").write_text("")
+    (tmp_path / "cmd" / "server").mkdir(parents=True)
+    (tmp_path / "cmd" / "server" / "main.go").write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n'
+    )
+    return BuildContext(tmp_path)
+
+
+def test_the_facts_say_what_the_original_builds_runs_and_installs(tmp_path):
+    planner = GoPlanner(parse(DOCKERFILE), _context(tmp_path), Options())
+    facts = planner._analyse()
+    assert facts.golang_image and facts.family == "bookworm" and facts.go_minor == 22
+    assert facts.workdir == "/src" and facts.env["GOPATH"] == "/go"
+    assert facts.main.output == "/out/server" and facts.main.cgo == "1"
+    assert facts.cgo and facts.cgo_reason.startswith("CGO_ENABLED=1")
+    assert facts.manifests_copied and facts.downloads and facts.context_root == "/src"
+    assert [names for _ins, _manager, names in facts.packages] == [["libsqlite3-dev"]]
+    assert dict(facts.users) == {"app": "1001"} and facts.user.args == ("app",)
+    assert facts.cmd is not None and facts.entrypoint is None and facts.healthcheck is not None
+    assert "/out/server" in facts.command_words and "-check" in facts.command_words
+    assert facts.script is None and not facts.needed
+    assert facts.sources.needs_certs and facts.sqlite_module == "mattn/go-sqlite3"
+    assert facts.has_go_mod and facts.has_go_sum and not facts.vendored
+    assert facts.binary_for("/out/server") is facts.main and facts.binary_for("server") is None
+
+
+def test_the_facts_are_frozen(tmp_path):
+    facts = GoPlanner(parse(DOCKERFILE), _context(tmp_path), Options())._analyse()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.workdir = "/elsewhere"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        facts.env["GOPATH"] = "/elsewhere"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.main.output = "/elsewhere"  # type: ignore[misc]
+
+
+def test_the_original_is_read_once_per_plan(tmp_path, monkeypatch):
+    calls = []
+    analyse = GoPlanner._analyse
+
+    def counted(self):
+        calls.append(self)
+        return analyse(self)
+
+    monkeypatch.setattr(GoPlanner, "_analyse", counted)
+    plan = GoProvider().plan(parse(DOCKERFILE), _context(tmp_path), Options())
+    assert plan.runtime == "slim" and len(calls) == 1
+
+
+def test_what_the_runtime_base_provides():
+    assert runtimes.has_shell("alpine") and runtimes.has_shell("slim")
+    assert not runtimes.has_shell("distroless") and not runtimes.has_shell("scratch")
+    assert runtimes.nobody_user("scratch") == "USER 65534:65534" and runtimes.nobody_user("slim") is None
+    assert runtimes.on_path("/usr/local/bin") and not runtimes.on_path("/go/bin")
+    line, note = runtimes.default_user()
+    assert line == "USER 65532:65532" and "65532" in note

@@ -1,0 +1,47 @@
+"""docs/templates.md: its example override renders, passes the safety checks, and the blocks it lists exist."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dockrewrite.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = (ROOT / "docs" / "templates.md").read_text()
+
+
+def _example() -> tuple[str, str]:
+    m = re.search(r"<!-- example: (\S+) -->\n```jinja\n(.*?)```", DOC, re.S)
+    assert m, "docs/templates.md lost its example"
+    return m.group(1), m.group(2)
+
+
+def test_the_documented_override_renders_as_shown(tmp_path):
+    name, text = _example()
+    templates = tmp_path / "repo" / "ci" / "dockrewrite-templates"
+    (templates / name).parent.mkdir(parents=True)
+    (templates / name).write_text(text)
+    app_dir = tmp_path / "repo" / "svc"
+    shutil.copytree(ROOT / "fixtures" / "go" / "seed-minimal", app_dir, ignore=shutil.ignore_patterns("expected"))
+    (tmp_path / "repo" / ".git").mkdir()  # the templates folder must be inside the repository
+    (tmp_path / "repo" / ".dockrewrite.toml").write_text('templates = "ci/dockrewrite-templates"\n')
+    result = CliRunner().invoke(app, ["convert", "-o", "-", str(app_dir / "Dockerfile")])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("# Built to the platform team's rules: https://wiki.example.com/containers\nFROM golang:1.24")
+    assert "# Runtime (distroless, gcr.io/distroless/static-debian12:nonroot): distroless static" in out
+    (app_dir / "Dockerfile").write_text(out)
+    again = CliRunner().invoke(app, ["convert", "--check", str(app_dir / "Dockerfile")])
+    assert again.exit_code == 0, again.output  # already multi-stage: nothing to do
+
+
+def test_the_documented_blocks_are_the_layouts_blocks():
+    layout = (ROOT / "templates" / "_base.Dockerfile.j2").read_text()
+    blocks = set(re.findall(r"{% block (\w+) %}", layout))
+    table = DOC.split("## Blocks of `_base.Dockerfile.j2`", 1)[1].split("## Variables", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, re.M))
+    assert documented == blocks
