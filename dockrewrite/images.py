@@ -1,21 +1,14 @@
-"""Base images the rewrites use, and what we know about image families."""
+"""What an image reference says: its name, tag and digest, and the family and versions a builder image has."""
 
 from __future__ import annotations
 
 import re
-
-DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
-ALPINE = "alpine:3.20"
-SCRATCH = "scratch"
-NONROOT_UID = "65532"
-NONROOT = f"{NONROOT_UID}:{NONROOT_UID}"  # the distroless images' nonroot user, as USER takes it
 
 # Debian release the last images of a golang:<version> tag without a suffix were built on (the official
 # images move to each new Debian release). Where two releases are possible, the newer one: a binary
 # linked against an older glibc runs on a newer one, not the other way round.
 _GO_DEFAULT_CODENAME = ((24, "trixie"), (19, "bookworm"), (16, "bullseye"), (12, "buster"), (9, "stretch"))
 DEBIAN_CODENAMES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
-_DISTROLESS_DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
 
 
 def split_ref(image: str) -> tuple[str, str, str]:
@@ -70,34 +63,6 @@ def go_minor(image: str) -> int | None:
         return None
     m = re.match(r"1\.(\d+)", tag_of(image))
     return int(m.group(1)) if m else None
-
-
-def alpine_for(builder_image: str) -> str:
-    """The alpine release a musl build needs: the one in the builder's tag, else the default."""
-    m = re.search(r"alpine(3\.\d+)", tag_of(builder_image))
-    return f"alpine:{m.group(1)}" if m else ALPINE
-
-
-def debian_slim(codename: str) -> str:
-    return f"debian:{codename}-slim"
-
-
-def distroless_base(codename: str) -> str | None:
-    version = _DISTROLESS_DEBIAN.get(codename)
-    return f"gcr.io/distroless/base-debian{version}" if version else None
-
-
-# The Python each Debian release ships, which gcr.io/distroless/python3-debianN runs as /usr/bin/python3.
-_DEBIAN_PYTHON = {"bookworm": "3.11", "bullseye": "3.9", "trixie": "3.13"}
-
-
-def distroless_python(codename: str | None) -> tuple[str, str, str] | None:
-    """(runtime image, Debian builder image, Python version) for a release; bookworm when the tag is silent."""
-    codename = codename or "bookworm"
-    version = _DISTROLESS_DEBIAN.get(codename)
-    if version is None or codename not in _DEBIAN_PYTHON:
-        return None
-    return f"gcr.io/distroless/python3-debian{version}", f"debian:{version}-slim", _DEBIAN_PYTHON[codename]
 
 
 def python_version(image: str) -> str | None:

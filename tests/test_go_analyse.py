@@ -12,6 +12,7 @@ from dockrewrite.plan import Options
 from dockrewrite.providers.go import GoProvider
 from dockrewrite.providers.go import runtime as runtimes
 from dockrewrite.providers.go.plan import GoPlanner
+from dockrewrite.runtimes.select import runtime
 
 DOCKERFILE = """\
 FROM golang:1.22-bookworm
@@ -82,9 +83,10 @@ def test_the_original_is_read_once_per_plan(tmp_path, monkeypatch):
 
 
 def test_what_the_runtime_base_provides():
-    assert runtimes.has_shell("alpine") and runtimes.has_shell("slim")
-    assert not runtimes.has_shell("distroless") and not runtimes.has_shell("scratch")
-    assert runtimes.nobody_user("scratch") == "USER 65534:65534" and runtimes.nobody_user("slim") is None
+    assert runtime("alpine").shell and runtime("slim").shell
+    assert not runtime("distroless").shell and not runtime("scratch").shell
+    assert runtimes.nobody_user(runtime("scratch")) == "USER 65534:65534"
+    assert runtimes.nobody_user(runtime("slim")) is None
     assert runtimes.on_path("/usr/local/bin") and not runtimes.on_path("/go/bin")
     line, note = runtimes.default_user()
     assert line == "USER 65532:65532" and "65532" in note

@@ -19,6 +19,7 @@ APT = "apt-get update \\\n && apt-get install -y --no-install-recommends curl ti
         (scratch.SCRATCH, None, False, None, False, False, None),
         (distroless.STATIC, "debian", False, None, True, True, None),
         (distroless.BASE, "debian", False, None, True, True, "glibc"),
+        (distroless.CC, "debian", False, None, True, True, "glibc"),
         (distroless.PYTHON, "debian", False, None, True, True, "glibc"),
         (distroless.NODEJS, "debian", False, None, True, True, "glibc"),
         (alpine.ALPINE, "alpine", True, "apk", True, False, "musl"),
@@ -93,6 +94,8 @@ def test_images_per_language():
     assert distroless.STATIC.image("go") == "gcr.io/distroless/static-debian12"
     assert distroless.BASE.image("go", "bookworm") == "gcr.io/distroless/base-debian12"
     assert distroless.BASE.image("go", "buster") is None
+    assert distroless.CC.image("go", "trixie") == "gcr.io/distroless/cc-debian13"
+    assert distroless.python_release("bullseye") == ("gcr.io/distroless/python3-debian11", "debian:11-slim", "3.9")
     assert distroless.PYTHON.image("python", None) == "gcr.io/distroless/python3-debian12"
     assert distroless.NODEJS.image("node", "node:22", 22) == "gcr.io/distroless/nodejs22-debian12"
     assert distroless.NODEJS.image("node", "node:21", 21) is None

@@ -28,6 +28,7 @@ INSTALLABLE = {
     "openssl": "openssl",
 }
 USERS = {"root": "0:0", "nobody": "65534:65534"}
+DEFAULT = "alpine:3.20"
 
 
 def install(packages: Sequence[str]) -> str:
@@ -36,6 +37,12 @@ def install(packages: Sequence[str]) -> str:
 
 def add_user(name: str, uid: str) -> str:
     return f"adduser -D -u {uid} {name}"
+
+
+def go_image(builder_image: str) -> str:
+    """The alpine release a musl build needs: the one in the builder's tag, else the default."""
+    m = re.search(r"alpine(3\.\d+)", images.tag_of(builder_image))
+    return f"alpine:{m.group(1)}" if m else DEFAULT
 
 
 def node_image(image: str, major: int | None = None) -> str:
@@ -66,7 +73,7 @@ ALPINE = Runtime(
     tzdata=False,
     libc="musl",
     users=USERS,
-    images={"go": images.alpine_for, "node": node_image, "python": python_image},
+    images={"go": go_image, "node": node_image, "python": python_image},
     programs=BUSYBOX,
     installable=INSTALLABLE,
     language_tools=True,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dockrewrite import images
 from dockrewrite.runtimes.base import Runtime, register
+
+IMAGE = "scratch"
+
+
+def go_image() -> str:
+    return IMAGE
+
 
 SCRATCH = Runtime(
     name="scratch",
@@ -15,7 +21,7 @@ SCRATCH = Runtime(
     tzdata=False,
     libc=None,
     users={},
-    images={"go": lambda: images.SCRATCH},
+    images={"go": go_image},
     rank=1,
 )
 register(SCRATCH)

@@ -45,6 +45,11 @@ def add_user(name: str, uid: str) -> str:
     return f"useradd --create-home --uid {uid} {name}"
 
 
+def go_image(codename: str) -> str:
+    """The Debian release's slim image, for a Go binary built on that release (or a static one)."""
+    return f"debian:{codename}-slim"
+
+
 def node_image(image: str, major: int | None = None) -> str:
     """node:20 -> node:20-slim; node:20-bookworm -> node:20-bookworm-slim; node:20-alpine3.19 -> node:20-slim."""
     repo, tag, _ = images.split_ref(image)
@@ -66,7 +71,7 @@ SLIM = Runtime(
     tzdata=False,
     libc="glibc",
     users=USERS,
-    images={"go": images.debian_slim, "node": node_image},
+    images={"go": go_image, "node": node_image},
     programs=DEBIAN_BASE,
     installable=INSTALLABLE,
     language_tools=True,

@@ -18,6 +18,7 @@ from dockrewrite.providers.go.files import FilesMixin
 from dockrewrite.providers.go.runtime import RuntimeMixin
 from dockrewrite.providers.go.start import StartMixin
 from dockrewrite.providers.go.user import UserMixin
+from dockrewrite.runtimes.base import Runtime
 
 
 class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin, FilesMixin):
@@ -48,20 +49,20 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             plan.intents = [*plan.intents, CommandChanged("go-run", (run.binary,), prefix=True)]
             return plan
         facts = self._analyse()
-        runtime, runtime_image, setup = self._runtime(facts)
-        return self._assemble(facts, runtime, runtime_image, setup)
+        rt, runtime_image, setup = self._runtime(facts)
+        return self._assemble(facts, rt, runtime_image, setup)
 
-    def _assemble(self, facts: GoFacts, runtime: str, runtime_image: str, setup: list[Step]) -> BuildPlan:
+    def _assemble(self, facts: GoFacts, rt: Runtime, runtime_image: str, setup: list[Step]) -> BuildPlan:
         stage = self.stage
         builder = self._builder_steps(facts)
 
         workdir = facts.workdir
         replace: dict[str, str | None] = {}
         binaries = self._binaries(facts)
-        runtime_user = self._user(facts, runtime)
+        runtime_user = self._user(facts, rt)
         if runtime_user is not None:
             replace["USER"] = runtime_user
-        replace.update(self._command_rewrites(facts, runtime, binaries))
+        replace.update(self._command_rewrites(facts, rt, binaries))
         contract = contract_steps(stage, GO_BUILD_ENV, replace)
 
         chown = runtime_user if runtime_user and runtime_user != "USER root" else None
@@ -69,7 +70,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
         if chown:
             owner = chown[5:]
             found = self._writes(facts)
-            if found.paths and runtimes.has_shell(runtime):
+            if found.paths and rt.shell:
                 setup = [*setup, Step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
             elif found.paths:
                 builder = writes.with_build_step(builder, found.paths)
@@ -82,7 +83,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
         runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
         plan = BuildPlan(
             language="go",
-            runtime=runtime,
+            runtime=rt.name,
             header=list(self.model.header),
             global_args=[Step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
@@ -94,7 +95,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             contract=contract,
             footer=list(self.model.footer),
             warnings=self.warnings,
-            note=runtimes.runtime_note(runtime, facts.cgo),
+            note=runtimes.runtime_note(rt, facts.cgo),
             rewritten={k for k in replace if k in ("CMD", "ENTRYPOINT")},
             intents=self.intents,
             loads=list(self.loads),

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dockrewrite import images, syslibs, tools
+from dockrewrite import images, syslibs
 from dockrewrite.plan import Step
-from dockrewrite.providers.common import DEFAULT_PATH, Planner, package_step
+from dockrewrite.providers.common import DEFAULT_PATH, Planner
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
+from dockrewrite.runtimes import alpine, distroless, scratch, select, slim
+from dockrewrite.runtimes.base import Runtime
 
-# The bases that have /bin/sh, a package manager and /etc/passwd with the usual system users.
-_WITH_SHELL = ("alpine", "slim")
-
-
-def has_shell(runtime: str) -> bool:
-    """Whether the runtime base has /bin/sh (and so can run shell-form commands and RUN lines)."""
-    return runtime in _WITH_SHELL
+NOBODY = "65534:65534"
+# What the chosen base holds, for the note above the runtime stage, on the bases without a shell.
+_NOTES = {
+    "distroless": "distroless static: no shell or package manager, only the binary and its files",
+    "scratch": "scratch: an empty image holding only the static binary and the files it reads",
+}
 
 
 def on_path(directory: str) -> bool:
@@ -30,33 +31,30 @@ def default_user() -> tuple[str, str]:
     """(USER line, note) for an original without USER: the distroless images' nonroot uid, which needs no
     /etc/passwd entry on any base."""
     note = (
-        f"no USER in the original: the runtime runs as the non-root uid {images.NONROOT_UID} (--keep-root keeps root)"
+        f"no USER in the original: the runtime runs as the non-root uid {distroless.NONROOT_UID} "
+        "(--keep-root keeps root)"
     )
-    return f"USER {images.NONROOT}", note
+    return f"USER {distroless.NONROOT}", note
 
 
-def nobody_user(runtime: str) -> str | None:
-    """The USER line for `USER nobody`, or None where the base's /etc/passwd has nobody and the line stays."""
-    return None if has_shell(runtime) else "USER 65534:65534"
+def nobody_user(rt: Runtime) -> str | None:
+    """The USER line for `USER nobody`, or None on a base with a shell (its /etc/passwd has nobody), where the
+    line stays."""
+    return None if rt.shell else f"USER {NOBODY}"
 
 
-def runtime_note(runtime: str, cgo: bool) -> str:
+def runtime_note(rt: Runtime, cgo: bool) -> str:
     """One line on what the chosen runtime base holds."""
     if cgo:
-        libc = "musl, like the builder" if runtime == "alpine" else "glibc, like the builder"
-        return f"{runtime} ({libc}) with the shared libraries the CGO binary links"
-    if runtime == "distroless":
-        return "distroless static: no shell or package manager, only the binary and its files"
-    if runtime == "scratch":
-        return "scratch: an empty image holding only the static binary and the files it reads"
-    return f"{runtime} with the shell and tools the commands below call"
+        return f"{rt.name} ({rt.libc}, like the builder) with the shared libraries the CGO binary links"
+    return _NOTES.get(rt.name, f"{rt.name} with the shell and tools the commands below call")
 
 
 class RuntimeMixin(Planner):
     """The planner's choice of runtime base and the steps that prepare it."""
 
-    def _runtime(self, facts: GoFacts) -> tuple[str, str, list[Step]]:
-        """(runtime name, image, setup steps) for the binary and the tools the commands need."""
+    def _runtime(self, facts: GoFacts) -> tuple[Runtime, str, list[Step]]:
+        """(runtime base, image, setup steps) for the binary and the tools the commands need."""
         src, cgo, cgo_reason, needed, family = facts.sources, facts.cgo, facts.cgo_reason, facts.needed, facts.family
         if cgo and facts.golang_image and family not in (None, "alpine") and family not in facts.tag:
             self.warnings.append(
@@ -87,68 +85,72 @@ class RuntimeMixin(Planner):
                         "not run it; use --runtime alpine",
                         line,
                     )
-                return (
-                    "alpine",
-                    images.alpine_for(self.stage.image),
-                    _apk_setup(libs, self._packages("alpine", needed), src),
-                )
+                rt = alpine.ALPINE
+                return rt, rt.image("go", self.stage.image), _setup(rt, libs, self._packages(rt, needed), src)
             if requested == "alpine":
                 raise Skip(
                     f"the program is linked against glibc ({self.stage.image}); alpine has musl; use --runtime slim",
                     line,
                 )
-            packages = self._packages("slim", needed)
+            rt = slim.SLIM
+            packages = self._packages(rt, needed)
             if family == "ubuntu":
                 base = "ubuntu:" + facts.tag
-                return "slim", base, _apt_setup(libs, packages, src)
-            distroless = images.distroless_base(family)
-            if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and distroless:
-                return "distroless", distroless + ("" if self.options.keep_root else ":nonroot"), []
+                return rt, base, _setup(rt, libs, packages, src)
+            base_image = distroless.BASE.image("go", family)
+            if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and base_image:
+                return distroless.BASE, base_image + self._nonroot_tag(distroless.BASE), []
             if requested == "distroless":
                 raise Skip(f"no distroless image matches the builder's Debian release ({family})", line)
-            return "slim", images.debian_slim(family), _apt_setup(libs, packages, src)
+            return rt, rt.image("go", family), _setup(rt, libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
         if requested in ("scratch", "distroless") and needed:
             tool, at = next(iter(needed.items()))
             raise Skip(f"`{tool}` is needed here and {requested} does not have it; use --runtime alpine", at)
-        if requested == "auto" and needed:
-            requested = next((r for r in ("alpine", "slim") if all(tools.provided(r, t)[0] for t in needed)), None)
-            if requested is None:
-                tool, at = next((t, a) for t, a in needed.items() if not tools.provided("slim", t)[0])
+        if requested == select.AUTO and needed:
+            found = select.with_programs(needed)
+            if found is None:
+                tool, at = next((t, a) for t, a in needed.items() if not slim.SLIM.provides(t)[0])
                 raise Skip(f"`{tool}` is needed here and no runtime image dockrewrite knows provides it", at)
+            requested = found.name
             self.warnings.append(
                 f"runtime {requested}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
                 "distroless has no shell or tools"
             )
-        if requested == "auto":
-            requested = "distroless"
-        if requested == "distroless":
-            return "distroless", images.DISTROLESS_STATIC + ("" if self.options.keep_root else ":nonroot"), []
-        if requested == "scratch":
-            return "scratch", images.SCRATCH, self._scratch_setup(facts)
-        packages = self._packages(requested, needed)
-        if requested == "alpine":
-            return "alpine", images.alpine_for(self.stage.image), _apk_setup([], packages, src)
+        if requested == select.AUTO:
+            requested = distroless.STATIC.name
+        rt = select.for_language(requested, "go")
+        if rt is distroless.STATIC:
+            return rt, rt.image("go") + self._nonroot_tag(rt), []
+        if rt is scratch.SCRATCH:
+            return rt, rt.image("go"), self._scratch_setup(facts)
+        packages = self._packages(rt, needed)
+        if rt is alpine.ALPINE:
+            return rt, rt.image("go", self.stage.image), _setup(rt, [], packages, src)
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
-        return "slim", images.debian_slim(codename), _apt_setup([], packages, src)
+        return rt, rt.image("go", codename), _setup(rt, [], packages, src)
+
+    def _nonroot_tag(self, rt: Runtime) -> str:
+        return "" if self.options.keep_root else rt.nonroot_tag
 
     @staticmethod
-    def _packages(runtime: str, needed: Mapping[str, int]) -> list[str]:
+    def _packages(rt: Runtime, needed: Mapping[str, int]) -> list[str]:
         out: list[str] = []
         for tool, at in needed.items():
-            available, package = tools.provided(runtime, tool)
+            available, package = rt.provides(tool)
             if not available:
-                raise Skip(f"`{tool}` is needed here and {runtime} does not provide it", at)
+                raise Skip(f"`{tool}` is needed here and {rt.name} does not provide it", at)
             if package and package not in out:
                 out.append(package)
         return sorted(out)
 
     def _scratch_setup(self, facts: GoFacts) -> list[Step]:
+        """What a static binary needs that scratch lacks, copied from the builder."""
         src = facts.sources
         steps = []
-        if src.needs_certs:
+        if src.needs_certs and not scratch.SCRATCH.ca_certificates:
             steps.append(Step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
-        if src.needs_tzdata:
+        if src.needs_tzdata and not scratch.SCRATCH.tzdata:
             if not facts.golang_image:
                 raise Skip(
                     "scratch has no time zone data and this builder is not a golang image to copy it from; use "
@@ -179,11 +181,10 @@ def _base_packages(src: GoSources) -> list[str]:
     return [p for p, needed in (("ca-certificates", src.needs_certs), ("tzdata", src.needs_tzdata)) if needed]
 
 
-def _apk_setup(libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
+def _setup(rt: Runtime, libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
+    """The install of what the binary needs on a base with a package manager (CA certificates and time zone data
+    too, installed even where the base carries them, since the packages keep them updated)."""
     packages = _base_packages(src) + libs + extra
-    return [package_step(packages, "alpine")] if packages else []
-
-
-def _apt_setup(libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
-    packages = _base_packages(src) + libs + extra
-    return [package_step(packages, "debian")] if packages else []
+    if not packages:
+        return []
+    return [Step(f"RUN {rt.install(packages)}", (f"# hadolint ignore={rt.unpinned_rule}",))]

@@ -12,6 +12,7 @@ from dockrewrite.providers.common import Planner, healthcheck_command
 from dockrewrite.providers.go import build as go_build
 from dockrewrite.providers.go import runtime as runtimes
 from dockrewrite.providers.go.analyse import GoFacts
+from dockrewrite.runtimes.base import Runtime
 
 
 class StartMixin(Planner):
@@ -49,11 +50,11 @@ class StartMixin(Planner):
         workdir = self.last_workdir()
         return any("/" in w and shell.resolve(workdir, w) == path for w in facts.command_words)
 
-    def _command_rewrites(self, facts: GoFacts, runtime: str, binaries) -> dict[str, str | None]:
+    def _command_rewrites(self, facts: GoFacts, rt: Runtime, binaries) -> dict[str, str | None]:
         """Exec form for simple shell-form commands when the runtime has no shell; moved binary paths."""
         out: dict[str, str | None] = {}
         moved = {src: dest for src, dest in binaries if src != dest}
-        has_shell = runtimes.has_shell(runtime)
+        has_shell = rt.shell
         for ins in (facts.entrypoint, facts.cmd, facts.healthcheck):
             if ins is None or not ins.args:
                 continue
@@ -71,7 +72,7 @@ class StartMixin(Planner):
             if not has_shell and not command.exec_form:
                 if argv is None:
                     continue  # choosing the runtime already refused this combination
-                self.note("DR101", f"{ins.keyword} (line {ins.line}) is now exec form: {runtime} has no /bin/sh")
+                self.note("DR101", f"{ins.keyword} (line {ins.line}) is now exec form: {rt.name} has no /bin/sh")
             elif has_shell and not moved:
                 continue
             if argv is None:

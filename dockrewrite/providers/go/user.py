@@ -7,12 +7,13 @@ from dockrewrite.providers.common import Planner
 from dockrewrite.providers.go import runtime as runtimes
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.results import Skip
+from dockrewrite.runtimes.base import Runtime
 
 
 class UserMixin(Planner):
     """The planner's USER line and the writable folders that come with it."""
 
-    def _user(self, facts: GoFacts, runtime: str) -> str | None:
+    def _user(self, facts: GoFacts, rt: Runtime) -> str | None:
         """The USER line for the runtime, or None to keep the original's."""
         original = facts.user
         if original is None:
@@ -35,7 +36,7 @@ class UserMixin(Planner):
             )
             return text
         if name == "nobody":
-            return runtimes.nobody_user(runtime)
+            return runtimes.nobody_user(rt)
         raise Skip(
             f"USER {spec}: its uid is not known and the runtime image has no such user; create it with an "
             "explicit -u/--uid or use a numeric USER",

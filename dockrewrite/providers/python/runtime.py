@@ -15,9 +15,10 @@ from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PIP_ITSELF, PREFIX, PYTHON_PROGRAM, TOOLS, UV_PYTHON, VENV, Item
 from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
+from dockrewrite.runtimes import distroless
+from dockrewrite.runtimes.distroless import NONROOT
 
 APP_UID = "10001"
-NONROOT = images.NONROOT
 COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"})
 
 
@@ -133,7 +134,7 @@ class RuntimeBase:
         line = self.stage.from_.line
         if self.facts.alpine:
             raise Skip("distroless python is Debian (glibc); packages built on alpine (musl) do not run there", line)
-        found = images.distroless_python(images.family(image))
+        found = distroless.python_release(images.family(image))
         if found is None:
             raise Skip(f"there is no distroless python image for the Debian release of {self.facts.image_text}", line)
         for ins in self.stage.instructions:
