@@ -6,7 +6,6 @@ import posixpath
 
 from dockrewrite import shell
 from dockrewrite.model import Command
-from dockrewrite.runtimes import select
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash"})
 INIT_WRAPPERS = frozenset({"tini", "tini-static", "dumb-init"})
@@ -55,13 +54,6 @@ SHELL_BUILTINS = frozenset(
         "local",
     }
 )
-
-
-def provided(runtime: str, program: str) -> tuple[bool, str | None]:
-    """(available, package to install) for a program on the alpine or slim base (the bases ask their Runtime)."""
-    if runtime not in ("alpine", "slim"):
-        return False, None
-    return select.runtime(runtime).provides(program)
 
 
 def shell_programs(text: str) -> list[str]:

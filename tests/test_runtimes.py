@@ -91,6 +91,8 @@ def test_images_per_language():
     assert alpine.ALPINE.image("go", "golang:1.22") == "alpine:3.20"
     assert slim.SLIM.image("node", "node:20-alpine3.19") == "node:20-slim"
     assert slim.SLIM.image("go", "bookworm") == "debian:bookworm-slim"
+    assert slim.SLIM.image("python", "python:3.11-bookworm") == "python:3.11-slim-bookworm"
+    assert slim.SLIM.image("python", "python:3.12-slim") == "python:3.12-slim"
     assert distroless.STATIC.image("go") == "gcr.io/distroless/static-debian12"
     assert distroless.BASE.image("go", "bookworm") == "gcr.io/distroless/base-debian12"
     assert distroless.BASE.image("go", "buster") is None
@@ -113,6 +115,8 @@ def test_lookup_and_language_neutral_choices():
     assert select.for_language("distroless", "node") is distroless.NODEJS
     assert select.for_language("distroless", "python") is distroless.PYTHON
     assert select.for_language("scratch", "node") is None
+    assert select.for_language("scratch", "python") is None
+    assert select.for_language("slim", "python") is slim.SLIM
     assert select.like_builder(musl=True) is alpine.ALPINE
     assert select.like_builder(musl=False) is slim.SLIM
     assert select.with_programs(["wget", "curl"]) is alpine.ALPINE

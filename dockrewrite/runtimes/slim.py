@@ -61,6 +61,20 @@ def node_image(image: str, major: int | None = None) -> str:
     return f"{repo}:{tag}-slim"
 
 
+def python_image(image: str) -> str:
+    """python:3.10 -> python:3.10-slim; python:3.11-bookworm -> python:3.11-slim-bookworm."""
+    ref, _, digest = image.partition("@")
+    repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    if not tag or tag == "latest":
+        return f"{repo}:slim"
+    if "slim" in tag:
+        return f"{repo}:{tag}"
+    for codename in images.DEBIAN_CODENAMES:
+        if tag.endswith("-" + codename):
+            return f"{repo}:{tag[: -len(codename) - 1]}-slim-{codename}"
+    return f"{repo}:{tag}-slim"
+
+
 SLIM = Runtime(
     name="slim",
     variant="slim",
@@ -71,7 +85,7 @@ SLIM = Runtime(
     tzdata=False,
     libc="glibc",
     users=USERS,
-    images={"go": go_image, "node": node_image},
+    images={"go": go_image, "node": node_image, "python": python_image},
     programs=DEBIAN_BASE,
     installable=INSTALLABLE,
     language_tools=True,

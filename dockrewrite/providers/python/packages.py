@@ -12,15 +12,15 @@ from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
 from dockrewrite.providers.python.pyproject import read_toml, toml_table
-from dockrewrite.providers.python.runtime import package_family, tools_family
 from dockrewrite.results import Skip
+from dockrewrite.runtimes.base import Runtime
 
 
 class RuntimePackages:
     """Planner methods that find the runtime's packages and the app's requirements."""
 
-    def _runtime_packages(self, items: list[Item], runtime: str) -> list[str]:
-        family = package_family(runtime)
+    def _runtime_packages(self, items: list[Item], rt: Runtime) -> list[str]:
+        family = rt.family
         packages: list[str] = []
         self._package_lines: dict[str, int] = {}  # where each runtime package comes from, for the skip reason
         for it in items:
@@ -116,7 +116,7 @@ class RuntimePackages:
         for warning in source.import_warnings(source.imports(self.ctx), requirements):
             self.note("DR405", warning)
 
-    def _runtime_tools(self, items: list[Item], last_dep: int, runtime: str) -> list[str]:
+    def _runtime_tools(self, items: list[Item], last_dep: int, rt: Runtime) -> list[str]:
         """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""
         stage = self.stage
         checks: list[tuple[Instruction, list[str]]] = []
@@ -131,7 +131,6 @@ class RuntimePackages:
                 continue
             command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
             checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
-        family = tools_family(runtime)
         extra: list[str] = []
         for ins, programs in checks:
             for program in programs:
@@ -145,14 +144,14 @@ class RuntimePackages:
                     raise Skip(
                         f"`{name}` runs here after the dependencies; the slim runtime does not have it", ins.line
                     )
-                available, package = tools.provided(family, name)
+                available, package = rt.provides(name)
                 if available and package and package not in extra:
                     extra.append(package)
         if extra:
             self.note(
                 "DR602",
                 f"the runtime installs {', '.join(extra)}: the commands (or scripts they start) call them and the "
-                f"{family} image lacks them",
+                f"{rt.name} image lacks them",
             )
         return extra
 

@@ -21,6 +21,7 @@ from dockrewrite.providers.python.start import StartCommand
 from dockrewrite.providers.python.strategy import InstallStrategy
 from dockrewrite.providers.python.user import RuntimeUser
 from dockrewrite.results import Skip
+from dockrewrite.runtimes.base import Runtime
 
 
 class PythonPlanner(
@@ -83,14 +84,14 @@ class PythonPlanner(
             raise Skip("no pip, Poetry, Pipenv or uv install was found: nothing to build separately", stage.from_.line)
         self.split = self._split_requirements(items)
         self.non_root = self._runs_unprivileged(items)
-        runtime_image, runtime = self._runtime_image(image)
+        runtime_image, rt = self._runtime_image(image)
         self.uv_python = self._uv_python(items)
         strategy = self._strategy(items)
         self.keep_dev = self._dev_tools_at_run_time()
         builder = self._builder(items, last_dep, strategy)
         self.writes_build: list[str] = []  # folders the builder makes for a shell-less runtime to copy in owned
         self.linked_scan: list[str] = []  # -dev packages the table has no runtime package for
-        runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, runtime)
+        runtime_steps, setup, artifacts = self._runtime(items, last_dep, strategy, rt)
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
         if self.linked_scan:
@@ -117,7 +118,7 @@ class PythonPlanner(
         self._import_warnings(items)
         return BuildPlan(
             language="python",
-            runtime=runtime,
+            runtime=rt.name,
             header=list(self.model.header),
             global_args=[Step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
@@ -129,7 +130,7 @@ class PythonPlanner(
             contract=runtime_steps,
             footer=list(self.model.footer),
             warnings=self.warnings,
-            note=self._note(runtime, strategy),
+            note=self._note(rt, strategy),
             rewritten=self.rewritten,
             intents=self.intents,
             loads=list(self.loads),
@@ -138,24 +139,24 @@ class PythonPlanner(
     def _platform(self) -> str:
         return f"--platform={self.stage.platform} " if self.stage.platform else ""
 
-    def _runtime(self, items: list[Item], last_dep: int, strategy: str, runtime: str):
+    def _runtime(self, items: list[Item], last_dep: int, strategy: str, rt: Runtime):
         stage = self.stage
         setup: list[Step] = []
-        packages = self._runtime_packages(items, runtime)
-        packages += [p for p in self._runtime_tools(items, last_dep, runtime) if p not in packages]
+        packages = self._runtime_packages(items, rt)
+        packages += [p for p in self._runtime_tools(items, last_dep, rt) if p not in packages]
         env = self.facts.env
         non_root = self.non_root
         self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
         workdir = self.facts.workdir
         self.owner = self._run_as() if non_root else None
-        setup += self._install_steps(packages, runtime)
+        setup += self._install_steps(packages, rt)
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
             setup.append(Step("ENV " + " ".join(missing_env)))
             self.note("DR603", f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         found = self._writes(workdir) if non_root else None
         if found is not None:
-            setup += self._user_steps(runtime, found)
+            setup += self._user_steps(rt, found)
             self.warnings += [Note("DR204", n) for n in writes.notes(found, self._user_label())]
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)

@@ -10,12 +10,13 @@ from dockrewrite import images, tools
 from dockrewrite.model import Instruction
 from dockrewrite.plan import Step
 from dockrewrite.providers import writes
-from dockrewrite.providers.common import healthcheck_command, package_step
+from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PIP_ITSELF, PREFIX, PYTHON_PROGRAM, TOOLS, UV_PYTHON, VENV, Item
 from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import distroless
+from dockrewrite.runtimes import distroless, select, slim
+from dockrewrite.runtimes.base import Runtime
 from dockrewrite.runtimes.distroless import NONROOT
 
 APP_UID = "10001"
@@ -48,12 +49,12 @@ class RuntimeBase:
             + "; --keep-root keeps root); files the app writes must be writable by it"
         )
 
-    def _user_steps(self, runtime: str, found: writes.Writes) -> list[Step]:
+    def _user_steps(self, rt: Runtime, found: writes.Writes) -> list[Step]:
         """The runtime steps that add the unprivileged user and give it the folders it writes."""
         if not self.distroless:
             return [
                 Step(
-                    self._useradd(runtime, found.paths),
+                    self._useradd(rt, found.paths),
                     ("# An unprivileged user to run the app, owning its folder as root did in the original",),
                 )
             ]
@@ -63,14 +64,14 @@ class RuntimeBase:
         self.writes_build = found.paths
         return writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
 
-    def _install_steps(self, packages: list[str], runtime: str) -> list[Step]:
+    def _install_steps(self, packages: list[str], rt: Runtime) -> list[Step]:
         """The runtime's package install, or Skip where the base cannot install packages."""
         if packages and self.distroless:
             raise Skip(
                 f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
                 self._package_lines.get(packages[0], self.stage.from_.line),
             )
-        return [self._install_step(packages, runtime)] if packages else []
+        return [self._install_step(packages, rt)] if packages else []
 
     def _distroless_strategy(self, requested: str) -> str:
         """distroless runs Debian's /usr/bin/python3: only a virtualenv made with it reaches the packages."""
@@ -96,7 +97,8 @@ class RuntimeBase:
 
     def _refuse_outside_command(self) -> None:
         """No CMD or ENTRYPOINT: a command given from outside may be a shell line, which distroless cannot run."""
-        if self.options.runtime == "distroless":
+        requested = select.for_language(self.options.runtime, "python")
+        if requested is not None and not requested.shell:
             raise Skip(
                 "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
                 "cannot run a shell command line it might be given",
@@ -115,20 +117,23 @@ class RuntimeBase:
                 ins.line,
             )
 
-    def _runtime_image(self, image: str) -> tuple[str, str]:
+    def _runtime_image(self, image: str) -> tuple[str, Runtime]:
         requested = self.options.runtime
         line = self.stage.from_.line
-        if requested == "scratch":
-            raise Skip("--runtime scratch cannot run this Python app: scratch has no interpreter", line)
-        if requested == "distroless":
-            return self._distroless_image(image), "distroless"
-        if self.facts.alpine:
-            if requested == "slim":
-                raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
-            return self.facts.image_text, "alpine"
-        if requested == "alpine":
+        if requested == select.AUTO:
+            rt = select.like_builder(self.facts.alpine)
+        else:
+            found = select.for_language(requested, "python")
+            if found is None:
+                raise Skip(f"--runtime {requested} cannot run this Python app: {requested} has no interpreter", line)
+            rt = found
+        if rt is distroless.PYTHON:
+            return self._distroless_image(image), rt
+        if self.facts.alpine and rt.libc != "musl":
+            raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
+        if not self.facts.alpine and rt.libc == "musl":
             raise Skip("packages built on a Debian python image (glibc) do not run on alpine (musl)", line)
-        return slim_of(self.facts.image_text), "slim"
+        return rt.image("python", self.facts.image_text), rt
 
     def _distroless_image(self, image: str) -> str:
         line = self.stage.from_.line
@@ -152,15 +157,17 @@ class RuntimeBase:
             + (f", not the original's {original}" if original and original != version else "")
             + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python"
         )
-        return runtime_image + (":nonroot" if self.non_root else "")
+        return runtime_image + (distroless.PYTHON.nonroot_tag if self.non_root else "")
 
-    def _note(self, runtime: str, strategy: str) -> str:
+    def _note(self, rt: Runtime, strategy: str) -> str:
         if self.distroless:
             python = self.distroless[2]
             return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
-        image = "the same alpine image" if runtime == "alpine" else "the slim image of the same Python"
+        # on alpine the runtime is the builder's own image (what is built against musl there runs there)
+        same = rt.family == "alpine"
+        image = "the same alpine image" if same else "the slim image of the same Python"
         if self.uv_python:
-            image = f"the {'same alpine' if runtime == 'alpine' else 'slim'} image with uv's Python in {UV_PYTHON}"
+            image = f"the {'same alpine' if same else 'slim'} image with uv's Python in {UV_PYTHON}"
         where = {
             "prefix": f"packages from {PREFIX} land in /usr/local",
             "venv": f"the virtualenv {VENV} is copied whole",
@@ -191,7 +198,13 @@ class RuntimeBase:
                 )
             ]
         return uv + [
-            package_step(packages, "slim", ("# Debian's Python, the one the distroless image runs",)),
+            Step(
+                f"RUN {slim.SLIM.install(packages)}",
+                (
+                    "# Debian's Python, the one the distroless image runs",
+                    f"# hadolint ignore={slim.SLIM.unpinned_rule}",
+                ),
+            ),
             Step(
                 f"RUN {make}",
                 ("# Dependencies go into a virtualenv the runtime copies whole",)
@@ -244,16 +257,16 @@ class RuntimeBase:
         self.warnings.append(f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
         return re.sub(r"(?i)--chown=\S+", f"--chown={NONROOT}", ins.text, count=1)
 
-    def _useradd(self, runtime: str, folders: list[str]) -> str:
-        add = f"adduser -D -u {APP_UID} app" if runtime == "alpine" else f"useradd --create-home --uid {APP_UID} app"
+    def _useradd(self, rt: Runtime, folders: list[str]) -> str:
+        add = rt.add_user("app", APP_UID)
         if not folders:
             return f"RUN {add}"
         return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
 
     @staticmethod
-    def _install_step(packages: list[str], runtime: str) -> Step:
-        comments = () if runtime == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return package_step(packages, runtime, comments)
+    def _install_step(packages: list[str], rt: Runtime) -> Step:
+        comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
+        return Step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
 
     def _check_distroless_program(self, ins: Instruction, program: str) -> None:
         """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
@@ -266,7 +279,7 @@ class RuntimeBase:
             if name.endswith((".sh", ".bash")) or (script is not None and not python_shebang(script)):
                 raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
             return
-        if tools.provided("slim", name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
+        if slim.SLIM.provides(name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
             raise Skip(f"`{name}` is not in the distroless python image", ins.line)
 
 
@@ -290,27 +303,3 @@ def uv_python_image(image: str) -> str | None:
     if distro.startswith("alpine"):
         return f"python:{version}-{distro}"
     return f"python:{version}-{'slim-' if slim else ''}{distro}"
-
-
-def slim_of(image: str) -> str:
-    """python:3.10 -> python:3.10-slim; python:3.11-bookworm -> python:3.11-slim-bookworm."""
-    ref, _, digest = image.partition("@")
-    repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
-    if not tag or tag == "latest":
-        return f"{repo}:slim"
-    if "slim" in tag:
-        return f"{repo}:{tag}"
-    for codename in images.DEBIAN_CODENAMES:
-        if tag.endswith("-" + codename):
-            return f"{repo}:{tag[: -len(codename) - 1]}-slim-{codename}"
-    return f"{repo}:{tag}-slim"
-
-
-def package_family(runtime: str) -> str:
-    """The package family whose runtime packages the base installs (syslibs' names)."""
-    return "alpine" if runtime == "alpine" else "debian"
-
-
-def tools_family(runtime: str) -> str:
-    """The base whose programs tools.provided knows."""
-    return "alpine" if runtime == "alpine" else "slim"
