@@ -87,22 +87,23 @@ def test_programs():
 def test_images_per_language():
     assert alpine.ALPINE.image("node", "node:20-bookworm-slim") == "node:20-alpine"
     assert alpine.ALPINE.image("python", "python:3.12-alpine") == "python:3.12-alpine"
-    assert alpine.ALPINE.image("go", "golang:1.22-alpine3.19") == "alpine:3.19"
-    assert alpine.ALPINE.image("go", "golang:1.22") == "alpine:3.20"
+    assert alpine.ALPINE.image("go", "golang:1.22-alpine3.19", "alpine") == "alpine:3.19"
+    assert alpine.ALPINE.image("go", "golang:1.22", "bookworm") == "alpine:3.20"
     assert slim.SLIM.image("node", "node:20-alpine3.19") == "node:20-slim"
-    assert slim.SLIM.image("go", "bookworm") == "debian:bookworm-slim"
+    assert slim.SLIM.image("go", "golang:1.22", "bookworm") == "debian:bookworm-slim"
     assert slim.SLIM.image("python", "python:3.11-bookworm") == "python:3.11-slim-bookworm"
     assert slim.SLIM.image("python", "python:3.12-slim") == "python:3.12-slim"
-    assert distroless.STATIC.image("go") == "gcr.io/distroless/static-debian12"
-    assert distroless.BASE.image("go", "bookworm") == "gcr.io/distroless/base-debian12"
-    assert distroless.BASE.image("go", "buster") is None
-    assert distroless.CC.image("go", "trixie") == "gcr.io/distroless/cc-debian13"
+    assert distroless.STATIC.image("go", "golang:1.22", "bookworm") == "gcr.io/distroless/static-debian12"
+    assert distroless.BASE.image("go", "golang:1.22", "bookworm") == "gcr.io/distroless/base-debian12"
+    assert distroless.BASE.image("go", "golang:1.15", "buster") is None
+    assert distroless.CC.image("go", "golang:1.24", "trixie") == "gcr.io/distroless/cc-debian13"
     assert distroless.python_release("bullseye") == ("gcr.io/distroless/python3-debian11", "debian:11-slim", "3.9")
-    assert distroless.PYTHON.image("python", None) == "gcr.io/distroless/python3-debian12"
+    assert distroless.PYTHON.image("python", "python:3.12") == "gcr.io/distroless/python3-debian12"
+    assert distroless.PYTHON.image("python", "python:3.9-bullseye") == "gcr.io/distroless/python3-debian11"
     assert distroless.NODEJS.image("node", "node:22", 22) == "gcr.io/distroless/nodejs22-debian12"
     assert distroless.NODEJS.image("node", "node:21", 21) is None
     assert distroless.NODEJS.nonroot_tag == ":nonroot" and slim.SLIM.nonroot_tag == ""
-    assert scratch.SCRATCH.image("go") == "scratch"
+    assert scratch.SCRATCH.image("go", "golang:1.22", "bookworm") == "scratch"
     assert scratch.SCRATCH.image("node", "node:20") is None
     assert nginx.NGINX.image("node") == "nginx:alpine"
     assert distroless.NODEJS.entrypoint == ("/nodejs/bin/node",)

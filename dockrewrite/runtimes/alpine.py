@@ -39,9 +39,10 @@ def add_user(name: str, uid: str) -> str:
     return f"adduser -D -u {uid} {name}"
 
 
-def go_image(builder_image: str) -> str:
-    """The alpine release a musl build needs: the one in the builder's tag, else the default."""
-    m = re.search(r"alpine(3\.\d+)", images.tag_of(builder_image))
+def go_image(builder: str, codename: str | None = None) -> str:
+    """The alpine release a Go binary runs on: the one in the builder's tag (what a musl build needs), else the
+    default."""
+    m = re.search(r"alpine(3\.\d+)", images.tag_of(builder))
     return f"alpine:{m.group(1)}" if m else DEFAULT
 
 

@@ -19,8 +19,9 @@ COMMON_PROGRAMS = frozenset({
 
 @dataclass(frozen=True)
 class Runtime:
-    """A runtime base as the rewrites rely on it. `images` maps a language to the function that names the image
-    (each language passes what its images are chosen by: the builder image, a Debian release, a major version)."""
+    """A runtime base as the rewrites rely on it. `images` maps a language to the function that names the image;
+    every base takes the same arguments for a language (go: builder image and Debian release; node: builder image
+    and Node major; python: builder image)."""
 
     name: str  # what --runtime and the plan call it
     variant: str  # the image flavour where one name has several (distroless: static, base, cc, python, nodejs)

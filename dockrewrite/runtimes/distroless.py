@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockrewrite import images
 from dockrewrite.runtimes.base import Runtime, register
 
 NONROOT_UID = "65532"
@@ -15,17 +16,17 @@ _DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
 _DEBIAN_PYTHON = {"bookworm": "3.11", "bullseye": "3.9", "trixie": "3.13"}
 
 
-def static_image() -> str:
+def static_image(builder: str, codename: str) -> str:
     return STATIC_IMAGE
 
 
-def base_image(codename: str) -> str | None:
+def base_image(builder: str, codename: str) -> str | None:
     """glibc, OpenSSL and CA certificates: for a program linked against the Debian release's libc."""
     version = _DEBIAN.get(codename)
     return f"gcr.io/distroless/base-debian{version}" if version else None
 
 
-def cc_image(codename: str) -> str | None:
+def cc_image(builder: str, codename: str) -> str | None:
     """base plus libgcc and libstdc++: for a program that links C++ code."""
     version = _DEBIAN.get(codename)
     return f"gcr.io/distroless/cc-debian{version}" if version else None
@@ -40,8 +41,9 @@ def python_release(codename: str | None) -> tuple[str, str, str] | None:
     return f"gcr.io/distroless/python3-debian{version}", f"debian:{version}-slim", _DEBIAN_PYTHON[codename]
 
 
-def python_image(codename: str | None) -> str | None:
-    found = python_release(codename)
+def python_image(builder: str) -> str | None:
+    """The distroless Python of the builder's Debian release."""
+    found = python_release(images.family(builder))
     return found[0] if found else None
 
 

@@ -7,7 +7,7 @@ from dockrewrite.runtimes.base import Runtime, register
 IMAGE = "scratch"
 
 
-def go_image() -> str:
+def go_image(builder: str, codename: str) -> str:
     return IMAGE
 
 

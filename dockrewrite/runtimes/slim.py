@@ -45,7 +45,7 @@ def add_user(name: str, uid: str) -> str:
     return f"useradd --create-home --uid {uid} {name}"
 
 
-def go_image(codename: str) -> str:
+def go_image(builder: str, codename: str) -> str:
     """The Debian release's slim image, for a Go binary built on that release (or a static one)."""
     return f"debian:{codename}-slim"
 

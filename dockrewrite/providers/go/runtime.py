@@ -11,7 +11,7 @@ from dockrewrite.providers.common import DEFAULT_PATH, Planner
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import alpine, distroless, scratch, select, slim
+from dockrewrite.runtimes import alpine, distroless, select, slim
 from dockrewrite.runtimes.base import Runtime
 
 NOBODY = "65534:65534"
@@ -86,7 +86,8 @@ class RuntimeMixin(Planner):
                         line,
                     )
                 rt = alpine.ALPINE
-                return rt, rt.image("go", self.stage.image), _setup(rt, libs, self._packages(rt, needed), src)
+                image = rt.image("go", self.stage.image, family)
+                return rt, image, _setup(rt, libs, self._packages(rt, needed), src)
             if requested == "alpine":
                 raise Skip(
                     f"the program is linked against glibc ({self.stage.image}); alpine has musl; use --runtime slim",
@@ -97,38 +98,34 @@ class RuntimeMixin(Planner):
             if family == "ubuntu":
                 base = "ubuntu:" + facts.tag
                 return rt, base, _setup(rt, libs, packages, src)
-            base_image = distroless.BASE.image("go", family)
+            base_image = distroless.BASE.image("go", self.stage.image, family)
             if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and base_image:
                 return distroless.BASE, base_image + self._nonroot_tag(distroless.BASE), []
             if requested == "distroless":
                 raise Skip(f"no distroless image matches the builder's Debian release ({family})", line)
-            return rt, rt.image("go", family), _setup(rt, libs, packages, src)
+            return rt, rt.image("go", self.stage.image, family), _setup(rt, libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
-        if requested in ("scratch", "distroless") and needed:
+        rt = None if requested == select.AUTO else select.for_language(requested, "go")
+        if requested != select.AUTO and rt is None:
+            raise Skip(f"--runtime {requested} has no image for a Go binary", line)
+        if rt is not None and rt.package_manager is None and needed:
             tool, at = next(iter(needed.items()))
             raise Skip(f"`{tool}` is needed here and {requested} does not have it; use --runtime alpine", at)
-        if requested == select.AUTO and needed:
-            found = select.with_programs(needed)
-            if found is None:
+        if rt is None and needed:
+            rt = select.with_programs(needed)
+            if rt is None:
                 tool, at = next((t, a) for t, a in needed.items() if not slim.SLIM.provides(t)[0])
                 raise Skip(f"`{tool}` is needed here and no runtime image dockrewrite knows provides it", at)
-            requested = found.name
             self.warnings.append(
-                f"runtime {requested}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
+                f"runtime {rt.name}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
                 "distroless has no shell or tools"
             )
-        if requested == select.AUTO:
-            requested = distroless.STATIC.name
-        rt = select.for_language(requested, "go")
-        if rt is distroless.STATIC:
-            return rt, rt.image("go") + self._nonroot_tag(rt), []
-        if rt is scratch.SCRATCH:
-            return rt, rt.image("go"), self._scratch_setup(facts)
-        packages = self._packages(rt, needed)
-        if rt is alpine.ALPINE:
-            return rt, rt.image("go", self.stage.image), _setup(rt, [], packages, src)
+        rt = rt or distroless.STATIC
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
-        return rt, rt.image("go", codename), _setup(rt, [], packages, src)
+        image = rt.image("go", self.stage.image, codename)
+        if rt.package_manager is None:
+            return rt, image + self._nonroot_tag(rt), self._copied_setup(rt, facts)
+        return rt, image, _setup(rt, [], self._packages(rt, needed), src)
 
     def _nonroot_tag(self, rt: Runtime) -> str:
         return "" if self.options.keep_root else rt.nonroot_tag
@@ -144,16 +141,16 @@ class RuntimeMixin(Planner):
                 out.append(package)
         return sorted(out)
 
-    def _scratch_setup(self, facts: GoFacts) -> list[Step]:
-        """What a static binary needs that scratch lacks, copied from the builder."""
+    def _copied_setup(self, rt: Runtime, facts: GoFacts) -> list[Step]:
+        """What the binary needs that a base without a package manager lacks, copied from the builder."""
         src = facts.sources
         steps = []
-        if src.needs_certs and not scratch.SCRATCH.ca_certificates:
+        if src.needs_certs and not rt.ca_certificates:
             steps.append(Step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
-        if src.needs_tzdata and not scratch.SCRATCH.tzdata:
+        if src.needs_tzdata and not rt.tzdata:
             if not facts.golang_image:
                 raise Skip(
-                    "scratch has no time zone data and this builder is not a golang image to copy it from; use "
+                    f"{rt.name} has no time zone data and this builder is not a golang image to copy it from; use "
                     "--runtime distroless",
                     self.stage.from_.line,
                 )
