@@ -118,6 +118,16 @@ def test_lookup_and_language_neutral_choices():
     assert select.for_language("scratch", "node") is None
     assert select.for_language("scratch", "python") is None
     assert select.for_language("slim", "python") is slim.SLIM
+    assert select.variants("distroless") == (
+        distroless.STATIC,
+        distroless.BASE,
+        distroless.CC,
+        distroless.PYTHON,
+        distroless.NODEJS,
+    )
+    assert select.variant("distroless", "go", "glibc") is distroless.BASE
+    assert select.variant("distroless", "go", None) is distroless.STATIC
+    assert select.variant("scratch", "go", "glibc") is None
     assert select.like_builder(musl=True) is alpine.ALPINE
     assert select.like_builder(musl=False) is slim.SLIM
     assert select.with_programs(["wget", "curl"]) is alpine.ALPINE

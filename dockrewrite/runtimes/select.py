@@ -30,6 +30,16 @@ def runtime(name: str, variant: str | None = None) -> Runtime:
     raise KeyError(f"no runtime base {name!r}" + (f" variant {variant!r}" if variant else ""))
 
 
+def variants(name: str) -> tuple[Runtime, ...]:
+    """Every variant of the named base (distroless: static, base, cc, python, nodejs)."""
+    return tuple(rt for rt in registered() if rt.name == name)
+
+
+def variant(name: str, language: str, libc: str | None) -> Runtime | None:
+    """The variant of the named base with an image for the language and that C library, None when none has."""
+    return next((rt for rt in variants(name) if language in rt.images and rt.libc == libc), None)
+
+
 def for_language(name: str, language: str) -> Runtime | None:
     """The variant of the named base that has an image for the language, None when none has."""
     return next((rt for rt in registered() if rt.name == name and language in rt.images), None)

@@ -11,7 +11,7 @@ from dockrewrite.providers.common import DEFAULT_PATH, Planner
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import alpine, distroless, select, slim
+from dockrewrite.runtimes import distroless, select, slim
 from dockrewrite.runtimes.base import Runtime
 
 NOBODY = "65534:65534"
@@ -63,6 +63,9 @@ class RuntimeMixin(Planner):
             )
         requested = self.options.runtime
         line = self.stage.from_.line
+        asked = None if requested == select.AUTO else select.for_language(requested, "go")
+        if requested != select.AUTO and asked is None:
+            raise Skip(f"--runtime {requested} has no image for a Go binary", line)
         if cgo:
             if family is None:
                 raise Skip(
@@ -71,7 +74,8 @@ class RuntimeMixin(Planner):
                     line,
                 )
             libs = _runtime_libs(facts, family)
-            if requested == "scratch" or (requested == "distroless" and (libs or needed)):
+            no_libc = asked is not None and not any(v.libc for v in select.variants(asked.name))
+            if no_libc or (asked is not None and asked.package_manager is None and (libs or needed)):
                 lacks = " and ".join(
                     x for x, on in (("a C library", True), ("shared libraries", libs), ("tools", needed)) if on
                 )
@@ -79,35 +83,37 @@ class RuntimeMixin(Planner):
                     f"the program links C code ({cgo_reason}); {requested} lacks {lacks}; use --runtime slim", line
                 )
             if family == "alpine":
-                if requested not in ("auto", "alpine"):
+                if asked is not None and asked.libc != "musl":
                     raise Skip(
                         f"the program is linked against musl (alpine builder); --runtime {requested} would "
                         "not run it; use --runtime alpine",
                         line,
                     )
-                rt = alpine.ALPINE
+                rt = select.like_builder(musl=True)
                 image = rt.image("go", self.stage.image, family)
                 return rt, image, _setup(rt, libs, self._packages(rt, needed), src)
-            if requested == "alpine":
+            if asked is not None and asked.libc == "musl":
                 raise Skip(
                     f"the program is linked against glibc ({self.stage.image}); alpine has musl; use --runtime slim",
                     line,
                 )
-            rt = slim.SLIM
+            rt = select.like_builder(musl=False)
             packages = self._packages(rt, needed)
             if family == "ubuntu":
                 base = "ubuntu:" + facts.tag
                 return rt, base, _setup(rt, libs, packages, src)
-            base_image = distroless.BASE.image("go", self.stage.image, family)
-            if (requested == "distroless" or (requested == "auto" and not libs and not needed)) and base_image:
-                return distroless.BASE, base_image + self._nonroot_tag(distroless.BASE), []
-            if requested == "distroless":
-                raise Skip(f"no distroless image matches the builder's Debian release ({family})", line)
+            # a base without a package manager (distroless) in its glibc variant: asked for, or by default when the
+            # binary needs no shared library or tool to be installed
+            if (asked is not None and asked.package_manager is None) or (asked is None and not libs and not needed):
+                bare = select.variant(asked.name if asked else distroless.BASE.name, "go", "glibc")
+                image = bare.image("go", self.stage.image, family) if bare else None
+                if bare and image:
+                    return bare, image + self._nonroot_tag(bare), []
+                if asked is not None:
+                    raise Skip(f"no {asked.name} image matches the builder's Debian release ({family})", line)
             return rt, rt.image("go", self.stage.image, family), _setup(rt, libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
-        rt = None if requested == select.AUTO else select.for_language(requested, "go")
-        if requested != select.AUTO and rt is None:
-            raise Skip(f"--runtime {requested} has no image for a Go binary", line)
+        rt = asked
         if rt is not None and rt.package_manager is None and needed:
             tool, at = next(iter(needed.items()))
             raise Skip(f"`{tool}` is needed here and {requested} does not have it; use --runtime alpine", at)
