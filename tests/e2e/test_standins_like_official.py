@@ -273,7 +273,8 @@ def test_distroless_nodejs_runs_node_as_the_entrypoint(docker_engine, image):
 
 
 def test_distroless_nodejs_has_the_real_images_layout(docker_engine):
-    """The real image keeps bin/node of Node's tarball under /nodejs: no npm, corepack or headers (its own tests)."""
+    """The real image keeps bin/node and LICENSE (the wheel has none) of Node's tarball under /nodejs: no npm,
+    corepack or headers (its own tests check that)."""
     files = _files(docker_engine, DISTROLESS_NODE[0])
     assert sorted(p for p in files if p.startswith("/nodejs")) == ["/nodejs", "/nodejs/bin", "/nodejs/bin/node"]
 
