@@ -383,7 +383,7 @@ def _builder_pattern(job_list, paths: list[Path], *, write: bool, remove: bool):
             continue
         taken |= {runtime, build}
         job = by_path[runtime]
-        result = builder_pattern.merge(pair)
+        result = builder_pattern.merge(pair, job.options.templates)
         result.path = str(job.path)
         results.append(result)
         if build in by_path:  # named or found too: reported as merged (the runtime file's notes say so anyway)

@@ -45,3 +45,21 @@ def test_the_documented_blocks_are_the_layouts_blocks():
     table = DOC.split("## Blocks of `_base.Dockerfile.j2`", 1)[1].split("## Variables", 1)[0]
     documented = set(re.findall(r"^\| `(\w+)` \|", table, re.M))
     assert documented == blocks
+
+
+def test_a_builder_pattern_merge_renders_through_a_teams_template(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        ROOT / "fixtures" / "builder-pattern" / "href-counter", repo, ignore=shutil.ignore_patterns("expected")
+    )
+    builtin = (ROOT / "templates" / "builder" / "merge.Dockerfile.j2").read_text()
+    ours = tmp_path / "templates" / "builder"
+    ours.mkdir(parents=True)
+    custom = builtin.replace(
+        "{% for line in header %}", "# merged by the platform team's template\n{% for line in header %}"
+    )
+    (ours / "merge.Dockerfile.j2").write_text(custom)
+    result = CliRunner().invoke(app, ["convert", "--templates", str(tmp_path / "templates"), str(repo)])
+    assert result.exit_code == 0, result.output
+    assert "+# merged by the platform team's template\n" in result.stdout
+    assert "AS builder" in result.stdout

@@ -243,12 +243,14 @@ def _glob_hits(pattern: str, rel: str) -> bool:
     return fixed.startswith(rel + "/") or (rel + "/").startswith(fixed) and fixed != ""
 
 
-def merge(pair: Pair) -> Result:
-    """One multi-stage Dockerfile for the pair, as a Result for the runtime file (the caller writes it)."""
+def merge(pair: Pair, templates: str | None = None) -> Result:
+    """One multi-stage Dockerfile for the pair, as a Result for the runtime file (the caller writes it),
+    rendered through builder/merge.Dockerfile.j2 (a --templates folder may hold its own)."""
     from dockrewrite import source
     from dockrewrite.context import BuildContext
     from dockrewrite.parse import ParseError, parse
     from dockrewrite.plan import Options
+    from dockrewrite.render import TemplateProblem
     from dockrewrite.results import CHANGED, FAILED, SKIPPED, UNCHANGED, Result
     from dockrewrite.safety import UnsafeOutput, check
     from dockrewrite.transform import SKIP_MARK, convert_text
@@ -296,9 +298,11 @@ def merge(pair: Pair) -> Result:
         result.line = runtime.stages[1].from_.line
         return result
     try:
-        output, notes = _assemble(pair, build, runtime, build_name, runtime_name, script_name)
+        output, notes = _assemble(pair, build, runtime, build_name, runtime_name, script_name, templates)
     except _NoMerge as exc:
         return stop(SKIPPED, exc.reason, exc.line)
+    except TemplateProblem as exc:
+        return stop(FAILED, str(exc))
     try:
         check(runtime, output)
     except UnsafeOutput as exc:
@@ -318,7 +322,9 @@ def merge(pair: Pair) -> Result:
     return result
 
 
-def _assemble(pair: Pair, build, runtime, build_name: str, runtime_name: str, script_name: str):
+def _assemble(
+    pair: Pair, build, runtime, build_name: str, runtime_name: str, script_name: str, templates: str | None = None
+):
     if len(build.stages) > 1:
         raise _NoMerge(
             f"{build_name} has {len(build.stages)} stages; only a single-stage build file becomes the builder stage",
@@ -363,42 +369,46 @@ def _assemble(pair: Pair, build, runtime, build_name: str, runtime_name: str, sc
         locals_ = ", ".join(_context_rel(a.local_path, pair.runtime_context) for a in pair.artifacts)
         raise _NoMerge(f"{runtime_name} never copies {locals_}, which {script_name} copies out of the container")
 
-    out: list[str] = list(directives.values())
+    from dockrewrite.ops import Verbatim
+    from dockrewrite.render import render_template
+
+    # Each instruction goes with the lines above it in its own file (comments, blank lines).
     bchunks, bfooter = _gaps(build)
     rchunks, rfooter = _gaps(runtime)
+    global_args: list[Verbatim] = []
     seen_args: set[str] = set()
     for chunks in (bchunks, rchunks):
         for gap, ins in chunks:
-            if ins in (*build.global_args, *runtime.global_args):
-                if ins.text in seen_args:
-                    continue
+            if ins in (*build.global_args, *runtime.global_args) and ins.text not in seen_args:
                 seen_args.add(ins.text)
-                out += gap + [ins.text]
+                global_args.append(Verbatim(line=ins.text, comments=tuple(gap)))
+    builder: list[Verbatim] = []
     for gap, ins in bchunks:
         if ins in build.global_args:
             continue
-        if ins is bstage.from_:
-            text = " ".join(["FROM", *ins.flags, bstage.image, "AS", BUILDER])
-            out += (gap if not build.global_args else gap) + [text]
-        else:
-            out += gap + [ins.text]
-    out += bfooter
-    while out and not out[-1]:
-        out.pop()
-    out.append("")
+        text = " ".join(["FROM", *ins.flags, bstage.image, "AS", BUILDER]) if ins is bstage.from_ else ins.text
+        builder.append(Verbatim(line=text, comments=tuple(gap)))
+    builder += [Verbatim(line=line) for line in bfooter]
+    while builder and not builder[-1].line and not builder[-1].comments:
+        builder.pop()  # one blank line between the stages, whatever the build file ended with
+    stage: list[Verbatim] = []
     for gap, ins in rchunks:
         if ins in runtime.global_args:
             continue
         if ins is rstage.from_:
             while gap and not gap[0]:
                 gap = gap[1:]
-        out += gap + [replaced.get(ins.line, ins.text)]
-    out += rfooter
-    while out and not out[-1]:
-        out.pop()
-    while out and not out[0]:
-        out.pop(0)
-    output = "\n".join(out) + "\n"
+        stage.append(Verbatim(line=replaced.get(ins.line, ins.text), comments=tuple(gap)))
+    stage += [Verbatim(line=line) for line in rfooter]
+    output = render_template(
+        "builder/merge.Dockerfile.j2",
+        templates,
+        header=list(directives.values()),
+        global_args=global_args,
+        builder=builder,
+        runtime=stage,
+    )
+    output = output.strip("\n") + "\n"
 
     first = f"{build_name} is now the `{BUILDER}` stage: " + "; ".join(copy_notes)
     for a in pair.artifacts:

@@ -3,14 +3,18 @@
 The official node images carry yarn classic, corepack and Node's headers (native addons); the full
 python image carries a compiler and the common -dev libraries (source builds). Each is proved by what
 an app does with it: a yarn app converts and answers the same, an addon compiles offline, an sdist
-builds against the -dev libraries and its rewrite runs on the slim image.
+builds against the -dev libraries and its rewrite runs on the slim image. The distroless cc and nodejs
+stand-ins have no shell, node is the nodejs image's entrypoint at the real image's path, and cc runs
+what g++ builds where base cannot.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -221,3 +225,98 @@ def test_better_sqlite3_builds_from_source_offline(docker_engine, tmp_path):
     result = verify_file(dockerfile, network="host", timeout=60, build_timeout=1800)
     assert result.status == PASSED, _explain(result)
     assert result.smoke[0].rewrite.stdout == "sqlite 3\n"
+
+
+DISTROLESS_CC = ["gcr.io/distroless/cc-debian12", "gcr.io/distroless/cc-debian12:nonroot"]
+DISTROLESS_NODE = ["gcr.io/distroless/nodejs20-debian12", "gcr.io/distroless/nodejs20-debian12:nonroot"]
+
+
+def _files(docker, image: str) -> set[str]:
+    """Every path in the image's file system (docker export of a container never started)."""
+    created = subprocess.run(
+        [docker.binary, "create", image, "unused"], capture_output=True, text=True, timeout=120, check=True
+    )
+    container = created.stdout.strip()
+    try:
+        exported = subprocess.run(
+            [docker.binary, "export", container], capture_output=True, timeout=300, check=True
+        ).stdout
+    finally:
+        subprocess.run([docker.binary, "rm", "-f", container], capture_output=True, timeout=120)
+    with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+        return {"/" + name.removeprefix("./").strip("/") for name in tar.getnames()}
+
+
+@pytest.mark.parametrize("image", DISTROLESS_CC + DISTROLESS_NODE)
+def test_distroless_cc_and_nodejs_have_no_shell_or_package_manager(docker_engine, image):
+    names = {path.rsplit("/", 1)[-1] for path in _files(docker_engine, image)}
+    assert not names & {"sh", "bash", "dash", "busybox", "apt", "apt-get", "dpkg", "npm", "npx", "yarn"}
+
+
+@pytest.mark.parametrize("image", DISTROLESS_NODE)
+def test_distroless_nodejs_runs_node_as_the_entrypoint(docker_engine, image):
+    """CMD gives node's arguments, as on gcr.io/distroless/nodejs20-debian12; the same Node as the node:20 stand-in."""
+    proc = subprocess.run(
+        [docker_engine.binary, "run", "--rm", image, "-e", "console.log(1+1)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "2\n"), proc.stderr
+    script = "console.log(process.version, process.execPath, process.getuid(), process.cwd())"
+    out = subprocess.run(
+        [docker_engine.binary, "run", "--rm", image, "-e", script], capture_output=True, text=True, timeout=120
+    ).stdout.split()
+    ours = _run(docker_engine, "node:20-slim", "node --version").strip()
+    nonroot = image.endswith(":nonroot")
+    assert out == [ours, "/nodejs/bin/node", "65532" if nonroot else "0", "/home/nonroot" if nonroot else "/"]
+
+
+def test_distroless_nodejs_has_the_real_images_layout(docker_engine):
+    """The real image keeps bin/node and LICENSE (the wheel has none) of Node's tarball under /nodejs: no npm,
+    corepack or headers (its own tests check that)."""
+    files = _files(docker_engine, DISTROLESS_NODE[0])
+    assert sorted(p for p in files if p.startswith("/nodejs")) == ["/nodejs", "/nodejs/bin", "/nodejs/bin/node"]
+
+
+CPP_PROGRAM = {
+    "hello.cc": """\
+        #include <iostream>
+        #include <omp.h>
+        #include <string>
+
+        int main() {
+          std::string where = "hello from C++";
+          std::cout << where << ", " << (omp_get_max_threads() > 0 ? "openmp" : "none") << std::endl;
+        }
+        """,
+    "Dockerfile": """\
+        ARG RUNTIME
+        FROM node:20 AS build
+        COPY hello.cc .
+        RUN g++ -O2 -fopenmp -o /hello hello.cc
+        FROM ${RUNTIME}
+        COPY --from=build /hello /hello
+        ENTRYPOINT ["/hello"]
+        """,
+}
+
+
+def test_distroless_cc_runs_a_cpp_program_that_base_cannot(docker_engine, tmp_path):
+    """cc adds libstdc++ and libgomp to base, as the real cc image does: a g++ -fopenmp program runs there only."""
+    dockerfile = _write(tmp_path, CPP_PROGRAM)
+    runs = {}
+    for runtime in ["gcr.io/distroless/base-debian12:nonroot", *DISTROLESS_CC]:
+        tag = f"dockrewrite-e2e-cpp:{tmp_path.name.lower()}"
+        ok, lines, _ = docker_engine.build(dockerfile, tmp_path, tag, 600, extra=["--build-arg", f"RUNTIME={runtime}"])
+        try:
+            assert ok, "\n".join(lines[-30:])
+            runs[runtime] = subprocess.run(
+                [docker_engine.binary, "run", "--rm", tag], capture_output=True, text=True, timeout=120
+            )
+        finally:
+            subprocess.run([docker_engine.binary, "rmi", "-f", tag], capture_output=True, timeout=120)
+    base = runs.pop("gcr.io/distroless/base-debian12:nonroot")
+    assert base.returncode != 0 and "libstdc++.so.6" in base.stderr, base.stderr
+    for runtime, run in runs.items():
+        assert (run.returncode, run.stdout) == (0, "hello from C++, openmp\n"), f"{runtime}: {run.stderr}"
