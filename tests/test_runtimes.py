@@ -111,6 +111,7 @@ def test_images_per_language():
 
 
 def test_lookup_and_language_neutral_choices():
+    assert len({*base.registered()}) == len(base.registered())  # hashable values, one per base and variant
     assert select.runtime("alpine") is alpine.ALPINE
     assert select.runtime("distroless", "nodejs") is distroless.NODEJS
     assert select.for_language("distroless", "node") is distroless.NODEJS

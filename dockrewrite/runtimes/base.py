@@ -17,7 +17,7 @@ COMMON_PROGRAMS = frozenset({
 # fmt: on
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one value per base: equal when the same (and hashable, with its tables)
 class Runtime:
     """A runtime base as the rewrites rely on it. `images` maps a language to the function that names the image;
     every base takes the same arguments for a language (go: builder image and Debian release; node: builder image
