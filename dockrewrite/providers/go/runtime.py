@@ -57,9 +57,10 @@ class RuntimeMixin(Planner):
         """(runtime base, image, setup steps) for the binary and the tools the commands need."""
         src, cgo, cgo_reason, needed, family = facts.sources, facts.cgo, facts.cgo_reason, facts.needed, facts.family
         if cgo and facts.golang_image and family not in (None, "alpine") and family not in facts.tag:
-            self.warnings.append(
+            self.note(
+                "DR501",
                 f"the builder's Debian release ({family}) is inferred from the Go version in {self.stage.image}; "
-                f"the CGO binary needs a runtime with the same or a newer glibc: pin a tag such as -{family}"
+                f"the CGO binary needs a runtime with the same or a newer glibc: pin a tag such as -{family}",
             )
         requested = self.options.runtime
         line = self.stage.from_.line
@@ -122,9 +123,10 @@ class RuntimeMixin(Planner):
             if rt is None:
                 tool, at = next((t, a) for t, a in needed.items() if not slim.SLIM.provides(t)[0])
                 raise Skip(f"`{tool}` is needed here and no runtime image dockrewrite knows provides it", at)
-            self.warnings.append(
+            self.note(
+                "DR601",
                 f"runtime {rt.name}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
-                "distroless has no shell or tools"
+                "distroless has no shell or tools",
             )
         rt = rt or distroless.STATIC
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"

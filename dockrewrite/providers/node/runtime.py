@@ -8,6 +8,7 @@ import re
 
 from dockrewrite import images, syslibs, tools
 from dockrewrite.model import Command, Instruction
+from dockrewrite.notes import Note
 from dockrewrite.plan import Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import chain, healthcheck_command
@@ -63,8 +64,8 @@ class RuntimeBase:
         if images.split_ref(pinned)[2]:
             if image == pinned.split("@", 1)[0]:
                 return rt, pinned  # the same image as the builder: its digest pins it too
-            self.warnings.append(
-                f"{pinned} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
+            self.note(
+                "DR704", f"{pinned} is pinned by digest; the runtime image is referenced by tag: pin it by digest too"
             )
         return rt, image
 
@@ -96,9 +97,10 @@ class RuntimeBase:
         if image is None:
             raise Skip(f"there is no {rt.name} image for Node {self.facts.major}", line)
         if "$" in text and "$" not in image:
-            self.warnings.append(
+            self.note(
+                "DR501",
                 f"the runtime pins Node {self.facts.major} ({rt.name} images are per major); "
-                f"{text} follows the build argument"
+                f"{text} follows the build argument",
             )
         # the unprivileged flavour unless root is kept on purpose; a named USER of the original becomes its uid
         suffix = "" if self.options.keep_root and not self.facts.user else rt.nonroot_tag
@@ -119,21 +121,22 @@ class RuntimeBase:
         nonroot = rt.users.get("nonroot")
         if nonroot:
             if original and not original.split(":")[0].isdigit():
-                self.warnings.append(
-                    f"USER {original} becomes {nonroot}: {rt.name} has no user named {original.split(':')[0]}"
+                self.note(
+                    "DR202", f"USER {original} becomes {nonroot}: {rt.name} has no user named {original.split(':')[0]}"
                 )
                 return f"USER {nonroot}"
             if original is None and not self.options.keep_root:
-                self.warnings.append(
-                    f"no USER in the original: the runtime runs as the {rt.name} nonroot user ({nonroot})"
+                self.note(
+                    "DR201", f"no USER in the original: the runtime runs as the {rt.name} nonroot user ({nonroot})"
                 )
                 return f"USER {nonroot}"
             return None
         if original is not None or self.options.keep_root:
             return None
-        self.warnings.append(
+        self.note(
+            "DR201",
             f"the original ran as root: the runtime runs as the image's `node` user ({NODE_UID}; --keep-root "
-            "keeps root); files the app writes must be writable by it"
+            "keeps root); files the app writes must be writable by it",
         )
         return f"USER {NODE_UID}"
 
@@ -192,7 +195,9 @@ class RuntimeBase:
             # distroless has no shell: the first build stage makes the folders, the runtime copies them owned
             setup += writes.copy_steps(found.paths, owner, "builder" if standalone else "deps")
         if found is not None:
-            self.warnings += writes.notes(found, owner if "nonroot" in rt.users else f"node ({NODE_UID})")
+            self.warnings += [
+                Note("DR204", n) for n in writes.notes(found, owner if "nonroot" in rt.users else f"node ({NODE_UID})")
+            ]
         return setup, found
 
     def _with_folders_made(self, first: list[Step], rt: Runtime, found: writes.Writes | None) -> list[Step]:
@@ -298,9 +303,10 @@ class RuntimeBase:
             if package not in extra:
                 extra.append(package)
         if extra:
-            self.warnings.append(
+            self.note(
+                "DR602",
                 f"the runtime installs {', '.join(extra)}: the commands call {'it' if len(extra) == 1 else 'them'} "
-                f"and the {rt.name} image lacks {'it' if len(extra) == 1 else 'them'}"
+                f"and the {rt.name} image lacks {'it' if len(extra) == 1 else 'them'}",
             )
         return extra
 
@@ -374,7 +380,7 @@ class RuntimeBase:
             if not cmds.is_node(argv[0]):
                 raise Skip(f"`{argv[0]}` cannot run on {rt.name}, whose entrypoint is node", item.line)
             out[keyword] = "CMD " + json.dumps(argv[1:])
-            self.warnings.append(f"CMD (line {item.line}) drops `node`: the {rt.name} image's entrypoint is node")
+            self.note("DR601", f"CMD (line {item.line}) drops `node`: the {rt.name} image's entrypoint is node")
         return out
 
     def _nginx_runtime(self, setup: list[Step], original_user: str | None) -> dict[str, str | None]:
@@ -386,9 +392,10 @@ class RuntimeBase:
         uid = nginx.NGINX.users["nginx"]
         replace: dict[str, str | None] = {"USER": f"USER {uid}" if original_user else None}
         if original_user:
-            self.warnings.append(
+            self.note(
+                "DR202",
                 f"USER {original_user} becomes {uid}, the nginx image's own unprivileged user, which can read "
-                "the site and write nginx's files under /tmp"
+                "the site and write nginx's files under /tmp",
             )
         nginx_argv = ["nginx", "-g", "daemon off;"]
         if self.facts.entry is not None and self.facts.cmd is not None:

@@ -81,9 +81,10 @@ class RuntimeBase:
                 f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
                 self.stage.from_.line,
             )
-        self.warnings.append(
+        self.note(
+            "DR106",
             f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
-            "points at /usr/bin/python3, which the distroless image has"
+            "points at /usr/bin/python3, which the distroless image has",
         )
         return "venv"
 
@@ -152,10 +153,11 @@ class RuntimeBase:
         self.distroless = found
         runtime_image, builder, version = found
         original = images.python_version(image)
-        self.warnings.append(
+        self.note(
+            "DR501",
             f"distroless python runs Debian's Python {version} (/usr/bin/python3)"
             + (f", not the original's {original}" if original and original != version else "")
-            + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python"
+            + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python",
         )
         return runtime_image + (distroless.PYTHON.nonroot_tag if self.non_root else "")
 
@@ -220,7 +222,7 @@ class RuntimeBase:
             name = ins.args[0].split(":")[0] if ins.args else ""
             if name.isdigit() or name in ("root", "nonroot"):
                 return [Step(ins.text, ins.comments)]
-            self.warnings.append(f"USER {ins.args[0]} becomes {NONROOT}: distroless has no user named {name}")
+            self.note("DR202", f"USER {ins.args[0]} becomes {NONROOT}: distroless has no user named {name}")
             return [Step(f"USER {NONROOT}", ins.comments)]
         if k == "HEALTHCHECK":
             if not ins.args or ins.args[0].upper() != "CMD" or ins.json:
@@ -229,7 +231,7 @@ class RuntimeBase:
             if argv is None:
                 raise Skip("this HEALTHCHECK needs a shell, and distroless has none", ins.line)
             head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
-            self.warnings.append(f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
+            self.note("DR601", f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
             return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
         direct = self._direct_text(ins)
         command = direct_command(ins, direct)
@@ -239,7 +241,7 @@ class RuntimeBase:
         text = f"{k} {json.dumps(list(argv))}"
         if direct or not command.exec_form:
             self.rewritten.add(k)
-            self.warnings.append(f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
+            self.note("DR601", f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
         steps = [Step(text, ins.comments)]
         if k == "CMD" and self.stage.last("ENTRYPOINT") is None:
             self.rewritten.add("ENTRYPOINT")
@@ -254,7 +256,7 @@ class RuntimeBase:
         owner = ins.flag("chown")
         if not self.distroless or owner is None or owner.split(":")[0].isdigit() or owner.split(":")[0] == "root":
             return ins.text
-        self.warnings.append(f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
+        self.note("DR202", f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
         return re.sub(r"(?i)--chown=\S+", f"--chown={NONROOT}", ins.text, count=1)
 
     def _useradd(self, rt: Runtime, folders: list[str]) -> str:
