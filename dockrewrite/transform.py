@@ -137,11 +137,13 @@ def convert_text(
         _suggest_dockerignore(model, context, result)
     if options.notes:
         _low_port_note(model, output, result)
-        _deployment_notes(path, context, output, options, result, model)
+        _deployment_notes(path, context, output, options, result, model, plan.runtime)
     return result
 
 
-def _deployment_notes(path: str, context: BuildContext, output: str, options: Options, result: Result, model) -> None:
+def _deployment_notes(
+    path: str, context: BuildContext, output: str, options: Options, result: Result, model, runtime: str
+) -> None:
     """compose services, heroku.yml, Procfile and manifests that run this image with a toolchain command."""
     from pathlib import Path
 
@@ -153,8 +155,9 @@ def _deployment_notes(path: str, context: BuildContext, output: str, options: Op
         return
     final = parse(output).stages[-1]
     workdir = final.last("WORKDIR")
-    image = final.image.lower()
-    has_shell = not (image == "scratch" or "distroless" in image)
+    from dockrewrite.runtimes import select
+
+    has_shell = select.runtime(runtime).shell
     before = model.stages[-1].last("WORKDIR")
     result.warnings += [
         note("DR801", text)

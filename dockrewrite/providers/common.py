@@ -12,7 +12,7 @@ from dockrewrite import needs_root, scripts, shell, tools
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Command, DockerfileModel, Instruction, Stage
 from dockrewrite.notes import note
-from dockrewrite.plan import Options, Step
+from dockrewrite.plan import Options
 from dockrewrite.results import Skip
 
 _RUN_PREFIX = re.compile(r"(?is)^\s*run\b(?:\s|\\\n)*(?:--\S+(?:\s|\\\n)+)*")
@@ -77,18 +77,6 @@ def resolved_image(model: DockerfileModel) -> str:
     """The first stage's image with ARG defaults filled in (for analysis; the output keeps the ARGs)."""
     image = model.stages[0].image
     return shell.substitute(image, global_args(model)) or image
-
-
-def package_step(packages: list[str], family: str, comments: tuple[str, ...] = ()) -> Step:
-    """One RUN that installs runtime packages on alpine (apk) or Debian (apt-get), cleaning up after itself."""
-    if family == "alpine":
-        return Step(f"RUN apk add --no-cache {' '.join(packages)}", (*comments, "# hadolint ignore=DL3018"))
-    return Step(
-        "RUN apt-get update \\\n"
-        f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
-        " && rm -rf /var/lib/apt/lists/*",
-        (*comments, "# hadolint ignore=DL3008"),
-    )
 
 
 # PATH of the Debian and alpine base images, where a bare program name is looked up.

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockrewrite.runtimes import select
 from dockrewrite.verify.results import PASSED, SKIPPED, VerifyResult
 
-# From the smallest base a rewrite may use up to the language's slim image; the sizes decide among the passing.
-CANDIDATES = ("scratch", "distroless", "alpine", "slim")
+# Every base --runtime offers, smallest first (the runtimes' one list); the sizes decide among the passing.
+CANDIDATES = tuple(name for name in select.NAMES if name != select.AUTO)
 
 
 @dataclass
