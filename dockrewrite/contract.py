@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite import shell
+from dockrewrite import ops, shell
 from dockrewrite.model import Instruction, Stage
-from dockrewrite.plan import Step
 
 # Instructions that only describe how the image runs; the builder stage does not need them.
 RUNTIME_ONLY = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "MAINTAINER"})
@@ -96,23 +95,23 @@ def stage_env(stage: Stage) -> dict[str, str]:
     return env
 
 
-def env_step(ins: Instruction, drop: frozenset[str]) -> Step | None:
+def env_step(ins: Instruction, drop: frozenset[str]) -> ops.Op | None:
     pairs = env_pairs(ins)
     keep = [(k, v) for k, v in pairs if k not in drop]
     if len(keep) == len(pairs):
-        return Step(ins.text)
+        return ops.step(ins.text)
     if not keep:
         return None
-    return Step("ENV " + " ".join(f"{k}={v}" for k, v in keep))
+    return ops.step("ENV " + " ".join(f"{k}={v}" for k, v in keep))
 
 
-def contract_steps(stage: Stage, drop_env: frozenset[str], replace: dict[str, str | None]) -> list[Step]:
+def contract_steps(stage: Stage, drop_env: frozenset[str], replace: dict[str, str | None]) -> list[ops.Op]:
     """Runtime instructions in their original order; `replace` maps a keyword to new text (None drops it).
 
     A keyword in `replace` that the stage lacks (USER for a new non-root user) is added before
     HEALTHCHECK/ENTRYPOINT/CMD.
     """
-    steps: list[Step] = []
+    steps: list[ops.Op] = []
     last = {k: stage.last(k) for k in LAST_WINS}
     for ins in stage.instructions:
         k = ins.keyword
@@ -127,9 +126,9 @@ def contract_steps(stage: Stage, drop_env: frozenset[str], replace: dict[str, st
             continue
         if k in replace:
             if replace[k] is not None:
-                steps.append(Step(replace[k], ins.comments))
+                steps.append(ops.step(replace[k], ins.comments))
             continue
-        steps.append(Step(ins.text, ins.comments))
+        steps.append(ops.step(ins.text, ins.comments))
     missing = [k for k in replace if replace[k] is not None and last.get(k) is None and k in LAST_WINS]
     for k in missing:
         at = next(
@@ -140,21 +139,21 @@ def contract_steps(stage: Stage, drop_env: frozenset[str], replace: dict[str, st
             ),
             len(steps),
         )
-        steps.insert(at, Step(replace[k]))
+        steps.insert(at, ops.step(replace[k]))
     return steps
 
 
-def arg_redeclarations(stage: Stage, texts: list[str]) -> list[Step]:
+def arg_redeclarations(stage: Stage, texts: list[str]) -> list[ops.Op]:
     """ARG lines the final stage needs so that $VARS in the carried instructions still expand."""
     used: set[str] = set()
     for text in texts:
         used |= shell.variables(text)
-    steps: list[Step] = []
+    steps: list[ops.Op] = []
     seen: set[str] = set()
     for ins in stage.find("ARG"):
         for item in ins.args:
             name = item.split("=", 1)[0]
             if name in used and name not in seen:
                 seen.add(name)
-                steps.append(Step(f"ARG {item}"))
+                steps.append(ops.step(f"ARG {item}"))
     return steps

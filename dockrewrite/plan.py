@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dockrewrite.ops import Op
-from dockrewrite.ops import step as Step  # noqa: F401  (providers still build steps from text; see ops.step)
 
 PYTHON_STRATEGIES = ("auto", "user", "prefix", "venv")
 

@@ -403,7 +403,8 @@ def test_heredocs_the_original_uses_need_no_syntax_line(tmp_path):
 
 def test_a_feature_the_rewrite_brings_in_adds_the_line(tmp_path):
     from dockrewrite.features import syntax
-    from dockrewrite.plan import BuildPlan, Step
+    from dockrewrite.ops import step as Step
+    from dockrewrite.plan import BuildPlan
 
     model = parse('FROM golang:1.22\nRUN go build -o /app .\nCMD ["/app"]\n')
     plan = BuildPlan(
@@ -521,7 +522,8 @@ def test_targets_keep_the_python_manifest_copy(tmp_path):
 
 def test_no_cache_mount_where_a_later_stage_copies_from(tmp_path):
     from dockrewrite.features import cache
-    from dockrewrite.plan import BuildPlan, Step
+    from dockrewrite.ops import step as Step
+    from dockrewrite.plan import BuildPlan
 
     plan = BuildPlan(
         language="python",

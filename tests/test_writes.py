@@ -10,8 +10,9 @@ import pytest
 
 from dockrewrite.context import BuildContext
 from dockrewrite.features.dockerignore import dockerignore_for
+from dockrewrite.ops import step as Step
 from dockrewrite.parse import parse
-from dockrewrite.plan import Options, Step
+from dockrewrite.plan import Options
 from dockrewrite.providers import writes
 from dockrewrite.results import CHANGED
 from dockrewrite.transform import convert_text

@@ -34,11 +34,10 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dockrewrite import shell
+from dockrewrite import ops, shell
 from dockrewrite.compose import COMPOSE_NAMES
 from dockrewrite.contract import env_pairs
 from dockrewrite.model import Stage
-from dockrewrite.plan import Step
 from dockrewrite.providers import writes_config
 
 # Build-stage folder that holds the empty folders a shell-less runtime copies in with their owner.
@@ -340,17 +339,17 @@ def _tops(paths: list[str]) -> list[str]:
     return [p for p in paths if not any(p.startswith(q.rstrip("/") + "/") for q in paths if q != p)]
 
 
-def build_step(paths: list[str]) -> Step:
+def build_step(paths: list[str]) -> ops.Op:
     """The build stage's step that makes the empty folders a shell-less runtime copies in with their owner."""
     paths = [p for p in paths if not any(q.startswith(p.rstrip("/") + "/") for q in paths)]  # mkdir -p makes parents
     quoted = " ".join(shlex.quote(staged(p)) for p in paths)
-    return Step(
+    return ops.step(
         f"RUN mkdir -p {quoted}",
         ("# Empty folders the app writes, copied into the runtime owned by its user (no shell there to make them)",),
     )
 
 
-def with_build_step(stage: list[Step], paths: list[str]) -> list[Step]:
+def with_build_step(stage: list[ops.Op], paths: list[str]) -> list[ops.Op]:
     """A build stage with the folder-making step in it: as late as it can go without standing next to another RUN
     (hadolint's DL3059 asks to merge those, and the stage's own RUNs are the user's), else last."""
     step = build_step(paths)
@@ -362,11 +361,11 @@ def with_build_step(stage: list[Step], paths: list[str]) -> list[Step]:
     return [*stage[:at], step, *stage[at:]]
 
 
-def copy_steps(paths: list[str], owner: str, stage: str) -> list[Step]:
+def copy_steps(paths: list[str], owner: str, stage: str) -> list[ops.Op]:
     """The runtime's COPY lines that create the folders with their owner (scratch, distroless)."""
     from dockrewrite.providers.common import copy_text
 
-    steps = [Step(copy_text(f"--from={stage} --chown={owner} ", [staged(p)], p)) for p in _tops(paths)]
+    steps = [ops.step(copy_text(f"--from={stage} --chown={owner} ", [staged(p)], p)) for p in _tops(paths)]
     if steps:
         steps[0].comments = (COMMENT,)
     return steps

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import shlex
 
+from dockrewrite import ops
 from dockrewrite.contract import builder_instructions
 from dockrewrite.model import Instruction
-from dockrewrite.plan import Step
 from dockrewrite.providers.common import Planner
 from dockrewrite.providers.go import build as go_build
 from dockrewrite.providers.go.analyse import GoFacts
@@ -17,11 +17,11 @@ from dockrewrite.results import Skip
 class BuilderMixin(Planner):
     """The planner's builder stage."""
 
-    def _builder_steps(self, facts: GoFacts) -> list[Step]:
+    def _builder_steps(self, facts: GoFacts) -> list[ops.Op]:
         """The original's instructions under `FROM … AS builder`, with its go builds edited."""
         stage, cgo = self.stage, facts.cgo
         trimpath = _supports_trimpath(facts)
-        builder = [Step(self._builder_from(), stage.from_.comments)]
+        builder = [ops.step(self._builder_from(), stage.from_.comments)]
         for ins in builder_instructions(stage):
             if ins is facts.context_copy and _wants_download_step(facts):
                 builder.extend(_download_steps(facts, ins))
@@ -35,7 +35,7 @@ class BuilderMixin(Planner):
                 if not cgo and "CGO_ENABLED=0" not in edited:
                     raise Skip("could not make this go build static (no CGO_ENABLED=0 could be added)", ins.line)
                 text = edited
-            builder.append(Step(text, ins.comments))
+            builder.append(ops.step(text, ins.comments))
         if not cgo:
             trim = "-trimpath and " if trimpath else ""
             self.note("DR105", f'static binary: CGO_ENABLED=0, {trim}-ldflags "-s -w" (line {facts.main.line})')
@@ -59,13 +59,13 @@ def _wants_download_step(facts: GoFacts) -> bool:
     return facts.has_go_mod
 
 
-def _download_steps(facts: GoFacts, copy_all: Instruction) -> list[Step]:
+def _download_steps(facts: GoFacts, copy_all: Instruction) -> list[ops.Op]:
     dest = copy_all.args[-1]
     dest = "./" if dest in (".", "./") else dest if dest.endswith("/") else dest + "/"
     flags = " ".join(f for f in copy_all.flags if not f.lower().startswith("--from"))
     manifests = "go.mod go.sum" if facts.has_go_sum else "go.mod"
     copy = f"COPY {flags + ' ' if flags else ''}{manifests} {dest}"
     return [
-        Step(copy, ("# Dependencies first, so source edits do not download them again",)),
-        Step("RUN go mod download"),
+        ops.step(copy, ("# Dependencies first, so source edits do not download them again",)),
+        ops.step("RUN go mod download"),
     ]

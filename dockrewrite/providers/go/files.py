@@ -5,8 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import shell
-from dockrewrite.plan import Step
+from dockrewrite import ops, shell
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import Planner, copy_text
 from dockrewrite.providers.go import sources as go_source
@@ -62,20 +61,20 @@ class FilesMixin(Planner):
 
     def _artifacts(
         self, facts: GoFacts, chown: str | None, binaries: list[tuple[str, str]], made_writable: list[str] = ()
-    ) -> list[Step]:
+    ) -> list[ops.Op]:
         """The COPY --from=builder steps: the files the program reads (owned by the user where it writes them,
         and where they hold a folder made writable for it: a root-owned copy over it would undo that), then
         the binaries."""
         workdir = facts.workdir
-        artifacts: list[Step] = []
+        artifacts: list[ops.Op] = []
         written = [shell.resolve(workdir, w) for w in facts.sources.written] + list(made_writable)
         for path, label in self._assets(facts):
             # the app writes it, or a file in it (SQLite's journal goes beside its file, in that folder)
             writes_it = any(w == path or w.startswith(path.rstrip("/") + "/") for w in written)
             owner = f"--chown={chown[5:]} " if chown and (_WRITABLE.search(label) or writes_it) else ""
-            artifacts.append(Step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
+            artifacts.append(ops.step(copy_text(f"--from=builder {owner}", [path], self._dest(path, workdir))))
         for source, dest in binaries:
-            artifacts.append(Step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))
+            artifacts.append(ops.step(copy_text("--from=builder ", [source], self._dest(dest, workdir))))
         return artifacts
 
     @staticmethod

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dockrewrite import ops
 from dockrewrite.context import BuildContext
 from dockrewrite.contract import arg_redeclarations, contract_steps
 from dockrewrite.intents import CommandChanged
 from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import Note
-from dockrewrite.plan import BuildPlan, Options, Step
+from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.go import go_run
@@ -52,7 +53,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
         rt, runtime_image, setup = self._runtime(facts)
         return self._assemble(facts, rt, runtime_image, setup)
 
-    def _assemble(self, facts: GoFacts, rt: Runtime, runtime_image: str, setup: list[Step]) -> BuildPlan:
+    def _assemble(self, facts: GoFacts, rt: Runtime, runtime_image: str, setup: list[ops.Op]) -> BuildPlan:
         stage = self.stage
         builder = self._builder_steps(facts)
 
@@ -71,7 +72,7 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             owner = chown[5:]
             found = self._writes(facts)
             if found.paths and rt.shell:
-                setup = [*setup, Step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
+                setup = [*setup, ops.step(f"RUN {writes.own_folders(found.paths, owner)}", (writes.COMMENT,))]
             elif found.paths:
                 builder = writes.with_build_step(builder, found.paths)
                 setup = [*setup, *writes.copy_steps(found.paths, owner, "builder")]
@@ -85,9 +86,9 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             language="go",
             runtime=rt.name,
             header=list(self.model.header),
-            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            global_args=[ops.step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
-            runtime_from=Step(runtime_from + " AS runtime"),
+            runtime_from=ops.step(runtime_from + " AS runtime"),
             runtime_args=arg_redeclarations(stage, texts),
             runtime_setup=setup,
             workdir=workdir,

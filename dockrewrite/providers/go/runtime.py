@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dockrewrite import images, syslibs
-from dockrewrite.plan import Step
+from dockrewrite import images, ops, syslibs
 from dockrewrite.providers.common import DEFAULT_PATH, Planner
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
@@ -53,7 +52,7 @@ def runtime_note(rt: Runtime, cgo: bool) -> str:
 class RuntimeMixin(Planner):
     """The planner's choice of runtime base and the steps that prepare it."""
 
-    def _runtime(self, facts: GoFacts) -> tuple[Runtime, str, list[Step]]:
+    def _runtime(self, facts: GoFacts) -> tuple[Runtime, str, list[ops.Op]]:
         """(runtime base, image, setup steps) for the binary and the tools the commands need."""
         src, cgo, cgo_reason, needed, family = facts.sources, facts.cgo, facts.cgo_reason, facts.needed, facts.family
         if cgo and facts.golang_image and family not in (None, "alpine") and family not in facts.tag:
@@ -149,12 +148,12 @@ class RuntimeMixin(Planner):
                 out.append(package)
         return sorted(out)
 
-    def _copied_setup(self, rt: Runtime, facts: GoFacts) -> list[Step]:
+    def _copied_setup(self, rt: Runtime, facts: GoFacts) -> list[ops.Op]:
         """What the binary needs that a base without a package manager lacks, copied from the builder."""
         src = facts.sources
         steps = []
         if src.needs_certs and not rt.ca_certificates:
-            steps.append(Step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
+            steps.append(ops.step("COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"))
         if src.needs_tzdata and not rt.tzdata:
             if not facts.golang_image:
                 raise Skip(
@@ -162,8 +161,8 @@ class RuntimeMixin(Planner):
                     "--runtime distroless",
                     self.stage.from_.line,
                 )
-            steps.append(Step("COPY --from=builder /usr/local/go/lib/time/zoneinfo.zip /zoneinfo.zip"))
-            steps.append(Step("ENV ZONEINFO=/zoneinfo.zip"))
+            steps.append(ops.step("COPY --from=builder /usr/local/go/lib/time/zoneinfo.zip /zoneinfo.zip"))
+            steps.append(ops.step("ENV ZONEINFO=/zoneinfo.zip"))
         return steps
 
 
@@ -186,10 +185,10 @@ def _base_packages(src: GoSources) -> list[str]:
     return [p for p, needed in (("ca-certificates", src.needs_certs), ("tzdata", src.needs_tzdata)) if needed]
 
 
-def _setup(rt: Runtime, libs: list[str], extra: list[str], src: GoSources) -> list[Step]:
+def _setup(rt: Runtime, libs: list[str], extra: list[str], src: GoSources) -> list[ops.Op]:
     """The install of what the binary needs on a base with a package manager (CA certificates and time zone data
     too, installed even where the base carries them, since the packages keep them updated)."""
     packages = _base_packages(src) + libs + extra
     if not packages:
         return []
-    return [Step(f"RUN {rt.install(packages)}", (f"# hadolint ignore={rt.unpinned_rule}",))]
+    return [ops.step(f"RUN {rt.install(packages)}", (f"# hadolint ignore={rt.unpinned_rule}",))]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from dockrewrite import shell, tools
+from dockrewrite import ops, shell, tools
 from dockrewrite.intents import CommandChanged
 from dockrewrite.model import Command
-from dockrewrite.plan import Step
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import runtime as bases
@@ -157,7 +156,7 @@ class CommandRewrites:
             return None
         return ["sh", "-c", text.strip()]
 
-    def _with_standalone_env(self, contract: list[Step]) -> list[Step]:
+    def _with_standalone_env(self, contract: list[ops.Op]) -> list[ops.Op]:
         """HOSTNAME=0.0.0.0 (Docker sets HOSTNAME to the container id) and `next start -p` as PORT."""
         env = self.facts.env
         pairs = [] if "HOSTNAME" in env else ["HOSTNAME=0.0.0.0"]
@@ -166,6 +165,6 @@ class CommandRewrites:
             pairs.append(f"PORT={port}")
         if not pairs:
             return contract
-        step = Step("ENV " + " ".join(pairs), ("# The standalone server listens on $HOSTNAME:$PORT",))
+        step = ops.step("ENV " + " ".join(pairs), ("# The standalone server listens on $HOSTNAME:$PORT",))
         at = next((i for i, s in enumerate(contract) if s.text.split(None, 1)[0] == "EXPOSE"), 0)
         return contract[:at] + [step] + contract[at:]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import shell
+from dockrewrite import ops, shell
 from dockrewrite.model import Instruction
-from dockrewrite.plan import Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
@@ -46,7 +45,7 @@ class CarriedFiles:
         """A path under the app folder (`/app/dist`; `/dist` when the app lives in /)."""
         return posixpath.join(self.facts.app_dir, rel)
 
-    def _copy(self, chown: str, sources: list[str], dest: str, stage: str | None = None) -> Step:
+    def _copy(self, chown: str, sources: list[str], dest: str, stage: str | None = None) -> ops.Op:
         """A runtime COPY of paths named after context entries: JSON form where a name needs it."""
         for name in [*sources, dest]:
             if "\\" in name or "\n" in name or (self.model.escape != "\\" and self.model.escape in name):
@@ -56,16 +55,16 @@ class CarriedFiles:
                     line_naming(self.stage, posixpath.basename(name)) or self._command_line(),
                 )
         flags = (f"--from={stage} " if stage else "") + chown
-        return Step(cmds.copy_line(flags, sources, dest, self.model.escape))
+        return ops.step(cmds.copy_line(flags, sources, dest, self.model.escape))
 
-    def _owned(self, ins: Instruction, chown: str) -> Step:
+    def _owned(self, ins: Instruction, chown: str) -> ops.Op:
         """The original's own COPY line, owned like the rest of the runtime's files."""
         text, owner = ins.text, ins.flag("chown")
         if chown and owner is None:
             text = re.sub(r"(?i)^(\s*(?:COPY|ADD)\s+)", lambda m: m.group(1) + chown, text, count=1)
         elif owner and chown == f"--chown={NONROOT} " and not owner.split(":")[0].isdigit():
             text = re.sub(r"--chown=\S+ ?", chown, text, count=1)  # distroless has no user by that name
-        return Step(text, ins.comments)
+        return ops.step(text, ins.comments)
 
     def _entries(self) -> list[str]:
         """Files (or a build folder) the start command runs, relative to the app folder."""
@@ -86,9 +85,9 @@ class CarriedFiles:
     def _in_outputs(self, rel: str) -> bool:
         return any(rel == o or rel.startswith(o.rstrip("/") + "/") for o in self.outputs)
 
-    def _app_files(self, from_builder: bool, chown: str, dest, carried: list[str]) -> list[Step]:
+    def _app_files(self, from_builder: bool, chown: str, dest, carried: list[str]) -> list[ops.Op]:
         """The app's own files for a server that runs its sources (no build output to pick)."""
-        steps: list[Step] = []
+        steps: list[ops.Op] = []
         app = self.facts.app_dir
         if not self.ctx.known:
             if from_builder:

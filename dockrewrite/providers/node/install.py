@@ -6,10 +6,9 @@ import dataclasses
 import fnmatch
 import re
 
-from dockrewrite import shell
+from dockrewrite import ops, shell
 from dockrewrite.contract import RUNTIME_ONLY
 from dockrewrite.model import Instruction
-from dockrewrite.plan import Step
 from dockrewrite.providers.common import chain, run_prefix
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import lockfile as nlock
@@ -130,7 +129,7 @@ class Dependencies:
         """Whether the builder installs from the manifests before the sources are copied (cache-friendly)."""
         return not any(it.source_copy for it in self.facts.items[: self.facts.install_index]) or not self._lifecycle()
 
-    def _manifest_steps(self) -> list[Step]:
+    def _manifest_steps(self) -> list[ops.Op]:
         """COPY lines for what the install reads: the original's manifest COPYs when they cover it."""
         originals = [it for it in self.facts.items[: self.facts.install_index] if it.manifest_copy]
         needed = self._manifest_files()
@@ -139,17 +138,17 @@ class Dependencies:
             for s in it.ins.args[:-1]:
                 covered |= {n for n in needed if fnmatch.fnmatch(n, s.lstrip("./").rstrip("/") or ".")}
         if originals and (not self.ctx.known or covered >= set(needed)):
-            return [Step(it.ins.text, it.ins.comments) for it in originals]
+            return [ops.step(it.ins.text, it.ins.comments) for it in originals]
         source = next((it for it in self.facts.items[: self.facts.install_index] if it.source_copy), None)
         ref = originals[0] if originals else source
         flags = "".join(f"{f} " for f in ref.ins.flags) if ref else ""
         if not self.ctx.known:
-            return [Step(f"COPY {flags}package*.json ./")]
+            return [ops.step(f"COPY {flags}package*.json ./")]
         files = [n for n in needed if not self.ctx.is_dir(n)]
         dirs = [n for n in needed if self.ctx.is_dir(n)]
         dest = "./" if self.facts.app_dir == (ref.workdir if ref else self.facts.app_dir) else self.facts.app_dir + "/"
-        steps = [Step(cmds.copy_line(flags, files, dest, self.model.escape))]
-        steps += [Step(cmds.copy_line(flags, [d], dest + d, self.model.escape)) for d in dirs]
+        steps = [ops.step(cmds.copy_line(flags, files, dest, self.model.escape))]
+        steps += [ops.step(cmds.copy_line(flags, [d], dest + d, self.model.escape)) for d in dirs]
         if originals:
             self.note(
                 "DR407",
@@ -202,9 +201,9 @@ class Dependencies:
                     return True
         return False
 
-    def _preamble(self, drop_globals: frozenset[str] = frozenset()) -> list[Step]:
+    def _preamble(self, drop_globals: frozenset[str] = frozenset()) -> list[ops.Op]:
         """What runs before the install: ARG, ENV, WORKDIR, USER, system and global tool installs."""
-        steps: list[Step] = []
+        steps: list[ops.Op] = []
         items = self.facts.items[: self.facts.install_index + 1]
         for index, it in enumerate(items):
             ins = it.ins
@@ -219,22 +218,22 @@ class Dependencies:
                 if not kept or all(s.kind in (cmds.NEUTRAL, cmds.CLEAN) for s in kept):
                     continue
                 if len(kept) == len(it.segments):
-                    steps.append(Step(ins.text, ins.comments))
+                    steps.append(ops.step(ins.text, ins.comments))
                 else:
-                    steps.append(Step(chain(run_prefix(ins.text), kept), ins.comments))
+                    steps.append(ops.step(chain(run_prefix(ins.text), kept), ins.comments))
                 continue
             if k in ("COPY", "ADD"):
-                steps.append(Step(ins.text, ins.comments))  # COPY --from=image: tools for the build
+                steps.append(ops.step(ins.text, ins.comments))  # COPY --from=image: tools for the build
                 continue
-            steps.append(self._build_user(ins) if k == "USER" else Step(ins.text, ins.comments))
+            steps.append(self._build_user(ins) if k == "USER" else ops.step(ins.text, ins.comments))
         return steps
 
     @staticmethod
-    def _build_user(ins: Instruction) -> Step:
+    def _build_user(ins: Instruction) -> ops.Op:
         """The original's USER, replayed where the install runs; hadolint already flags it in the original."""
         name = (ins.args[0] if ins.args else "").split(":")[0]
         extra = () if name.isdigit() or "# hadolint ignore=DL3066" in ins.comments else ("# hadolint ignore=DL3066",)
-        return Step(ins.text, ins.comments + extra)
+        return ops.step(ins.text, ins.comments + extra)
 
     def _before_install(self, it: Item) -> list[cmds.Segment]:
         segs = it.segments[: it.segments.index(self.facts.install)]
@@ -243,16 +242,16 @@ class Dependencies:
     def _user_matters(self, index: int) -> bool:
         return any(it.ins.keyword in ("RUN", "COPY", "ADD") for it in self.facts.items[index + 1 :])
 
-    def _deps_stage(self, name: str = "deps") -> list[Step]:
-        steps = [Step(self._from(name), self.stage.from_.comments)]
+    def _deps_stage(self, name: str = "deps") -> list[ops.Op]:
+        steps = [ops.step(self._from(name), self.stage.from_.comments)]
         steps += self._preamble(self._serve_globals())
         steps += self._install_inputs()
         if self.dev_at_runtime:
             verb = "runs or loads" if self.dev_programs else "loads"
             comment = f"# All dependencies: the app {verb} {', '.join(self.dev_at_runtime)} from devDependencies"
-            steps.append(Step(self._install_text(False), (comment,)))
+            steps.append(ops.step(self._install_text(False), (comment,)))
         else:
-            steps.append(Step(self._install_text(True), ("# Production dependencies only",)))
+            steps.append(ops.step(self._install_text(True), ("# Production dependencies only",)))
         return steps
 
     def _dev_at_runtime(self) -> list[str]:
@@ -306,12 +305,12 @@ class Dependencies:
             )
         return sorted(set(needed) | set(ran))
 
-    def _install_inputs(self) -> list[Step]:
+    def _install_inputs(self) -> list[ops.Op]:
         """What the install reads: the manifests, or the original's copies when install scripts need sources."""
         if self._reorder():
             return self._manifest_steps()
         return [
-            Step(it.ins.text, it.ins.comments)
+            ops.step(it.ins.text, it.ins.comments)
             for it in self.facts.items[: self.facts.install_index]
             if it.source_copy or it.manifest_copy
         ]
@@ -321,15 +320,17 @@ class Dependencies:
         """Global CLIs that only serve or supervise the app: the production install does not need them."""
         return frozenset(npkg.STATIC_SERVERS) | {"pm2"}
 
-    def _builder_stage(self, add_build: str | None = None) -> list[Step]:
+    def _builder_stage(self, add_build: str | None = None) -> list[ops.Op]:
         """All dependencies, the sources and the original's build steps, in the original's order."""
         comments = ("# Build with all dependencies",)
-        steps = [Step(self._from("builder"), comments)]
+        steps = [ops.step(self._from("builder"), comments)]
         steps += self._preamble(frozenset(npkg.STATIC_SERVERS))
         steps += self._install_inputs()
-        steps.append(Step(self._install_text(False)))
+        steps.append(ops.step(self._install_text(False)))
         sources = [
-            Step(it.ins.text, it.ins.comments) for it in self.facts.items[: self.facts.install_index] if it.source_copy
+            ops.step(it.ins.text, it.ins.comments)
+            for it in self.facts.items[: self.facts.install_index]
+            if it.source_copy
         ]
         if self._reorder():
             steps += sources
@@ -337,9 +338,9 @@ class Dependencies:
         after = it.segments[it.segments.index(self.facts.install) + 1 :]
         after = [s for s in after if s.kind not in (cmds.PRUNE, cmds.CLEAN)]
         if after and (sources and self._reorder()):
-            steps.append(Step(chain(run_prefix(it.ins.text), after)))
+            steps.append(ops.step(chain(run_prefix(it.ins.text), after)))
         elif after:  # nothing in between: the original's `install && build` stays one RUN
-            steps[-1] = Step(steps[-1].text + " \\\n && " + " \\\n && ".join(s.text.strip() for s in after))
+            steps[-1] = ops.step(steps[-1].text + " \\\n && " + " \\\n && ".join(s.text.strip() for s in after))
         for index in range(self.facts.install_index + 1, len(self.facts.items)):
             item = self.facts.items[index]
             ins = item.ins
@@ -352,13 +353,13 @@ class Dependencies:
                 if not kept or all(s.kind in (cmds.CLEAN, cmds.NEUTRAL) for s in kept):
                     continue
                 if len(kept) == len(item.segments):
-                    steps.append(Step(ins.text, ins.comments))
+                    steps.append(ops.step(ins.text, ins.comments))
                 else:
-                    steps.append(Step(chain(run_prefix(ins.text), kept), ins.comments))
+                    steps.append(ops.step(chain(run_prefix(ins.text), kept), ins.comments))
                 continue
-            steps.append(Step(ins.text, ins.comments))
+            steps.append(ops.step(ins.text, ins.comments))
         if add_build:
-            steps.append(Step(f"RUN {add_build}"))
+            steps.append(ops.step(f"RUN {add_build}"))
         while steps and steps[-1].text.split(None, 1)[0].upper() in ("ENV", "ARG", "WORKDIR", "USER", "LABEL"):
             steps.pop()  # settings after the last build step change nothing the runtime copies
         return steps

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from dockrewrite import ops
 from dockrewrite.contract import arg_redeclarations, contract_steps
-from dockrewrite.plan import BuildPlan, Step
+from dockrewrite.plan import BuildPlan
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import Planner
 from dockrewrite.providers.node import outputs as nout
@@ -67,7 +68,7 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
         chown = self._chown(rt, user)
         workdir = self.facts.workdir
         app = self.facts.app_dir
-        artifacts: list[Step] = []
+        artifacts: list[ops.Op] = []
         carried: list[str] = []
 
         def dest(path: str) -> str:
@@ -77,7 +78,7 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
                 return "./" + path[len(workdir.rstrip("/")) + 1 :]
             return path
 
-        def from_builder(rel: str) -> Step:
+        def from_builder(rel: str) -> ops.Op:
             return self._copy(chown, [self._at(rel)], dest(self._at(rel)), "builder")
 
         if not standalone:
@@ -138,13 +139,13 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
                 why += f"; the compiled app reads it from the working directory, {self.facts.workdir}"
             self.note("DR301", writes.baked_note(env_files, why))
 
-        extra: list[list[Step]] = []
+        extra: list[list[ops.Op]] = []
         self.dev_at_runtime = self._dev_at_runtime() if not standalone else []
         first = self._deps_stage() if not standalone else None
         if needs_builder:
             builder = self._builder_stage(self.start_build)
             if self.facts.pkg.has("@prisma/client") and not any("prisma generate" in s.text for s in builder):
-                builder.append(Step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
+                builder.append(ops.step("RUN npx prisma generate", ("# The Prisma client the runtime loads",)))
                 self.note(
                     "DR105",
                     "@prisma/client: the builder runs `prisma generate` and the runtime copies node_modules/.prisma",
@@ -186,9 +187,9 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
             language="node",
             runtime=runtime,
             header=list(self.model.header),
-            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            global_args=[ops.step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
-            runtime_from=Step(f"FROM {image} AS runtime"),
+            runtime_from=ops.step(f"FROM {image} AS runtime"),
             extra_stages=extra,
             runtime_args=arg_redeclarations(self.stage, texts),
             runtime_setup=setup,

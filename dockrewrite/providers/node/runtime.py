@@ -6,10 +6,9 @@ import json
 import posixpath
 import re
 
-from dockrewrite import images, syslibs, tools
+from dockrewrite import images, ops, syslibs, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.notes import Note
-from dockrewrite.plan import Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import chain, healthcheck_command
 from dockrewrite.providers.node import commands as cmds
@@ -156,7 +155,7 @@ class RuntimeBase:
             return f"--chown={app_owner(rt)} "
         return ""
 
-    def _name_node_user(self, contract: list[Step]) -> None:
+    def _name_node_user(self, contract: list[ops.Op]) -> None:
         """The comment on the USER the rewrite adds on the node images."""
         for step in contract:
             if step.text == f"USER {NODE_UID}" and not step.comments:
@@ -164,11 +163,11 @@ class RuntimeBase:
 
     def _runtime_setup(
         self, rt: Runtime, replace: dict[str, str | None], user: str | None, chown: str, standalone: bool
-    ) -> tuple[list[Step], writes.Writes | None]:
+    ) -> tuple[list[ops.Op], writes.Writes | None]:
         """The runtime stage's own steps: packages the app calls, the global CLIs it runs, and the folders the
         runtime user must own (with the writes found, which the build stage makes on a base without a shell)."""
         workdir = self.facts.workdir
-        setup: list[Step] = []
+        setup: list[ops.Op] = []
         packages = self._runtime_packages(rt)
         packages += [p for p in self._runtime_tools(rt, replace=replace) if p not in packages]
         if packages:
@@ -190,7 +189,7 @@ class RuntimeBase:
                 if found.paths == [workdir]
                 else writes.COMMENT
             )
-            setup.append(Step(f"RUN {writes.own_folders(found.paths, owner)}", (comment,)))
+            setup.append(ops.step(f"RUN {writes.own_folders(found.paths, owner)}", (comment,)))
         elif found is not None and found.paths:
             # distroless has no shell: the first build stage makes the folders, the runtime copies them owned
             setup += writes.copy_steps(found.paths, owner, "builder" if standalone else "deps")
@@ -200,13 +199,13 @@ class RuntimeBase:
             ]
         return setup, found
 
-    def _with_folders_made(self, first: list[Step], rt: Runtime, found: writes.Writes | None) -> list[Step]:
+    def _with_folders_made(self, first: list[ops.Op], rt: Runtime, found: writes.Writes | None) -> list[ops.Op]:
         """On a base without a shell the first build stage makes the folders the runtime copies owned."""
         if found is not None and found.paths and not rt.shell:
             return writes.with_build_step(first, found.paths)
         return first
 
-    def _runtime_runs(self, rt: Runtime) -> list[Step]:
+    def _runtime_runs(self, rt: Runtime) -> list[ops.Op]:
         """mkdir/chown/useradd steps of the original, replayed in the runtime, in order, as one RUN (they stand
         together there, and hadolint asks for consecutive RUNs to be one)."""
         segs: list = []
@@ -221,7 +220,7 @@ class RuntimeBase:
                 )
             segs += own
             comments += it.ins.comments
-        return [Step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
+        return [ops.step(writes.tolerant_mkdir(chain("RUN ", segs)), comments)] if segs else []
 
     def _runtime_packages(self, rt: Runtime) -> list[str]:
         family = rt.family
@@ -327,13 +326,13 @@ class RuntimeBase:
                     out.append(package)
         return out
 
-    def _runtime_globals(self, rt: Runtime) -> list[Step]:
+    def _runtime_globals(self, rt: Runtime) -> list[ops.Op]:
         """Global CLIs the start command runs (pm2-runtime …): installed in the runtime as the original did."""
         used = {"pnpm"} if self.runs_pnpm else set()
         for words in self._start_programs():
             if words:
                 used.add(posixpath.basename(words[0]))
-        steps: list[Step] = []
+        steps: list[ops.Op] = []
         for it in self.facts.items:
             for seg in it.segments:
                 if seg.kind != cmds.GLOBAL or not seg.globals_:
@@ -346,13 +345,13 @@ class RuntimeBase:
                         raise Skip(
                             f"`{seg.text.strip()}` installs the start command, and {rt.name} has no npm", it.ins.line
                         )
-                    steps.append(Step("RUN " + seg.text.strip(), ("# The global CLI the start command runs",)))
+                    steps.append(ops.step("RUN " + seg.text.strip(), ("# The global CLI the start command runs",)))
         return steps
 
     @staticmethod
-    def _package_step(packages: list[str], rt: Runtime) -> Step:
+    def _package_step(packages: list[str], rt: Runtime) -> ops.Op:
         comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return Step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
+        return ops.step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
 
     def _for_runtime(self, argv: list[str], rt: Runtime) -> list[str]:
         return argv[1:] if entrypoint_is_node(rt) and cmds.is_node(argv[0]) else argv
@@ -383,7 +382,7 @@ class RuntimeBase:
             self.note("DR601", f"CMD (line {item.line}) drops `node`: the {rt.name} image's entrypoint is node")
         return out
 
-    def _nginx_runtime(self, setup: list[Step], original_user: str | None) -> dict[str, str | None]:
+    def _nginx_runtime(self, setup: list[ops.Op], original_user: str | None) -> dict[str, str | None]:
         """The nginx image's own packages, user and command in place of the original's (setup gets the packages)."""
         packages = self._runtime_tools(nginx.NGINX, served=True)
         if packages:
@@ -410,7 +409,7 @@ class RuntimeBase:
             raise Skip("the HEALTHCHECK runs node, which the nginx image does not have", hc.line)
         return replace
 
-    def _nginx_setup(self, port: str, honours: bool) -> Step:
+    def _nginx_setup(self, port: str, honours: bool) -> ops.Op:
         """The generated site config (a template with ${PORT} when the original honoured $PORT, rendered now
         with the default too), and nginx made able to start as any non-root user: the pid file under /tmp,
         and conf.d writable by group 0 (the group `docker run --user <uid>` gets) for the rendered template."""
@@ -430,7 +429,7 @@ class RuntimeBase:
         if honours:
             body += " \\\n && chown -R 101:0 /etc/nginx/conf.d \\\n && chmod -R g+w /etc/nginx/conf.d"
             user += ", conf.d writable by group 0 for the template"
-        return Step(body, (comment, user, "# hadolint ignore=SC2016"))
+        return ops.step(body, (comment, user, "# hadolint ignore=SC2016"))
 
 
 def _nginx_config(port: str, templates: str | None) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import shell
+from dockrewrite import ops, shell
 from dockrewrite.contract import contract_steps
 from dockrewrite.intents import CommandChanged, WorkdirChanged
-from dockrewrite.plan import BuildPlan, Step
+from dockrewrite.plan import BuildPlan
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import outputs as nout
 from dockrewrite.providers.node import package as npkg
@@ -71,7 +71,7 @@ class StaticSite:
             )
         setup = [self._nginx_setup(port, honours)]
         if honours and "PORT" not in self.facts.env:
-            setup.append(Step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
+            setup.append(ops.step(f"ENV PORT={port}", ("# The port nginx listens on unless the platform sets PORT",)))
         self.note(
             "DR604",
             (

@@ -5,8 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import images, shell
-from dockrewrite.plan import Step
+from dockrewrite import images, ops, shell
 from dockrewrite.providers.common import chain, run_prefix
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, PIP_ITSELF, TOOLS, UV_PYTHON, VENV, Item
@@ -16,11 +15,11 @@ from dockrewrite.results import Skip
 class BuilderStage:
     """Planner methods that write the builder stage."""
 
-    def _builder(self, items: list[Item], last_dep: int, strategy: str) -> list[Step]:
+    def _builder(self, items: list[Item], last_dep: int, strategy: str) -> list[ops.Op]:
         stage = self.stage
         name = "base" if self.split else "builder"
         image = self._builder_image()
-        steps = [Step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
+        steps = [ops.step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
         venv_made = False
         self.tools_venv = False
         self.venv_on_path = False
@@ -47,14 +46,14 @@ class BuilderStage:
             ):
                 continue
             if k != "RUN":
-                steps.append(Step(ins.text, ins.comments))
+                steps.append(ops.step(ins.text, ins.comments))
                 continue
             if it.role == "runtime":
                 self._check_builder_app_step(it)
-                steps.append(Step(ins.text, ins.comments))
+                steps.append(ops.step(ins.text, ins.comments))
                 continue
             if it.role == "neutral":
-                steps.append(Step(ins.text, ins.comments))
+                steps.append(ops.step(ins.text, ins.comments))
                 continue
             needs_env = any(s.kind == deps.PIP and not deps.tool_only_install(s.words) for s in it.segments)
             if strategy == "venv" and needs_env and not venv_made:
@@ -63,16 +62,16 @@ class BuilderStage:
             self.venv_on_path = venv_made
             text = self._builder_run(it, strategy)
             if text is not None:
-                steps.append(Step(text, ins.comments))
+                steps.append(ops.step(text, ins.comments))
         if strategy == "venv" and not venv_made:
             raise Skip("no dependency install to put into the virtualenv", stage.from_.line)
         return steps
 
-    def _make_venv(self, items: list[Item], first: Item) -> list[Step]:
+    def _make_venv(self, items: list[Item], first: Item) -> list[ops.Op]:
         """The virtualenv, made just before `first`, the first RUN that installs into it."""
         if self.uv_python:
             return [
-                Step(
+                ops.step(
                     f'ENV UV_PYTHON_INSTALL_DIR={UV_PYTHON} VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"',
                     (
                         f"# uv downloads the Python the project asks for into {UV_PYTHON} (the runtime copies it",
@@ -82,8 +81,10 @@ class BuilderStage:
             ]
         if not self._lean_venv(items, first):
             return [
-                Step(f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)),
-                Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'),
+                ops.step(
+                    f"RUN python -m venv {VENV}", ("# Dependencies go into a virtualenv the runtime copies whole",)
+                ),
+                ops.step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'),
             ]
         self.note(
             "DR105",
@@ -91,14 +92,14 @@ class BuilderStage:
             f"(PIP_PYTHON={VENV}/bin/python), so they do not reach the runtime",
         )
         return [
-            Step(
+            ops.step(
                 f"RUN python -m venv --without-pip {VENV}",
                 (
                     "# Dependencies go into a virtualenv the runtime copies whole; the image's own pip",
                     "# installs into it, so pip itself stays out of the runtime",
                 ),
             ),
-            Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH" PIP_PYTHON={VENV}/bin/python'),
+            ops.step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH" PIP_PYTHON={VENV}/bin/python'),
         ]
 
     def _lean_venv(self, items: list[Item], first: Item) -> bool:
@@ -126,7 +127,7 @@ class BuilderStage:
     def _tool_names(seg: deps.Segment) -> set[str]:
         return {deps.spec_name(s) for s in deps.pip_targets(seg.words)[1]}
 
-    def _manifest_copies(self, items: list[Item], last_dep: int) -> dict[int, list[Step]]:
+    def _manifest_copies(self, items: list[Item], last_dep: int) -> dict[int, list[ops.Op]]:
         """`COPY . .` before the installs -> COPY of just the files the installs read, so editing the
         sources does not reinstall the dependencies. Only when the installs need nothing else."""
         if not self.ctx.known:
@@ -169,10 +170,10 @@ class BuilderStage:
         comment = ("# Only the files the installs read, so source edits do not reinstall the dependencies",)
         if top:
             slash = dest if dest.endswith("/") else dest + "/"
-            steps.append(Step(f"COPY {flags}{' '.join(top)} {slash}", comment))
+            steps.append(ops.step(f"COPY {flags}{' '.join(top)} {slash}", comment))
         for path in needed:
             if "/" in path:
-                steps.append(Step(f"COPY {flags}{path} {posixpath.join(dest, path)}", () if steps else comment))
+                steps.append(ops.step(f"COPY {flags}{path} {posixpath.join(dest, path)}", () if steps else comment))
         self.note("DR303", f"the builder copies {', '.join(needed)} instead of the whole context (line {copy_line})")
         return {copy_line: steps}
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import shell, syslibs, tools
+from dockrewrite import ops, shell, syslibs, tools
 from dockrewrite.model import Command, Instruction
-from dockrewrite.plan import Step
 from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
@@ -155,7 +154,7 @@ class RuntimePackages:
             )
         return extra
 
-    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[Step, list[Step]]:
+    def _linked_libraries(self, strategy: str, known: list[str]) -> tuple[ops.Op, list[ops.Op]]:
         """For -dev packages with no known runtime package: a builder step that writes the Debian packages
         owning the shared libraries the installed modules link (ldd over every .so, dpkg -S on each library,
         trying both sides of the /usr merge), and the runtime steps that install them from that list."""
@@ -166,7 +165,7 @@ class RuntimePackages:
             f"the shared libraries the modules in {where} link (ldd, dpkg -S) in {LINKED_LIST}, and the runtime "
             "installs them (its release must be the builder's)",
         )
-        scan = Step(
+        scan = ops.step(
             f"RUN find {where} -name '*.so*' -type f -exec ldd {{}} + 2>/dev/null \\\n"
             "    | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}' | sort -u \\\n"
             "    | while read -r lib; do \\\n"
@@ -181,8 +180,8 @@ class RuntimePackages:
             ),
         )
         install = [
-            Step(f"COPY --from=builder {LINKED_LIST} {LINKED_LIST}"),
-            Step(
+            ops.step(f"COPY --from=builder {LINKED_LIST} {LINKED_LIST}"),
+            ops.step(
                 "RUN apt-get update \\\n"
                 f" && apt-get install -y --no-install-recommends {''.join(p + ' ' for p in known)}"
                 f"$(cat {LINKED_LIST}) \\\n"

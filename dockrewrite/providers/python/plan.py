@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from dockrewrite import ops
 from dockrewrite.contract import arg_redeclarations, env_step
 from dockrewrite.notes import Note
-from dockrewrite.plan import BuildPlan, Step
+from dockrewrite.plan import BuildPlan
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.common import Planner, chain, run_prefix
@@ -100,19 +101,19 @@ class PythonPlanner(
             builder.append(scan)
             setup[0 : 1 if known else 0] = install
         if self.uv_python:
-            artifacts.insert(0, Step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
+            artifacts.insert(0, ops.step(f"COPY --from=builder {UV_PYTHON} {UV_PYTHON}"))
         if self.poe_config:
             # poe reads its tasks from pyproject.toml at run time; the runtime leaves manifest-only COPYs out
-            artifacts.append(Step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
+            artifacts.append(ops.step(f"COPY --from=builder {self.poe_config} {self.poe_config}"))
             self.note("DR302", f"the command runs poe, which reads {self.poe_config} at run time: the runtime has it")
         if self.facts.uv_image and self._calls_uv():
             self._refuse_runtime_uv()
-            artifacts.append(Step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
-        extra_stages: list[list[Step]] = []
+            artifacts.append(ops.step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
+        extra_stages: list[list[ops.Op]] = []
         runtime_name = "runtime"
         if self.split:
             extra_stages, source = self._split_stages(runtime_steps)
-            artifacts = [Step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
+            artifacts = [ops.step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
             runtime_name = "production"
         texts = [s.text for s in runtime_steps + setup + artifacts]
         self._import_warnings(items)
@@ -120,9 +121,9 @@ class PythonPlanner(
             language="python",
             runtime=rt.name,
             header=list(self.model.header),
-            global_args=[Step(a.text, a.comments) for a in self.model.global_args],
+            global_args=[ops.step(a.text, a.comments) for a in self.model.global_args],
             builder=builder,
-            runtime_from=Step(f"FROM {runtime_image} AS {runtime_name}"),
+            runtime_from=ops.step(f"FROM {runtime_image} AS {runtime_name}"),
             extra_stages=extra_stages,
             runtime_args=arg_redeclarations(stage, texts),
             runtime_setup=setup,
@@ -141,18 +142,18 @@ class PythonPlanner(
 
     def _runtime(self, items: list[Item], last_dep: int, strategy: str, rt: Runtime):
         stage = self.stage
-        setup: list[Step] = []
+        setup: list[ops.Op] = []
         packages = self._runtime_packages(items, rt)
         packages += [p for p in self._runtime_tools(items, last_dep, rt) if p not in packages]
         env = self.facts.env
         non_root = self.non_root
-        self.added_user: Step | None = None  # the USER line the rewrite adds (develop stages leave it out)
+        self.added_user: ops.Op | None = None  # the USER line the rewrite adds (develop stages leave it out)
         workdir = self.facts.workdir
         self.owner = self._run_as() if non_root else None
         setup += self._install_steps(packages, rt)
         missing_env = [f"{k}=1" for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if k not in env]
         if missing_env:
-            setup.append(Step("ENV " + " ".join(missing_env)))
+            setup.append(ops.step("ENV " + " ".join(missing_env)))
             self.note("DR603", f"adds ENV {' '.join(missing_env)}: no .pyc files in the image, logs not buffered")
         found = self._writes(workdir) if non_root else None
         if found is not None:
@@ -161,7 +162,7 @@ class PythonPlanner(
         self._env_files()
         artifacts = self._copy_packages(strategy, non_root)
 
-        steps: list[Step] = []
+        steps: list[ops.Op] = []
         for index, it in enumerate(items):
             ins = it.ins
             k = ins.keyword
@@ -170,18 +171,18 @@ class PythonPlanner(
             if k in ("COPY", "ADD"):
                 if ins.flag("from") is not None:
                     if index > last_dep:
-                        steps.append(Step(self._numeric_chown(ins), ins.comments))  # earlier ones bring build tools
+                        steps.append(ops.step(self._numeric_chown(ins), ins.comments))  # earlier ones bring build tools
                 elif not self._copies_manifests_only(ins):
-                    steps.append(Step(self._app_copy(ins), ins.comments))
+                    steps.append(ops.step(self._app_copy(ins), ins.comments))
                 continue
             if k == "RUN":
                 step = None
                 if it.role == "runtime" or (it.role == "neutral" and index > last_dep):
-                    step = Step(writes.tolerant_mkdir(ins.text), ins.comments)
+                    step = ops.step(writes.tolerant_mkdir(ins.text), ins.comments)
                 elif it.role == "split":
                     app = [s for s in it.segments if s.kind in (deps.APP, deps.NEUTRAL) and s.words[:1] != ["rm"]]
                     if any(s.kind == deps.APP for s in app):
-                        step = Step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
+                        step = ops.step(writes.tolerant_mkdir(chain(run_prefix(ins.text), app)), ins.comments)
                 if step is not None:
                     self._refuse_runtime_shell(ins)
                     steps.append(step)
@@ -199,15 +200,15 @@ class PythonPlanner(
                         f"{k} (line {ins.line}) runs the command directly: the runtime has the "
                         f"environment on PATH and no {ins.shell.split()[0]} to run it with",
                     )
-                    steps.append(Step(direct, ins.comments))
+                    steps.append(ops.step(direct, ins.comments))
                     self.rewritten.add(k)
                     continue
             if k == "ENV":
                 step = env_step(ins, frozenset())
                 if step is not None:
-                    steps.append(Step(step.text, ins.comments))
+                    steps.append(ops.step(step.text, ins.comments))
                 continue
-            steps.append(Step(ins.text, ins.comments))
+            steps.append(ops.step(ins.text, ins.comments))
         if non_root:
             at = next(
                 (
@@ -217,7 +218,7 @@ class PythonPlanner(
                 ),
                 len(steps),
             )
-            self.added_user = Step(f"USER {self._run_as()}")
+            self.added_user = ops.step(f"USER {self._run_as()}")
             steps.insert(at, self.added_user)
             self.note("DR201", self._added_user_note())
         return steps, setup, artifacts

@@ -6,9 +6,8 @@ import json
 import posixpath
 import re
 
-from dockrewrite import images, tools
+from dockrewrite import images, ops, tools
 from dockrewrite.model import Instruction
-from dockrewrite.plan import Step
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps
@@ -49,11 +48,11 @@ class RuntimeBase:
             + "; --keep-root keeps root); files the app writes must be writable by it"
         )
 
-    def _user_steps(self, rt: Runtime, found: writes.Writes) -> list[Step]:
+    def _user_steps(self, rt: Runtime, found: writes.Writes) -> list[ops.Op]:
         """The runtime steps that add the unprivileged user and give it the folders it writes."""
         if not self.distroless:
             return [
-                Step(
+                ops.step(
                     self._useradd(rt, found.paths),
                     ("# An unprivileged user to run the app, owning its folder as root did in the original",),
                 )
@@ -64,7 +63,7 @@ class RuntimeBase:
         self.writes_build = found.paths
         return writes.copy_steps(found.paths, NONROOT, "base" if self.split else "builder")
 
-    def _install_steps(self, packages: list[str], rt: Runtime) -> list[Step]:
+    def _install_steps(self, packages: list[str], rt: Runtime) -> list[ops.Op]:
         """The runtime's package install, or Skip where the base cannot install packages."""
         if packages and self.distroless:
             raise Skip(
@@ -177,7 +176,7 @@ class RuntimeBase:
         }[strategy]
         return f"{image}; {where}"
 
-    def _debian_python(self, items: list[Item]) -> list[Step]:
+    def _debian_python(self, items: list[Item]) -> list[ops.Op]:
         """Debian's python3 and the virtualenv, first thing in the builder (Debian has no `pip` without it)."""
         segments = [s for it in items for s in it.segments]
         self.tools_venv = any(
@@ -194,45 +193,45 @@ class RuntimeBase:
         uv = []
         if self.facts.uv_image:
             uv = [
-                Step(
+                ops.step(
                     f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",
                     ("# uv, from the original's image",),
                 )
             ]
         return uv + [
-            Step(
+            ops.step(
                 f"RUN {slim.SLIM.install(packages)}",
                 (
                     "# Debian's Python, the one the distroless image runs",
                     f"# hadolint ignore={slim.SLIM.unpinned_rule}",
                 ),
             ),
-            Step(
+            ops.step(
                 f"RUN {make}",
                 ("# Dependencies go into a virtualenv the runtime copies whole",)
                 + ((f"# build tools go into {TOOLS}, which the runtime does not get",) if self.tools_venv else ()),
             ),
-            Step(f'ENV VIRTUAL_ENV={VENV} PATH="{path}"'),
+            ops.step(f'ENV VIRTUAL_ENV={VENV} PATH="{path}"'),
         ]
 
-    def _distroless_step(self, ins: Instruction) -> list[Step]:
+    def _distroless_step(self, ins: Instruction) -> list[ops.Op]:
         """USER, CMD, ENTRYPOINT or HEALTHCHECK as the distroless python image can run it."""
         k = ins.keyword
         if k == "USER":
             name = ins.args[0].split(":")[0] if ins.args else ""
             if name.isdigit() or name in ("root", "nonroot"):
-                return [Step(ins.text, ins.comments)]
+                return [ops.step(ins.text, ins.comments)]
             self.note("DR202", f"USER {ins.args[0]} becomes {NONROOT}: distroless has no user named {name}")
-            return [Step(f"USER {NONROOT}", ins.comments)]
+            return [ops.step(f"USER {NONROOT}", ins.comments)]
         if k == "HEALTHCHECK":
             if not ins.args or ins.args[0].upper() != "CMD" or ins.json:
-                return [Step(ins.text, ins.comments)]
+                return [ops.step(ins.text, ins.comments)]
             argv = healthcheck_command(ins).as_simple_argv()
             if argv is None:
                 raise Skip("this HEALTHCHECK needs a shell, and distroless has none", ins.line)
             head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
             self.note("DR601", f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
-            return [Step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
+            return [ops.step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
         direct = self._direct_text(ins)
         command = direct_command(ins, direct)
         argv = command.as_simple_argv()
@@ -242,12 +241,14 @@ class RuntimeBase:
         if direct or not command.exec_form:
             self.rewritten.add(k)
             self.note("DR601", f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
-        steps = [Step(text, ins.comments)]
+        steps = [ops.step(text, ins.comments)]
         if k == "CMD" and self.stage.last("ENTRYPOINT") is None:
             self.rewritten.add("ENTRYPOINT")
             steps.insert(
                 0,
-                Step("ENTRYPOINT []", ("# distroless python's entrypoint is python: cleared, so CMD runs as before",)),
+                ops.step(
+                    "ENTRYPOINT []", ("# distroless python's entrypoint is python: cleared, so CMD runs as before",)
+                ),
             )
         return steps
 
@@ -266,9 +267,9 @@ class RuntimeBase:
         return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
 
     @staticmethod
-    def _install_step(packages: list[str], rt: Runtime) -> Step:
+    def _install_step(packages: list[str], rt: Runtime) -> ops.Op:
         comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return Step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
+        return ops.step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
 
     def _check_distroless_program(self, ins: Instruction, program: str) -> None:
         """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dockrewrite.plan import Step
+from dockrewrite import ops
 from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import PREFIX, UV_PYTHON, VENV, Item
 from dockrewrite.providers.python.pyproject import toml_table
@@ -145,16 +145,16 @@ class InstallStrategy:
         )
         return named
 
-    def _split_stages(self, runtime_steps: list[Step]) -> tuple[list[list[Step]], str]:
+    def _split_stages(self, runtime_steps: list[ops.Op]) -> tuple[list[list[ops.Op]], str]:
         split = self.split
         dev = split["dev"]
         develop = [
-            Step(
+            ops.step(
                 "FROM base AS develop",
                 ("# Development target: docker build --target develop (compose: target: develop)",),
             ),
-            Step(f"COPY {context_path(dev)} {dev}"),
-            Step(f"RUN pip install --no-cache-dir -r {dev}"),
+            ops.step(f"COPY {context_path(dev)} {dev}"),
+            ops.step(f"RUN pip install --no-cache-dir -r {dev}"),
         ] + [s for s in runtime_steps if s is not self.added_user]
         stages = [develop]
         source = "base"
@@ -162,24 +162,27 @@ class InstallStrategy:
             prod = split["prod"]
             stages.append(
                 [
-                    Step("FROM base AS builder", ("# Production dependencies on top of the shared base",)),
-                    Step(f"COPY {context_path(prod)} {prod}"),
-                    Step(f"RUN pip install --no-cache-dir -r {prod}"),
+                    ops.step("FROM base AS builder", ("# Production dependencies on top of the shared base",)),
+                    ops.step(f"COPY {context_path(prod)} {prod}"),
+                    ops.step(f"RUN pip install --no-cache-dir -r {prod}"),
                 ]
             )
             source = "builder"
         return stages, source
 
-    def _copy_packages(self, strategy: str, non_root: bool) -> list[Step]:
+    def _copy_packages(self, strategy: str, non_root: bool) -> list[ops.Op]:
         if strategy == "prefix":
-            return [Step(f"COPY --from=builder {PREFIX} /usr/local")]
+            return [ops.step(f"COPY --from=builder {PREFIX} /usr/local")]
         if strategy == "venv":
             self.note(
                 "DR603",
                 f"ENV VIRTUAL_ENV={VENV} and {VENV}/bin first on PATH, so python and the "
                 "installed scripts come from the virtualenv",
             )
-            return [Step(f"COPY --from=builder {VENV} {VENV}"), Step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"')]
+            return [
+                ops.step(f"COPY --from=builder {VENV} {VENV}"),
+                ops.step(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"'),
+            ]
         home = "/home/app" if non_root else "/root"
         self.note(
             "DR603",
@@ -188,8 +191,8 @@ class InstallStrategy:
         )
         chown = f"--chown={APP_UID}:{APP_UID} " if non_root else ""
         return [
-            Step(f"COPY --from=builder {chown}/root/.local {home}/.local"),
-            Step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
+            ops.step(f"COPY --from=builder {chown}/root/.local {home}/.local"),
+            ops.step(f'ENV PYTHONUSERBASE={home}/.local PATH="{home}/.local/bin:$PATH"'),
         ]
 
 
