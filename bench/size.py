@@ -149,7 +149,8 @@ def app_kind(app: Path, runtime: str | None) -> str:
     return "python"
 
 
-_SOURCES = {"go": (".go",), "python": (".py",), "node": (".js", ".ts"), "static": (".js", ".ts", ".html")}
+# A Python app may have no module but its setup.py: its C extension source is the file a developer edits.
+_SOURCES = {"go": (".go",), "python": (".py", ".c"), "node": (".js", ".ts"), "static": (".js", ".ts", ".html")}
 
 
 def _source_file(ctx: Path, kind: str) -> Path:
