@@ -3,9 +3,11 @@
 
 For each app: original and rewritten image size, ratio, the payload floor (the Go binary; the Python
 runtime with its packages and the app; the node binary with the app and its production node_modules;
-a static site's files with the nginx binary), rewritten/floor, cold build time of each (--no-cache),
-and the rebuild time of each after a one-line source change (a comment appended to a source file in a
-temporary copy of the context, so the dependency layers may stay cached). Stand-in base image sizes are printed below.
+a static site's files with the nginx binary), rewritten/floor, the size of a hand-written expert multi-stage
+file (the app's expert.Dockerfile.txt, built in the same context) and rewritten/expert, cold build time of each
+(--no-cache), and the rebuild time of the original and the rewrite after a one-line source change (a comment
+appended to a source file in a temporary copy of the context, so the dependency layers may stay cached).
+Stand-in base image sizes are printed below.
 
 Usage: python bench/size.py [APP ...] [--network host]     (needs a Docker engine and the stand-ins:
 tests/e2e/images/ensure.sh). Images it builds are removed afterwards.
@@ -50,7 +52,13 @@ BASES = (
     "alpine:3.20",
     "gcr.io/distroless/static-debian12:nonroot",
     "gcr.io/distroless/base-debian12:nonroot",
+    "gcr.io/distroless/cc-debian12:nonroot",
+    "gcr.io/distroless/nodejs20-debian12:nonroot",
+    "gcr.io/distroless/python3-debian12:nonroot",
 )
+# Not a Dockerfile name, so dockrewrite's discovery never takes the expert's file for an input to convert.
+EXPERT = "expert.Dockerfile.txt"
+COLUMNS = 14
 
 
 def mb(n: int) -> str:
@@ -141,7 +149,8 @@ def app_kind(app: Path, runtime: str | None) -> str:
     return "python"
 
 
-_SOURCES = {"go": (".go",), "python": (".py",), "node": (".js", ".ts"), "static": (".js", ".ts", ".html")}
+# A Python app may have no module but its setup.py: its C extension source is the file a developer edits.
+_SOURCES = {"go": (".go",), "python": (".py", ".c"), "node": (".js", ".ts"), "static": (".js", ".ts", ".html")}
 
 
 def _source_file(ctx: Path, kind: str) -> Path:
@@ -158,9 +167,9 @@ def bench_app(docker: Docker, app: Path) -> str:
     options = Options(runtime=spec.get("runtime", "auto"))
     converted = convert_text(text, BuildContext(app), options, str(app / "Dockerfile"))
     if converted.status != CHANGED:
-        return f"| {app.name} | {converted.status}: {converted.reason} |" + " |" * 8
+        return f"| {app.name} | {converted.status}: {converted.reason} |" + " |" * (COLUMNS - 2)
     work = Path(tempfile.mkdtemp(prefix="dockrewrite-bench-"))
-    tags = {w: f"dockrewrite-bench/{app.name}:{w}-{uuid.uuid4().hex[:8]}" for w in ("original", "rewrite")}
+    tags = {w: f"dockrewrite-bench/{app.name}:{w}-{uuid.uuid4().hex[:8]}" for w in ("original", "rewrite", "expert")}
     try:
         ctx = work / "ctx"
         shutil.copytree(app, ctx)
@@ -169,6 +178,9 @@ def bench_app(docker: Docker, app: Path) -> str:
         files["rewrite"].write_bytes(source.encode(converted.output, fmt))
         cold = {w: build(docker, f, ctx, tags[w], no_cache=True) for w, f in files.items()}
         sizes = {w: inspect_image(docker, tags[w], history=False).size for w in files}
+        if (app / EXPERT).is_file():
+            cold["expert"] = build(docker, ctx / EXPERT, ctx, tags["expert"], no_cache=True)
+            sizes["expert"] = inspect_image(docker, tags["expert"], history=False).size
         kind = app_kind(app, converted.runtime)
         floor = payload_floor(docker, tags["rewrite"], kind)
         edited = _source_file(ctx, kind)
@@ -181,9 +193,12 @@ def bench_app(docker: Docker, app: Path) -> str:
         shutil.rmtree(work, ignore_errors=True)
     ratio = sizes["original"] / sizes["rewrite"]
     floor_cells = f"{mb(floor[1])} (`{floor[0]}`) | {sizes['rewrite'] / floor[1]:.2f}x" if floor else "- | -"
+    expert = sizes.get("expert")
+    expert_cells = f"{mb(expert)} | {sizes['rewrite'] / expert:.2f}x" if expert else "- | -"
+    expert_cold = f"{cold['expert']:.1f} s" if expert else "-"
     return (
         f"| {app.name} | {converted.runtime} | {mb(sizes['original'])} | {mb(sizes['rewrite'])} | {ratio:.1f}x | "
-        f"{floor_cells} | {cold['original']:.1f} s | {cold['rewrite']:.1f} s | "
+        f"{floor_cells} | {expert_cells} | {cold['original']:.1f} s | {cold['rewrite']:.1f} s | {expert_cold} | "
         f"{rebuild['original']:.1f} s | {rebuild['rewrite']:.1f} s ({rebuild['rewrite'] / rebuild['original']:.2f}x) |"
     )
 
@@ -202,17 +217,17 @@ def main() -> int:
     print(f"Measured {date.today()} on {platform.machine()}, {_cpus()} CPUs, Docker {docker.version}, stand-in bases.")
     print()
     print(
-        "| app | runtime | original | rewritten | ratio | payload floor | rewritten/floor | cold build original "
-        "| cold build rewritten | rebuild original | rebuild rewritten |"
+        "| app | runtime | original | rewritten | ratio | payload floor | rewritten/floor | expert | rewritten/expert "
+        "| cold build original | cold build rewritten | cold build expert | rebuild original | rebuild rewritten |"
     )
-    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = 0
     for app in apps:
         try:
             print(bench_app(docker, app), flush=True)
         except (RuntimeError, EngineError) as exc:
             failed += 1
-            print(f"| {app.name} | error: {exc} |" + " |" * 9, flush=True)
+            print(f"| {app.name} | error: {exc} |" + " |" * (COLUMNS - 2), flush=True)
     print()
     print("Stand-in base images (leaner than the official ones, so ratios read lower):")
     print()
