@@ -90,3 +90,26 @@ def test_what_the_runtime_base_provides():
     assert runtimes.on_path("/usr/local/bin") and not runtimes.on_path("/go/bin")
     line, note = runtimes.default_user()
     assert line == "USER 65532:65532" and "65532" in note
+
+
+@pytest.mark.parametrize(
+    ("image", "files", "noted"),
+    [
+        ("golang:1.22", {"go.mod": "module a\n\ngo 1.22\n\nrequire github.com/gin-gonic/gin v1.9.1\n"}, True),
+        ("golang:1.22", {"go.mod": "module a\n\ngo 1.22\n\nrequire github.com/x/y v1.0.0\n", "go.sum": "x\n"}, False),
+        ("golang:1.22", {"go.mod": "module a\n\ngo 1.22\n"}, False),  # the standard library needs no go.sum
+        ("golang:1.15", {"go.mod": "module a\n\ngo 1.15\n\nrequire github.com/x/y v1.0.0\n"}, False),
+    ],
+)
+def test_a_module_build_without_go_sum_is_named(tmp_path, image, files, noted):
+    from dockrewrite.results import CHANGED
+    from dockrewrite.transform import convert_text
+
+    for name, text in {"main.go": "package main\n\nfunc main() {}\n", **files}.items():
+        (tmp_path / name).write_text(text)
+    dockerfile = f'FROM {image}\nWORKDIR /app\nCOPY . .\nRUN go build -o app .\nCMD ["./app"]\n'
+    result = convert_text(dockerfile, BuildContext(tmp_path), Options(), "Dockerfile")
+    assert result.status == CHANGED, result.reason
+    notes = [w for w in result.warnings if "no go.sum" in w]
+    assert bool(notes) is noted
+    assert all(getattr(w, "code", None) == "DR403" for w in notes)

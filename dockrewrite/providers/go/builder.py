@@ -3,6 +3,7 @@ dependency download step before the source is copied."""
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from dockrewrite import ops
@@ -39,6 +40,12 @@ class BuilderMixin(Planner):
         if not cgo:
             trim = "-trimpath and " if trimpath else ""
             self.note("DR105", f'static binary: CGO_ENABLED=0, {trim}-ldflags "-s -w" (line {facts.main.line})')
+        if _missing_go_sum(self.ctx, facts):
+            self.note(
+                "DR403",
+                "go.mod requires modules and the context has no go.sum: on a clean checkout the build stops with "
+                "`missing go.sum entry`, the original's as well; commit go.sum (`go mod tidy` writes it)",
+            )
         return builder
 
     def _builder_from(self) -> str:
@@ -47,6 +54,18 @@ class BuilderMixin(Planner):
 
     def _keep_platform(self) -> bool:
         return bool(self.stage.platform) and "BUILDPLATFORM" not in self.stage.platform
+
+
+_REQUIRE = re.compile(r"^\s*require\b", re.MULTILINE)
+
+
+def _missing_go_sum(ctx, facts: GoFacts) -> bool:
+    """A module build whose dependencies have no checksums: Go 1.16 and later refuse to build it."""
+    if not facts.has_go_mod or facts.has_go_sum or facts.vendored or not ctx.known:
+        return False
+    if facts.go_minor is not None and facts.go_minor < 16:
+        return False  # older go commands wrote go.sum themselves
+    return bool(_REQUIRE.search(ctx.read_text("go.mod") or ""))
 
 
 def _supports_trimpath(facts: GoFacts) -> bool:
