@@ -787,3 +787,28 @@ def test_pnpm_start_that_runs_pnpm_keeps_it(tmp_path):
     assert _pnpm_start(tmp_path, "next build && next start", "RUN corepack enable").status == SKIPPED
     assert _pnpm_start(tmp_path, "node index.js", "RUN corepack enable", prestart="x").status == CHANGED
     assert _pnpm_start(tmp_path, "next start", "RUN corepack enable", prestart="x").status == SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("healthcheck", "skipped"),
+    [
+        ("HEALTHCHECK CMD npm run ping || exit 1", "the HEALTHCHECK runs npm, which the nginx image does not have"),
+        ("HEALTHCHECK CMD yarn healthcheck", "the HEALTHCHECK runs yarn, which the nginx image does not have"),
+        ("HEALTHCHECK CMD wget -qO- http://localhost:3000/ || exit 1", None),
+    ],
+)
+def test_a_static_sites_healthcheck_must_run_on_nginx(tmp_path, healthcheck, skipped):
+    import shutil
+
+    from dockrewrite.results import CHANGED, SKIPPED
+
+    app = tmp_path / "app"
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "node" / "vite-serve"
+    shutil.copytree(fixture, app, ignore=shutil.ignore_patterns("expected"))
+    text = (app / "Dockerfile").read_text().replace("EXPOSE 3000", f"EXPOSE 3000\n{healthcheck}")
+    result = convert_text(text, BuildContext(app), Options(), str(app / "Dockerfile"))
+    if skipped:
+        assert (result.status, result.reason) == (SKIPPED, skipped)
+    else:
+        assert result.status == CHANGED, result.reason
+        assert healthcheck in result.output

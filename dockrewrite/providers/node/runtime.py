@@ -405,8 +405,9 @@ class RuntimeBase:
         else:
             replace["CMD"] = "CMD " + json.dumps(nginx_argv)
         hc = self.stage.last("HEALTHCHECK")
-        if hc is not None and _uses_node(hc):
-            raise Skip("the HEALTHCHECK runs node, which the nginx image does not have", hc.line)
+        missing = _missing_in_nginx(hc) if hc is not None else []
+        if missing:
+            raise Skip(f"the HEALTHCHECK runs {missing[0]}, which the nginx image does not have", hc.line)
         return replace
 
     def _nginx_setup(self, port: str, honours: bool) -> ops.Op:
@@ -444,7 +445,9 @@ def _single_quoted(line: str) -> str:
     return line.replace("'", "'\\''")
 
 
-def _uses_node(hc: Instruction) -> bool:
+def _missing_in_nginx(hc: Instruction) -> list[str]:
+    """Programs a HEALTHCHECK CMD runs that the nginx image neither has nor can install (node, npm, yarn …)."""
     if not hc.args or hc.args[0].upper() != "CMD":
-        return False
-    return any(cmds.is_node(p) for p in tools.programs(healthcheck_command(hc))[0])
+        return []
+    programs = tools.programs(healthcheck_command(hc))[0]
+    return [p for p in programs if cmds.is_node(p) or not nginx.NGINX.provides(p)[0]]
