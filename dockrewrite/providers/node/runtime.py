@@ -106,14 +106,13 @@ class RuntimeBase:
         return rt, image + suffix
 
     def _image_note(self, rt: Runtime) -> str:
-        image = {
-            "slim": "the slim image of the same Node",
-            "alpine": "the alpine image of the same Node (musl, like the builder)",
-            "distroless": "distroless Node (entrypoint node, no shell or npm)",
-        }[rt.name]
-        if rt.libc == "musl" and not self.facts.alpine:
-            image = "the alpine image of the same Node (no native addons, so musl is fine)"
-        return image
+        """What the runtime base is, said from what it provides (a base added later needs no entry here)."""
+        if not rt.shell:
+            return f"{rt.name} Node (entrypoint node, no shell or npm)"
+        if rt.libc == "musl":
+            why = "musl, like the builder" if self.facts.alpine else "no native addons, so musl is fine"
+            return f"the {rt.name} image of the same Node ({why})"
+        return f"the {rt.name} image of the same Node"
 
     def _user(self, rt: Runtime) -> str | None:
         original = self.facts.user
