@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dockrewrite.runtimes import alpine
-from dockrewrite.runtimes.base import Runtime, register
+from dockrewrite.runtimes.base import register
 
 IMAGE = "nginx:alpine"
 ROOT = "/usr/share/nginx/html"
@@ -12,24 +14,16 @@ TEMPLATES = "/etc/nginx/templates"
 TEMPLATE = TEMPLATES + "/default.conf.template"  # the image's entrypoint renders it at start
 UID = "101:101"  # the nginx user
 
-NGINX = Runtime(
+# nginx:alpine is alpine (its shell, busybox, apk, musl) with nginx, its own user and its entrypoint script.
+NGINX = dataclasses.replace(
+    alpine.ALPINE,
     name="nginx",
     variant="nginx",
-    family="alpine",
-    shell=True,
-    package_manager="apk",
-    ca_certificates=True,
-    tzdata=False,
-    libc="musl",
     users={**alpine.USERS, "nginx": UID},
     images={"node": lambda: IMAGE},
-    programs=alpine.BUSYBOX,
-    installable=alpine.INSTALLABLE,
+    language_tools=False,
     entrypoint=("/docker-entrypoint.sh",),
-    unpinned_rule=alpine.ALPINE.unpinned_rule,
     rank=5,
     offered=False,
-    installer=alpine.install,
-    user_adder=alpine.add_user,
 )
 register(NGINX)
