@@ -236,21 +236,29 @@ def _under(path: str, roots) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def made_folders(
-    stage: Stage, start_workdir: str = "/", start_env: dict[str, str] | None = None
-) -> list[tuple[str, int]]:
-    """(absolute folder, line) for each folder a RUN's `mkdir` makes, resolved against the WORKDIR of its time."""
+def _walk(stage: Stage, start_workdir: str, start_env: dict[str, str] | None):
+    """(instruction, the WORKDIR it runs in, the variable values) for each instruction but WORKDIR, its $VARS
+    taken from the base image's ENV and the stage's ENV/ARG defaults."""
     values = dict(start_env or {})
     for name, value, _line in stage_env(stage, start_env):
         if value is not None:
             values[name] = value
     workdir = start_workdir
-    out: list[tuple[str, int]] = []
     for ins in stage.instructions:
         if ins.keyword == "WORKDIR" and ins.args:
             target = shell.substitute(ins.args[0].strip("\"'"), values)
             workdir = shell.resolve(workdir, target) if target else workdir
-        elif ins.keyword == "RUN" and not ins.json:
+        elif ins.keyword != "WORKDIR":
+            yield ins, workdir, values
+
+
+def made_folders(
+    stage: Stage, start_workdir: str = "/", start_env: dict[str, str] | None = None
+) -> list[tuple[str, int]]:
+    """(absolute folder, line) for each folder a RUN's `mkdir` makes, resolved against the WORKDIR of its time."""
+    out: list[tuple[str, int]] = []
+    for ins, workdir, values in _walk(stage, start_workdir, start_env):
+        if ins.keyword == "RUN" and not ins.json:
             cwd = workdir
             for segment in shell.segments(ins.shell):
                 words = shell.env_prefix(segment.words())[1]
@@ -389,15 +397,9 @@ def notes(writes: Writes, owner: str) -> list[str]:
 
 def _context_copies(stage: Stage, start_workdir: str, start_env: dict[str, str] | None):
     """(context source, absolute destination) of each COPY/ADD from the context, resolved like made_folders."""
-    values = {k: v for k, v, _ in stage_env(stage, start_env) if v is not None}
-    values = {**(start_env or {}), **values}
-    workdir = start_workdir
     out: list[tuple[str, str]] = []
-    for ins in stage.instructions:
-        if ins.keyword == "WORKDIR" and ins.args:
-            target = shell.substitute(ins.args[0].strip("\"'"), values)
-            workdir = shell.resolve(workdir, target) if target else workdir
-        elif ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) > 1:
+    for ins, workdir, values in _walk(stage, start_workdir, start_env):
+        if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) > 1:
             dest = shell.substitute(ins.args[-1], values)
             if dest is None:
                 continue
