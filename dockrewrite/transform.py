@@ -136,27 +136,25 @@ def convert_text(
     if options.notes and not options.dockerignore:
         _suggest_dockerignore(model, context, result)
     if options.notes:
-        _low_port_note(model, output, result)
-        _deployment_notes(path, context, output, options, result, model, plan.runtime)
+        final = parse(output).stages[-1]  # the runtime stage as written, read once for both notes
+        _low_port_note(model, final, result)
+        _deployment_notes(path, context, final, options, result, model, plan.runtime)
     return result
 
 
 def _deployment_notes(
-    path: str, context: BuildContext, output: str, options: Options, result: Result, model, runtime: str
+    path: str, context: BuildContext, final, options: Options, result: Result, model, runtime: str
 ) -> None:
     """compose services, heroku.yml, Procfile and manifests that run this image with a toolchain command."""
     from pathlib import Path
 
     from dockrewrite import deployments
-    from dockrewrite.parse import parse
+    from dockrewrite.runtimes import select
 
     dockerfile = Path(path)
     if path == "<stdin>" or not dockerfile.parent.is_dir():
         return
-    final = parse(output).stages[-1]
     workdir = final.last("WORKDIR")
-    from dockrewrite.runtimes import select
-
     has_shell = select.runtime(runtime).shell
     before = model.stages[-1].last("WORKDIR")
     result.warnings += [
@@ -172,13 +170,10 @@ def _deployment_notes(
     ]
 
 
-def _low_port_note(model, output: str, result: Result) -> None:
+def _low_port_note(model, final, result: Result) -> None:
     """A port below 1024 bound by the unprivileged user the rewrite added: fine on Docker, not everywhere."""
-    from dockrewrite.parse import parse
-
     if model.stages[-1].last("USER") is not None:
         return  # the original chose its user; nothing changed here
-    final = parse(output).stages[-1]
     user = final.last("USER")
     if user is None or not user.args or user.args[0].split(":")[0] in ("0", "root"):
         return
