@@ -29,6 +29,8 @@ class Op:
     source: str | None = field(default=None, repr=False, compare=False)
 
     keyword: ClassVar[str] = ""
+    # The macro of templates/runtimes/<runtime>.j2 that writes the op ("" for an op that writes itself).
+    kind: ClassVar[str] = ""
 
     @property
     def text(self) -> str:
@@ -199,6 +201,41 @@ class Verbatim(Op):
 
     def render(self) -> str:
         return self.line
+
+
+@dataclass(kw_only=True)
+class Install(Op):
+    """Installing packages on a base with a package manager: the runtime base's template writes the RUN."""
+
+    packages: tuple[str, ...]
+    runtime: str  # the runtime base whose templates/runtimes/<runtime>.j2 says how
+
+    keyword: ClassVar[str] = "RUN"
+    kind: ClassVar[str] = "install"
+
+    def render(self) -> str:
+        from dockrewrite.render import runtime_macro
+
+        return runtime_macro(self.runtime, self.kind, self)
+
+
+@dataclass(kw_only=True)
+class AddUser(Op):
+    """Adding the unprivileged user the app runs as, with a home; `then` are shell commands chained after it
+    in the same RUN (giving it the folders it writes)."""
+
+    name: str
+    uid: str
+    runtime: str
+    then: tuple[str, ...] = ()
+
+    keyword: ClassVar[str] = "RUN"
+    kind: ClassVar[str] = "add_user"
+
+    def render(self) -> str:
+        from dockrewrite.render import runtime_macro
+
+        return runtime_macro(self.runtime, self.kind, self)
 
 
 def step(text: str, comments: tuple[str, ...] = ()) -> Op:

@@ -12,8 +12,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from dockrewrite.plan import BuildPlan
-
 
 class TemplateProblem(Exception):
     """A template could not be rendered; the message names the template file and line."""
@@ -101,9 +99,21 @@ def _template_frame(exc: BaseException) -> str | None:
     return found
 
 
-def render(plan: BuildPlan, templates: str | None = None) -> str:
+def render(plan, templates: str | None = None) -> str:
+    """The Dockerfile text of a BuildPlan (dockrewrite.plan; not imported, since ops render through here)."""
     text = render_template(f"{plan.language}/{plan.runtime}.Dockerfile.j2", templates, plan=plan)
     return text.strip("\n") + "\n"
+
+
+def runtime_macro(runtime: str, name: str, op) -> str:
+    """What the built-in templates/runtimes/<runtime>.j2 macro writes for one op (installing packages, adding
+    a user): the op's own text, as the plan's passes read it before the whole file is rendered."""
+    environment = _environment(None)
+    try:
+        module = environment.get_template(f"runtimes/{runtime}.j2").module
+        return str(getattr(module, name)(op)).strip("\n")
+    except Exception as exc:  # the built-in templates are ours: a failure here is a bug, said plainly
+        raise TemplateProblem(f"templates/runtimes/{runtime}.j2: {name}: {exc}") from None
 
 
 def builtin_templates() -> list[str]:

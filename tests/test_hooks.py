@@ -250,3 +250,51 @@ def test_the_features_ask_a_registered_language(tmp_path, monkeypatch):
     assert out.builder[1].mounts() == [{"type": "cache", "target": "/usr/local/cargo/registry"}]
     out = targets.apply(out, parse("FROM rust:1.80\n"), BuildContext(tmp_path), Options(targets=("test",)))
     assert _texts(out.extra_stages[-1])[-1] == "RUN cargo test"
+
+
+def test_the_languages_are_the_provider_folders():
+    """The registry finds each folder of providers/ by itself, in name order; nothing else lists them."""
+    from dockrewrite import providers
+
+    root = Path(providers.__file__).parent
+    folders = sorted(d.name for d in root.iterdir() if (d / "__init__.py").is_file())
+    assert [p.language for p in PROVIDERS] == folders == [h.language for h in all_hooks()]
+
+
+def test_adding_a_language_is_one_folder(tmp_path, monkeypatch):
+    """A new folder with PROVIDER and hooks.HOOKS joins the registry, and its --pin row joins the table."""
+    from dockrewrite import providers
+
+    folder = tmp_path / "zz_lang"
+    folder.mkdir()
+    (folder / "__init__.py").write_text(
+        "from dockrewrite.providers.base import Provider\n\n"
+        "class ZzProvider(Provider):\n    language = 'zz_lang'\n\nPROVIDER = ZzProvider()\n"
+    )
+    (folder / "hooks.py").write_text(
+        "from dockrewrite.providers.base import Hooks\n\n"
+        "class ZzHooks(Hooks):\n    language = 'zz_lang'\n    pin_versions = {'zz': ('2.0.1', '1.9.9')}\n\n"
+        "HOOKS = ZzHooks()\n"
+    )
+    monkeypatch.setattr(providers, "__path__", [*providers.__path__, str(tmp_path)])
+    try:
+        found = providers._languages()
+        assert [p.language for p, _ in found][-1] == "zz_lang"
+        assert found[-1][1].pin_versions == {"zz": ("2.0.1", "1.9.9")}
+    finally:
+        import sys
+
+        for name in [n for n in sys.modules if n.startswith("dockrewrite.providers.zz_lang")]:
+            del sys.modules[name]
+
+
+def test_pin_rows_come_from_the_languages_and_the_runtime_bases():
+    from dockrewrite.features.pins import VERSIONS
+    from dockrewrite.runtimes import select
+
+    for hooks in all_hooks():
+        assert hooks.pin_versions, f"{hooks.language} has no --pin row for its official image"
+    expected = {image for h in all_hooks() for image in h.pin_versions}
+    expected |= {image for rt in select.every() for image in rt.pin_versions}
+    assert set(VERSIONS) == expected >= {"golang", "node", "python", "alpine", "debian", "nginx"}
+    assert VERSIONS["golang"][0] == "1.25.3" and VERSIONS["debian"] == ("13.3", "12.13", "11.11")

@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "templates.md").read_text()
 
 
-def _example() -> tuple[str, str]:
-    m = re.search(r"<!-- example: (\S+) -->\n```jinja\n(.*?)```", DOC, re.S)
-    assert m, "docs/templates.md lost its example"
-    return m.group(1), m.group(2)
+def _example(name: str = "go/distroless.Dockerfile.j2") -> tuple[str, str]:
+    found = dict(re.findall(r"<!-- example: (\S+) -->\n```jinja\n(.*?)```", DOC, re.S))
+    assert name in found, f"docs/templates.md lost its {name} example"
+    return name, found[name]
 
 
 def test_the_documented_override_renders_as_shown(tmp_path):
@@ -63,3 +63,27 @@ def test_a_builder_pattern_merge_renders_through_a_teams_template(tmp_path):
     assert result.exit_code == 0, result.output
     assert "+# merged by the platform team's template\n" in result.stdout
     assert "AS builder" in result.stdout
+
+
+def test_the_documented_runtime_override_writes_every_install_and_user_on_that_base(tmp_path):
+    """runtimes/slim.j2 from the docs reaches the output: the install and the user lines are the team's."""
+    name, text = _example("runtimes/slim.j2")
+    repo = tmp_path / "repo"
+    templates = repo / "ci" / "dockrewrite-templates"
+    (templates / name).parent.mkdir(parents=True)
+    (templates / name).write_text(text)
+    app_dir = repo / "svc"
+    shutil.copytree(
+        ROOT / "fixtures" / "python" / "psycopg2-source", app_dir, ignore=shutil.ignore_patterns("expected")
+    )
+    (repo / ".git").mkdir()
+    (repo / ".dockrewrite.toml").write_text('templates = "ci/dockrewrite-templates"\n')
+    result = CliRunner().invoke(app, ["convert", "-o", "-", str(app_dir / "Dockerfile")])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    shown = DOC.split("<!-- example: runtimes/slim.j2 -->", 1)[1].split("```dockerfile\n", 1)[1].split("```", 1)[0]
+    for part in shown.split("…\n"):
+        assert part in out
+    builtin = (ROOT / "fixtures" / "python" / "psycopg2-source" / "expected" / "auto.Dockerfile").read_text()
+    assert "Acquire::Retries" not in builtin and "nologin" not in builtin
+    assert out.count("Acquire::Retries=5") == 2 and "--shell /usr/sbin/nologin --uid 10001 app" in out

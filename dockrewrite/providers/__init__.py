@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.providers.base import Evidence, Hooks, Provider, collect
-from dockrewrite.providers.go import GoProvider
-from dockrewrite.providers.go import hooks as go_hooks
-from dockrewrite.providers.node import NodeProvider
-from dockrewrite.providers.node import hooks as node_hooks
 from dockrewrite.providers.others import OTHER_LANGUAGES
-from dockrewrite.providers.python import PythonProvider
-from dockrewrite.providers.python import hooks as python_hooks
 
-PROVIDERS: tuple[Provider, ...] = (GoProvider(), NodeProvider(), PythonProvider())
+
+def _languages() -> list[tuple[Provider, Hooks]]:
+    """Every language folder of this package (a package with `PROVIDER` and `hooks.HOOKS`), by name: adding
+    a language is adding its folder."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.ispkg:
+            package = importlib.import_module(f"{__name__}.{info.name}")
+            hooks = importlib.import_module(f"{__name__}.{info.name}.hooks")
+            found.append((package.PROVIDER, hooks.HOOKS))
+    return found
+
+
+_FOUND = _languages()
+PROVIDERS: tuple[Provider, ...] = tuple(p for p, _ in _FOUND)
 # In the providers' order: a feature that asks every language (a Go image may run npm) asks them in this order.
-HOOKS: tuple[Hooks, ...] = (go_hooks.HOOKS, node_hooks.HOOKS, python_hooks.HOOKS)
+HOOKS: tuple[Hooks, ...] = tuple(h for _, h in _FOUND)
 
 
 def hooks_for(language: str) -> Hooks | None:

@@ -127,6 +127,8 @@ class Hooks:
     """
 
     language: str = ""
+    # The versions --pin writes for the language's official images, newest first: image name -> versions.
+    pin_versions: Mapping[str, tuple[str, ...]] = {}
     # Images whose own ENV the cache folders depend on: image name -> ENV.
     image_env: Mapping[str, Mapping[str, str]] = {}
     # Users the official images ship: image name -> user name or uid -> (uid, gid, home).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from dockrewrite import images
 from dockrewrite.runtimes.base import COMMON_PROGRAMS, Runtime, register
@@ -29,14 +28,6 @@ INSTALLABLE = {
 }
 USERS = {"root": "0:0", "nobody": "65534:65534"}
 DEFAULT = "alpine:3.20"
-
-
-def install(packages: Sequence[str]) -> str:
-    return f"apk add --no-cache {' '.join(packages)}"
-
-
-def add_user(name: str, uid: str) -> str:
-    return f"adduser -D -u {uid} {name}"
 
 
 def go_image(builder: str, codename: str | None = None) -> str:
@@ -77,10 +68,8 @@ ALPINE = Runtime(
     images={"go": go_image, "node": node_image, "python": python_image},
     programs=BUSYBOX,
     installable=INSTALLABLE,
+    pin_versions={"alpine": ("3.22.2", "3.21.5", "3.20.3", "3.19.6", "3.18.9")},
     language_tools=True,
-    unpinned_rule="DL3018",
     rank=3,
-    installer=install,
-    user_adder=add_user,
 )
 register(ALPINE)

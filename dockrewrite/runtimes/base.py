@@ -6,6 +6,8 @@ import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dockrewrite import ops
+
 # fmt: off
 # Utilities both busybox (alpine) and Debian slim's essential packages provide.
 COMMON_PROGRAMS = frozenset({
@@ -38,24 +40,28 @@ class Runtime:
     language_tools: bool = False  # the language image's own tools beside the interpreter (npm, yarn, pip)
     entrypoint: tuple[str, ...] = ()  # the image's ENTRYPOINT, which a CMD gives arguments to
     nonroot_tag: str = ""  # the tag suffix of the image flavour that runs as the base's unprivileged user
-    unpinned_rule: str | None = None  # the hadolint rule an unpinned install trips, ignored on the install
+    pin_versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --pin: image -> versions, newest first
     rank: int = 0  # place in the --runtime list: from the base that holds least to the one that holds most
     offered: bool = True  # whether --runtime and the config offer it (nginx is picked for static sites only)
-    installer: Callable[[Sequence[str]], str] | None = None
-    user_adder: Callable[[str, str], str] | None = None
 
     def image(self, language: str, *args: object) -> str | None:
         """The image for a language (None when the base has none for it or for these arguments)."""
         make = self.images.get(language)
         return make(*args) if make is not None else None
 
-    def install(self, packages: Sequence[str]) -> str | None:
-        """The RUN body that installs these packages, None when the base cannot."""
-        return self.installer(packages) if self.installer is not None else None
+    def install(self, packages: Sequence[str], comments: tuple[str, ...] = ()) -> ops.Install:
+        """The step that installs these packages, written by templates/runtimes/<name>.j2 (its `install`
+        macro); only a base with a package manager has that template."""
+        if self.package_manager is None:
+            raise ValueError(f"{self.name} cannot install packages")
+        return ops.Install(packages=tuple(packages), runtime=self.name, comments=comments)
 
-    def add_user(self, name: str, uid: str) -> str | None:
-        """The RUN body that adds an unprivileged user with its home, None when the base cannot."""
-        return self.user_adder(name, uid) if self.user_adder is not None else None
+    def add_user(self, name: str, uid: str, then: Sequence[str] = (), comments: tuple[str, ...] = ()) -> ops.AddUser:
+        """The step that adds an unprivileged user with a home (and runs `then` after it), written by
+        templates/runtimes/<name>.j2 (its `add_user` macro); only a base with a shell has that template."""
+        if not self.shell:
+            raise ValueError(f"{self.name} has no shell to add a user with")
+        return ops.AddUser(name=name, uid=uid, runtime=self.name, then=tuple(then), comments=comments)
 
     def provides(self, program: str) -> tuple[bool, str | None]:
         """(available, package to install) for a program a command calls."""

@@ -23,6 +23,7 @@ NGINX = dataclasses.replace(
     images={"node": lambda: IMAGE},
     language_tools=False,
     entrypoint=("/docker-entrypoint.sh",),
+    pin_versions={"nginx": ("1.29.3",), "nginxinc/nginx-unprivileged": ("1.29.3",)},
     rank=5,
     offered=False,
 )

@@ -21,6 +21,11 @@ _BY_RANK = sorted(registered(), key=lambda rt: rt.rank)
 NAMES: tuple[str, ...] = (AUTO, *dict.fromkeys(rt.name for rt in _BY_RANK if rt.offered))
 
 
+def every() -> tuple[Runtime, ...]:
+    """Every registered runtime base and variant, from the one that holds least to the one that holds most."""
+    return tuple(_BY_RANK)
+
+
 def runtime(name: str, variant: str | None = None) -> Runtime:
     """The runtime base of that name (and variant; the first registered when none is named, since what the
     variants of a name differ in is the image and the C library)."""

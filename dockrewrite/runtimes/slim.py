@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from dockrewrite import images
 from dockrewrite.runtimes.base import COMMON_PROGRAMS, Runtime, register
@@ -31,18 +30,6 @@ INSTALLABLE = {
     "openssl": "openssl",
 }
 USERS = {"root": "0:0", "nobody": "65534:65534"}
-
-
-def install(packages: Sequence[str]) -> str:
-    return (
-        "apt-get update \\\n"
-        f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
-        " && rm -rf /var/lib/apt/lists/*"
-    )
-
-
-def add_user(name: str, uid: str) -> str:
-    return f"useradd --create-home --uid {uid} {name}"
 
 
 def go_image(builder: str, codename: str) -> str:
@@ -88,10 +75,8 @@ SLIM = Runtime(
     images={"go": go_image, "node": node_image, "python": python_image},
     programs=DEBIAN_BASE,
     installable=INSTALLABLE,
+    pin_versions={"debian": ("13.3", "12.13", "11.11")},
     language_tools=True,
-    unpinned_rule="DL3008",
     rank=4,
-    installer=install,
-    user_adder=add_user,
 )
 register(SLIM)

@@ -22,4 +22,7 @@ class GoProvider(Provider):
         return GoPlanner(model, ctx, options).plan()
 
 
-__all__ = ["GoProvider"]
+# The registry (providers/__init__.py) finds every language folder by this name.
+PROVIDER = GoProvider()
+
+__all__ = ["PROVIDER", "GoProvider"]

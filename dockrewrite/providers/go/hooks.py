@@ -25,6 +25,8 @@ _MAY_RUN_GO = frozenset({"make", "mage", "task", "just", "goreleaser", "sh", "ba
 
 class GoHooks(Hooks):
     language = "go"
+    # --pin: the official image's versions, newest first (a snapshot; see features/pins.py)
+    pin_versions = {"golang": ("1.25.3", "1.24.9", "1.23.12", "1.22.12", "1.21.13", "1.20.14", "1.19.13", "1.18.10")}
     image_env = {"golang": {"GOPATH": "/go"}}
     managers = frozenset({"go"})
     manifests = re.compile(r"^go\.(mod|sum|work|work\.sum)$")

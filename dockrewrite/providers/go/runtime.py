@@ -191,4 +191,4 @@ def _setup(rt: Runtime, libs: list[str], extra: list[str], src: GoSources) -> li
     packages = _base_packages(src) + libs + extra
     if not packages:
         return []
-    return [ops.step(f"RUN {rt.install(packages)}", (f"# hadolint ignore={rt.unpinned_rule}",))]
+    return [rt.install(packages)]

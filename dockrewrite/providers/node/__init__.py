@@ -22,4 +22,7 @@ class NodeProvider(Provider):
         return NodePlanner(model, ctx, options).plan()
 
 
-__all__ = ["NodeProvider"]
+# The registry (providers/__init__.py) finds every language folder by this name.
+PROVIDER = NodeProvider()
+
+__all__ = ["PROVIDER", "NodeProvider"]

@@ -41,6 +41,8 @@ _TEST_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)  # what `npm
 
 class NodeHooks(Hooks):
     language = "node"
+    # --pin: the official image's versions, newest first (a snapshot; see features/pins.py)
+    pin_versions = {"node": ("24.11.1", "22.20.0", "20.19.6", "18.20.8", "16.20.2")}
     image_users = {"node": {"node": ("1000", "1000", "/home/node"), "1000": ("1000", "1000", "/home/node")}}
     managers = frozenset({"npm", "npx", "yarn", "pnpm", "corepack"})
     manifests = re.compile(

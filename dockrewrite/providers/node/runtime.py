@@ -350,7 +350,7 @@ class RuntimeBase:
     @staticmethod
     def _package_step(packages: list[str], rt: Runtime) -> ops.Op:
         comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return ops.step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
+        return rt.install(packages, comments)
 
     def _for_runtime(self, argv: list[str], rt: Runtime) -> list[str]:
         return argv[1:] if entrypoint_is_node(rt) and cmds.is_node(argv[0]) else argv

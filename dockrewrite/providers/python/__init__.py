@@ -19,4 +19,7 @@ class PythonProvider(Provider):
         return PythonPlanner(model, ctx, options).plan()
 
 
-__all__ = ["PythonProvider"]
+# The registry (providers/__init__.py) finds every language folder by this name.
+PROVIDER = PythonProvider()
+
+__all__ = ["PROVIDER", "PythonProvider"]

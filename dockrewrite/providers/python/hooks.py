@@ -49,6 +49,8 @@ DEV_REQUIREMENTS = (
 
 class PythonHooks(Hooks):
     language = "python"
+    # --pin: the official image's versions, newest first (a snapshot; see features/pins.py)
+    pin_versions = {"python": ("3.14.0", "3.13.9", "3.12.12", "3.11.14", "3.10.19", "3.9.24", "3.8.20", "3.7.17")}
     managers = frozenset({"pip", "pip3", "uv", "poetry", "pipenv", "pdm"})
     manifests = re.compile(
         r"^(requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|requirements|pyproject\.toml|uv\.lock|"

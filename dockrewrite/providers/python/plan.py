@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from dockrewrite import ops
 from dockrewrite.contract import arg_redeclarations, env_step
 from dockrewrite.notes import Note
@@ -96,8 +94,8 @@ class PythonPlanner(
         if self.writes_build:
             builder = writes.with_build_step(builder, self.writes_build)
         if self.linked_scan:
-            known = re.search(r"--no-install-recommends (.*?) \\\n", setup[0].text) if setup else None
-            scan, install = self._linked_libraries(strategy, known.group(1).split() if known else [])
+            known = setup[0] if setup and isinstance(setup[0], ops.Install) else None
+            scan, install = self._linked_libraries(strategy, list(known.packages) if known else [])
             builder.append(scan)
             setup[0 : 1 if known else 0] = install
         if self.uv_python:

@@ -51,12 +51,9 @@ class RuntimeBase:
     def _user_steps(self, rt: Runtime, found: writes.Writes) -> list[ops.Op]:
         """The runtime steps that add the unprivileged user and give it the folders it writes."""
         if not self.distroless:
-            return [
-                ops.step(
-                    self._useradd(rt, found.paths),
-                    ("# An unprivileged user to run the app, owning its folder as root did in the original",),
-                )
-            ]
+            owns = [writes.own_folders(found.paths, "app:app")] if found.paths else []
+            comment = "# An unprivileged user to run the app, owning its folder as root did in the original"
+            return [rt.add_user("app", APP_UID, owns, (comment,))]
         if not found.paths:
             return []
         # distroless has no shell: the builder makes the folders, the runtime copies them in with their owner
@@ -199,13 +196,7 @@ class RuntimeBase:
                 )
             ]
         return uv + [
-            ops.step(
-                f"RUN {slim.SLIM.install(packages)}",
-                (
-                    "# Debian's Python, the one the distroless image runs",
-                    f"# hadolint ignore={slim.SLIM.unpinned_rule}",
-                ),
-            ),
+            slim.SLIM.install(packages, ("# Debian's Python, the one the distroless image runs",)),
             ops.step(
                 f"RUN {make}",
                 ("# Dependencies go into a virtualenv the runtime copies whole",)
@@ -260,16 +251,10 @@ class RuntimeBase:
         self.note("DR202", f"COPY --chown={owner} (line {ins.line}) becomes {NONROOT}: distroless has no such user")
         return re.sub(r"(?i)--chown=\S+", f"--chown={NONROOT}", ins.text, count=1)
 
-    def _useradd(self, rt: Runtime, folders: list[str]) -> str:
-        add = rt.add_user("app", APP_UID)
-        if not folders:
-            return f"RUN {add}"
-        return f"RUN {add} \\\n && {writes.own_folders(folders, 'app:app')}"
-
     @staticmethod
     def _install_step(packages: list[str], rt: Runtime) -> ops.Op:
         comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
-        return ops.step(f"RUN {rt.install(packages)}", (*comments, f"# hadolint ignore={rt.unpinned_rule}"))
+        return rt.install(packages, comments)
 
     def _check_distroless_program(self, ins: Instruction, program: str) -> None:
         """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
