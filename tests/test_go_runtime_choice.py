@@ -144,6 +144,7 @@ def test_a_requirement_in_a_nested_module_counts(tmp_path):
     [
         DOCKERFILE.replace("COPY . .", "COPY . .\nRUN go generate ./..."),
         DOCKERFILE.replace("COPY . .", "RUN git clone https://example.com/x.git ."),
+        'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go install github.com/acme/tool@v1.2.3\nCMD ["tool"]\n',
     ],
 )
 def test_code_fetched_or_generated_while_building_keeps_distroless(tmp_path, dockerfile):
