@@ -46,6 +46,7 @@ CODES: dict[str, tuple[str, str]] = {
     "DR602": ("runtime", "packages and shared libraries the runtime installs"),
     "DR603": ("runtime", "ENV the rewrite adds or changes in the runtime"),
     "DR604": ("runtime", "a static site built by Node and served by nginx"),
+    "DR605": ("runtime", "what kept auto off a smaller runtime base: the first thing the program needs that it lacks"),
     "DR701": ("feature", "a .dockerignore would keep junk out of the context"),
     "DR702": ("feature", "cache mounts"),
     "DR703": ("feature", "bind mounts"),

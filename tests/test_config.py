@@ -56,7 +56,7 @@ def test_pyproject_table_and_per_path_overrides(repo: Path):
 
 def test_include_exclude_and_image_overrides(repo: Path):
     (repo / ".dockrewrite.toml").write_text(
-        'exclude = ["services/cmd-server/**"]\n\n[images]\n'
+        'exclude = ["services/cmd-server/**"]\nruntime = "distroless"\n\n[images]\n'
         '"gcr.io/distroless/static-debian12:nonroot" = "registry.example.com/distroless/static@sha256:'
         + "a" * 64
         + '"\n'
@@ -90,7 +90,7 @@ def test_bad_config_is_a_usage_error_naming_file_and_key(repo: Path, text: str, 
 def test_templates_folder_overrides_by_name(repo: Path, tmp_path: Path):
     own = tmp_path / "own-templates" / "go"
     own.mkdir(parents=True)
-    (own / "distroless.Dockerfile.j2").write_text(
+    (own / "scratch.Dockerfile.j2").write_text(
         '{% extends "_base.Dockerfile.j2" %}\n{% block runtime_note %}\n# Approved by platform team\n{% endblock %}\n'
     )
     out = invoke("convert", "--templates", own.parent, "-o", "-", repo / "services" / "seed-minimal" / "Dockerfile")

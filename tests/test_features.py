@@ -354,7 +354,11 @@ def test_pin_runtime_and_its_builder_sibling_together(tmp_path):
 
 def test_pin_keeps_a_tagged_go_builder_and_warns_about_distroless(tmp_path):
     result = _convert(
-        tmp_path, 'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o app .\nCMD ["./app"]\n', GO_FILES, pin=True
+        tmp_path,
+        'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o app .\nCMD ["./app"]\n',
+        GO_FILES,
+        pin=True,
+        runtime="distroless",
     )
     assert "FROM golang:1.22 AS builder" in result.output
     assert any("distroless" in w and "not pinned" in w for w in result.warnings)

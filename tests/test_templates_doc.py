@@ -28,7 +28,10 @@ def test_the_documented_override_renders_as_shown(tmp_path):
     app_dir = tmp_path / "repo" / "svc"
     shutil.copytree(ROOT / "fixtures" / "go" / "seed-minimal", app_dir, ignore=shutil.ignore_patterns("expected"))
     (tmp_path / "repo" / ".git").mkdir()  # the templates folder must be inside the repository
-    (tmp_path / "repo" / ".dockrewrite.toml").write_text('templates = "ci/dockrewrite-templates"\n')
+    # a service on distroless, as the documented output shows (this one would otherwise get scratch)
+    (tmp_path / "repo" / ".dockrewrite.toml").write_text(
+        'templates = "ci/dockrewrite-templates"\nruntime = "distroless"\n'
+    )
     result = CliRunner().invoke(app, ["convert", "-o", "-", str(app_dir / "Dockerfile")])
     assert result.exit_code == 0, result.output
     out = result.stdout

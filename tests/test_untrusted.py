@@ -67,7 +67,7 @@ def test_a_template_error_names_the_file_and_line(tmp_path: Path):
     _evil_templates(tmp_path / "repo", "FROM x\n{% if %}\n")
     result = invoke("convert", dockerfile)
     assert result.exit_code == 2
-    assert "evil/go/distroless.Dockerfile.j2:2" in result.stderr, result.stderr
+    assert "evil/go/scratch.Dockerfile.j2:2" in result.stderr, result.stderr
 
 
 def test_config_named_templates_stay_inside_the_repository(tmp_path: Path):
@@ -86,7 +86,7 @@ def test_a_template_linked_to_a_file_outside_is_not_read(tmp_path: Path):
     secret.write_text(SECRET + "\n")
     evil = tmp_path / "repo" / "evil" / "go"
     evil.mkdir(parents=True)
-    (evil / "distroless.Dockerfile.j2").symlink_to(secret)
+    (evil / "scratch.Dockerfile.j2").symlink_to(secret)
     (tmp_path / "repo" / ".dockrewrite.toml").write_text('templates = "evil"\n')
     for fmt in ("text", "json", "github"):
         result = invoke("convert", "--format", fmt, dockerfile)
@@ -154,7 +154,7 @@ def test_a_valid_image_mirror_is_used(tmp_path: Path):
     dockerfile = _repo(tmp_path / "repo")
     mirror = "registry.example.com:5000/mirror/static:nonroot@sha256:" + "a" * 64
     (tmp_path / "repo" / ".dockrewrite.toml").write_text(
-        f'[images]\n"gcr.io/distroless/static-debian12:nonroot" = "{mirror}"\n'
+        f'runtime = "distroless"\n[images]\n"gcr.io/distroless/static-debian12:nonroot" = "{mirror}"\n'
     )
     result = invoke("convert", dockerfile)
     assert result.exit_code == 0, result.stderr

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 
 from dockrewrite import images, ops, syslibs
 from dockrewrite.providers.common import DEFAULT_PATH, Planner
+from dockrewrite.providers.go import needs
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
 from dockrewrite.runtimes import distroless, select, slim
-from dockrewrite.runtimes.base import Runtime
+from dockrewrite.runtimes.base import Runtime, registered
 
 NOBODY = "65534:65534"
 # What the chosen base holds, for the note above the runtime stage, on the bases without a shell.
@@ -42,8 +43,10 @@ def nobody_user(rt: Runtime) -> str | None:
     return None if rt.shell else f"USER {NOBODY}"
 
 
-def runtime_note(rt: Runtime, cgo: bool) -> str:
-    """One line on what the chosen runtime base holds."""
+def runtime_note(rt: Runtime, cgo: bool, reason: str | None = None) -> str:
+    """One line on what the chosen runtime base holds, or why auto chose it."""
+    if reason:
+        return reason
     if cgo:
         return f"{rt.name} ({rt.libc}, like the builder) with the shared libraries the CGO binary links"
     return _NOTES.get(rt.name, f"{rt.name} with the shell and tools the commands below call")
@@ -51,6 +54,8 @@ def runtime_note(rt: Runtime, cgo: bool) -> str:
 
 class RuntimeMixin(Planner):
     """The planner's choice of runtime base and the steps that prepare it."""
+
+    runtime_reason: str | None = None  # why auto chose the smallest base, for the note above the runtime stage
 
     def _runtime(self, facts: GoFacts) -> tuple[Runtime, str, list[ops.Op]]:
         """(runtime base, image, setup steps) for the binary and the tools the commands need."""
@@ -102,15 +107,19 @@ class RuntimeMixin(Planner):
             if family == "ubuntu":
                 base = "ubuntu:" + facts.tag
                 return rt, base, _setup(rt, libs, packages, src)
-            # a base without a package manager (distroless) in its glibc variant: asked for, or by default when the
-            # binary needs no shared library or tool to be installed
-            if (asked is not None and asked.package_manager is None) or (asked is None and not libs and not needed):
-                bare = select.variant(asked.name if asked else distroless.BASE.name, "go", "glibc")
+            # a base without a package manager in its glibc variant: the one asked for, or by default the smallest
+            # with an image for the builder's release when the binary needs no shared library or tool installed
+            if asked is not None and asked.package_manager is None:
+                bare = select.variant(asked.name, "go", "glibc")
                 image = bare.image("go", self.stage.image, family) if bare else None
                 if bare and image:
                     return bare, image + self._nonroot_tag(bare), []
-                if asked is not None:
-                    raise Skip(f"no {asked.name} image matches the builder's Debian release ({family})", line)
+                raise Skip(f"no {asked.name} image matches the builder's Debian release ({family})", line)
+            if asked is None and not libs and not needed:
+                for bare in _by_rank(libc="glibc", package_manager=False):
+                    image = bare.image("go", self.stage.image, family)
+                    if image:
+                        return bare, image + self._nonroot_tag(bare), []
             return rt, rt.image("go", self.stage.image, family), _setup(rt, libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
         rt = asked
@@ -127,12 +136,35 @@ class RuntimeMixin(Planner):
                 f"runtime {rt.name}: {', '.join(sorted(needed))} needed by line {min(needed.values())}, and "
                 "distroless has no shell or tools",
             )
-        rt = rt or distroless.STATIC
+        if rt is None:
+            rt = self._static_base(facts)
         codename = family if family in images.DEBIAN_CODENAMES else "bookworm"
         image = rt.image("go", self.stage.image, codename)
         if rt.package_manager is None:
-            return rt, image + self._nonroot_tag(rt), self._copied_setup(rt, facts)
+            # a base chosen because the binary needs nothing it lacks gets nothing copied in
+            setup = [] if self.runtime_reason else self._copied_setup(rt, facts)
+            return rt, image + self._nonroot_tag(rt), setup
         return rt, image, _setup(rt, [], self._packages(rt, needed), src)
+
+    def _static_base(self, facts: GoFacts) -> Runtime:
+        """The smallest base without a C library (by rank) that holds what the static binary needs; when part of
+        the program is unseen it may need anything, so the base that holds every need."""
+        found = needs.find(self.ctx, facts, self.stage)
+        wanted = list(needs.WHAT) if found.unseen else [n for n, _ in found.needs]
+        bases = _by_rank(libc=None)
+        rt = next((b for b in bases if all(needs.provides(b, n) for n in wanted)), bases[-1])
+        smaller = [b for b in bases if b.rank < rt.rank]
+        if smaller and found.unseen is None:
+            need, where = next((n, w) for n, w in found.needs if not needs.provides(smaller[0], n))
+            self.note(
+                "DR605",
+                f"runtime {_label(rt)} rather than {_label(smaller[0])}: "
+                f"the program needs {needs.WHAT[need][0]} ({where})",
+            )
+        elif rt.rank == bases[0].rank:
+            lacks = [short for n, (_, short) in needs.WHAT.items() if not needs.provides(rt, n)]
+            self.runtime_reason = f"{rt.name}: a static binary that needs no {', '.join(lacks[:-1])} or {lacks[-1]}"
+        return rt
 
     def _nonroot_tag(self, rt: Runtime) -> str:
         return "" if self.options.keep_root else rt.nonroot_tag
@@ -164,6 +196,23 @@ class RuntimeMixin(Planner):
             steps.append(ops.step("COPY --from=builder /usr/local/go/lib/time/zoneinfo.zip /zoneinfo.zip"))
             steps.append(ops.step("ENV ZONEINFO=/zoneinfo.zip"))
         return steps
+
+
+def _label(rt: Runtime) -> str:
+    return rt.name if rt.variant == rt.name else f"{rt.name} {rt.variant}"
+
+
+def _by_rank(libc: str | None, package_manager: bool | None = None) -> list[Runtime]:
+    """The offered bases with a Go image and this C library, smallest first (the registration order breaks
+    ties, so distroless base comes before cc)."""
+    return [
+        rt
+        for rt in sorted(registered(), key=lambda rt: rt.rank)
+        if rt.offered
+        and "go" in rt.images
+        and rt.libc == libc
+        and (package_manager is None or (rt.package_manager is not None) == package_manager)
+    ]
 
 
 def _runtime_libs(facts: GoFacts, family: str) -> list[str]:
