@@ -178,3 +178,9 @@ def test_adding_a_runtime_is_one_module(tmp_path, monkeypatch):
         monkeypatch.undo()
         importlib.reload(select)
     assert select.NAMES == ("auto", "scratch", "distroless", "alpine", "slim")
+
+
+def test_only_scratch_lacks_a_file_system_of_its_own():
+    """/tmp, /etc/passwd, /etc/mime.types: what a static Go binary may need that only scratch goes without."""
+    lacking = {rt.name for rt in select.every() if not rt.system_files}
+    assert lacking == {"scratch"}

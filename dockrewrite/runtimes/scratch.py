@@ -22,6 +22,7 @@ SCRATCH = Runtime(
     libc=None,
     users={},
     images={"go": go_image},
+    system_files=False,
     rank=1,
 )
 register(SCRATCH)

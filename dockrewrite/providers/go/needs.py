@@ -11,9 +11,6 @@ from dockrewrite.model import Stage
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.runtimes.base import Runtime
 
-# Bases with no file system of their own: no /tmp, /etc/mime.types or /etc/services. The Runtime value has no
-# field for these files yet, so the knowledge stays here (distroless ships all three, scratch none).
-_EMPTY_BASES = frozenset({"scratch"})
 # More Go files than this and the scan stops, and a program it did not read in full gets no empty base.
 _FILE_LIMIT = 2000
 
@@ -68,7 +65,7 @@ def provides(rt: Runtime, need: str) -> bool:
         return rt.tzdata
     if need == "users":
         return bool(rt.users)
-    return rt.name not in _EMPTY_BASES
+    return rt.system_files
 
 
 def find(ctx: BuildContext, facts: GoFacts, stage: Stage) -> BaseNeeds:
