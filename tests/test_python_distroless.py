@@ -163,3 +163,42 @@ def test_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
     result = _convert(text, tmp_path, runtime="distroless")
     assert "FROM gcr.io/distroless/cc-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
     assert "USER" not in result.output
+
+
+# -- auto: distroless cc only when nothing suggests a shell, a tool or a package at run time ----------------
+_BOOKWORM = _DEPS.replace("3.11-slim", "3.12-slim-bookworm")
+
+
+def test_auto_picks_distroless_cc_and_says_why(tmp_path: Path):
+    result = _convert(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n', tmp_path)
+    assert result.status == CHANGED, result.reason
+    assert result.runtime == "distroless"
+    assert "FROM gcr.io/distroless/cc-debian12:nonroot AS runtime" in result.output
+    assert "; auto: nothing at run time needs a shell or a package\n" in result.output
+
+
+def test_auto_keeps_slim_when_anything_may_need_a_shell_or_a_package(tmp_path: Path):
+    def runtime(text: str) -> str:
+        result = _convert(text, tmp_path)
+        assert result.status == CHANGED, result.reason
+        return result.output.split("\nFROM ", 2)[-1].split()[0]
+
+    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "gcr.io/distroless/cc-debian12:nonroot"
+    # the tag names no Debian release: the cc image could be another release than the builder's
+    assert runtime(_DEPS + 'CMD ["gunicorn", "app:app"]\n') == "python:3.11-slim"
+    assert runtime(_BOOKWORM + "CMD gunicorn --bind 0.0.0.0:$PORT app:app\n") == "python:3.12-slim-bookworm"
+    assert runtime(
+        _BOOKWORM + 'HEALTHCHECK CMD curl -f http://localhost/ || exit 1\nCMD ["gunicorn", "app:app"]\n'
+    ) == ("python:3.12-slim-bookworm")
+    assert runtime(_BOOKWORM + 'RUN apt-get update && apt-get install -y ffmpeg\nCMD ["python", "a.py"]\n') == (
+        "python:3.12-slim-bookworm"
+    )
+    (tmp_path / "jobs.py").write_text("import subprocess\n\nsubprocess.run(['convert', 'a.png', 'a.jpg'])\n")
+    assert runtime(_BOOKWORM + 'CMD ["python", "jobs.py"]\n') == "python:3.12-slim-bookworm"
+    (tmp_path / "jobs.py").write_text("import os\n\nos.system('date')\n")
+    assert runtime(_BOOKWORM + 'CMD ["python", "jobs.py"]\n') == "python:3.12-slim-bookworm"
+    (tmp_path / "jobs.py").unlink()
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  app:\n    build: .\n    command: sh -c 'python migrate.py && gunicorn app:app'\n"
+    )
+    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "python:3.12-slim-bookworm"

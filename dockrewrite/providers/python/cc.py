@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dockrewrite import ops
+import re
+
+from dockrewrite import images, ops
+from dockrewrite.context import BuildContext
 from dockrewrite.providers.python.layout import VENV
 
 PYTHON_TREE = "/runtime-python"  # the builder's interpreter, at its own paths below this folder
@@ -28,6 +31,37 @@ CC_LIBRARIES = (
     "libssl.so.*",
     "libcrypto.so.*",
 )
+
+
+# App code that starts programs or opens libraries itself: what it runs may need a shell or tools, and what
+# it opens is not linked, so the library scan cannot see it.
+_STARTS_PROGRAMS = re.compile(
+    r"^\s*(?:import|from)\s+(subprocess|ctypes|cffi)\b|\b(os\.(?:system|popen|exec\w*|spawn\w*)|pty\.spawn)\s*\(",
+    re.MULTILINE,
+)
+
+
+def auto_refusal(image: str, ctx: BuildContext, workdir: str) -> str | None:
+    """Why `auto` keeps the slim image although the rewrite could run on distroless cc, or None. On top of
+    what --runtime distroless refuses: a tag that names no Debian release (the cc image must be the
+    builder's), app code that starts programs or opens libraries, and deployment files that run the image
+    with a command of their own."""
+    from pathlib import Path
+
+    from dockrewrite import deployments
+
+    if images.family(image) not in images.DEBIAN_CODENAMES:
+        return f"the tag of {image} names no Debian release, which distroless cc must match (a -bookworm tag would)"
+    if not ctx.known:
+        return "the build context is not known, so the app's code cannot be checked for programs it starts"
+    for rel in ctx.walk((".py",), 500):
+        m = _STARTS_PROGRAMS.search(ctx.read_text(rel) or "")
+        if m:
+            return f"{rel} uses {m.group(1) or m.group(2)}: what it starts or opens may need a shell or tools"
+    found = deployments.notes(Path(ctx.root) / "Dockerfile", ctx.root, workdir, has_shell=False, develop_target=False)
+    if found:
+        return f"a deployment file runs the image differently: {found[0]}"
+    return None
 
 
 def gather_steps(codename: str, runtime_image: str) -> list[ops.Op]:

@@ -10,6 +10,7 @@ from dockrewrite import images, ops, tools
 from dockrewrite.model import Instruction
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import healthcheck_command
+from dockrewrite.providers.python import cc
 from dockrewrite.providers.python.layout import PREFIX, PYTHON_PROGRAM, UV_PYTHON, VENV
 from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
@@ -22,6 +23,8 @@ APP_UID = "10001"
 
 class RuntimeBase:
     """Planner methods whose answer depends on which runtime base (slim, alpine, distroless) is used."""
+
+    auto = False  # distroless tried for `--runtime auto`: it refuses more, and the planner falls back to slim
 
     def _builder_image(self) -> str:
         return self.stage.image
@@ -142,6 +145,10 @@ class RuntimeBase:
                 "distroless is Debian (glibc); the interpreter and packages built on alpine (musl) do not run there",
                 line,
             )
+        if self.auto:
+            reason = cc.auto_refusal(self.facts.image_text, self.ctx, self.facts.workdir)
+            if reason:
+                raise Skip(reason, line)
         codename = distroless.python_codename(image)
         runtime_image = distroless.CC.image("python", image)
         if codename is None or runtime_image is None:
@@ -185,7 +192,8 @@ class RuntimeBase:
 
     def _note(self, rt: Runtime, strategy: str) -> str:
         if self.distroless:
-            return f"distroless cc (no shell) with the builder's own Python, the libraries it links and {VENV}"
+            why = "; auto: nothing at run time needs a shell or a package" if self.auto else ""
+            return f"distroless cc (no shell) with the builder's own Python, the libraries it links and {VENV}{why}"
         # on alpine the runtime is the builder's own image (what is built against musl there runs there)
         same = rt.family == "alpine"
         image = "the same alpine image" if same else "the slim image of the same Python"
