@@ -48,7 +48,7 @@ def test_the_builder_is_the_original_image_and_the_runtime_gets_its_interpreter(
     assert any("Python 3.11 (python:3.11-slim)" in w and "exactly" in w for w in result.warnings)
 
 
-def test_the_interpreter_tree_leaves_out_site_packages_and_tkinter(tmp_path: Path):
+def test_the_interpreter_tree_leaves_out_site_packages_and_tkinter_and_adds_the_ca_file(tmp_path: Path):
     builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
     assert 'cp -a /usr/local/bin/python /usr/local/bin/python3 "/usr/local/bin/python$version"' in builder
     assert '/usr/local/lib/libpython3*.so* "/usr/local/lib/python$version" /runtime-python/usr/local/lib/' in builder
@@ -57,6 +57,8 @@ def test_the_interpreter_tree_leaves_out_site_packages_and_tkinter(tmp_path: Pat
         'rm -rf "$stdlib"/site-packages/* "$stdlib"/tkinter "$stdlib"/idlelib "$stdlib"/turtledemo '
         '"$stdlib"/lib-dynload/_tkinter.*' in builder
     )
+    # OpenSSL's default CA file, as Debian's openssl package links it: cc has the bundle, not the link
+    assert "ln -s /etc/ssl/certs/ca-certificates.crt /runtime-python/usr/lib/ssl/cert.pem" in builder
 
 
 def test_the_library_scan_fails_the_build_on_a_missing_library_and_keeps_what_cc_lacks(tmp_path: Path):

@@ -4,7 +4,8 @@ The rewrite runs on gcr.io/distroless/cc-debian12 (no shell, no package manager,
 builder's own interpreter copied from /usr/local and the shared libraries the build linked, so the
 interpreter must be the original's to the patch release. Each app gets the smoke comparison test_apps.py
 gives it on the default runtime: exit code, output, HTTP answer and file-system side effects (verify_file
-judges them), size ratio and a non-root user; and the image must be smaller than the slim rewrite.
+judges them), size ratio and a non-root user; the image must be smaller than the slim rewrite, and
+Python's default TLS context must find the CA roots.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ DISTROLESS_APPS = [
 ]
 RUNTIME = "gcr.io/distroless/cc-debian12"
 VERSION = ["python", "-c", "import sys; print(sys.version)"]
+# CA roots Python's default TLS context loads (urllib, aiohttp): OpenSSL's default CA file must be there
+CA_ROOTS = ["python", "-c", "import ssl; print(ssl.create_default_context().cert_store_stats()['x509_ca'])"]
 
 
 def _rewrite(name: str, runtime: str) -> str:
@@ -63,8 +66,8 @@ def _size(docker, image: str) -> int:
     return int(docker.cmd(["image", "inspect", "-f", "{{.Size}}", image], check=True).stdout)
 
 
-def _python_version(docker, image: str) -> str:
-    proc = docker.cmd(["run", "--rm", "--entrypoint", "", image, *VERSION], timeout=60)
+def _python(docker, image: str, argv: list[str]) -> str:
+    proc = docker.cmd(["run", "--rm", "--entrypoint", "", image, *argv], timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
@@ -83,6 +86,7 @@ def test_python_app_on_distroless(name: str, docker_engine):
         ratio = distroless / slim
         print(f"\n{name}: slim rewrite {slim / 1e6:.1f} MB, distroless {distroless / 1e6:.1f} MB ({ratio:.2f}x)")
         assert distroless < slim, explain(result)
-        assert _python_version(docker_engine, tags[0]) == _python_version(docker_engine, builder)
+        assert _python(docker_engine, tags[0], VERSION) == _python(docker_engine, builder, VERSION)
+        assert int(_python(docker_engine, tags[0], CA_ROOTS)) > 0
     finally:
         docker_engine.cmd(["rmi", "-f", *tags], timeout=120)

@@ -10,6 +10,7 @@ from dockrewrite.providers.python.layout import VENV
 
 PYTHON_TREE = "/runtime-python"  # the builder's interpreter, at its own paths below this folder
 LIBS_TREE = "/runtime-libs"  # the shared libraries the runtime lacks, at their own paths below this folder
+OPENSSL_DIR = "/usr/lib/ssl"  # where Debian's OpenSSL looks for its default CA file (ssl.create_default_context)
 # Parts of the standard library the runtime leaves out: the GUI toolkit and what is built on it, whose X11
 # libraries slim python images do not have (their _tkinter module cannot load there either).
 LEFT_OUT = ("tkinter", "idlelib", "turtledemo", "lib-dynload/_tkinter.*")
@@ -75,12 +76,15 @@ def gather_steps(codename: str, runtime_image: str) -> list[ops.Op]:
         f"        {PYTHON_TREE}/usr/local/bin/; \\\n"
         f'    cp -a /usr/local/lib/libpython3*.so* "/usr/local/lib/python$version" {PYTHON_TREE}/usr/local/lib/; \\\n'
         f'    stdlib="{PYTHON_TREE}/usr/local/lib/python$version"; \\\n'
-        f"    rm -rf {removed}",
+        f"    rm -rf {removed}; \\\n"
+        f"    mkdir -p {PYTHON_TREE}{OPENSSL_DIR}; \\\n"
+        f"    ln -s /etc/ssl/certs/ca-certificates.crt {PYTHON_TREE}{OPENSSL_DIR}/cert.pem",
         (
             f"# The builder's own Python for the runtime, gathered under {PYTHON_TREE} at its own paths: the",
             "# python links, the interpreter, libpython and the standard library. Left out: the image's",
             f"# site-packages (pip, setuptools and build tools; the app's packages are in {VENV}) and tkinter",
-            "# with idlelib and turtledemo, which need X11 libraries",
+            "# with idlelib and turtledemo, which need X11 libraries. Added: the CA file OpenSSL reads by",
+            f"# default ({OPENSSL_DIR}/cert.pem, as Debian's openssl package links it), which cc lacks",
         ),
     )
     half = len(CC_LIBRARIES) // 2
