@@ -90,3 +90,24 @@ def test_python_app_on_distroless(name: str, docker_engine):
         assert int(_python(docker_engine, tags[0], CA_ROOTS)) > 0
     finally:
         docker_engine.cmd(["rmi", "-f", *tags], timeout=120)
+
+
+def test_the_library_scan_fails_the_build_on_a_library_the_runtime_would_not_find(docker_engine, tmp_path):
+    """A module in the virtualenv linking a library that only the builder's ld.so.cache finds (in /usr/local/lib,
+    where distroless cc's loader does not look): the build stops at the scan and names the module."""
+    from dockrewrite.providers.python import cc
+
+    steps = "\n".join(step.text for step in cc.gather_steps("bookworm", RUNTIME))
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\nRUN python -m venv /opt/venv\n"
+        "RUN echo 'int g(void){return 1;}' > /tmp/g.c && gcc -shared -fPIC -o /usr/local/lib/libg.so /tmp/g.c \\\n"
+        " && ldconfig && echo 'int g(void); int h(void){return g();}' > /tmp/h.c \\\n"
+        " && gcc -shared -fPIC -o /opt/venv/lib/libh.so /tmp/h.c -L/usr/local/lib -lg\n" + steps + "\n",
+        encoding="utf-8",
+    )
+    tag = f"dockrewrite-e2e-scan:{uuid.uuid4().hex[:8]}"
+    ok, lines, _ = docker_engine.build(tmp_path / "Dockerfile", tmp_path, tag, timeout=600)
+    if ok:
+        docker_engine.cmd(["rmi", "-f", tag], timeout=120)
+    assert not ok
+    assert any("/opt/venv/lib/libh.so: a library it links cannot be found" in line for line in lines), lines[-20:]
