@@ -122,98 +122,6 @@ def test_python_keep_root_and_pipe_refusal(tmp_path: Path):
     assert piped.status == SKIPPED and "split it" in piped.reason
 
 
-_DEPS = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
-
-
-def _distroless(tmp_path: Path, tail: str, head: str = _DEPS, **options) -> object:
-    return _convert(head + tail, tmp_path, runtime="distroless", **options)
-
-
-def test_distroless_python_builds_a_debian_venv_and_clears_the_entrypoint(tmp_path: Path):
-    result = _distroless(tmp_path, 'CMD ["gunicorn", "app:app"]\n')
-    assert result.status == CHANGED, result.reason
-    out = result.output
-    assert out.startswith("FROM debian:12-slim AS builder")
-    assert "python3-venv" in out and "gcc" not in out  # a slim original built nothing from source
-    assert "RUN python3 -m venv /opt/venv" in out
-    runtime = out.split("FROM gcr.io/distroless/python3-debian12:nonroot AS runtime", 1)[1]
-    assert "COPY --from=builder /opt/venv /opt/venv" in runtime
-    assert "USER 65532:65532" in runtime and "useradd" not in runtime and "apt-get" not in runtime
-    assert runtime.rstrip().endswith('ENTRYPOINT []\nCMD ["gunicorn", "app:app"]')
-    assert any("Debian's Python 3.11" in w for w in result.warnings)
-
-
-def test_distroless_python_keeps_a_version_warning_and_the_release(tmp_path: Path):
-    older = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.10"))
-    assert older.status == CHANGED
-    assert "python3-dev gcc libc6-dev" in older.output  # the full image had a compiler
-    assert any("not the original's 3.10" in w for w in older.warnings)
-    bullseye = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.9-bullseye"))
-    assert "FROM debian:11-slim AS builder" in bullseye.output
-    assert "gcr.io/distroless/python3-debian11:nonroot" in bullseye.output
-
-
-def test_distroless_python_without_a_shell(tmp_path: Path):
-    shell_form = _distroless(
-        tmp_path,
-        "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/')\"\n"
-        "CMD gunicorn --bind 0.0.0.0:8000 app:app\n",
-    )
-    assert shell_form.status == CHANGED, shell_form.reason
-    assert 'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]' in shell_form.output
-    assert (
-        'HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(\'http://localhost:8000/\')"]'
-        in shell_form.output
-    )
-    expands = _distroless(tmp_path, "CMD gunicorn --bind 0.0.0.0:$PORT app:app\n")
-    assert expands.status == SKIPPED and "needs a shell" in expands.reason and expands.line == 5
-    (tmp_path / "start.sh").write_text("#!/bin/sh\nexec gunicorn app:app\n")
-    script = _distroless(tmp_path, 'CMD ["./start.sh"]\n')
-    assert script.status == SKIPPED and "start.sh" in script.reason and script.line == 5
-    (tmp_path / "main.py").write_text("#!/usr/bin/env python3\nprint('hi')\n")
-    python_script = _distroless(tmp_path, 'CMD ["./main.py"]\n')
-    assert python_script.status == CHANGED, python_script.reason
-    step = _distroless(tmp_path, 'RUN python manage.py collectstatic --noinput\nCMD ["gunicorn", "app:app"]\n')
-    assert step.status == SKIPPED and "no shell" in step.reason and step.line == 5
-    tool = _distroless(tmp_path, 'HEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\nCMD ["gunicorn", "app:app"]\n')
-    assert tool.status == SKIPPED and "curl" in tool.reason
-
-
-def test_distroless_python_users_packages_and_strategies(tmp_path: Path):
-    named = _distroless(tmp_path, 'COPY --chown=app:app conf /conf\nUSER app\nCMD ["python", "a.py"]\n')
-    assert named.status == CHANGED, named.reason
-    assert "COPY --chown=65532:65532 conf /conf" in named.output and "USER 65532:65532" in named.output
-    assert "python3-debian12 AS runtime" in named.output  # the original's USER, not the :nonroot tag
-    libpq = _distroless(
-        tmp_path,
-        'CMD ["python", "a.py"]\n',
-        head="FROM python:3.11\nRUN apt-get update && apt-get install -y libpq-dev gcc\n" + _DEPS.split("\n", 1)[1],
-    )
-    assert libpq.status == SKIPPED and "libpq5" in libpq.reason and libpq.line == 2
-    prefix = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', python_strategy="prefix")
-    assert prefix.status == SKIPPED and "--python-strategy venv" in prefix.reason
-    local = _distroless(tmp_path, 'CMD ["/usr/local/bin/python", "a.py"]\n')
-    assert local.status == SKIPPED and local.line == 5 and "/usr/local" in local.reason
-    musl = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.11-alpine"))
-    assert musl.status == SKIPPED and "musl" in musl.reason
-
-
-def test_distroless_python_puts_build_tools_in_their_own_venv(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\nname = 'x'\n")
-    (tmp_path / "poetry.lock").write_text("")
-    result = _convert(
-        "FROM python:3.11-slim\nWORKDIR /app\nRUN pip install --upgrade pip && pip install poetry\n"
-        "COPY pyproject.toml poetry.lock ./\nRUN poetry install --only main --no-root\nCOPY . .\n"
-        'CMD ["python", "a.py"]\n',
-        tmp_path,
-        runtime="distroless",
-    )
-    assert result.status == CHANGED, result.reason
-    assert "RUN python3 -m venv /opt/venv && python3 -m venv /opt/tools" in result.output
-    assert "pip install --upgrade pip && /opt/tools/bin/pip install poetry" in result.output
-    assert "COPY --from=builder /opt/tools" not in result.output
-
-
 def test_venv_without_pip_only_where_the_images_pip_can_fill_it(tmp_path: Path):
     def venv(text: str) -> str:
         result = _convert(text, tmp_path, python_strategy="venv")
@@ -351,13 +259,6 @@ def test_runtime_packages_installed_after_the_dependencies_stay_out_of_the_build
     builder, runtime = result.output.split("AS runtime", 1)
     assert "ffmpeg" not in builder and "COPY . ." not in builder
     assert "apt-get install -y --no-install-recommends ffmpeg" in runtime
-
-
-def test_distroless_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
-    text = 'FROM python:3.11-slim\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n'
-    result = _convert(text, tmp_path, runtime="distroless")
-    assert "FROM gcr.io/distroless/python3-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
-    assert "USER" not in result.output
 
 
 # -- issue 11, class 10: module-form installers and the author's pip cache mount ------------------

@@ -20,7 +20,6 @@ APT = "apt-get update \\\n && apt-get install -y --no-install-recommends curl ti
         (distroless.STATIC, "debian", False, None, True, True, None),
         (distroless.BASE, "debian", False, None, True, True, "glibc"),
         (distroless.CC, "debian", False, None, True, True, "glibc"),
-        (distroless.PYTHON, "debian", False, None, True, True, "glibc"),
         (distroless.NODEJS, "debian", False, None, True, True, "glibc"),
         (alpine.ALPINE, "alpine", True, "apk", True, False, "musl"),
         (slim.SLIM, "debian", True, "apt-get", False, False, "glibc"),
@@ -97,9 +96,9 @@ def test_images_per_language():
     assert distroless.BASE.image("go", "golang:1.22", "bookworm") == "gcr.io/distroless/base-debian12"
     assert distroless.BASE.image("go", "golang:1.15", "buster") is None
     assert distroless.CC.image("go", "golang:1.24", "trixie") == "gcr.io/distroless/cc-debian13"
-    assert distroless.python_release("bullseye") == ("gcr.io/distroless/python3-debian11", "debian:11-slim", "3.9")
-    assert distroless.PYTHON.image("python", "python:3.12") == "gcr.io/distroless/python3-debian12"
-    assert distroless.PYTHON.image("python", "python:3.9-bullseye") == "gcr.io/distroless/python3-debian11"
+    assert distroless.CC.image("python", "python:3.12") == "gcr.io/distroless/cc-debian12"
+    assert distroless.CC.image("python", "python:3.9-bullseye") == "gcr.io/distroless/cc-debian11"
+    assert distroless.CC.image("python", "python:3.12-alpine") is None
     assert distroless.NODEJS.image("node", "node:22", 22) == "gcr.io/distroless/nodejs22-debian12"
     assert distroless.NODEJS.image("node", "node:21", 21) is None
     assert distroless.NODEJS.nonroot_tag == ":nonroot" and slim.SLIM.nonroot_tag == ""
@@ -115,7 +114,7 @@ def test_lookup_and_language_neutral_choices():
     assert select.runtime("alpine") is alpine.ALPINE
     assert select.runtime("distroless", "nodejs") is distroless.NODEJS
     assert select.for_language("distroless", "node") is distroless.NODEJS
-    assert select.for_language("distroless", "python") is distroless.PYTHON
+    assert select.for_language("distroless", "python") is distroless.CC
     assert select.for_language("scratch", "node") is None
     assert select.for_language("scratch", "python") is None
     assert select.for_language("slim", "python") is slim.SLIM
@@ -123,7 +122,6 @@ def test_lookup_and_language_neutral_choices():
         distroless.STATIC,
         distroless.BASE,
         distroless.CC,
-        distroless.PYTHON,
         distroless.NODEJS,
     )
     assert select.variant("distroless", "go", "glibc") is distroless.BASE

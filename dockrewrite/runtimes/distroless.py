@@ -1,4 +1,4 @@
-"""distroless: Google's images without shell or package manager; static, base, cc, python and nodejs variants."""
+"""distroless: Google's images without shell or package manager; static, base, cc and nodejs variants."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ STATIC_IMAGE = "gcr.io/distroless/static-debian12"
 NODEJS_MAJORS = frozenset({18, 20, 22, 24})
 # The Debian releases distroless images are built on, as their names number them.
 _DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
-# The Python each Debian release ships, which gcr.io/distroless/python3-debianN runs as /usr/bin/python3.
-_DEBIAN_PYTHON = {"bookworm": "3.11", "bullseye": "3.9", "trixie": "3.13"}
+# The release a Python rewrite assumes when the python image's tag names none (the builder step checks it).
+PYTHON_DEFAULT_CODENAME = "bookworm"
 
 
 def static_image(builder: str, codename: str) -> str:
@@ -32,19 +32,19 @@ def cc_image(builder: str, codename: str) -> str | None:
     return f"gcr.io/distroless/cc-debian{version}" if version else None
 
 
-def python_release(codename: str | None) -> tuple[str, str, str] | None:
-    """(runtime image, Debian builder image, Python version) for a release; bookworm when the tag is silent."""
-    codename = codename or "bookworm"
-    version = _DEBIAN.get(codename)
-    if version is None or codename not in _DEBIAN_PYTHON:
-        return None
-    return f"gcr.io/distroless/python3-debian{version}", f"debian:{version}-slim", _DEBIAN_PYTHON[codename]
+def python_codename(builder: str) -> str | None:
+    """The Debian release a python image is built on (bookworm when its tag names none), None when distroless
+    has no image of that release or the image is not Debian (alpine)."""
+    family = images.family(builder)
+    codename = PYTHON_DEFAULT_CODENAME if family is None else family
+    return codename if codename in _DEBIAN else None
 
 
-def python_image(builder: str) -> str | None:
-    """The distroless Python of the builder's Debian release."""
-    found = python_release(images.family(builder))
-    return found[0] if found else None
+def python_cc_image(builder: str) -> str | None:
+    """cc of the python image's Debian release: glibc, libgcc_s and libstdc++ for the builder's own
+    interpreter and the extension modules built there, which the rewrite copies in."""
+    codename = python_codename(builder)
+    return cc_image(builder, codename) if codename else None
 
 
 def nodejs_image(builder: str, major: int | None) -> str | None:
@@ -65,9 +65,8 @@ _COMMON = dict(
 )
 STATIC = Runtime(variant="static", libc=None, images={"go": static_image}, **_COMMON)
 BASE = Runtime(variant="base", libc="glibc", images={"go": base_image}, **_COMMON)
-CC = Runtime(variant="cc", libc="glibc", images={"go": cc_image}, **_COMMON)
-PYTHON = Runtime(variant="python", libc="glibc", images={"python": python_image}, entrypoint=("python3",), **_COMMON)
+CC = Runtime(variant="cc", libc="glibc", images={"go": cc_image, "python": python_cc_image}, **_COMMON)
 NODEJS = Runtime(
     variant="nodejs", libc="glibc", images={"node": nodejs_image}, entrypoint=("/nodejs/bin/node",), **_COMMON
 )
-register(STATIC, BASE, CC, PYTHON, NODEJS)
+register(STATIC, BASE, CC, NODEJS)

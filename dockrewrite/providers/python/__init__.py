@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers.base import Provider
 from dockrewrite.providers.python.detect import SIGNALS
 from dockrewrite.providers.python.plan import PythonPlanner
+from dockrewrite.results import Skip
+from dockrewrite.runtimes.distroless import CC
+from dockrewrite.runtimes.select import AUTO
 
 
 class PythonProvider(Provider):
@@ -16,6 +21,15 @@ class PythonProvider(Provider):
     signals = SIGNALS
 
     def plan(self, model: DockerfileModel, ctx: BuildContext, options: Options) -> BuildPlan:
+        if options.runtime == AUTO:
+            # distroless cc when the rewrite can run there and nothing suggests a shell or tools at run time;
+            # any reason it refuses keeps the slim image, as before
+            planner = PythonPlanner(model, ctx, dataclasses.replace(options, runtime=CC.name))
+            planner.auto = True
+            try:
+                return planner.plan()
+            except Skip:
+                pass
         return PythonPlanner(model, ctx, options).plan()
 
 

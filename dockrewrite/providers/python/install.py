@@ -8,7 +8,7 @@ import re
 from dockrewrite import images, ops, shell
 from dockrewrite.providers.common import chain, run_prefix
 from dockrewrite.providers.python import deps
-from dockrewrite.providers.python.layout import BUILD_PROGRAMS, PIP_ITSELF, TOOLS, UV_PYTHON, VENV, Item
+from dockrewrite.providers.python.layout import BUILD_PROGRAMS, PIP_ITSELF, UV_PYTHON, VENV, Item
 from dockrewrite.results import Skip
 
 
@@ -21,11 +21,7 @@ class BuilderStage:
         image = self._builder_image()
         steps = [ops.step(f"FROM {self._platform()}{image} AS {name}", stage.from_.comments)]
         venv_made = False
-        self.tools_venv = False
         self.venv_on_path = False
-        if self.distroless:
-            steps += self._debian_python(items)
-            venv_made = True
         narrowed = self._manifest_copies(items, last_dep)
         for it in items[: last_dep + 1]:
             ins = it.ins
@@ -106,7 +102,7 @@ class BuilderStage:
         """Whether every install is a plain `pip install` the image's pip (22.3+, for PIP_PYTHON) can aim at
         the virtualenv. Floating tags only: a pinned old patch release may carry an older pip."""
         tag = images.tag_of(self.facts.image_text)
-        if self.distroless or re.match(r"\d+\.\d+\.\d+", tag) or "$" in self.facts.image_text:
+        if re.match(r"\d+\.\d+\.\d+", tag) or "$" in self.facts.image_text:
             return False
         version = images.python_version(self.facts.image_text)
         if version and tuple(int(p) for p in version.split(".")) < (3, 7):
@@ -216,9 +212,7 @@ class BuilderStage:
         out = body
         cached = deps.mounts_pip_cache(ins.flags)
         # `python -m pipenv …`: the interpreter that has the tool, once the app's virtualenv is first on PATH
-        tools_python = (
-            f"{TOOLS}/bin/python" if self.tools_venv else "/usr/local/bin/python" if self.venv_on_path else None
-        )
+        tools_python = "/usr/local/bin/python" if self.venv_on_path else None
         for seg in reversed(deps.classify(body)):
             if seg.words[:2] == ["poetry", "lock"]:
                 new = deps.with_module_python(self._poetry_removed_flags(seg.text, seg.words), tools_python)
@@ -238,9 +232,9 @@ class BuilderStage:
                     re.sub(r"python3?\S*\s+setup\.py\s+install\b.*", "pip install .", seg.text), strategy, cached
                 )
             elif deps.tool_only_install(seg.words):
-                # Build tools (Poetry …) stay out of the environment the runtime copies: the tools venv on a
-                # Debian builder, the image's own pip once the virtualenv is first on PATH.
-                pip = f"{TOOLS}/bin/pip" if self.tools_venv else "/usr/local/bin/pip" if self.venv_on_path else None
+                # Build tools (Poetry …) stay out of the environment the runtime copies: the image's own pip
+                # installs them once the virtualenv is first on PATH.
+                pip = "/usr/local/bin/pip" if self.venv_on_path else None
                 if pip and self._tool_names(seg) - PIP_ITSELF:
                     new = re.sub(
                         r"^(\s*)(?:\S*/)?(?:pip3?(?:\.\d+)?|python3?(?:\.\d+)?\s+-m\s+pip)(?=\s)",

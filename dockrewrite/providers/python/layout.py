@@ -9,7 +9,6 @@ from dockrewrite.model import Instruction
 from dockrewrite.providers.python import deps
 
 VENV = "/opt/venv"
-TOOLS = "/opt/tools"  # build tools (Poetry, Pipenv …) on a Debian builder, kept out of VENV and the runtime
 PREFIX = "/install"
 LINKED_LIST = "/tmp/linked-packages.txt"  # Debian packages the built modules link, listed in the builder
 UV_PYTHON = "/opt/uv-python"  # where the builder has uv put a Python it downloads (UV_PYTHON_INSTALL_DIR)

@@ -29,6 +29,9 @@ class RuntimePackages:
                 virtual = "--virtual" in seg.words or "-t" in seg.words
                 dev = [p for p in seg.packages if syslibs.is_dev(p) or virtual]
                 needed, unknown = syslibs.runtime_packages(dev, family)
+                if self.distroless:
+                    # the builder finds the libraries the build linked (ldd) and the runtime gets those
+                    needed, unknown = [], []
                 if unknown and family == "debian" and not self.distroless and not self.split:
                     # the builder lists the packages of the libraries the built modules link (_linked_libraries)
                     self.linked_scan += [p for p in unknown if p not in self.linked_scan]
@@ -44,7 +47,7 @@ class RuntimePackages:
                 packages += [p for p in needed + plain if p not in packages]
         for name in self._requirement_names(items):
             libs = deps.PIP_RUNTIME_LIBS.get(name)
-            if libs:
+            if libs and not self.distroless:
                 lib = libs[1] if family == "alpine" else libs[0]
                 if lib not in packages:
                     packages.append(lib)

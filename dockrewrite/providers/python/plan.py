@@ -9,7 +9,7 @@ from dockrewrite.plan import BuildPlan
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.common import Planner, chain, run_prefix
-from dockrewrite.providers.python import deps
+from dockrewrite.providers.python import cc, deps
 from dockrewrite.providers.python.analyse import PythonFacts, analyse
 from dockrewrite.providers.python.install import BuilderStage
 from dockrewrite.providers.python.layout import UV_PYTHON, Item
@@ -69,8 +69,8 @@ class PythonPlanner(
                 "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
                 "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime",
             )
-        # (runtime image, Debian builder image, its Python) under --runtime distroless
-        self.distroless: tuple[str, str, str] | None = None
+        # the builder's Debian release under --runtime distroless (cc, with the builder's interpreter copied in)
+        self.distroless: str | None = None
         if facts.unsplittable is not None:
             raise Skip(
                 "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
@@ -109,10 +109,16 @@ class PythonPlanner(
             artifacts.append(ops.step("COPY --from=builder /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/"))
         extra_stages: list[list[ops.Op]] = []
         runtime_name = "runtime"
+        source = "builder"
         if self.split:
             extra_stages, source = self._split_stages(runtime_steps)
             artifacts = [ops.step(a.text.replace("--from=builder", f"--from={source}")) for a in artifacts]
             runtime_name = "production"
+        if self.distroless:
+            # gathered last in the stage the runtime copies the virtualenv from, so every package is in it
+            gather = cc.gather_steps(self.distroless, runtime_image.split(":")[0])
+            (builder if source == "base" or not extra_stages else extra_stages[-1]).extend(gather)
+            artifacts[0:0] = cc.copy_steps(source)
         texts = [s.text for s in runtime_steps + setup + artifacts]
         self._import_warnings(items)
         return BuildPlan(

@@ -10,8 +10,8 @@ from dockrewrite import images, ops, tools
 from dockrewrite.model import Instruction
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import healthcheck_command
-from dockrewrite.providers.python import deps
-from dockrewrite.providers.python.layout import PIP_ITSELF, PREFIX, PYTHON_PROGRAM, TOOLS, UV_PYTHON, VENV, Item
+from dockrewrite.providers.python import cc
+from dockrewrite.providers.python.layout import PREFIX, PYTHON_PROGRAM, UV_PYTHON, VENV
 from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
 from dockrewrite.runtimes import distroless, select, slim
@@ -19,19 +19,20 @@ from dockrewrite.runtimes.base import Runtime
 from dockrewrite.runtimes.distroless import NONROOT
 
 APP_UID = "10001"
-COMPILERS = frozenset({"gcc", "g++", "clang", "build-essential", "make", "cmake"})
 
 
 class RuntimeBase:
     """Planner methods whose answer depends on which runtime base (slim, alpine, distroless) is used."""
 
+    auto = False  # distroless tried for `--runtime auto`: it refuses more, and the planner falls back to slim
+
     def _builder_image(self) -> str:
-        """distroless runs Debian's Python, so its builder is the matching Debian image, not the original's."""
-        return self.distroless[1] if self.distroless else self.stage.image
+        return self.stage.image
 
     def _runtime_python(self) -> str | None:
-        """The Python version the runtime runs ("3.12"), None when the image does not say."""
-        return self.distroless[2] if self.distroless else images.python_version(self.facts.image_text)
+        """The Python version the runtime runs ("3.12"), None when the image does not say: the image's own, on
+        every runtime (distroless gets the builder's interpreter copied in)."""
+        return images.python_version(self.facts.image_text)
 
     def _run_as(self) -> str:
         """The uid:gid the runtime's unprivileged user has: distroless ships nonroot, the others get app."""
@@ -64,30 +65,31 @@ class RuntimeBase:
         """The runtime's package install, or Skip where the base cannot install packages."""
         if packages and self.distroless:
             raise Skip(
-                f"the runtime needs {', '.join(packages)} and distroless cannot install packages; use --runtime slim",
+                f"the runtime needs {', '.join(packages)} and distroless cannot install packages (it gets only the "
+                "shared libraries the build linked); use --runtime slim",
                 self._package_lines.get(packages[0], self.stage.from_.line),
             )
         return [self._install_step(packages, rt)] if packages else []
 
     def _distroless_strategy(self, requested: str) -> str:
-        """distroless runs Debian's /usr/bin/python3: only a virtualenv made with it reaches the packages."""
+        """distroless gets the interpreter without the image's site-packages: the packages go into a virtualenv."""
         if requested in ("prefix", "user"):
             raise Skip(
-                f"--runtime distroless needs --python-strategy venv: its interpreter is Debian's "
-                f"/usr/bin/python3, which a {requested} install made for /usr/local does not reach",
+                f"--runtime distroless needs --python-strategy venv: the runtime gets the image's interpreter "
+                f"without its site-packages, so a {requested} install has nowhere to go",
                 self.stage.from_.line,
             )
         self.note(
             "DR106",
-            f"strategy venv: {VENV} is made with Debian's python3 in the builder, so its interpreter link "
-            "points at /usr/bin/python3, which the distroless image has",
+            f"strategy venv: {VENV} is made with the image's own python, whose links (/usr/local/bin/python*) "
+            "the distroless runtime gets with the interpreter",
         )
         return "venv"
 
     def _refuse_uv_python(self, reason: str, version: str) -> None:
         if self.distroless:
             raise Skip(
-                f"uv would install its own Python ({reason}), and the distroless runtime runs Debian's Python "
+                f"uv would install its own Python ({reason}), and the distroless runtime gets the image's Python "
                 f"{version}; use --runtime slim",
                 self.stage.from_.line,
             )
@@ -97,8 +99,8 @@ class RuntimeBase:
         requested = select.for_language(self.options.runtime, "python")
         if requested is not None and not requested.shell:
             raise Skip(
-                "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless python "
-                "cannot run a shell command line it might be given",
+                "no CMD or ENTRYPOINT: the command comes from outside the Dockerfile, and distroless cannot run "
+                "a shell command line it might be given",
                 self.stage.from_.line,
             )
 
@@ -124,7 +126,7 @@ class RuntimeBase:
             if found is None:
                 raise Skip(f"--runtime {requested} cannot run this Python app: {requested} has no interpreter", line)
             rt = found
-        if rt is distroless.PYTHON:
+        if rt is distroless.CC:
             return self._distroless_image(image), rt
         if self.facts.alpine and rt.libc != "musl":
             raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
@@ -133,34 +135,62 @@ class RuntimeBase:
         return rt.image("python", self.facts.image_text), rt
 
     def _distroless_image(self, image: str) -> str:
+        """distroless cc of the builder's Debian release: the runtime gets the builder's own interpreter."""
         line = self.stage.from_.line
         if self.facts.alpine:
-            raise Skip("distroless python is Debian (glibc); packages built on alpine (musl) do not run there", line)
-        found = distroless.python_release(images.family(image))
-        if found is None:
-            raise Skip(f"there is no distroless python image for the Debian release of {self.facts.image_text}", line)
+            raise Skip(
+                "distroless is Debian (glibc); the interpreter and packages built on alpine (musl) do not run there",
+                line,
+            )
+        if self.auto:
+            reason = cc.auto_refusal(self.facts.image_text, self.ctx, self.facts.workdir)
+            if reason:
+                raise Skip(reason, line)
+        codename = distroless.python_codename(image)
+        runtime_image = distroless.CC.image("python", image)
+        if codename is None or runtime_image is None:
+            raise Skip(f"there is no distroless cc image for the Debian release of {self.facts.image_text}", line)
+        version = images.python_version(image)
+        if version and not version.startswith("3."):
+            raise Skip(f"Python {version}: the distroless rewrite copies a Python 3 interpreter", line)
         for ins in self.stage.instructions:
-            if re.search(r"/usr/local/(lib|bin)/python", ins.text):
+            if re.search(r"/usr/local/(lib|bin)/(python|pip)", ins.text):
                 raise Skip(
-                    "this line uses the official image's Python under /usr/local; distroless runs Debian's "
-                    "/usr/bin/python3",
+                    "this line names the image's Python under /usr/local; on distroless the packages are in the "
+                    f"virtualenv {VENV}, which that interpreter does not see",
                     ins.line,
                 )
-        self.distroless = found
-        runtime_image, builder, version = found
-        original = images.python_version(image)
+        self.distroless = codename
         self.note(
             "DR501",
-            f"distroless python runs Debian's Python {version} (/usr/bin/python3)"
-            + (f", not the original's {original}" if original and original != version else "")
-            + f": the builder is {builder} with Debian's python3-venv, so packages are installed for that Python",
+            "distroless cc runs the builder's own Python"
+            + (f" {version}" if version else "")
+            + f" ({self.facts.image_text}): the interpreter, libpython and the standard library are copied from "
+            "/usr/local to the same paths, so the version is the original's exactly"
+            + (
+                ""
+                if images.family(image)
+                else f"; the tag names no Debian release, so the runtime is {runtime_image} ({codename}), and the "
+                "builder step fails the build if the image is another release (name it in the tag: -bookworm, -trixie)"
+            ),
         )
-        return runtime_image + (distroless.PYTHON.nonroot_tag if self.non_root else "")
+        self.note(
+            "DR602",
+            f"the builder lists the shared libraries the interpreter and the packages in {VENV} link (ld.so, as the "
+            "runtime's loader finds them) and the runtime gets those distroless cc lacks; a library the app opens "
+            "itself (ctypes, dlopen) is not linked, so it is not found: such an app needs --runtime slim",
+        )
+        self.note(
+            "DR304",
+            "the runtime's Python leaves out the image's site-packages (pip, setuptools, build tools), its scripts "
+            "(pip, idle, pydoc) and tkinter, idlelib and turtledemo (X11 libraries)",
+        )
+        return runtime_image + (distroless.CC.nonroot_tag if self.non_root else "")
 
     def _note(self, rt: Runtime, strategy: str) -> str:
         if self.distroless:
-            python = self.distroless[2]
-            return f"distroless python (Debian's Python {python}, no shell); the virtualenv {VENV} is copied whole"
+            why = "; auto: nothing at run time needs a shell or a package" if self.auto else ""
+            return f"distroless cc (no shell) with the builder's own Python, the libraries it links and {VENV}{why}"
         # on alpine the runtime is the builder's own image (what is built against musl there runs there)
         same = rt.family == "alpine"
         image = "the same alpine image" if same else "the slim image of the same Python"
@@ -173,40 +203,8 @@ class RuntimeBase:
         }[strategy]
         return f"{image}; {where}"
 
-    def _debian_python(self, items: list[Item]) -> list[ops.Op]:
-        """Debian's python3 and the virtualenv, first thing in the builder (Debian has no `pip` without it)."""
-        segments = [s for it in items for s in it.segments]
-        self.tools_venv = any(
-            s.kind == deps.PIP and deps.tool_only_install(s.words) and self._tool_names(s) - PIP_ITSELF
-            for s in segments
-        )
-        packages = ["python3-venv"]
-        slim_original = "slim" in images.tag_of(self.facts.image_text)
-        if not slim_original or any(set(s.packages) & COMPILERS for s in segments if s.kind == deps.SYSTEM):
-            # the full python image has a C compiler; packages built from source need it and Python's headers
-            packages += ["python3-dev", "gcc", "libc6-dev"]
-        make = f"python3 -m venv {VENV}" + (f" && python3 -m venv {TOOLS}" if self.tools_venv else "")
-        path = f"{VENV}/bin:{TOOLS}/bin:$PATH" if self.tools_venv else f"{VENV}/bin:$PATH"
-        uv = []
-        if self.facts.uv_image:
-            uv = [
-                ops.step(
-                    f"COPY --from={self.stage.image} /usr/local/bin/uv /usr/local/bin/uvx /usr/local/bin/",
-                    ("# uv, from the original's image",),
-                )
-            ]
-        return uv + [
-            slim.SLIM.install(packages, ("# Debian's Python, the one the distroless image runs",)),
-            ops.step(
-                f"RUN {make}",
-                ("# Dependencies go into a virtualenv the runtime copies whole",)
-                + ((f"# build tools go into {TOOLS}, which the runtime does not get",) if self.tools_venv else ()),
-            ),
-            ops.step(f'ENV VIRTUAL_ENV={VENV} PATH="{path}"'),
-        ]
-
     def _distroless_step(self, ins: Instruction) -> list[ops.Op]:
-        """USER, CMD, ENTRYPOINT or HEALTHCHECK as the distroless python image can run it."""
+        """USER, CMD, ENTRYPOINT or HEALTHCHECK as distroless can run it: exec form, ids for names."""
         k = ins.keyword
         if k == "USER":
             name = ins.args[0].split(":")[0] if ins.args else ""
@@ -232,16 +230,7 @@ class RuntimeBase:
         if direct or not command.exec_form:
             self.rewritten.add(k)
             self.note("DR601", f"{k} (line {ins.line}) runs in exec form, directly: distroless has no shell")
-        steps = [ops.step(text, ins.comments)]
-        if k == "CMD" and self.stage.last("ENTRYPOINT") is None:
-            self.rewritten.add("ENTRYPOINT")
-            steps.insert(
-                0,
-                ops.step(
-                    "ENTRYPOINT []", ("# distroless python's entrypoint is python: cleared, so CMD runs as before",)
-                ),
-            )
-        return steps
+        return [ops.step(text, ins.comments)]
 
     def _numeric_chown(self, ins: Instruction) -> str:
         """COPY --chown=app:app -> --chown=65532:65532 on distroless, which has no such user."""
@@ -259,6 +248,8 @@ class RuntimeBase:
     def _check_distroless_program(self, ins: Instruction, program: str) -> None:
         """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
         name = posixpath.basename(program)
+        if name.startswith("pip") and PYTHON_PROGRAM.match(name):
+            raise Skip(f"`{name}` is not in the distroless runtime, which gets the interpreter without pip", ins.line)
         if PYTHON_PROGRAM.match(name) or program.startswith(f"{VENV}/bin/"):
             return
         if "/" in program and not program.startswith(("/usr/", "/bin/", "/sbin/")):
@@ -268,7 +259,7 @@ class RuntimeBase:
                 raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
             return
         if slim.SLIM.provides(name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
-            raise Skip(f"`{name}` is not in the distroless python image", ins.line)
+            raise Skip(f"`{name}` is not in the distroless runtime, which has no shell or tools", ins.line)
 
 
 def python_shebang(text: str) -> bool:

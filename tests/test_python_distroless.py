@@ -1,0 +1,206 @@
+"""`--runtime distroless` for Python: distroless cc with the builder's own interpreter and the libraries it links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockrewrite.context import BuildContext
+from dockrewrite.plan import Options
+from dockrewrite.results import CHANGED, SKIPPED
+from dockrewrite.transform import convert_text
+
+_DEPS = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+
+
+def _convert(text: str, tmp_path: Path, **options) -> object:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    return convert_text(text, BuildContext(tmp_path), Options(**options))
+
+
+def _distroless(tmp_path: Path, tail: str, head: str = _DEPS, **options) -> object:
+    return _convert(head + tail, tmp_path, runtime="distroless", **options)
+
+
+def _stages(output: str) -> tuple[str, str]:
+    builder, runtime = output.split("\nFROM gcr.io/distroless/", 1)
+    return builder, "FROM gcr.io/distroless/" + runtime
+
+
+def test_the_builder_is_the_original_image_and_the_runtime_gets_its_interpreter(tmp_path: Path):
+    result = _distroless(tmp_path, 'CMD ["gunicorn", "app:app"]\n')
+    assert result.status == CHANGED, result.reason
+    builder, runtime = _stages(result.output)
+    assert builder.startswith("FROM python:3.11-slim AS builder")
+    assert "apt-get" not in result.output  # no Debian python3-venv: the image's own python makes the venv
+    assert "RUN python -m venv --without-pip /opt/venv" in builder
+    # the interpreter tree and the library scan come after the last install, so they see every package
+    assert builder.index("pip install") < builder.index("mkdir -p /runtime-python") < builder.index("--inhibit-cache")
+    assert runtime.startswith("FROM gcr.io/distroless/cc-debian12:nonroot AS runtime")
+    copies = [line for line in runtime.splitlines() if line.startswith("COPY --from=builder")]
+    assert copies == [
+        "COPY --from=builder --chown=65532:65532 /writable/app /app",
+        "COPY --from=builder /runtime-python/ /",
+        "COPY --from=builder /runtime-libs/ /",
+        "COPY --from=builder /opt/venv /opt/venv",
+    ]
+    assert "ENTRYPOINT" not in runtime  # cc has no entrypoint to clear
+    assert runtime.rstrip().endswith('USER 65532:65532\nCMD ["gunicorn", "app:app"]')
+    assert any("Python 3.11 (python:3.11-slim)" in w and "exactly" in w for w in result.warnings)
+
+
+def test_the_interpreter_tree_leaves_out_site_packages_and_tkinter_and_adds_the_ca_file(tmp_path: Path):
+    builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
+    assert 'cp -a /usr/local/bin/python /usr/local/bin/python3 "/usr/local/bin/python$version"' in builder
+    assert '/usr/local/lib/libpython3*.so* "/usr/local/lib/python$version" /runtime-python/usr/local/lib/' in builder
+    assert 'stdlib="/runtime-python/usr/local/lib/python$version"' in builder
+    assert (
+        'rm -rf "$stdlib"/site-packages/* "$stdlib"/tkinter "$stdlib"/idlelib "$stdlib"/turtledemo '
+        '"$stdlib"/lib-dynload/_tkinter.*' in builder
+    )
+    # OpenSSL's default CA file, as Debian's openssl package links it: cc has the bundle, not the link
+    assert "ln -s /etc/ssl/certs/ca-certificates.crt /runtime-python/usr/lib/ssl/cert.pem" in builder
+
+
+def test_the_library_scan_fails_the_build_on_a_missing_library_and_keeps_what_cc_lacks(tmp_path: Path):
+    builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
+    scan = builder[builder.index("RUN set -eu; \\\n    grep -qx") :]
+    assert "exit 1" in scan.split("done > /tmp/linked.txt")[0]  # a library ldd cannot find stops the build
+    assert '*"not found"*) echo "$elf: $needs" >&2; exit 1' in scan
+    assert "x86_64" not in scan and "aarch64" not in scan  # the loader is found from the interpreter, any arch
+    assert "libstdc++.so.*" in scan and "libssl.so.*" in scan and "libffi" not in scan
+    assert 'cp -L "$lib" "/runtime-libs$dir/"' in scan
+
+
+def test_the_debian_release_of_the_tag_names_the_cc_image_and_is_checked(tmp_path: Path):
+    bullseye = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.9-bullseye"))
+    assert "FROM gcr.io/distroless/cc-debian11:nonroot AS runtime" in bullseye.output
+    assert "grep -qx 'VERSION_CODENAME=bullseye' /etc/os-release" in bullseye.output
+    trixie = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.13-slim-trixie"))
+    assert "FROM gcr.io/distroless/cc-debian13:nonroot AS runtime" in trixie.output
+    silent = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.12"))
+    assert "FROM gcr.io/distroless/cc-debian12:nonroot AS runtime" in silent.output
+    assert "VERSION_CODENAME=bookworm" in silent.output
+    assert any("names no Debian release" in w for w in silent.warnings)
+    assert not any("names no Debian release" in w for w in bullseye.warnings)
+    buster = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.8-buster"))
+    assert buster.status == SKIPPED and "no distroless cc image" in buster.reason and buster.line == 1
+
+
+def test_libraries_built_against_come_from_the_scan_not_a_package_table(tmp_path: Path):
+    head = "FROM python:3.11\nRUN apt-get update && apt-get install -y libpq-dev libgsl-dev gcc\n"
+    linked = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=head + _DEPS.split("\n", 1)[1])
+    assert linked.status == CHANGED, linked.reason
+    _, runtime = _stages(linked.output)
+    assert "libpq5" not in linked.output and "apt-get install" not in runtime
+    assert "COPY --from=builder /runtime-libs/ /" in runtime
+    tool = _distroless(
+        tmp_path,
+        'CMD ["python", "a.py"]\n',
+        head=head.replace("libpq-dev libgsl-dev gcc", "ffmpeg") + _DEPS.split("\n", 1)[1],
+    )
+    assert tool.status == SKIPPED and "ffmpeg" in tool.reason and "cannot install packages" in tool.reason
+
+
+def test_without_a_shell(tmp_path: Path):
+    shell_form = _distroless(
+        tmp_path,
+        "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/')\"\n"
+        "CMD gunicorn --bind 0.0.0.0:8000 app:app\n",
+    )
+    assert shell_form.status == CHANGED, shell_form.reason
+    assert 'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]' in shell_form.output
+    assert (
+        'HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(\'http://localhost:8000/\')"]'
+        in shell_form.output
+    )
+    expands = _distroless(tmp_path, "CMD gunicorn --bind 0.0.0.0:$PORT app:app\n")
+    assert expands.status == SKIPPED and "needs a shell" in expands.reason and expands.line == 5
+    (tmp_path / "start.sh").write_text("#!/bin/sh\nexec gunicorn app:app\n")
+    script = _distroless(tmp_path, 'CMD ["./start.sh"]\n')
+    assert script.status == SKIPPED and "start.sh" in script.reason and script.line == 5
+    (tmp_path / "main.py").write_text("#!/usr/bin/env python3\nprint('hi')\n")
+    python_script = _distroless(tmp_path, 'CMD ["./main.py"]\n')
+    assert python_script.status == CHANGED, python_script.reason
+    step = _distroless(tmp_path, 'RUN python manage.py collectstatic --noinput\nCMD ["gunicorn", "app:app"]\n')
+    assert step.status == SKIPPED and "no shell" in step.reason and step.line == 5
+    tool = _distroless(tmp_path, 'HEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\nCMD ["gunicorn", "app:app"]\n')
+    assert tool.status == SKIPPED and "curl" in tool.reason
+    pip = _distroless(tmp_path, 'CMD ["pip", "list"]\n')
+    assert pip.status == SKIPPED and "without pip" in pip.reason
+
+
+def test_users_strategies_and_refusals(tmp_path: Path):
+    named = _distroless(tmp_path, 'COPY --chown=app:app conf /conf\nUSER app\nCMD ["python", "a.py"]\n')
+    assert named.status == CHANGED, named.reason
+    assert "COPY --chown=65532:65532 conf /conf" in named.output and "USER 65532:65532" in named.output
+    assert "cc-debian12 AS runtime" in named.output  # the original's USER, not the :nonroot tag
+    prefix = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', python_strategy="prefix")
+    assert prefix.status == SKIPPED and "--python-strategy venv" in prefix.reason
+    local = _distroless(tmp_path, 'CMD ["/usr/local/bin/python", "a.py"]\n')
+    assert local.status == SKIPPED and local.line == 5 and "/opt/venv" in local.reason
+    musl = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.11-alpine"))
+    assert musl.status == SKIPPED and "musl" in musl.reason
+    two = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "2.7"))
+    assert two.status == SKIPPED and "Python 2.7" in two.reason
+
+
+def test_build_tools_stay_in_the_images_site_packages_which_the_runtime_does_not_get(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\nname = 'x'\n")
+    (tmp_path / "poetry.lock").write_text("")
+    result = _convert(
+        "FROM python:3.11-slim\nWORKDIR /app\nRUN pip install --upgrade pip && pip install poetry\n"
+        "COPY pyproject.toml poetry.lock ./\nRUN poetry install --only main --no-root\nCOPY . .\n"
+        'CMD ["python", "a.py"]\n',
+        tmp_path,
+        runtime="distroless",
+    )
+    assert result.status == CHANGED, result.reason
+    builder, _ = _stages(result.output)
+    assert builder.index("pip install poetry") < builder.index("RUN python -m venv /opt/venv")
+    assert 'rm -rf "$stdlib"/site-packages/*' in builder
+
+
+def test_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
+    text = 'FROM python:3.11-slim\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n'
+    result = _convert(text, tmp_path, runtime="distroless")
+    assert "FROM gcr.io/distroless/cc-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
+    assert "USER" not in result.output
+
+
+# -- auto: distroless cc only when nothing suggests a shell, a tool or a package at run time ----------------
+_BOOKWORM = _DEPS.replace("3.11-slim", "3.12-slim-bookworm")
+
+
+def test_auto_picks_distroless_cc_and_says_why(tmp_path: Path):
+    result = _convert(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n', tmp_path)
+    assert result.status == CHANGED, result.reason
+    assert result.runtime == "distroless"
+    assert "FROM gcr.io/distroless/cc-debian12:nonroot AS runtime" in result.output
+    assert "; auto: nothing at run time needs a shell or a package\n" in result.output
+
+
+def test_auto_keeps_slim_when_anything_may_need_a_shell_or_a_package(tmp_path: Path):
+    def runtime(text: str) -> str:
+        result = _convert(text, tmp_path)
+        assert result.status == CHANGED, result.reason
+        return result.output.split("\nFROM ", 2)[-1].split()[0]
+
+    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "gcr.io/distroless/cc-debian12:nonroot"
+    # the tag names no Debian release: the cc image could be another release than the builder's
+    assert runtime(_DEPS + 'CMD ["gunicorn", "app:app"]\n') == "python:3.11-slim"
+    assert runtime(_BOOKWORM + "CMD gunicorn --bind 0.0.0.0:$PORT app:app\n") == "python:3.12-slim-bookworm"
+    assert runtime(
+        _BOOKWORM + 'HEALTHCHECK CMD curl -f http://localhost/ || exit 1\nCMD ["gunicorn", "app:app"]\n'
+    ) == ("python:3.12-slim-bookworm")
+    assert runtime(_BOOKWORM + 'RUN apt-get update && apt-get install -y ffmpeg\nCMD ["python", "a.py"]\n') == (
+        "python:3.12-slim-bookworm"
+    )
+    (tmp_path / "jobs.py").write_text("import subprocess\n\nsubprocess.run(['convert', 'a.png', 'a.jpg'])\n")
+    assert runtime(_BOOKWORM + 'CMD ["python", "jobs.py"]\n') == "python:3.12-slim-bookworm"
+    (tmp_path / "jobs.py").write_text("import os\n\nos.system('date')\n")
+    assert runtime(_BOOKWORM + 'CMD ["python", "jobs.py"]\n') == "python:3.12-slim-bookworm"
+    (tmp_path / "jobs.py").unlink()
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  app:\n    build: .\n    command: sh -c 'python migrate.py && gunicorn app:app'\n"
+    )
+    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "python:3.12-slim-bookworm"
