@@ -14,7 +14,7 @@ from dockrewrite.providers.common import chain, healthcheck_command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import nginx, select
+from dockrewrite.runtimes import distroless, nginx, select
 from dockrewrite.runtimes.base import Runtime
 
 NODE_UID = "1000:1000"  # the `node` user of the official node images
@@ -71,7 +71,7 @@ class RuntimeBase:
     def _runtime_kind_image(self, requested: str, line: int) -> tuple[Runtime, str]:
         text = self.stage.image.split("@", 1)[0]
         if requested == select.AUTO:
-            rt = select.like_builder(self.facts.alpine)
+            rt = distroless.NODEJS if self.auto_distroless else select.like_builder(self.facts.alpine)
         else:
             found = select.for_language(requested, "node")
             if found is None:
@@ -107,6 +107,8 @@ class RuntimeBase:
 
     def _image_note(self, rt: Runtime) -> str:
         """What the runtime base is, said from what it provides (a base added later needs no entry here)."""
+        if not rt.shell and self.auto_distroless:
+            return f"{rt.name} Node {self.facts.major} (entrypoint node, no shell or npm, none of which the app needs)"
         if not rt.shell:
             return f"{rt.name} Node (entrypoint node, no shell or npm)"
         if rt.libc == "musl":
