@@ -72,6 +72,12 @@ def test_runtime_slim_is_what_auto_gave_before(tmp_path):
         ((), {"server.js": "const { execSync } = require('node:child_process');\n"}, {}, "server.js starts other"),
         ((), {"server.js": "require('./lib/git');\n", "lib/git.js": "require('child_process')"}, {}, "lib/git.js"),
         ((), {"server.js": "const sh = require('shelljs');\n"}, {}, "loads shelljs"),
+        (
+            (),
+            {"package.json": {"scripts": {"start": "node server.js"}, "dependencies": {"puppeteer": "24"}}},
+            {},
+            "depends on puppeteer",
+        ),
         ((), {"docker-compose.yml": "services:\n  web:\n    build: .\n    command: node server.js\n"}, {}, "command"),
         (
             (),
@@ -79,6 +85,7 @@ def test_runtime_slim_is_what_auto_gave_before(tmp_path):
             {},
             "healthcheck",
         ),
+        ((), {"compose.yml": "services:\n  web:\n    build: .\n    user: node\n"}, {}, "runs as user node"),
         ((), {"Procfile": "web: node server.js\n"}, {}, "Procfile"),
         ((), {"heroku.yml": "build:\n  docker:\n    web: Dockerfile\nrun:\n  web: node server.js\n"}, {}, "heroku.yml"),
         (
@@ -163,8 +170,9 @@ def test_a_trixie_builder_with_addons_stays_slim(tmp_path):
 
 
 def test_compose_services_of_other_contexts_do_not_count(tmp_path):
-    files = {"docker-compose.yml": "services:\n  db:\n    image: postgres\n    command: postgres -c fsync=off\n"}
-    assert _convert(tmp_path, files=files).runtime == "distroless"
+    compose = "services:\n  db:\n    image: postgres\n    command: postgres -c fsync=off\n"
+    compose += "  web:\n    build: .\n    user: '1000:1000'\n    ports: ['3000:3000']\n"
+    assert _convert(tmp_path, files={"docker-compose.yml": compose}).runtime == "distroless"
 
 
 def test_a_skip_is_the_slim_plan_s_own(tmp_path):

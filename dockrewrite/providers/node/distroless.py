@@ -24,9 +24,13 @@ SELF_CONTAINED_ADDONS = frozenset(
         *("@swc/core", "hiredis"),
     }
 )
-# Packages whose purpose is to run other programs, through a shell more often than not.
+# Packages whose purpose is to run other programs (a shell, a browser, ffmpeg, git), which distroless lacks and
+# cannot install; on slim a maintainer can add them.
 _PROCESS_PACKAGES = frozenset(
-    {"shelljs", "execa", "cross-spawn", "node-cmd", "shell-exec", "zx", "child-process-promise"}
+    {
+        *("shelljs", "execa", "cross-spawn", "node-cmd", "shell-exec", "zx", "child-process-promise", "pm2"),
+        *("puppeteer", "puppeteer-core", "playwright", "playwright-core", "fluent-ffmpeg", "simple-git"),
+    }
 )
 _CHILD_PROCESS = re.compile(r"""(['"])(?:node:)?child_process\1""")
 _PINNED = re.compile(r"^v?\d+\.\d+")
@@ -104,7 +108,8 @@ class DistrolessChoice:
         return None
 
     def _runs_programs(self) -> str | None:
-        """The app's own code starts other programs (child_process, shelljs …): exec() runs /bin/sh."""
+        """The app starts other programs (child_process, shelljs, puppeteer …): exec() runs /bin/sh, and the
+        programs themselves are not in distroless either."""
         files, sources = self._start_sources()
         for rel, text in nsrc.local_modules(self.ctx, files, also=sources):
             if _CHILD_PROCESS.search(text):
@@ -112,13 +117,17 @@ class DistrolessChoice:
         loaded = sorted(p for p in self._loaded() if p in _PROCESS_PACKAGES)
         if loaded:
             return f"the app loads {loaded[0]}, which runs other programs, and distroless has no shell or tools"
+        declared = sorted(p for p in self.facts.pkg.deps() if p in _PROCESS_PACKAGES)
+        if declared:
+            return f"the app depends on {declared[0]}, which runs other programs, and distroless has no shell or tools"
         return None
 
 
 def deployment_override(root: Path) -> str | None:
     """A compose service, Procfile, heroku.yml or Kubernetes container that gives this image its own command,
-    entrypoint or health check: on distroless the command would become node's arguments, and a shell or a
-    program the check runs is not there. Compose services count when they build this context."""
+    entrypoint or health check, or a user by a name: on distroless the command would become node's arguments,
+    a shell or a program the check runs is not there, nor is a user named `node`. Compose services count when
+    they build this context."""
     # the readers of the deployment notes: bounded, inside the repository, never run
     from dockrewrite.deployments import _containers, _load_yaml, _load_yaml_all, _manifests, _read, _shown
 
@@ -135,6 +144,9 @@ def deployment_override(root: Path) -> str | None:
             keys = [k for k in ("command", "entrypoint", "healthcheck") if service.get(k)]
             if keys:
                 return f"{_shown(path, repo)}: service {name} sets its own {keys[0]}"
+            user = str(service.get("user") or "").split(":")[0]
+            if user and not user.isdigit() and user not in distroless.USERS:
+                return f"{_shown(path, repo)}: service {name} runs as user {user}, whom distroless does not have"
     if (_read(root / "Procfile", repo) or "").strip():
         return f"{_shown(root / 'Procfile', repo)} gives the image its commands"
     heroku = _load_yaml(root / "heroku.yml", repo)
