@@ -181,3 +181,10 @@ def test_a_skip_is_the_slim_plan_s_own(tmp_path):
     result = _convert(tmp_path, text)
     slim = _convert(tmp_path, text, runtime="slim")
     assert (result.status, result.reason) == (slim.status, slim.reason)
+
+
+def test_a_test_target_alone_keeps_distroless(tmp_path):
+    """The test stage runs at build time off the builder; only a develop stage copies the runtime's command."""
+    files = {"package.json": {"scripts": {"start": "node server.js", "test": "node --test"}}}
+    assert _convert(tmp_path, files=files, targets=("test",)).runtime == "distroless"
+    assert _convert(tmp_path, files=files, targets=("test", "develop")).runtime == "slim"

@@ -10,7 +10,7 @@ from dockrewrite.compose import compose_files
 from dockrewrite.paths import repository_root
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import sources as nsrc
-from dockrewrite.runtimes import distroless
+from dockrewrite.runtimes import distroless, select
 
 # Native addons that bundle or build their own libraries and need no more than distroless cc has (glibc,
 # libgcc, libstdc++, OpenSSL). The other NATIVE_PACKAGES link system libraries (canvas: cairo and pango;
@@ -45,7 +45,9 @@ class DistrolessChoice:
     def _distroless_out_of_reach(self) -> bool:
         """What rules distroless out from the start, with nothing worth telling: the builder's C library, no
         distroless image of that Node, or a context that cannot be read (stdin)."""
-        return not self.ctx.known or self.facts.alpine or self.facts.major not in distroless.NODEJS_MAJORS
+        nodejs = select.for_language("distroless", "node")
+        published = nodejs is not None and nodejs.image("node", self.stage.image, self.facts.major) is not None
+        return not self.ctx.known or self.facts.alpine or not published
 
     def _distroless_blocker(self) -> str | None:
         """Why a distroless plan that could be written would not behave as the original, or None."""

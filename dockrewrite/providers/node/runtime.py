@@ -14,7 +14,7 @@ from dockrewrite.providers.common import chain, healthcheck_command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import distroless, nginx, select
+from dockrewrite.runtimes import nginx, select
 from dockrewrite.runtimes.base import Runtime
 
 NODE_UID = "1000:1000"  # the `node` user of the official node images
@@ -71,7 +71,8 @@ class RuntimeBase:
     def _runtime_kind_image(self, requested: str, line: int) -> tuple[Runtime, str]:
         text = self.stage.image.split("@", 1)[0]
         if requested == select.AUTO:
-            rt = distroless.NODEJS if self.auto_distroless else select.like_builder(self.facts.alpine)
+            smallest = select.for_language("distroless", "node") if self.auto_distroless else None
+            rt = smallest or select.like_builder(self.facts.alpine)
         else:
             found = select.for_language(requested, "node")
             if found is None:
