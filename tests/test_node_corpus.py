@@ -26,7 +26,7 @@ SERVER_FILES = {"package.json": {"dependencies": {"express": "4"}}, "package-loc
 
 # -- 1. the node user owns the app folder and files the original's root could write -------------------
 def test_new_user_owns_the_app_folder_and_files(tmp_path):
-    out = convert_text(SERVER, _context(tmp_path, SERVER_FILES), Options()).output
+    out = convert_text(SERVER, _context(tmp_path, SERVER_FILES), Options(runtime="slim")).output
     assert "RUN mkdir -p /app && chown node:node /app\nWORKDIR /app\n" in out
     assert "COPY --from=deps --chown=node:node /app/node_modules ./node_modules" in out
     assert "COPY --chown=node:node server.js ./" in out
@@ -65,7 +65,7 @@ def test_app_in_the_root_folder_keeps_root(tmp_path):
 
 def test_folder_with_a_space_is_quoted(tmp_path):
     text = SERVER.replace("WORKDIR /app", 'WORKDIR "/srv/my app"')
-    out = convert_text(text, _context(tmp_path, SERVER_FILES), Options()).output
+    out = convert_text(text, _context(tmp_path, SERVER_FILES), Options(runtime="slim")).output
     assert "RUN mkdir -p '/srv/my app' && chown node:node '/srv/my app'" in out
     assert 'COPY --from=deps --chown=node:node ["/srv/my app/node_modules", "./node_modules"]' in out
 
@@ -152,7 +152,7 @@ def test_tsconfig_paths_register_keeps_tsconfig(tmp_path):
     text = SERVER.replace("RUN npm ci", "RUN npm ci && npm run build").replace(
         '["node", "server.js"]', '["node", "-r", "tsconfig-paths/register", "dist/index.js"]'
     )
-    out = convert_text(text, _context(tmp_path, files), Options()).output
+    out = convert_text(text, _context(tmp_path, files), Options(runtime="slim")).output
     assert "COPY --from=builder --chown=node:node /app/tsconfig.json ./tsconfig.json" in out
 
 
@@ -201,7 +201,7 @@ def test_compile_at_start_without_a_script_runs_the_bin(tmp_path):
     text = SERVER.replace("npm ci", "pnpm install --frozen-lockfile").replace(
         '["node", "server.js"]', '["pnpm", "start"]'
     )
-    out = convert_text(text, _context(tmp_path, files), Options()).output
+    out = convert_text(text, _context(tmp_path, files), Options(runtime="slim")).output
     assert "RUN pnpm exec tsc -p .\n" in out
     assert "COPY --from=builder --chown=node:node /app/out ./out" in out and out.endswith('CMD ["node", "."]\n')
 
@@ -295,6 +295,6 @@ def test_no_production_dependencies_still_gives_the_runtime_a_node_modules_to_co
     text = (
         'FROM node:20\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\nCOPY . .\nCMD ["npm", "start"]\n'
     )
-    out = convert_text(text, _context(tmp_path, files), Options()).output
+    out = convert_text(text, _context(tmp_path, files), Options(runtime="slim")).output
     assert "RUN mkdir -p node_modules && npm install --omit=dev" in out
     assert "COPY --from=deps --chown=node:node /usr/src/app/node_modules ./node_modules" in out

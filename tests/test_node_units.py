@@ -253,7 +253,7 @@ def test_express_serving_its_build_stays_node(tmp_path):
         },
     )
     text = VITE_PREVIEW.replace('CMD ["npm", "run", "preview", "--", "--host"]', 'CMD ["node", "server.js"]')
-    result = convert_text(text, ctx, Options())
+    result = convert_text(text, ctx, Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert result.runtime == "slim"
     assert "COPY --from=builder --chown=node:node /app/server.js ./" in result.output
@@ -321,7 +321,9 @@ def test_runtime_choice_follows_native_addons(tmp_path):
     ctx = _context(
         tmp_path, {"package.json": {"dependencies": {"bcrypt": "5"}}, "package-lock.json": "{}", "index.js": ""}
     )
-    assert convert_text(NATIVE, ctx, Options()).runtime == "slim"
+    # bcrypt links nothing distroless cc lacks (tests/test_node_auto_runtime.py has the addons that do)
+    assert convert_text(NATIVE, ctx, Options()).runtime == "distroless"
+    assert convert_text(NATIVE, ctx, Options(runtime="slim")).runtime == "slim"
     alpine = convert_text(NATIVE, ctx, Options(runtime="alpine"))
     assert alpine.status == SKIPPED and "glibc" in alpine.reason
     distroless = convert_text(NATIVE, ctx, Options(runtime="distroless"))
@@ -338,7 +340,7 @@ def test_runtime_choice_follows_native_addons(tmp_path):
 def test_keep_root_and_existing_user(tmp_path):
     ctx = _context(tmp_path, {"package.json": {"dependencies": {}}, "package-lock.json": "{}", "index.js": ""})
     text = NATIVE.replace(TOOLCHAIN, "")
-    assert "USER 1000:1000" in convert_text(text, ctx, Options()).output
+    assert "USER 1000:1000" in convert_text(text, ctx, Options(runtime="slim")).output
     assert "USER" not in convert_text(text, ctx, Options(keep_root=True)).output
 
 
@@ -479,7 +481,7 @@ def test_lockfile_agreement(tmp_path, lockfile, text, missing):
 def test_stale_lockfile_keeps_the_resolving_install(tmp_path):
     files = {"package.json": _DECLARED, "package-lock.json": {"lockfileVersion": 1, "dependencies": {}}, "a.js": ""}
     dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
-    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    result = convert_text(dockerfile, _context(tmp_path, files), Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert "npm ci" not in result.output and "RUN npm install --omit=dev" in result.output
     assert any("stays a resolving `npm install`" in w for w in result.warnings)
@@ -567,7 +569,7 @@ _TS_APP = {
 def test_typescript_compiled_at_start(tmp_path, cmd, tsconfig, expected_cmd, dev_kept):
     files = {**_TS_APP, "tsconfig.json": tsconfig}
     dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\nCMD {cmd}\n"
-    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    result = convert_text(dockerfile, _context(tmp_path, files), Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert f"CMD {expected_cmd}" in result.output
     if dev_kept:
@@ -601,7 +603,7 @@ def test_nodemon_at_start(tmp_path, cmd, files, expected_cmd, dev_kept):
         **files,
     }
     dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD {cmd}\n"
-    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    result = convert_text(dockerfile, _context(tmp_path, files), Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert f"CMD {expected_cmd}" in result.output
     assert ("--omit=dev" not in result.output) == dev_kept
@@ -693,7 +695,7 @@ def test_node_major_against_version_files_and_engines(spec, allowed):
 def test_node_version_mismatch_is_said_loudly(tmp_path):
     files = {"package.json": {"engines": {"node": ">=22"}}, ".node-version": "20\n", "a.js": ""}
     dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
-    result = convert_text(dockerfile, _context(tmp_path, files), Options())
+    result = convert_text(dockerfile, _context(tmp_path, files), Options(runtime="slim"))
     assert result.status == CHANGED and "FROM node:20-slim AS runtime" in result.output
     mismatches = [w for w in result.warnings if w.startswith("NODE VERSION MISMATCH")]
     assert len(mismatches) == 1 and "engines.node asks for Node `>=22`" in mismatches[0]
@@ -752,7 +754,7 @@ def _pnpm_start(tmp_path, start: str, provision: str, **extra: str):
         "index.js": "",
     }
     dockerfile = f'FROM node:20\n{provision}\nWORKDIR /app\nCOPY . .\nRUN pnpm install\nCMD ["pnpm", "start"]\n'
-    return convert_text(dockerfile, _context(tmp_path, files), Options())
+    return convert_text(dockerfile, _context(tmp_path, files), Options(runtime="slim"))
 
 
 @pytest.mark.parametrize(

@@ -260,7 +260,7 @@ def test_node_env_files_loaded_at_start(tmp_path, code, cmd, carried):
     files = {"package.json": {"dependencies": {"dotenv": "16"}}, "package-lock.json": "{}", "server.js": code}
     ctx = _context(tmp_path, {**files, ".env": "A=1\n"})
     text = NODE_APP.replace('["node", "server.js"]', cmd) if cmd else NODE_APP
-    result = convert_text(text, ctx, Options())
+    result = convert_text(text, ctx, Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert ("COPY --chown=node:node .env server.js ./" in result.output) == carried
     assert any("no longer baked" in w for w in result.warnings) != carried
@@ -271,7 +271,7 @@ def test_node_folders_outside_the_app_folder(tmp_path):
     files = {"package.json": {}, "package-lock.json": "{}", "server.js": "const d = process.env.UPLOAD_DIR;\n"}
     ctx = _context(tmp_path, files)
     text = NODE_APP.replace("CMD", "VOLUME /data\nCMD")
-    result = convert_text(text, ctx, Options())
+    result = convert_text(text, ctx, Options(runtime="slim"))
     assert "RUN mkdir -p /app /data && chown node:node /app /data\nWORKDIR /app\n" in result.output
     assert any("$UPLOAD_DIR" in w and "--keep-root" in w for w in result.warnings)
 
@@ -321,7 +321,7 @@ TS_FILES = {
 
 
 def test_node_built_app_carries_the_config_file_env_names(tmp_path):
-    out = convert_text(TS_APP, _context(tmp_path, TS_FILES), Options()).output
+    out = convert_text(TS_APP, _context(tmp_path, TS_FILES), Options(runtime="slim")).output
     assert "COPY --from=builder --chown=node:node /app/settings.yml ./settings.yml" in out
     assert "notes.yml" not in out  # named by nothing
 
@@ -426,7 +426,7 @@ def test_node_nest_config_module_env_files(tmp_path, module, carried):
     module_ts = f"import {{ ConfigModule }} from '@nestjs/config';\nexport const imports = [{module}];\n"
     files = {"package.json": NEST_PKG, "package-lock.json": "{}", "src/main.ts": "import './app.module';\n"}
     files.update({"src/app.module.ts": module_ts, ".env": "A=1\n", ".env.local": "B=1\n", ".env.production": "C=1\n"})
-    result = convert_text(NEST_APP, _context(tmp_path, files), Options())
+    result = convert_text(NEST_APP, _context(tmp_path, files), Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     assert result.loads == carried
     for name in (".env", ".env.local", ".env.production"):

@@ -175,17 +175,22 @@ class CarriedFiles:
                 out.append(name)
         return out
 
+    def _start_sources(self) -> tuple[list[str], list[str]]:
+        """(the entry files the start command runs, the TypeScript sources of a compiled app), in the context."""
+        files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
+        sources: list[str] = []
+        if files and all(self._in_outputs(e) for e in files) and self.ctx.is_dir("src"):
+            # the app runs what the build compiled (dist/main.js): what it loads is read from its sources
+            sources = [
+                r
+                for r in self.ctx.walk(_TS_SOURCES, limit=400)
+                if r.startswith("src/") and not re.search(r"\.(spec|test|d)\.[cm]?ts$", r)
+            ]
+        return files, sources
+
     def _start_files(self) -> nsrc.StartFiles:
         if not hasattr(self, "_start_cache"):
-            files = [e for e in self._entries() if self.ctx.known and not e.startswith("/")]
-            sources: list[str] = []
-            if files and all(self._in_outputs(e) for e in files) and self.ctx.is_dir("src"):
-                # the app runs what the build compiled (dist/main.js): what it loads is read from its sources
-                sources = [
-                    r
-                    for r in self.ctx.walk(_TS_SOURCES, limit=400)
-                    if r.startswith("src/") and not re.search(r"\.(spec|test|d)\.[cm]?ts$", r)
-                ]
+            files, sources = self._start_sources()
             self._start_cache = nsrc.start_files(
                 self.ctx, files, self._start_programs(), sources=sources, next_server=not nout.next_standalone(self.ctx)
             )

@@ -11,16 +11,21 @@ from dockrewrite.providers import writes
 from dockrewrite.providers.common import Planner
 from dockrewrite.providers.node import outputs as nout
 from dockrewrite.providers.node.analyse import analyse
+from dockrewrite.providers.node.distroless import DistrolessChoice
 from dockrewrite.providers.node.entrypoint import CommandRewrites
 from dockrewrite.providers.node.files import RUNTIME_DIRS, CarriedFiles
 from dockrewrite.providers.node.install import Dependencies
 from dockrewrite.providers.node.runtime import RuntimeBase
 from dockrewrite.providers.node.start import StartCommand
 from dockrewrite.providers.node.static import StaticSite
+from dockrewrite.results import Skip
+from dockrewrite.runtimes import select
 from dockrewrite.runtimes.base import Runtime
 
 
-class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticSite, CommandRewrites, Planner):
+class NodePlanner(
+    StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticSite, CommandRewrites, DistrolessChoice, Planner
+):
     """Plans a Node rewrite: each concern is a mixin; this class orders them."""
 
     def plan(self) -> BuildPlan:
@@ -50,6 +55,27 @@ class NodePlanner(StartCommand, Dependencies, CarriedFiles, RuntimeBase, StaticS
         return self._server_plan(mode)
 
     def _server_plan(self, mode: str) -> BuildPlan:
+        """On `auto`, distroless nodejs when a plan for it can be written and nothing in it would behave otherwise
+        (DistrolessChoice); else the base like the builder's, planned from the state before the try."""
+        self.auto_distroless = False
+        if self.options.runtime != select.AUTO or mode == "static" or self._distroless_out_of_reach():
+            return self._server_plan_on(mode)
+        saved = {k: v.copy() if isinstance(v, (list, set, dict)) else v for k, v in vars(self).items()}
+        self.auto_distroless = True
+        try:
+            plan = self._server_plan_on(mode)
+        except Skip:
+            plan = None  # a command, RUN step, package or CLI distroless cannot have: the usual base, quietly
+        why = self._distroless_blocker() if plan is not None else None
+        if plan is not None and why is None:
+            return plan
+        vars(self).clear()
+        vars(self).update(saved)
+        if why:
+            self.note("DR601", f"auto keeps the slim image rather than distroless Node {self.facts.major}: {why}")
+        return self._server_plan_on(mode)
+
+    def _server_plan_on(self, mode: str) -> BuildPlan:
         if self.facts.workdir == "/" and self.stage.last("USER") is None and not self.options.keep_root:
             self.options = dataclasses.replace(self.options, keep_root=True)
             self.note(

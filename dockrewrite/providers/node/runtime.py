@@ -71,7 +71,8 @@ class RuntimeBase:
     def _runtime_kind_image(self, requested: str, line: int) -> tuple[Runtime, str]:
         text = self.stage.image.split("@", 1)[0]
         if requested == select.AUTO:
-            rt = select.like_builder(self.facts.alpine)
+            smallest = select.for_language("distroless", "node") if self.auto_distroless else None
+            rt = smallest or select.like_builder(self.facts.alpine)
         else:
             found = select.for_language(requested, "node")
             if found is None:
@@ -107,6 +108,8 @@ class RuntimeBase:
 
     def _image_note(self, rt: Runtime) -> str:
         """What the runtime base is, said from what it provides (a base added later needs no entry here)."""
+        if not rt.shell and self.auto_distroless:
+            return f"{rt.name} Node {self.facts.major} (entrypoint node, no shell or npm, none of which the app needs)"
         if not rt.shell:
             return f"{rt.name} Node (entrypoint node, no shell or npm)"
         if rt.libc == "musl":
