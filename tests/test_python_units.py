@@ -322,3 +322,28 @@ def test_module_form_installers_run_with_the_tools_python(tmp_path: Path):
 def test_pip_cache_mounts(flags, mounted):
     assert deps.mounts_pip_cache(flags) is mounted
     assert ("--no-cache-dir" in deps.rewrite_pip("pip install -r r.txt", "venv", mounted)) is not mounted
+
+
+# -- psycopg 3 opens libpq through ctypes: no linker scan sees it -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "image, requirement, carried",
+    [
+        ("python:3.12-bookworm", "psycopg>=3.2", True),  # the full image has libpq: the runtime needs it too
+        ("python:3.12-bookworm", "psycopg[binary]>=3.2", False),  # the wheel bundles its own libpq
+        ("python:3.12-bookworm", "psycopg-binary==3.2.6\npsycopg==3.2.6", False),
+        ("python:3.12-slim", "psycopg>=3.2", False),  # the original had no libpq either: nothing to keep
+    ],
+)
+def test_psycopg_keeps_the_libpq_the_original_image_had(tmp_path: Path, image, requirement, carried):
+    (tmp_path / "requirements.txt").write_text(requirement + "\n")
+    text = (
+        f"FROM {image}\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    result = convert_text(text, BuildContext(tmp_path), Options(runtime="slim"))
+    assert result.status == CHANGED, result.reason
+    runtime = result.output.split(" AS runtime", 1)[1]
+    assert ("libpq5" in runtime) is carried
+    assert any("psycopg opens libpq5" in w for w in result.warnings) is carried

@@ -52,6 +52,23 @@ PIP_RUNTIME_LIBS = {
     "gssapi": ("libgssapi-krb5-2", "krb5-libs"),
     "pygobject": ("libgirepository-1.0-1", "gobject-introspection"),
 }
+# Pure-Python packages that open a system library themselves (ctypes) when imported, unless an extra that
+# bundles it is installed: the runtime must have the library, and no linker scan (ldd) sees the need.
+# name -> (Debian runtime package, Alpine runtime package, a requirement text that bundles it instead, the
+# system packages whose install puts it in an image)
+PIP_LOADED_LIBS = {
+    "psycopg": (
+        "libpq5",
+        "libpq",
+        re.compile(r"(?i)psycopg\s*\[[^\]]*\b(binary|c)\b|psycopg[-_](binary|c)\b"),
+        re.compile(r"^(libpq|postgresql)"),
+    ),
+}
+# Where a project names its requirements, extras included.
+REQUIREMENT_FILES = re.compile(
+    r"^(requirements[^/]*\.(txt|in)|pyproject\.toml|setup\.(py|cfg)|Pipfile(\.lock)?|"
+    r"poetry\.lock|uv\.lock|pdm\.lock)$"
+)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockrewrite import ops, shell, syslibs, tools
+from dockrewrite import images, ops, shell, syslibs, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
@@ -52,7 +52,41 @@ class RuntimePackages:
                 if lib not in packages:
                     packages.append(lib)
                     self.note("DR602", f"{name} is built from source against a system library: the runtime gets {lib}")
+        for name, lib in self._loaded_libraries(items, family):
+            if self.distroless:
+                raise Skip(
+                    f"{name} opens {lib} itself when imported (ctypes), which the library scan cannot see and "
+                    "distroless cannot install; use --runtime slim",
+                    self.stage.from_.line,
+                )
+            if lib not in packages:
+                packages.append(lib)
+                self.note(
+                    "DR602",
+                    f"{name} opens {lib} itself when imported (no binary extra bundles it), as the original's image "
+                    f"has it: the runtime gets {lib}",
+                )
         return packages
+
+    def _loaded_libraries(self, items: list[Item], family: str | None) -> list[tuple[str, str]]:
+        """(requirement, runtime package) for the requirements that load a system library through ctypes, which
+        the original's image provides: the full python image (buildpack-deps has the client libraries) or one
+        of its own installs."""
+        names = set(self._requirement_names(items))
+        wanted = [(n, row) for n, row in deps.PIP_LOADED_LIBS.items() if n in names]
+        if not wanted:
+            return []
+        texts = [self.ctx.read_text(f) or "" for f in self.ctx.entries if deps.REQUIREMENT_FILES.match(f)]
+        tag = images.tag_of(self.facts.image_text)
+        full_image = "slim" not in tag and "alpine" not in tag
+        installed = {p for it in items for s in it.segments if s.kind == deps.SYSTEM for p in s.packages}
+        out = []
+        for name, (debian, alpine, bundled, provided_by) in wanted:
+            if any(bundled.search(t) for t in texts):
+                continue
+            if full_image or any(provided_by.match(p) for p in installed):
+                out.append((name, alpine if family == "alpine" else debian))
+        return out
 
     def _requirement_names(self, items: list[Item]) -> list[str]:
         names: list[str] = []
