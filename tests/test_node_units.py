@@ -814,3 +814,44 @@ def test_a_static_sites_healthcheck_must_run_on_nginx(tmp_path, healthcheck, ski
     else:
         assert result.status == CHANGED, result.reason
         assert healthcheck in result.output
+
+
+@pytest.mark.parametrize(
+    "healthcheck, written",
+    [
+        (
+            "HEALTHCHECK --interval=30s CMD node hc.js || exit 1",
+            'HEALTHCHECK --interval=30s CMD ["/nodejs/bin/node", "hc.js"]',
+        ),
+        ('HEALTHCHECK CMD ["node", "hc.js"]', 'HEALTHCHECK CMD ["/nodejs/bin/node", "hc.js"]'),
+        ('HEALTHCHECK CMD ["/app/healthcheck"]', 'HEALTHCHECK CMD ["/app/healthcheck"]'),
+    ],
+)
+def test_a_node_healthcheck_on_distroless_names_the_images_node(tmp_path, healthcheck, written):
+    """distroless nodejs has node at /nodejs/bin/node only, off PATH, and no shell: the check is written so."""
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": {"name": "hc", "version": "1.0.0", "dependencies": {"express": "^4.19.2"}},
+            "package-lock.json": {"name": "hc", "lockfileVersion": 3, "packages": {"": {"name": "hc"}}},
+            "server.js": "require('express')().listen(3000)\n",
+            "hc.js": "process.exit(0)\n",
+        },
+    )
+    text = (
+        "FROM node:20-bookworm\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        f'{healthcheck}\nCMD ["node", "server.js"]\n'
+    )
+    result = convert_text(text, ctx, Options(runtime="distroless"))
+    assert result.status == CHANGED, result.reason
+    assert result.output.rstrip().endswith(f'{written}\nCMD ["server.js"]')
+
+
+def test_a_shell_healthcheck_on_distroless_node_is_refused(tmp_path):
+    ctx = _context(tmp_path, {"package.json": {"name": "hc", "version": "1.0.0"}, "server.js": ""})
+    text = (
+        "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nRUN npm install\n"
+        'HEALTHCHECK CMD curl -f localhost:3000 && echo ok\nCMD ["node", "server.js"]\n'
+    )
+    result = convert_text(text, ctx, Options(runtime="distroless"))
+    assert result.status == SKIPPED and "shell" in result.reason

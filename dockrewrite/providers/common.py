@@ -63,6 +63,13 @@ def healthcheck_command(ins: Instruction) -> Command:
     return Command(False, shell=re.sub(r"\s*\|\|\s*exit\s+1\s*$", "", text))
 
 
+def healthcheck_exec(ins: Instruction, argv: list[str] | tuple[str, ...]) -> str:
+    """`HEALTHCHECK [options] CMD ["…"]` with the original's options, for a base with no shell to run a
+    shell-form check (or whose programs live elsewhere)."""
+    head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
+    return f"{head.group(1) if head else 'HEALTHCHECK CMD'} {json.dumps(list(argv))}"
+
+
 def global_args(model: DockerfileModel) -> dict[str, str]:
     """Defaults of the ARGs declared before the first FROM."""
     values: dict[str, str] = {}

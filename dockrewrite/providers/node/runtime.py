@@ -10,7 +10,7 @@ from dockrewrite import images, ops, syslibs, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.notes import Note
 from dockrewrite.providers import writes
-from dockrewrite.providers.common import chain, healthcheck_command
+from dockrewrite.providers.common import chain, healthcheck_command, healthcheck_exec
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.results import Skip
@@ -382,6 +382,22 @@ class RuntimeBase:
                 raise Skip(f"`{argv[0]}` cannot run on {rt.name}, whose entrypoint is node", item.line)
             out[keyword] = "CMD " + json.dumps(argv[1:])
             self.note("DR601", f"CMD (line {item.line}) drops `node`: the {rt.name} image's entrypoint is node")
+        hc = self.stage.last("HEALTHCHECK")
+        if hc is not None and hc.args and hc.args[0].upper() == "CMD":
+            argv = healthcheck_command(hc).as_simple_argv()
+            if argv is None:
+                raise Skip(f"this HEALTHCHECK needs a shell, and {rt.name} has none", hc.line)
+            argv = list(argv)
+            if cmds.is_node(argv[0]):
+                # the image has node only at its own path, which is not on PATH
+                argv[0] = rt.entrypoint[0]
+            if argv != list(hc.args[1:]) or not hc.json:
+                out["HEALTHCHECK"] = healthcheck_exec(hc, argv)
+                self.note(
+                    "DR601",
+                    f"HEALTHCHECK (line {hc.line}) runs `{' '.join(argv)}` in exec form: {rt.name} has no shell and "
+                    f"node only at {rt.entrypoint[0]}",
+                )
         return out
 
     def _nginx_runtime(self, setup: list[ops.Op], original_user: str | None) -> dict[str, str | None]:

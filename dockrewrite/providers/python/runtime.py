@@ -9,7 +9,7 @@ import re
 from dockrewrite import images, ops, tools
 from dockrewrite.model import Instruction
 from dockrewrite.providers import writes
-from dockrewrite.providers.common import healthcheck_command
+from dockrewrite.providers.common import healthcheck_command, healthcheck_exec
 from dockrewrite.providers.python import cc
 from dockrewrite.providers.python.layout import PREFIX, PYTHON_PROGRAM, UV_PYTHON, VENV
 from dockrewrite.providers.python.start import direct_command
@@ -218,9 +218,8 @@ class RuntimeBase:
             argv = healthcheck_command(ins).as_simple_argv()
             if argv is None:
                 raise Skip("this HEALTHCHECK needs a shell, and distroless has none", ins.line)
-            head = re.match(r"(?is)^(.*?\bCMD)\s", ins.text)
             self.note("DR601", f"HEALTHCHECK (line {ins.line}) runs in exec form: distroless has no shell")
-            return [ops.step(f"{head.group(1)} {json.dumps(list(argv))}", ins.comments)]
+            return [ops.step(healthcheck_exec(ins, argv), ins.comments)]
         direct = self._direct_text(ins)
         command = direct_command(ins, direct)
         argv = command.as_simple_argv()
