@@ -8,6 +8,8 @@ from pathlib import Path
 from dockrewrite import images
 from dockrewrite.compose import compose_files
 from dockrewrite.paths import repository_root
+from dockrewrite.providers.common import healthcheck_command
+from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import sources as nsrc
 from dockrewrite.runtimes import distroless, select
@@ -82,10 +84,10 @@ class DistrolessChoice:
         if self.facts.no_command:
             return "there is no CMD: a command given from outside would be handed to distroless's node as arguments"
         hc = stage.last("HEALTHCHECK")
-        if hc is not None and hc.args and hc.args[0].upper() != "NONE":
+        if hc is not None and hc.args and hc.args[0].upper() != "NONE" and not _node_check(hc):
             return (
-                f"the HEALTHCHECK (line {hc.line}) runs a program or a shell, and distroless has no shell and no "
-                "node on PATH"
+                f"the HEALTHCHECK (line {hc.line}) runs a program other than node, or a shell, and distroless has "
+                "neither"
             )
         if "develop" in self.options.targets:
             return "--targets develop builds a development stage that keeps the runtime's command, written for node"
@@ -162,3 +164,12 @@ def deployment_override(root: Path) -> str | None:
                 if container.get("command") or container.get("args") or exec_probe:
                     return f"{_shown(path, repo)}: container {name} sets its own command or runs a check in it"
     return None
+
+
+def _node_check(hc) -> bool:
+    """Whether a HEALTHCHECK runs node on a script, with no shell: the distroless rewrite writes it in exec form
+    with the image's own node."""
+    if hc.args[0].upper() != "CMD":
+        return False
+    argv = healthcheck_command(hc).as_simple_argv()
+    return bool(argv) and cmds.is_node(argv[0])
