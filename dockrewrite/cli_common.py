@@ -43,9 +43,12 @@ class ConvertFormat(str, Enum):
 RUNTIME = typer.Option(
     None,
     "--runtime",
-    help="Runtime base (default: the config's, else auto). auto picks per language and case: Go distroless "
-    "static (alpine when a shell is needed, Debian slim or distroless base for CGO), Python and Node the slim "
-    "image of the same version, static sites nginx.",
+    help="Runtime base (default: the config's, else auto). auto picks per language and case, the smallest "
+    "base that holds what the app needs: Go scratch or distroless static (alpine when a shell is needed, "
+    "Debian slim or distroless base for CGO); Node distroless nodejs when nothing needs a shell or npm, else "
+    "the slim image of the same major; Python distroless cc with the builder's own interpreter when nothing "
+    "needs a shell or a package and the tag names the Debian release, else the slim image of the same "
+    "version; static sites nginx.",
     show_default=False,
 )
 STRATEGY = typer.Option(
