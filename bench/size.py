@@ -9,7 +9,7 @@ file (the app's expert.Dockerfile.txt, built in the same context) and rewritten/
 appended to a source file in a temporary copy of the context, so the dependency layers may stay cached).
 Stand-in base image sizes are printed below.
 
-Usage: python bench/size.py [APP ...] [--network host]     (needs a Docker engine and the stand-ins:
+Usage: python bench/size.py [APP ...] [--network host] [--runtime NAME]     (needs a Docker engine and the stand-ins:
 tests/e2e/images/ensure.sh). Images it builds are removed afterwards.
 """
 
@@ -54,7 +54,6 @@ BASES = (
     "gcr.io/distroless/base-debian12:nonroot",
     "gcr.io/distroless/cc-debian12:nonroot",
     "gcr.io/distroless/nodejs20-debian12:nonroot",
-    "gcr.io/distroless/python3-debian12:nonroot",
 )
 # Not a Dockerfile name, so dockrewrite's discovery never takes the expert's file for an input to convert.
 EXPERT = "expert.Dockerfile.txt"
@@ -125,8 +124,8 @@ def _program(docker: Docker, image: str) -> tuple[str, int] | None:
 
 def payload_floor(docker: Docker, image: str, kind: str) -> tuple[str, int] | None:
     """What the app cannot do without, by kind of app: the Go binary; the interpreter, its packages and the
-    app (Python: /usr/local and the app folder; Node: the node binary and the app folder with node_modules);
-    a static site's files plus the nginx binary."""
+    app (Python: /usr/local and the app folder; Node: the node binary, where the base keeps it, and the app
+    folder with node_modules); a static site's files plus the nginx binary."""
     if kind == "go":
         return _program(docker, image)
     facts = inspect_image(docker, image, history=False)
@@ -134,7 +133,7 @@ def payload_floor(docker: Docker, image: str, kind: str) -> tuple[str, int] | No
     if kind == "static":
         paths = ["/usr/sbin/nginx", "/usr/share/nginx/html"]
     elif kind == "node":
-        paths = ["/usr/local/bin/node", workdir]
+        paths = ["/usr/local/bin/node", "/nodejs/bin/node", workdir]  # the node image, distroless nodejs
     else:
         paths = ["/usr/local", "/opt/venv", "/home/app/.local"] + ([workdir] if workdir != "/" else [])
     total = sum(tree_size_in_image(docker, image, p) for p in paths)
@@ -161,10 +160,10 @@ def _source_file(ctx: Path, kind: str) -> Path:
     raise RuntimeError(f"no {kind} source file to edit in {ctx}")
 
 
-def bench_app(docker: Docker, app: Path) -> str:
+def bench_app(docker: Docker, app: Path, runtime: str | None = None) -> str:
     text, fmt = source.decode((app / "Dockerfile").read_bytes())
     spec = json.loads((app / "smoke.json").read_text()) if (app / "smoke.json").is_file() else {}
-    options = Options(runtime=spec.get("runtime", "auto"))
+    options = Options(runtime=runtime or spec.get("runtime", "auto"))
     converted = convert_text(text, BuildContext(app), options, str(app / "Dockerfile"))
     if converted.status != CHANGED:
         return f"| {app.name} | {converted.status}: {converted.reason} |" + " |" * (COLUMNS - 2)
@@ -207,6 +206,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("apps", nargs="*", help="fixture app names (default: every folder in fixtures/apps)")
     parser.add_argument("--network", default="host", help="network for RUN steps (default: host)")
+    parser.add_argument(
+        "--runtime", default=None, help="convert with this --runtime (default: the app's smoke.json, else auto)"
+    )
     args = parser.parse_args()
     try:
         docker = find_docker(network=args.network or None)
@@ -224,7 +226,7 @@ def main() -> int:
     failed = 0
     for app in apps:
         try:
-            print(bench_app(docker, app), flush=True)
+            print(bench_app(docker, app, args.runtime), flush=True)
         except (RuntimeError, EngineError) as exc:
             failed += 1
             print(f"| {app.name} | error: {exc} |" + " |" * (COLUMNS - 2), flush=True)

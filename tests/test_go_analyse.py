@@ -79,7 +79,7 @@ def test_the_original_is_read_once_per_plan(tmp_path, monkeypatch):
 
     monkeypatch.setattr(GoPlanner, "_analyse", counted)
     plan = GoProvider().plan(parse(DOCKERFILE), _context(tmp_path), Options())
-    assert plan.runtime == "slim" and len(calls) == 1
+    assert plan.runtime == "distroless" and len(calls) == 1
 
 
 def test_what_the_runtime_base_provides():

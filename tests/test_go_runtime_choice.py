@@ -170,3 +170,40 @@ def test_a_base_asked_for_by_name_is_kept(tmp_path):
     # as before: scratch asked for gets the CA roots a net/http program may use, and the plain note
     assert "COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/" in text
     assert "# Runtime: scratch: an empty image holding only the static binary and the files it reads" in text
+
+
+CGO_DOCKERFILE = """\
+FROM golang:1.22-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends {dev} && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY . .
+RUN CGO_ENABLED=1 go build -o /app/server .
+CMD ["/app/server"]
+"""
+
+
+@pytest.mark.parametrize("dev", ["libsqlite3-dev", "libfrobnicate-dev"])
+def test_a_cgo_binary_gets_the_libraries_it_links_gathered_by_the_loader(tmp_path, dev):
+    """No table: a -dev package dockrewrite does not know converts too, since the loader finds what is linked."""
+    text, entry = _convert(_project(tmp_path, dockerfile=CGO_DOCKERFILE.format(dev=dev)))
+    assert _runtime_from(text) == "FROM gcr.io/distroless/base-debian12:nonroot AS runtime"
+    builder, runtime = text.split(" AS runtime", 1)
+    assert "loader=$(ldd /app/server | awk" in builder and "VERSION_CODENAME=bookworm" in builder
+    assert "COPY --from=builder /runtime-libs/ /" in runtime and "apt-get" not in runtime
+    assert _notes(entry, "DR602")
+
+
+def test_a_cgo_binary_whose_commands_need_tools_stays_on_slim_with_the_tables_packages(tmp_path):
+    dockerfile = CGO_DOCKERFILE.format(dev="libsqlite3-dev").replace(
+        'CMD ["/app/server"]', 'HEALTHCHECK CMD curl -f http://localhost:8080/ || exit 1\nCMD ["/app/server"]'
+    )
+    text, _ = _convert(_project(tmp_path, dockerfile=dockerfile))
+    assert _runtime_from(text) == "FROM debian:bookworm-slim AS runtime"
+    assert "libsqlite3-0" in text and "/runtime-libs" not in text
+
+
+def test_an_unknown_dev_package_on_slim_is_still_refused(tmp_path):
+    project = _project(tmp_path, dockerfile=CGO_DOCKERFILE.format(dev="libfrobnicate-dev"))
+    result = runner.invoke(app, ["convert", "--runtime", "slim", "-o", "-", str(project / "Dockerfile")])
+    assert result.exit_code != 0 or "skipped" in result.output
+    assert "no known runtime package for libfrobnicate-dev" in result.output

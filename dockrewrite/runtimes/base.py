@@ -38,6 +38,8 @@ class Runtime:
     programs: frozenset[str] = frozenset()  # what commands may call without installing anything
     installable: Mapping[str, str] = field(default_factory=dict)  # program -> the package that adds it
     language_tools: bool = False  # the language image's own tools beside the interpreter (npm, yarn, pip)
+    # The shared libraries the base has, as file-name patterns: a build's linked libraries it need not get.
+    libraries: tuple[str, ...] = ()
     # A file system of its own: /tmp, /etc/mime.types, /etc/services, /etc/passwd (every base but scratch).
     system_files: bool = True
     entrypoint: tuple[str, ...] = ()  # the image's ENTRYPOINT, which a CMD gives arguments to

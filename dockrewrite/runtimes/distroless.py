@@ -52,6 +52,19 @@ def nodejs_image(builder: str, major: int | None) -> str | None:
     return f"gcr.io/distroless/nodejs{major}-debian12" if major in NODEJS_MAJORS else None
 
 
+# glibc and OpenSSL, which every glibc variant has; cc adds the C++ runtime (libgcc_s, libstdc++, libgomp).
+_GLIBC = ("ld-linux*", "libc.so.*", "libm.so.*", "libpthread.so.*", "libdl.so.*", "librt.so.*", "libresolv.so.*")
+_BASE_LIBRARIES = (*_GLIBC, "libutil.so.*", "libnss_*", "libssl.so.*", "libcrypto.so.*")
+_CC_LIBRARIES = (
+    *_GLIBC,
+    "libutil.so.*",
+    "libnss_*",
+    "libgcc_s.so.*",
+    "libstdc++.so.*",
+    "libgomp.so.*",
+    "libssl.so.*",
+    "libcrypto.so.*",
+)
 _COMMON = dict(
     name="distroless",
     family="debian",
@@ -64,9 +77,16 @@ _COMMON = dict(
     rank=2,
 )
 STATIC = Runtime(variant="static", libc=None, images={"go": static_image}, **_COMMON)
-BASE = Runtime(variant="base", libc="glibc", images={"go": base_image}, **_COMMON)
-CC = Runtime(variant="cc", libc="glibc", images={"go": cc_image, "python": python_cc_image}, **_COMMON)
+BASE = Runtime(variant="base", libc="glibc", images={"go": base_image}, libraries=_BASE_LIBRARIES, **_COMMON)
+CC = Runtime(
+    variant="cc", libc="glibc", images={"go": cc_image, "python": python_cc_image}, libraries=_CC_LIBRARIES, **_COMMON
+)
 NODEJS = Runtime(
-    variant="nodejs", libc="glibc", images={"node": nodejs_image}, entrypoint=("/nodejs/bin/node",), **_COMMON
+    variant="nodejs",
+    libc="glibc",
+    images={"node": nodejs_image},
+    entrypoint=("/nodejs/bin/node",),
+    libraries=_CC_LIBRARIES,
+    **_COMMON,
 )
 register(STATIC, BASE, CC, NODEJS)

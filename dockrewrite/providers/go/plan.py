@@ -9,7 +9,7 @@ from dockrewrite.intents import CommandChanged
 from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import Note
 from dockrewrite.plan import BuildPlan, Options
-from dockrewrite.providers import writes
+from dockrewrite.providers import linked, writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.go import go_run
 from dockrewrite.providers.go import runtime as runtimes
@@ -79,6 +79,8 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             self.warnings += [Note("DR204", n) for n in writes.notes(found, owner)]
             made_writable = list(found.paths)
         artifacts = self._artifacts(facts, chown, binaries, made_writable)
+        if self.gather_libraries is not None:
+            builder, artifacts = self._with_linked_libraries(builder, artifacts, binaries)
 
         texts = [s.text for s in contract + artifacts]
         runtime_from = "FROM " + (f"--platform={stage.platform} " if self._keep_platform() else "") + runtime_image
@@ -102,3 +104,30 @@ class GoPlanner(AnalyseMixin, StartMixin, BuilderMixin, RuntimeMixin, UserMixin,
             loads=list(self.loads),
         )
         return plan
+
+    def _with_linked_libraries(self, builder: list[ops.Op], artifacts: list[ops.Op], binaries) -> tuple[list, list]:
+        """The builder gathers the shared libraries the binaries link that the base lacks; the runtime copies them
+        in before the binaries."""
+        rt, image, codename = self.gather_libraries
+        paths = [built for built, _ in binaries]
+        gather = linked.gather(
+            paths,
+            paths[0],
+            codename,
+            image,
+            rt.libraries,
+            (
+                f"# The shared libraries the CGO binary links that {image.rsplit('/', 1)[-1]} lacks, copied under",
+                f"# {linked.LIBS_TREE} at their own paths. The loader lists what the binary needs as the runtime will",
+                "# look for it (no ld.so.cache), and a library it cannot find fails the build, as does a builder",
+                "# of another Debian release than the runtime's",
+            ),
+        )
+        self.note(
+            "DR602",
+            f"the CGO binary links libraries of the -dev packages the original installs: the builder gathers what "
+            f"{rt.name} {rt.variant} lacks with the loader ({linked.LIBS_TREE}) and the runtime copies them; a library "
+            "the program opens itself (dlopen) is not linked, so it is not found: such a program needs --runtime slim",
+        )
+        copy = linked.copy("builder", ("# The shared libraries the binary links, at their own paths",))
+        return [*builder, gather], [copy, *artifacts]

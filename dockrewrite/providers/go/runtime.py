@@ -56,6 +56,9 @@ class RuntimeMixin(Planner):
     """The planner's choice of runtime base and the steps that prepare it."""
 
     runtime_reason: str | None = None  # why auto chose the smallest base, for the note above the runtime stage
+    # (base, image, Debian release) when the builder gathers the libraries the CGO binary links for a base
+    # without a package manager (providers/linked.py)
+    gather_libraries: tuple[Runtime, str, str] | None = None
 
     def _runtime(self, facts: GoFacts) -> tuple[Runtime, str, list[ops.Op]]:
         """(runtime base, image, setup steps) for the binary and the tools the commands need."""
@@ -78,9 +81,14 @@ class RuntimeMixin(Planner):
                     "which C library it has; pin a tag such as -bookworm or -alpine",
                     line,
                 )
-            libs = _runtime_libs(facts, family)
+            linked = _links_libraries(facts)
+            # a Debian builder's libraries reach a base without a package manager through the loader (gathered in
+            # the builder), so the table of runtime packages is needed only where they are installed
+            gathered = family in images.DEBIAN_CODENAMES and not needed
+            libs = _runtime_libs(facts, family, strict=not gathered)
             no_libc = asked is not None and not any(v.libc for v in select.variants(asked.name))
-            if no_libc or (asked is not None and asked.package_manager is None and (libs or needed)):
+            bare_asked = asked is not None and asked.package_manager is None
+            if no_libc or (bare_asked and needed) or (bare_asked and linked and not gathered):
                 lacks = " and ".join(
                     x for x, on in (("a C library", True), ("shared libraries", libs), ("tools", needed)) if on
                 )
@@ -113,13 +121,18 @@ class RuntimeMixin(Planner):
                 bare = select.variant(asked.name, "go", "glibc")
                 image = bare.image("go", self.stage.image, family) if bare else None
                 if bare and image:
+                    if linked:
+                        self.gather_libraries = (bare, image, family)
                     return bare, image + self._nonroot_tag(bare), []
                 raise Skip(f"no {asked.name} image matches the builder's Debian release ({family})", line)
-            if asked is None and not libs and not needed:
+            if asked is None and not needed and (not linked or gathered):
                 for bare in _by_rank(libc="glibc", package_manager=False):
                     image = bare.image("go", self.stage.image, family)
                     if image:
+                        if linked:
+                            self.gather_libraries = (bare, image, family)
                         return bare, image + self._nonroot_tag(bare), []
+            libs = _runtime_libs(facts, family)
             return rt, rt.image("go", self.stage.image, family), _setup(rt, libs, packages, src)
         # A static binary runs anywhere; the runtime only has to provide the tools the commands call.
         rt = asked
@@ -215,12 +228,18 @@ def _by_rank(libc: str | None, package_manager: bool | None = None) -> list[Runt
     ]
 
 
-def _runtime_libs(facts: GoFacts, family: str) -> list[str]:
-    """The runtime packages holding the shared libraries of the -dev packages the original installs."""
+def _links_libraries(facts: GoFacts) -> bool:
+    """Whether the original installs -dev packages, whose libraries the CGO binary then links."""
+    return any(syslibs.is_dev(name) for _ins, _manager, names in facts.packages for name in names)
+
+
+def _runtime_libs(facts: GoFacts, family: str, strict: bool = True) -> list[str]:
+    """The runtime packages holding the shared libraries of the -dev packages the original installs (strict:
+    a -dev package the table does not know is refused, since an install would miss its library)."""
     libs: list[str] = []
     for ins, _manager, names in facts.packages:
         needed, unknown = syslibs.runtime_packages(names, "alpine" if family == "alpine" else "debian")
-        if unknown:
+        if unknown and strict:
             raise Skip(
                 f"no known runtime package for {', '.join(unknown)}; the CGO binary would miss its shared libraries",
                 ins.line,

@@ -6,32 +6,16 @@ import re
 
 from dockrewrite import images, ops
 from dockrewrite.context import BuildContext
+from dockrewrite.providers import linked
+from dockrewrite.providers.linked import LIBS_TREE
 from dockrewrite.providers.python.layout import VENV
+from dockrewrite.runtimes import distroless
 
 PYTHON_TREE = "/runtime-python"  # the builder's interpreter, at its own paths below this folder
-LIBS_TREE = "/runtime-libs"  # the shared libraries the runtime lacks, at their own paths below this folder
 OPENSSL_DIR = "/usr/lib/ssl"  # where Debian's OpenSSL looks for its default CA file (ssl.create_default_context)
 # Parts of the standard library the runtime leaves out: the GUI toolkit and what is built on it, whose X11
 # libraries slim python images do not have (their _tkinter module cannot load there either).
 LEFT_OUT = ("tkinter", "idlelib", "turtledemo", "lib-dynload/_tkinter.*")
-# Libraries every distroless cc image has (glibc, libgcc_s, libstdc++, libgomp, OpenSSL), as file-name
-# patterns: the builder leaves them out, since its Debian release is the runtime's.
-CC_LIBRARIES = (
-    "ld-linux*",
-    "libc.so.*",
-    "libm.so.*",
-    "libpthread.so.*",
-    "libdl.so.*",
-    "librt.so.*",
-    "libresolv.so.*",
-    "libutil.so.*",
-    "libnss_*",
-    "libgcc_s.so.*",
-    "libstdc++.so.*",
-    "libgomp.so.*",
-    "libssl.so.*",
-    "libcrypto.so.*",
-)
 
 
 # App code that starts programs or opens libraries itself: what it runs may need a shell or tools, and what
@@ -87,37 +71,21 @@ def gather_steps(codename: str, runtime_image: str) -> list[ops.Op]:
             f"# default ({OPENSSL_DIR}/cert.pem, as Debian's openssl package links it), which cc lacks",
         ),
     )
-    half = len(CC_LIBRARIES) // 2
-    patterns = "|".join(CC_LIBRARIES[:half]) + "| \\\n        " + "|".join(CC_LIBRARIES[half:])
-    libraries = ops.step(
-        "RUN set -eu; \\\n"
-        f"    grep -qx 'VERSION_CODENAME={codename}' /etc/os-release \\\n"
-        f"      || {{ echo 'the builder is not Debian {codename}, the release of {runtime_image}' >&2; exit 1; }}; \\\n"
-        f"    mkdir {LIBS_TREE}; \\\n"
-        '    loader=$(ldd /usr/local/bin/python3 | awk \'$1 ~ "^/" && $2 != "=>" {print $1; exit}\'); \\\n'
-        f"    find {PYTHON_TREE} {VENV} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
-        '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
-        '      needs=$("$loader" --inhibit-cache --list "$elf") \\\n'
-        '        || { echo "$elf: a library it links cannot be found" >&2; exit 1; }; \\\n'
-        '      case "$needs" in *"not found"*) echo "$elf: $needs" >&2; exit 1 ;; esac; \\\n'
-        '      echo "$needs"; \\\n'
-        "    done > /tmp/linked.txt; \\\n"
-        '    awk \'$2 == "=>" && $3 ~ "^/" {print $3}\' /tmp/linked.txt | sort -u | while read -r lib; do \\\n'
-        f'      case "$lib" in {PYTHON_TREE}/*|{VENV}/*) continue ;; esac; \\\n'
-        f'      case "${{lib##*/}}" in {patterns}) continue ;; esac; \\\n'
-        f'      [ -e "{PYTHON_TREE}$lib" ] && continue; \\\n'
-        '      dir=$(readlink -f "${lib%/*}"); \\\n'
-        f'      mkdir -p "{LIBS_TREE}$dir" && cp -L "$lib" "{LIBS_TREE}$dir/"; \\\n'
-        "    done; \\\n"
-        "    rm /tmp/linked.txt",
+    libraries = linked.gather(
+        (PYTHON_TREE, VENV),
+        "/usr/local/bin/python3",
+        codename,
+        runtime_image,
+        distroless.CC.libraries,
         (
             f"# The shared libraries the runtime's Python and the packages in {VENV} link that distroless cc",
             f"# lacks, copied under {LIBS_TREE} at their own paths. The loader lists what each ELF file needs",
             "# (--verify: 0 a program, 2 a library) as the runtime will look for it, with no ld.so.cache, and a",
             "# library it cannot find fails the build. Left out: what the two folders hold already, and what cc",
             "# has (glibc, libgcc_s, libstdc++, libgomp, OpenSSL), of the builder's Debian release",
-            "# hadolint ignore=DL4006",
         ),
+        keep_out=(PYTHON_TREE, VENV),
+        present_in=(PYTHON_TREE,),
     )
     return [python, libraries]
 
@@ -129,5 +97,5 @@ def copy_steps(source: str) -> list[ops.Op]:
             f"COPY --from={source} {PYTHON_TREE}/ /",
             ("# The builder's own Python, and the shared libraries it and the packages link, at their own paths",),
         ),
-        ops.step(f"COPY --from={source} {LIBS_TREE}/ /"),
+        linked.copy(source),
     ]

@@ -1,0 +1,62 @@
+"""The builder step that gathers the shared libraries a build linked, for a runtime base that cannot install
+packages (distroless), and the runtime's COPY of them: found with the loader, never from a table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dockrewrite import ops
+
+LIBS_TREE = "/runtime-libs"  # the shared libraries the runtime lacks, at their own paths below this folder
+
+
+def gather(
+    elf_roots: Sequence[str],
+    probe: str,
+    codename: str,
+    runtime_image: str,
+    libraries: Sequence[str],
+    comments: tuple[str, ...],
+    keep_out: Sequence[str] = (),
+    present_in: Sequence[str] = (),
+) -> ops.Op:
+    """The builder RUN that copies under LIBS_TREE every library the ELF files under `elf_roots` need and the
+    runtime lacks (`libraries`: file-name patterns of what it has). The loader is the one `probe` (an ELF
+    file of the builder) names, so nothing names an architecture; it resolves as the runtime will (no
+    ld.so.cache), and a library it cannot find fails the build, as does a builder of another Debian release
+    than the runtime's. Libraries under `keep_out` travel with those folders; one whose path exists under a
+    `present_in` folder is there already."""
+    half = len(libraries) // 2
+    patterns = "|".join(libraries[:half]) + "| \\\n        " + "|".join(libraries[half:])
+    skip_trees = (
+        f'      case "$lib" in {"|".join(f"{root}/*" for root in keep_out)}) continue ;; esac; \\\n' if keep_out else ""
+    )
+    present = "".join(f'      [ -e "{tree}$lib" ] && continue; \\\n' for tree in present_in)
+    return ops.step(
+        "RUN set -eu; \\\n"
+        f"    grep -qx 'VERSION_CODENAME={codename}' /etc/os-release \\\n"
+        f"      || {{ echo 'the builder is not Debian {codename}, the release of {runtime_image}' >&2; exit 1; }}; \\\n"
+        f"    mkdir {LIBS_TREE}; \\\n"
+        f'    loader=$(ldd {probe} | awk \'$1 ~ "^/" && $2 != "=>" {{print $1; exit}}\'); \\\n'
+        f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
+        '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
+        '      needs=$("$loader" --inhibit-cache --list "$elf") \\\n'
+        '        || { echo "$elf: a library it links cannot be found" >&2; exit 1; }; \\\n'
+        '      case "$needs" in *"not found"*) echo "$elf: $needs" >&2; exit 1 ;; esac; \\\n'
+        '      echo "$needs"; \\\n'
+        "    done > /tmp/linked.txt; \\\n"
+        '    awk \'$2 == "=>" && $3 ~ "^/" {print $3}\' /tmp/linked.txt | sort -u | while read -r lib; do \\\n'
+        + skip_trees
+        + f'      case "${{lib##*/}}" in {patterns}) continue ;; esac; \\\n'
+        + present
+        + '      dir=$(readlink -f "${lib%/*}"); \\\n'
+        f'      mkdir -p "{LIBS_TREE}$dir" && cp -L "$lib" "{LIBS_TREE}$dir/"; \\\n'
+        "    done; \\\n"
+        "    rm /tmp/linked.txt",
+        (*comments, "# hadolint ignore=DL4006"),
+    )
+
+
+def copy(source: str, comments: tuple[str, ...] = ()) -> ops.Op:
+    """The runtime's COPY of what `gather` made in the stage `source`."""
+    return ops.step(f"COPY --from={source} {LIBS_TREE}/ /", comments)
