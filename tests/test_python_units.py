@@ -347,3 +347,21 @@ def test_psycopg_keeps_the_libpq_the_original_image_had(tmp_path: Path, image, r
     runtime = result.output.split(" AS runtime", 1)[1]
     assert ("libpq5" in runtime) is carried
     assert any("psycopg opens libpq5" in w for w in result.warnings) is carried
+
+
+@pytest.mark.parametrize(
+    "requirement, package",
+    [("python-magic==0.4.27", "libmagic1"), ("Wand>=0.6", "libmagickwand-6.q16-6")],
+)
+def test_libraries_opened_through_ctypes_that_the_full_image_has_reach_the_runtime(
+    tmp_path: Path, requirement, package
+):
+    """python-magic and Wand find libmagic and MagickWand with ctypes: the full python image has them (buildpack-deps
+    installs `file` and imagemagick), the slim one does not, and no linker scan would see the need."""
+    (tmp_path / "requirements.txt").write_text(requirement + "\n")
+    text = 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    result = convert_text(text, BuildContext(tmp_path), Options())
+    assert result.status == CHANGED, result.reason
+    assert package in result.output.split(" AS runtime", 1)[1]
+    refused = convert_text(text, BuildContext(tmp_path), Options(runtime="distroless"))
+    assert refused.status == SKIPPED and "ctypes" in refused.reason

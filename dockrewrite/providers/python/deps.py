@@ -55,7 +55,9 @@ PIP_RUNTIME_LIBS = {
 # Pure-Python packages that open a system library themselves (ctypes) when imported, unless an extra that
 # bundles it is installed: the runtime must have the library, and no linker scan (ldd) sees the need.
 # name -> (Debian runtime package, Alpine runtime package, a requirement text that bundles it instead, the
-# system packages whose install puts it in an image)
+# system packages whose install puts it in an image). The full python image (buildpack-deps) has all three:
+# libpq-dev, `file` (libmagic) and imagemagick with libmagickwand-dev.
+_NEVER = re.compile(r"(?!)")
 PIP_LOADED_LIBS = {
     "psycopg": (
         "libpq5",
@@ -63,6 +65,8 @@ PIP_LOADED_LIBS = {
         re.compile(r"(?i)psycopg\s*\[[^\]]*\b(binary|c)\b|psycopg[-_](binary|c)\b"),
         re.compile(r"^(libpq|postgresql)"),
     ),
+    "python-magic": ("libmagic1", "libmagic", _NEVER, re.compile(r"^(libmagic|file$)")),
+    "wand": ("libmagickwand-6.q16-6", "imagemagick-libs", _NEVER, re.compile(r"^(libmagick|imagemagick)")),
 }
 # Where a project names its requirements, extras included.
 REQUIREMENT_FILES = re.compile(

@@ -63,8 +63,8 @@ class RuntimePackages:
                 packages.append(lib)
                 self.note(
                     "DR602",
-                    f"{name} opens {lib} itself when imported (no binary extra bundles it), as the original's image "
-                    f"has it: the runtime gets {lib}",
+                    f"{name} opens {lib} itself when imported (ctypes; nothing in the requirements bundles it), and "
+                    f"the original's image has it: the runtime gets {lib}",
                 )
         return packages
 
