@@ -1,4 +1,5 @@
-"""docs/templates.md: its example override renders, passes the safety checks, and the blocks it lists exist."""
+"""The documented examples render as shown: docs/templates.md (its overrides pass the safety checks, its block
+list is the layout's) and README's before-and-after."""
 
 from __future__ import annotations
 
@@ -90,3 +91,12 @@ def test_the_documented_runtime_override_writes_every_install_and_user_on_that_b
     builtin = (ROOT / "fixtures" / "python" / "psycopg2-source" / "expected" / "auto.Dockerfile").read_text()
     assert "Acquire::Retries" not in builtin and "nologin" not in builtin
     assert out.count("Acquire::Retries=5") == 2 and "--shell /usr/sbin/nologin --uid 10001 app" in out
+
+
+def test_the_readmes_before_and_after_is_what_convert_writes():
+    """README.md shows the bundled example's rewrite; it must stay what the tool writes for it."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("\nbecomes\n\n```dockerfile\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(app, ["convert", "-o", "-", str(ROOT / "examples" / "go-service" / "Dockerfile")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(shown)
