@@ -113,3 +113,36 @@ def test_a_module_build_without_go_sum_is_named(tmp_path, image, files, noted):
     notes = [w for w in result.warnings if "no go.sum" in w]
     assert bool(notes) is noted
     assert all(getattr(w, "code", None) == "DR403" for w in notes)
+
+
+@pytest.mark.parametrize(
+    ("code", "relative"),
+    [
+        ("f, _ := os.Create(fn)", "main.go: os.Create(fn), a name known only at run time"),
+        ("os.WriteFile(filepath.Join(dir, name), b, 0o644)", "os.WriteFile(filepath.Join(dir"),
+        ("os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)", "os.OpenFile(logPath)"),
+        ("os.Create(filepath.Join(os.TempDir(), name))", None),  # the temporary folder is everyone's
+        ('os.Create("/var/lib/app/" + name)', None),  # absolute: its folder, not the working one
+        ("os.OpenFile(path, os.O_RDONLY, 0)", None),  # read only
+    ],
+)
+def test_a_file_written_under_a_run_time_name_makes_the_working_folder_written(code, relative):
+    """The original's root could create it wherever a relative name put it: the working folder must stay writable."""
+    from dockrewrite.providers.go import sources
+
+    src = sources.GoSources()
+    sources._scan_writes(src, "main.go", f"package main\n\nfunc save() {{\n\t{code}\n}}\n")
+    if relative is None:
+        assert src.writes_relative is None
+    else:
+        assert src.writes_relative is not None and relative in src.writes_relative
+
+
+def test_a_const_named_file_is_read_as_its_literal():
+    from dockrewrite.providers.go import sources
+
+    src = sources.GoSources()
+    sources._scan_writes(
+        src, "main.go", 'package main\n\nconst dbFile = "data/app.db"\n\nfunc f() { os.Create(dbFile) }\n'
+    )
+    assert src.written == ["data/app.db"] and "dbFile" in src.writes_relative

@@ -624,3 +624,32 @@ def test_python_and_node_apps_get_the_folder_a_config_file_names(tmp_path):
     node = {"package.json": {}, "package-lock.json": "{}", "server.js": "1;\n", ".env": "UPLOAD_DIR=uploads/\n"}
     result = convert_text(NODE_APP, _context(tmp_path / "node", node), Options())
     assert result.status == CHANGED and "/app/uploads" in result.output
+
+
+# -- compose mounts over a written path ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("volumes", "said"),
+    [
+        ('["./data:/app/data"]', "bind-mounts the host path ./data over /app/data"),
+        (
+            "[{type: bind, source: ./queries.db, target: /app/data/queries.db}]",
+            "bind-mounts the host path ./queries.db over /app/data/queries.db",
+        ),
+        ('["data:/app"]', "mounts the named volume data over /app"),
+        ("[{type: volume, source: data, target: /app/data}]", "mounts the named volume data over /app/data"),
+        ('["./data:/app/data:ro"]', None),  # read-only: not written through it
+        ("[{type: bind, source: ./conf, target: /app/conf, read_only: true}]", None),
+        ('["/app/node_modules"]', None),  # anonymous: a fresh volume every time
+        ('["./logs:/var/log/other"]', None),  # not over anything the app writes
+    ],
+)
+def test_compose_mounts_over_a_written_path_are_named(tmp_path, volumes, said):
+    """Short and long syntax; a host path keeps the host's owner, and a named volume the original (root) filled
+    keeps root's files, so the runtime user cannot write either without a chown."""
+    ctx = _context(tmp_path, {"docker-compose.yml": f"services:\n  app:\n    build: .\n    volumes: {volumes}\n"})
+    found = _find("FROM python:3.12\nWORKDIR /app\nRUN mkdir /app/data\n", ctx=ctx)
+    notes = [n for n in found.refused if "compose" in n]
+    if said is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and said in notes[0] and "--keep-root" in notes[0]

@@ -295,31 +295,64 @@ def tolerant_mkdir(text: str) -> str:
     return _MKDIR.sub(add, text)
 
 
-# A compose service's short-syntax bind mount: `- ./data:/data`, `- /srv/app/data:/data:rw`, `- ~/x:/x`.
-_BIND = re.compile(r"""^\s*-\s*["']?((?:\.{1,2}|~)?/[^:"'\s]*|\.):(/[^:"'\s]*)""", re.MULTILINE)
+def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
+    """(service, kind, source, target) of every mount a compose file's services declare, in the short
+    (`./data:/data:ro`, `data:/data`) and the long syntax (`type: bind`, `source`, `target`, `read_only`), that
+    is not read-only; kind is "bind" (a host path) or "volume" (a named volume)."""
+    from dockrewrite.deployments import yaml_documents
+
+    docs = yaml_documents(text)
+    services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
+    out = []
+    for name, service in services.items() if isinstance(services, dict) else ():
+        volumes = service.get("volumes") if isinstance(service, dict) else None
+        for volume in volumes if isinstance(volumes, list) else ():
+            if isinstance(volume, str):
+                parts = volume.split(":")
+                if len(parts) < 2 or (len(parts) > 2 and "ro" in parts[2].split(",")):
+                    continue  # an anonymous volume, or read-only: the app does not write there
+                source, target = parts[0], parts[1]
+                kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+            elif isinstance(volume, dict):
+                kind, source, target = volume.get("type"), volume.get("source"), volume.get("target")
+                if kind not in ("bind", "volume") or volume.get("read_only") or not isinstance(target, str):
+                    continue
+                source = str(source or "")
+            else:
+                continue
+            if target.startswith("/"):
+                out.append((str(name), kind, source, posixpath.normpath(target)))
+    return out
 
 
 def bind_mounts(ctx, writes: Writes) -> None:
-    """Host folders the compose files beside the Dockerfile bind-mount over a folder the app writes: the image's
-    ownership does not reach them, so a note names them (the uid must be able to write there, or --keep-root)."""
+    """Host folders (or files) and named volumes that the compose files beside the Dockerfile mount over a path
+    the app writes: the image's ownership does not reach a host path, and a named volume the original already
+    filled keeps its files owned by the original's root, so a note names each (the runtime user's uid must be
+    able to write there, or --keep-root)."""
     if ctx is None or not ctx.known:
         return
     for name in ctx.entries:
         if not COMPOSE_NAMES.match(name):
             continue
-        text = ctx.read_text(name, limit=300_000) or ""
-        for m in _BIND.finditer(text):
-            host, target = m.group(1), posixpath.normpath(m.group(2))
-            line = text[m.start() : text.find("\n", m.end()) if "\n" in text[m.end() :] else len(text)]
-            if re.search(r":ro\b", line[line.find(m.group(2)) :]):
-                continue  # read-only: the app does not write there
-            # over a written folder, or a folder inside one (`./.db:/app/.db` under the app's own folder)
-            inside = next((w for w in writes.paths if target == w or target.startswith(w.rstrip("/") + "/")), None)
-            if inside is not None:
+        for service, kind, source, target in compose_mounts(ctx.read_text(name, limit=300_000) or ""):
+            # over a written folder, a path inside one (`./.db:/app/.db` under the app's own folder), or a folder
+            # that holds one (the mount replaces the whole tree)
+            if not any(_under(target, [w]) or _under(w, [target]) for w in writes.paths):
+                continue
+            if kind == "bind":
                 writes.refused.append(
-                    f"{name} bind-mounts the host folder {host} over {target}, which the app writes: the image's "
-                    "ownership does not reach a host folder (Docker creates a missing one owned by root), so it "
-                    "must be writable by the runtime user's uid (chown it on the host) or use --keep-root"
+                    f"{name} bind-mounts the host path {source} over {target}, which the app writes: the image's "
+                    "ownership does not reach a host path (Docker creates a missing one as a folder owned by root), "
+                    "so it must be writable by the runtime user's uid (chown it on the host) or use --keep-root"
+                )
+            else:
+                writes.refused.append(
+                    f"{name}: service {service} mounts the named volume {source or '(anonymous)'} over {target}, "
+                    "which the app writes: a new volume starts with the image's files and their owner, but one the "
+                    "original already filled keeps them owned by root, which the runtime user cannot write: chown "
+                    "it once (`docker compose run --rm --user root "
+                    f"{service} chown -R <uid> {target}`) or use --keep-root"
                 )
 
 

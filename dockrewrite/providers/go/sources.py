@@ -49,6 +49,14 @@ _DATA_FILE_CALL = re.compile(
     r'((?:\./)?[\w.-]+(?:/[\w.-]+)*\.(?:ogg|ivf|h264|h265|webm|mkv|mp4|wav|mp3|opus|pcm|raw|y4m|gob|pcap|bin|dat))"'
 )
 _USES_WRITER = re.compile(r"\.(?:Close|Write\w*)\(")
+# A file created under a name only known at run time (`os.Create(fn)`, `os.WriteFile(filepath.Join(dir, n), …)`):
+# a relative one lands in the working folder, so that folder must be writable, as it was for the original's root.
+_DYNAMIC_WRITE = re.compile(
+    r"\bos\.(?:Create|WriteFile)\(\s*(?![\"`\s])([^,)\n]{1,80}?)\s*[,)]"
+    r"|\bos\.OpenFile\(\s*(?![\"`\s])([^,)\n]{1,80}?)\s*,[^)\n]*\bO_(?:CREATE|WRONLY|RDWR|APPEND|TRUNC)\b"
+)
+# Expressions that name a place outside the working folder: the temporary folder or an absolute path.
+_NOT_RELATIVE = re.compile(r'TempDir|CreateTemp|MkdirTemp|"/|UserHomeDir|UserCacheDir|UserConfigDir')
 # `const dbPath = ".db"`, `var dir string = "./data"`, and the same inside const ( … ) / var ( … ) blocks.
 _CONST_ONE = re.compile(r'^\s*(?:const|var)\s+([A-Za-z_]\w*)\s*(?:string\s*)?=\s*"([^"\n]{1,200})"', re.MULTILINE)
 _CONST_BLOCK = re.compile(r"^\s*(?:const|var)\s*\(([^)]*)\)", re.MULTILINE)
@@ -162,6 +170,17 @@ def _scan_writes(src: GoSources, rel: str, text: str, pending: list[tuple[str, s
                 pending.append((rel, call, target))
             continue
         record_write(src, rel, call, target)
+    for m in _DYNAMIC_WRITE.finditer(text):
+        expr = (m.group(1) or m.group(2)).strip()
+        call = m.group(0).split("(", 1)[0].strip()
+        if expr in consts:
+            record_write(src, rel, call, consts[expr], via=expr)
+        elif _NOT_RELATIVE.search(expr):
+            continue  # the temporary folder is everyone's; an absolute path says where it writes
+        elif src.writes_relative is None:
+            src.writes_relative = (
+                f"{rel}: {call}({expr}), a name known only at run time, relative to it if not absolute"
+            )
     if _USES_WRITER.search(text):
         for m in _DATA_FILE_CALL.finditer(text):
             record_write(src, rel, m.group(0).split("(", 1)[0], m.group(1))
