@@ -34,6 +34,21 @@ class BuildContext:
     def is_dir(self, rel: str) -> bool:
         return self.exists(rel) and os.path.isdir(self.root / rel)
 
+    def children(self, rel: str) -> list[str]:
+        """The names inside a folder of the context that a COPY of it sends, sorted; none for a folder that is
+        not there or whose real path leaves the context (a link)."""
+        if not self.is_dir(rel):
+            return []
+        root = os.path.realpath(self.root)
+        real = os.path.realpath(self.root / rel)
+        if os.path.commonpath([root, real]) != root:
+            return []
+        try:
+            names = os.listdir(real)
+        except OSError:
+            return []
+        return sorted(n for n in names if not is_temp_name(n) and not self.ignored(f"{rel.rstrip('/')}/{n}"))
+
     @cached_property
     def _listing(self) -> frozenset[str]:
         return frozenset(self.entries)

@@ -108,16 +108,23 @@ class FilesMixin(Planner):
                 if dest not in [f[0] for f in found]:
                     found.append((dest, entry))
                     carried.append(f"{entry} (copied on line {copy.ins.line})")
-        if facts.context_root is not None:
-            for entry in self.ctx.entries:
-                if _NEVER_CARRY.match(entry) or entry in src.embedded:
+        roots = [(facts.context_root, "", self.ctx.entries)] if facts.context_root is not None else []
+        # `COPY app/ .`: a folder of Go sources copied whole, whose files then sit where the context's would
+        for copy in facts.copies:
+            entry = copy.sources[0].rstrip("/") if len(copy.sources) == 1 else ""
+            if entry not in (".", "") and not any(c in entry for c in "*$\\") and is_go_source(self.ctx, entry):
+                roots.append((copy.dest, entry + "/", self.ctx.children(entry)))
+        for dest_root, prefix, names in roots:
+            for name in names:
+                entry = prefix + name
+                if _NEVER_CARRY.match(name) or entry in src.embedded:
                     continue
                 is_dir = self.ctx.is_dir(entry)
-                conventional = entry in ASSET_DIRS if is_dir else bool(_ASSET_FILE.search(entry))
-                named = go_source.names_entry(src.literals, entry)
+                conventional = name in ASSET_DIRS if is_dir else bool(_ASSET_FILE.search(name))
+                named = go_source.names_entry(src.literals, name)
                 if not (conventional or named) or (is_dir and is_go_source(self.ctx, entry)):
                     continue
-                path = posixpath.join(facts.context_root, entry)
+                path = posixpath.join(dest_root, name)
                 if path not in [f[0] for f in found]:
                     found.append((path, entry))
                     why = (
