@@ -855,3 +855,32 @@ def test_a_shell_healthcheck_on_distroless_node_is_refused(tmp_path):
     )
     result = convert_text(text, ctx, Options(runtime="distroless"))
     assert result.status == SKIPPED and "shell" in result.reason
+
+
+def test_a_data_file_named_by_compose_environment_is_carried(tmp_path):
+    """compose gives DATA_PATH=./db/db.json and the code reads process.env.DATA_PATH: the runtime keeps db/,
+    owned by the user that runs the app (it writes the file back)."""
+    files = {
+        "package.json": {
+            "name": "movies",
+            "version": "1.0.0",
+            "scripts": {"build": "tsc", "start": "node dist/main.js"},
+            "dependencies": {"express": "^4.19.2"},
+            "devDependencies": {"typescript": "^5.4.0"},
+        },
+        "package-lock.json": {"name": "movies", "lockfileVersion": 3, "packages": {"": {"name": "movies"}}},
+        "tsconfig.json": {"compilerOptions": {"outDir": "dist"}},
+        "src/main.ts": "import { readFileSync } from 'fs';\nexport const data = readFileSync(process.env.DATA_PATH);\n",
+        "db/db.json": "[]\n",
+        "docker-compose.yml": "services:\n  app:\n    build: .\n    environment:\n      - DATA_PATH=./db/db.json\n",
+    }
+    ctx = _context(tmp_path, files)
+    text = 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD ["npm", "start"]\n'
+    result = convert_text(text, ctx, Options(runtime="slim"))
+    assert result.status == CHANGED, result.reason
+    runtime = result.output.split(" AS runtime", 1)[1]
+    assert "/app/db ./db" in runtime and "--chown=" in runtime.split("/app/db ./db")[0].rsplit("\n", 1)[1]
+    assert any("DATA_PATH=./db/db.json" in w for w in result.warnings)
+    (tmp_path / "docker-compose.yml").unlink()
+    plain = convert_text(text, _context(tmp_path, {}), Options(runtime="slim"))
+    assert "./db" not in plain.output.split(" AS runtime", 1)[1]

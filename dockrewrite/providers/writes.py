@@ -325,6 +325,30 @@ def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
     return out
 
 
+def compose_environment(ctx) -> list[tuple[str, str]]:
+    """(name, value) of the environment the compose files beside the Dockerfile give the services they build
+    from this folder (`build: .`), in list (`- KEY=value`) or mapping form."""
+    from dockrewrite.deployments import yaml_documents
+
+    out: list[tuple[str, str]] = []
+    for name in ctx.entries if ctx is not None and ctx.known else ():
+        if not COMPOSE_NAMES.match(name):
+            continue
+        docs = yaml_documents(ctx.read_text(name, limit=300_000) or "")
+        services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
+        for service in services.values() if isinstance(services, dict) else ():
+            build = service.get("build") if isinstance(service, dict) else None
+            context = build.get("context", ".") if isinstance(build, dict) else build
+            if not isinstance(context, str) or posixpath.normpath(context) != ".":
+                continue
+            env = service.get("environment")
+            if isinstance(env, dict):
+                out += [(str(k), str(v)) for k, v in env.items() if v is not None]
+            elif isinstance(env, list):
+                out += [tuple(str(item).split("=", 1)) for item in env if "=" in str(item)]
+    return out
+
+
 def bind_mounts(ctx, writes: Writes) -> None:
     """Host folders (or files) and named volumes that the compose files beside the Dockerfile mount over a path
     the app writes: the image's ownership does not reach a host path, and a named volume the original already

@@ -159,7 +159,30 @@ class CarriedFiles:
         """Config files the start command reads at run time, of those the original copied into the app folder:
         Babel and tsconfig files the start needs, env files the app loads (dotenv, `node --env-file`)."""
         found = cmds.start_configs(self._start_programs(), self._loaded(), self.facts.copied_entries)
-        return found + [f for f in self._env_files() + self._named_files() if f not in found]
+        extra = self._env_files() + self._named_files() + self._compose_env_entries()
+        return found + [f for f in dict.fromkeys(extra) if f not in found]
+
+    def _compose_env_entries(self) -> list[str]:
+        """Top-level entries that a compose service building this image names in its environment with a relative
+        path (`DATA_PATH=./db/db.json`) that the app's code reads (`process.env.DATA_PATH`): the app opens that
+        path at run time, relative to its folder, so the runtime carries it (owned by the runtime user, who may
+        write it, as the original's root could)."""
+        pairs = [(n, v) for n, v in writes.compose_environment(self.ctx) if v and not v.startswith(("/", "~", "$"))]
+        if not pairs:
+            return []
+        files, sources = self._start_sources()
+        code = "\n".join(text for _rel, text in nsrc.local_modules(self.ctx, files, also=sources))
+        out: list[str] = []
+        for name, value in pairs:
+            rel = posixpath.normpath(value)
+            entry = rel.split("/", 1)[0]
+            read = re.search(rf"process\.env(?:\.{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"]\s*\])", code)
+            if read and not rel.startswith("..") and entry in self.facts.copied_entries and entry not in out:
+                out.append(entry)
+                said = f"compose sets {name}={value} and the app reads process.env.{name}: {entry} is carried"
+                if said not in self.warnings:  # asked more than once per plan
+                    self.note("DR302", said)
+        return out
 
     def _named_files(self) -> list[str]:
         """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or
