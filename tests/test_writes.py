@@ -653,3 +653,10 @@ def test_compose_mounts_over_a_written_path_are_named(tmp_path, volumes, said):
         assert notes == []
     else:
         assert len(notes) == 1 and said in notes[0] and "--keep-root" in notes[0]
+
+
+def test_a_compose_service_running_another_image_is_not_this_ones_mount(tmp_path):
+    compose = "services:\n  dev:\n    image: node:latest\n    volumes: ['.:/app']\n"
+    ctx = _context(tmp_path, {"docker-compose.yml": compose})
+    found = _find("FROM node:20\nWORKDIR /app\nRUN mkdir /app/data\n", ctx=ctx)
+    assert not [n for n in found.refused if "compose" in n]

@@ -305,7 +305,9 @@ def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
     services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
     out = []
     for name, service in services.items() if isinstance(services, dict) else ():
-        volumes = service.get("volumes") if isinstance(service, dict) else None
+        if not isinstance(service, dict) or (service.get("image") and not service.get("build")):
+            continue  # a service that runs another image (node:latest with the sources mounted, a database)
+        volumes = service.get("volumes")
         for volume in volumes if isinstance(volumes, list) else ():
             if isinstance(volume, str):
                 parts = volume.split(":")
