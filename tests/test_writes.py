@@ -660,3 +660,10 @@ def test_a_compose_service_running_another_image_is_not_this_ones_mount(tmp_path
     ctx = _context(tmp_path, {"docker-compose.yml": compose})
     found = _find("FROM node:20\nWORKDIR /app\nRUN mkdir /app/data\n", ctx=ctx)
     assert not [n for n in found.refused if "compose" in n]
+
+
+def test_a_compose_service_running_the_apps_pushed_image_is_read(tmp_path):
+    compose = "services:\n  web:\n    image: someone/app:1.0.2\n    volumes: ['static:/app/data']\n"
+    ctx = _context(tmp_path, {"docker-compose.yml": compose})
+    found = _find("FROM python:3.12\nWORKDIR /app\nRUN mkdir /app/data\n", ctx=ctx)
+    assert [n for n in found.refused if "named volume static over /app/data" in n]

@@ -305,8 +305,10 @@ def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
     services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
     out = []
     for name, service in services.items() if isinstance(services, dict) else ():
-        if not isinstance(service, dict) or (service.get("image") and not service.get("build")):
-            continue  # a service that runs another image (node:latest with the sources mounted, a database)
+        image = service.get("image") if isinstance(service, dict) else None
+        if not isinstance(service, dict) or (isinstance(image, str) and "/" not in image and not service.get("build")):
+            # an official image (node:latest with the sources mounted, redis), not this app's own (user/app:1.0)
+            continue
         volumes = service.get("volumes")
         for volume in volumes if isinstance(volumes, list) else ():
             if isinstance(volume, str):
