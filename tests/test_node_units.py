@@ -881,6 +881,12 @@ def test_a_data_file_named_by_compose_environment_is_carried(tmp_path):
     runtime = result.output.split(" AS runtime", 1)[1]
     assert "/app/db ./db" in runtime and "--chown=" in runtime.split("/app/db ./db")[0].rsplit("\n", 1)[1]
     assert any("DATA_PATH=./db/db.json" in w for w in result.warnings)
+    # a host name that a folder of the context happens to share is not a path
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  app:\n    build: .\n    environment:\n      DATA_PATH: db\n"
+    )
+    host = convert_text(text, _context(tmp_path, {}), Options(runtime="slim"))
+    assert "./db" not in host.output.split(" AS runtime", 1)[1]
     (tmp_path / "docker-compose.yml").unlink()
     plain = convert_text(text, _context(tmp_path, {}), Options(runtime="slim"))
     assert "./db" not in plain.output.split(" AS runtime", 1)[1]

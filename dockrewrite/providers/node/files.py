@@ -167,7 +167,12 @@ class CarriedFiles:
         path (`DATA_PATH=./db/db.json`) that the app's code reads (`process.env.DATA_PATH`): the app opens that
         path at run time, relative to its folder, so the runtime carries it (owned by the runtime user, who may
         write it, as the original's root could)."""
-        pairs = [(n, v) for n, v in writes.compose_environment(self.ctx) if v and not v.startswith(("/", "~", "$"))]
+        # a value that reads as a path (`./db/db.json`, `data/app.sqlite`), not a host name that a folder shares
+        pairs = [
+            (n, v)
+            for n, v in writes.compose_environment(self.ctx)
+            if v and not v.startswith(("/", "~", "$")) and ("/" in v or re.search(r"\.\w{1,8}$", v))
+        ]
         if not pairs:
             return []
         files, sources = self._start_sources()
