@@ -295,7 +295,7 @@ def tolerant_mkdir(text: str) -> str:
     return _MKDIR.sub(add, text)
 
 
-def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
+def compose_mounts(text: str) -> list[tuple[str, str, str, str]]:
     """(service, kind, source, target) of every mount a compose file's services declare, in the short
     (`./data:/data:ro`, `data:/data`) and the long syntax (`type: bind`, `source`, `target`, `read_only`), that
     is not read-only; kind is "bind" (a host path) or "volume" (a named volume)."""
@@ -316,7 +316,8 @@ def compose_mounts(text: str) -> list[tuple[str, str, str, bool]]:
                 if len(parts) < 2 or (len(parts) > 2 and "ro" in parts[2].split(",")):
                     continue  # an anonymous volume, or read-only: the app does not write there
                 source, target = parts[0], parts[1]
-                kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+                # a host path, possibly through a variable (`${DATA_DIR}:/data`), or a volume's name
+                kind = "bind" if source.startswith((".", "/", "~", "$")) else "volume"
             elif isinstance(volume, dict):
                 kind, source, target = volume.get("type"), volume.get("source"), volume.get("target")
                 if kind not in ("bind", "volume") or volume.get("read_only") or not isinstance(target, str):
