@@ -26,6 +26,19 @@ def every() -> tuple[Runtime, ...]:
     return tuple(_BY_RANK)
 
 
+def smallest_first(language: str, libc: str | None, package_manager: bool | None = None) -> list[Runtime]:
+    """The offered bases with an image for the language and this C library (and, when asked, with or without a
+    package manager), smallest first; the registration order breaks ties (distroless base before cc)."""
+    return [
+        rt
+        for rt in _BY_RANK
+        if rt.offered
+        and language in rt.images
+        and rt.libc == libc
+        and (package_manager is None or (rt.package_manager is not None) == package_manager)
+    ]
+
+
 def runtime(name: str, variant: str | None = None) -> Runtime:
     """The runtime base of that name (and variant; the first registered when none is named, since what the
     variants of a name differ in is the image and the C library)."""

@@ -3,11 +3,13 @@ MIME table), and whether the analysis read enough of the program to say it needs
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
 from dockrewrite.context import BuildContext
 from dockrewrite.model import Stage
+from dockrewrite.providers.go import sources as go_source
 from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.runtimes.base import Runtime
 
@@ -26,9 +28,6 @@ WHAT = {
 _IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)", re.MULTILINE)
 _IMPORT_ONE = re.compile(r'^import\s+(?:[\w.]+\s+)?"([^"]+)"', re.MULTILINE)
 _IMPORT_ITEM = re.compile(r'^\s*(?:([\w.]+)\s+)?"([^"]+)"', re.MULTILINE)
-_MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
-# A requirement line of go.mod, alone or inside a require ( … ) block; go.work's `use` names local folders only.
-_REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/\S+)\s+v[\w.+-]+", re.MULTILINE)
 # Imports that talk TLS as a client (or may: a reverse proxy forwards to https backends), so need CA roots.
 _TLS_PACKAGES = frozenset({"crypto/tls", "crypto/x509", "net/smtp", "net/http/httputil"})
 # net/http's client side: any of these may reach an https address.
@@ -72,14 +71,14 @@ def find(ctx: BuildContext, facts: GoFacts, stage: Stage) -> BaseNeeds:
     """Read every Go file of the context (every package the binary is built from lives there, or the program is
     unseen) and the original's USER and ENV for what a base must provide."""
     needs: dict[str, str] = {}
-    unseen = _unseen_by_build(ctx, facts, stage)
+    own = _modules(ctx)
+    unseen = _unseen_by_build(ctx, facts, stage, own)
     if facts.user is not None and facts.user.args:
         spec = facts.user.args[0]
         if not all(part.isdigit() for part in spec.split(":") if part):
             needs["users"] = f"USER {spec} (line {facts.user.line}) names a user"
     if facts.env.get("TZ") or facts.env.get("ZONEINFO"):
         needs["tzdata"] = "ENV TZ or ZONEINFO"
-    own = _modules(ctx)
     count = 0
     for rel in ctx.walk((".go",), limit=_FILE_LIMIT):
         count += 1
@@ -102,14 +101,15 @@ def find(ctx: BuildContext, facts: GoFacts, stage: Stage) -> BaseNeeds:
     return BaseNeeds(unseen, tuple(needs.items()))
 
 
-def _unseen_by_build(ctx: BuildContext, facts: GoFacts, stage: Stage) -> str | None:
+def _unseen_by_build(ctx: BuildContext, facts: GoFacts, stage: Stage, own: tuple[str, ...]) -> str | None:
     """Why the program may hold code the context does not show: modules it requires, packages fetched or
     generated while building."""
     if not ctx.known:
         return "the build context is not known"
+    # go.work's `use` lines name local folders only; a requirement in either file is code from elsewhere
     for rel in ctx.walk(("go.mod", "go.work"), limit=_FILE_LIMIT):
         text = ctx.read_text(rel) or ""
-        required = _REQUIRE.search(text)
+        required = go_source.REQUIRE.search(text)
         if required:
             return f"{rel} requires {required.group(1)}, whose code the analysis does not read"
     for ins in stage.find("RUN", "ADD"):
@@ -117,7 +117,6 @@ def _unseen_by_build(ctx: BuildContext, facts: GoFacts, stage: Stage) -> str | N
         m = _FETCH.search(text) if ins.keyword == "RUN" else re.search(r"\b(?:https?|git)://\S+|\bgit@\S+", text)
         if m:
             return f"line {ins.line} fetches or generates code ({m.group(0)})"
-    own = _modules(ctx)
     for package in facts.main.packages:
         if package.endswith(".go") or package.startswith((".", "/")):
             continue
@@ -128,8 +127,8 @@ def _unseen_by_build(ctx: BuildContext, facts: GoFacts, stage: Stage) -> str | N
 
 def _modules(ctx: BuildContext) -> tuple[str, ...]:
     """The module paths of every go.mod in the context: the program's own packages."""
-    found = (_MODULE.search(ctx.read_text(rel) or "") for rel in ctx.walk(("go.mod",), limit=_FILE_LIMIT))
-    return tuple(m.group(1).strip('"') for m in found if m)
+    found = (go_source.module_path(ctx, posixpath.dirname(rel)) for rel in ctx.walk(("go.mod",), limit=_FILE_LIMIT))
+    return tuple(path for path in found if path)
 
 
 def _imports(text: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from dockrewrite.providers.go.analyse import GoFacts
 from dockrewrite.providers.go.sources import GoSources
 from dockrewrite.results import Skip
 from dockrewrite.runtimes import distroless, select, slim
-from dockrewrite.runtimes.base import Runtime, registered
+from dockrewrite.runtimes.base import Runtime
 
 NOBODY = "65534:65534"
 # What the chosen base holds, for the note above the runtime stage, on the bases without a shell.
@@ -126,7 +126,7 @@ class RuntimeMixin(Planner):
                     return bare, image + self._nonroot_tag(bare), []
                 raise Skip(f"no {asked.name} image matches the builder's Debian release ({family})", line)
             if asked is None and not needed and (not linked or gathered):
-                for bare in _by_rank(libc="glibc", package_manager=False):
+                for bare in select.smallest_first("go", libc="glibc", package_manager=False):
                     image = bare.image("go", self.stage.image, family)
                     if image:
                         if linked:
@@ -164,7 +164,7 @@ class RuntimeMixin(Planner):
         the program is unseen it may need anything, so the base that holds every need."""
         found = needs.find(self.ctx, facts, self.stage)
         wanted = list(needs.WHAT) if found.unseen else [n for n, _ in found.needs]
-        bases = _by_rank(libc=None)
+        bases = select.smallest_first("go", libc=None)
         rt = next((b for b in bases if all(needs.provides(b, n) for n in wanted)), bases[-1])
         smaller = [b for b in bases if b.rank < rt.rank]
         if smaller and found.unseen is None:
@@ -213,19 +213,6 @@ class RuntimeMixin(Planner):
 
 def _label(rt: Runtime) -> str:
     return rt.name if rt.variant == rt.name else f"{rt.name} {rt.variant}"
-
-
-def _by_rank(libc: str | None, package_manager: bool | None = None) -> list[Runtime]:
-    """The offered bases with a Go image and this C library, smallest first (the registration order breaks
-    ties, so distroless base comes before cc)."""
-    return [
-        rt
-        for rt in sorted(registered(), key=lambda rt: rt.rank)
-        if rt.offered
-        and "go" in rt.images
-        and rt.libc == libc
-        and (package_manager is None or (rt.package_manager is not None) == package_manager)
-    ]
 
 
 def _links_libraries(facts: GoFacts) -> bool:

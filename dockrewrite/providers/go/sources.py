@@ -29,6 +29,8 @@ _TZ_USE = re.compile(r'time\.LoadLocation|"time/tzdata"|\.In\(time\.')
 _EMBED = re.compile(r"^//go:embed\s+(.+)$", re.MULTILINE)
 _STRING = re.compile(r'"((?:[^"\\\n]|\\.){1,200})"|`([^`]{1,200})`')
 _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
+# A requirement line of go.mod, alone or inside a require ( … ) block.
+REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/[^\s]+)\s+v[\w.+-]+", re.MULTILINE)
 # Calls that create or write a file or folder named by their first string argument (stdlib, SQLite drivers,
 # embedded key-value stores, lumberjack's log file).
 _WRITE_CALL = re.compile(
@@ -96,7 +98,7 @@ def module_path(ctx: BuildContext, rel_dir: str) -> str | None:
 def scan(ctx: BuildContext, limit: int = 400) -> GoSources:
     src = GoSources()
     gomod = ctx.read_text("go.mod") or ""
-    src.requires = re.findall(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/[^\s]+)\s+v[\w.+-]+", gomod, re.MULTILINE)
+    src.requires = REQUIRE.findall(gomod)
     for mod in CGO_MODULES:
         if any(r == mod or r.startswith(mod + "/") for r in src.requires):
             src.uses_cgo, src.cgo_reason = True, f"go.mod requires {mod}, which needs cgo"
