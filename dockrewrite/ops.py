@@ -204,14 +204,10 @@ class Verbatim(Op):
 
 
 @dataclass(kw_only=True)
-class Install(Op):
-    """Installing packages on a base with a package manager: the runtime base's template writes the RUN."""
+class _ByRuntime(Op):
+    """An op its runtime base writes: the `kind` macro of templates/runtimes/<runtime>.j2."""
 
-    packages: tuple[str, ...]
-    runtime: str  # the runtime base whose templates/runtimes/<runtime>.j2 says how
-
-    keyword: ClassVar[str] = "RUN"
-    kind: ClassVar[str] = "install"
+    runtime: str  # the runtime base whose template says how
 
     def render(self) -> str:
         from dockrewrite.render import runtime_macro
@@ -220,22 +216,26 @@ class Install(Op):
 
 
 @dataclass(kw_only=True)
-class AddUser(Op):
+class Install(_ByRuntime):
+    """Installing packages on a base with a package manager: the runtime base's template writes the RUN."""
+
+    packages: tuple[str, ...]
+
+    keyword: ClassVar[str] = "RUN"
+    kind: ClassVar[str] = "install"
+
+
+@dataclass(kw_only=True)
+class AddUser(_ByRuntime):
     """Adding the unprivileged user the app runs as, with a home; `then` are shell commands chained after it
     in the same RUN (giving it the folders it writes)."""
 
     name: str
     uid: str
-    runtime: str
     then: tuple[str, ...] = ()
 
     keyword: ClassVar[str] = "RUN"
     kind: ClassVar[str] = "add_user"
-
-    def render(self) -> str:
-        from dockrewrite.render import runtime_macro
-
-        return runtime_macro(self.runtime, self.kind, self)
 
 
 def step(text: str, comments: tuple[str, ...] = ()) -> Op:
