@@ -295,20 +295,29 @@ def tolerant_mkdir(text: str) -> str:
     return _MKDIR.sub(add, text)
 
 
-def compose_mounts(text: str) -> list[tuple[str, str, str, str]]:
-    """(service, kind, source, target) of every mount a compose file's services declare, in the short
-    (`./data:/data:ro`, `data:/data`) and the long syntax (`type: bind`, `source`, `target`, `read_only`), that
-    is not read-only; kind is "bind" (a host path) or "volume" (a named volume)."""
+def _compose_services(ctx):
+    """(compose file, service name, service) of the compose files beside the Dockerfile, read safely (never run)."""
     from dockrewrite.deployments import yaml_documents
 
-    docs = yaml_documents(text)
-    services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
-    out = []
-    for name, service in services.items() if isinstance(services, dict) else ():
-        image = service.get("image") if isinstance(service, dict) else None
-        if not isinstance(service, dict) or (isinstance(image, str) and "/" not in image and not service.get("build")):
-            # an official image (node:latest with the sources mounted, redis), not this app's own (user/app:1.0)
+    for name in ctx.entries if ctx is not None and ctx.known else ():
+        if not COMPOSE_NAMES.match(name):
             continue
+        docs = yaml_documents(ctx.read_text(name, limit=300_000) or "")
+        services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
+        for service_name, service in services.items() if isinstance(services, dict) else ():
+            if isinstance(service, dict):
+                yield name, str(service_name), service
+
+
+def compose_mounts(ctx) -> list[tuple[str, str, str, str, str]]:
+    """(compose file, service, kind, source, target) of every mount the services declare that is not read-only,
+    in the short (`./data:/data:ro`, `data:/data`) and the long syntax (`type: bind`, `source`, `target`,
+    `read_only`); kind is "bind" (a host path) or "volume" (a named volume)."""
+    out = []
+    for file_name, name, service in _compose_services(ctx):
+        image = service.get("image")
+        if isinstance(image, str) and "/" not in image and not service.get("build"):
+            continue  # an official image (node:latest with the sources mounted, redis), not this app's own (user/app)
         volumes = service.get("volumes")
         for volume in volumes if isinstance(volumes, list) else ():
             if isinstance(volume, str):
@@ -326,31 +335,24 @@ def compose_mounts(text: str) -> list[tuple[str, str, str, str]]:
             else:
                 continue
             if target.startswith("/"):
-                out.append((str(name), kind, source, posixpath.normpath(target)))
+                out.append((file_name, name, kind, source, posixpath.normpath(target)))
     return out
 
 
 def compose_environment(ctx) -> list[tuple[str, str]]:
     """(name, value) of the environment the compose files beside the Dockerfile give the services they build
     from this folder (`build: .`), in list (`- KEY=value`) or mapping form."""
-    from dockrewrite.deployments import yaml_documents
-
     out: list[tuple[str, str]] = []
-    for name in ctx.entries if ctx is not None and ctx.known else ():
-        if not COMPOSE_NAMES.match(name):
+    for _file, _name, service in _compose_services(ctx):
+        build = service.get("build")
+        context = build.get("context", ".") if isinstance(build, dict) else build
+        if not isinstance(context, str) or posixpath.normpath(context) != ".":
             continue
-        docs = yaml_documents(ctx.read_text(name, limit=300_000) or "")
-        services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
-        for service in services.values() if isinstance(services, dict) else ():
-            build = service.get("build") if isinstance(service, dict) else None
-            context = build.get("context", ".") if isinstance(build, dict) else build
-            if not isinstance(context, str) or posixpath.normpath(context) != ".":
-                continue
-            env = service.get("environment")
-            if isinstance(env, dict):
-                out += [(str(k), str(v)) for k, v in env.items() if v is not None]
-            elif isinstance(env, list):
-                out += [tuple(str(item).split("=", 1)) for item in env if "=" in str(item)]
+        env = service.get("environment")
+        if isinstance(env, dict):
+            out += [(str(k), str(v)) for k, v in env.items() if v is not None]
+        elif isinstance(env, list):
+            out += [tuple(str(item).split("=", 1)) for item in env if "=" in str(item)]
     return out
 
 
@@ -359,30 +361,25 @@ def bind_mounts(ctx, writes: Writes) -> None:
     the app writes: the image's ownership does not reach a host path, and a named volume the original already
     filled keeps its files owned by the original's root, so a note names each (the runtime user's uid must be
     able to write there, or --keep-root)."""
-    if ctx is None or not ctx.known:
-        return
-    for name in ctx.entries:
-        if not COMPOSE_NAMES.match(name):
+    for name, service, kind, source, target in compose_mounts(ctx):
+        # over a written folder, a path inside one (`./.db:/app/.db` under the app's own folder), or a folder
+        # that holds one (the mount replaces the whole tree)
+        if not any(_under(target, [w]) or _under(w, [target]) for w in writes.paths):
             continue
-        for service, kind, source, target in compose_mounts(ctx.read_text(name, limit=300_000) or ""):
-            # over a written folder, a path inside one (`./.db:/app/.db` under the app's own folder), or a folder
-            # that holds one (the mount replaces the whole tree)
-            if not any(_under(target, [w]) or _under(w, [target]) for w in writes.paths):
-                continue
-            if kind == "bind":
-                writes.refused.append(
-                    f"{name} bind-mounts the host path {source} over {target}, which the app writes: the image's "
-                    "ownership does not reach a host path (Docker creates a missing one as a folder owned by root), "
-                    "so it must be writable by the runtime user's uid (chown it on the host) or use --keep-root"
-                )
-            else:
-                writes.refused.append(
-                    f"{name}: service {service} mounts the named volume {source or '(anonymous)'} over {target}, "
-                    "which the app writes: a new volume starts with the image's files and their owner, but one the "
-                    "original already filled keeps them owned by root, which the runtime user cannot write: chown "
-                    "it once (`docker compose run --rm --user root "
-                    f"{service} chown -R <uid> {target}`) or use --keep-root"
-                )
+        if kind == "bind":
+            writes.refused.append(
+                f"{name} bind-mounts the host path {source} over {target}, which the app writes: the image's "
+                "ownership does not reach a host path (Docker creates a missing one as a folder owned by root), "
+                "so it must be writable by the runtime user's uid (chown it on the host) or use --keep-root"
+            )
+        else:
+            writes.refused.append(
+                f"{name}: service {service} mounts the named volume {source or '(anonymous)'} over {target}, "
+                "which the app writes: a new volume starts with the image's files and their owner, but one the "
+                "original already filled keeps them owned by root, which the runtime user cannot write: chown "
+                "it once (`docker compose run --rm --user root "
+                f"{service} chown -R <uid> {target}`) or use --keep-root"
+            )
 
 
 def _volume_paths(ins) -> list[str]:
