@@ -166,7 +166,11 @@ class CarriedFiles:
         """Top-level entries that a compose service building this image names in its environment with a relative
         path (`DATA_PATH=./db/db.json`) that the app's code reads (`process.env.DATA_PATH`): the app opens that
         path at run time, relative to its folder, so the runtime carries it (owned by the runtime user, who may
-        write it, as the original's root could)."""
+        write it, as the original's root could). Worked out once per plan, which asks for it from several places."""
+        found = vars(self).get("_compose_entries")
+        if found is not None:
+            return found
+        found = self._compose_entries = []
         # a value that reads as a path (`./db/db.json`, `data/app.sqlite`), not a host name that a folder shares
         pairs = [
             (n, v)
@@ -174,20 +178,19 @@ class CarriedFiles:
             if v and not v.startswith(("/", "~", "$")) and ("/" in v or re.search(r"\.\w{1,8}$", v))
         ]
         if not pairs:
-            return []
+            return found
         files, sources = self._start_sources()
         code = "\n".join(text for _rel, text in nsrc.local_modules(self.ctx, files, also=sources))
-        out: list[str] = []
         for name, value in pairs:
             rel = posixpath.normpath(value)
             entry = rel.split("/", 1)[0]
             read = re.search(rf"process\.env(?:\.{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"]\s*\])", code)
-            if read and not rel.startswith("..") and entry in self.facts.copied_entries and entry not in out:
-                out.append(entry)
-                said = f"compose sets {name}={value} and the app reads process.env.{name}: {entry} is carried"
-                if said not in self.warnings:  # asked more than once per plan
-                    self.note("DR302", said)
-        return out
+            if read and not rel.startswith("..") and entry in self.facts.copied_entries and entry not in found:
+                found.append(entry)
+                self.note(
+                    "DR302", f"compose sets {name}={value} and the app reads process.env.{name}: {entry} is carried"
+                )
+        return found
 
     def _named_files(self) -> list[str]:
         """Top-level files the original copied into the app folder that ENV (`CONFIG_PATH=/app/settings.yml`) or

@@ -45,14 +45,15 @@ class RuntimePackages:
                 for package in needed + plain:
                     self._package_lines.setdefault(package, it.ins.line)
                 packages += [p for p in needed + plain if p not in packages]
-        for name in self._requirement_names(items):
+        requirements = self._requirement_names(items)
+        for name in requirements:
             libs = deps.PIP_RUNTIME_LIBS.get(name)
             if libs and not self.distroless:
                 lib = libs[1] if family == "alpine" else libs[0]
                 if lib not in packages:
                     packages.append(lib)
                     self.note("DR602", f"{name} is built from source against a system library: the runtime gets {lib}")
-        for name, lib in self._loaded_libraries(items, family):
+        for name, lib in self._loaded_libraries(items, set(requirements), family):
             if self.distroless:
                 raise Skip(
                     f"{name} opens {lib} itself when imported (ctypes), which the library scan cannot see and "
@@ -68,11 +69,10 @@ class RuntimePackages:
                 )
         return packages
 
-    def _loaded_libraries(self, items: list[Item], family: str | None) -> list[tuple[str, str]]:
-        """(requirement, runtime package) for the requirements that load a system library through ctypes, which
-        the original's image provides: the full python image (buildpack-deps has the client libraries) or one
-        of its own installs."""
-        names = set(self._requirement_names(items))
+    def _loaded_libraries(self, items: list[Item], names: set[str], family: str | None) -> list[tuple[str, str]]:
+        """(requirement, runtime package) for the requirements (names) that load a system library through ctypes,
+        which the original's image provides: the full python image (buildpack-deps has the client libraries) or
+        one of its own installs."""
         wanted = [(n, row) for n, row in deps.PIP_LOADED_LIBS.items() if n in names]
         if not wanted:
             return []
