@@ -273,17 +273,13 @@ def _load_yaml(path: Path, repo: Path):
 
 def _load_yaml_all(path: Path, repo: Path) -> list:
     text = _read(path, repo)
-    return [] if text is None else list(_parse_yaml(text))
-
-
-def yaml_documents(text: str) -> tuple:
-    """The documents of a YAML text read safely (never run), or none for a template or a broken file."""
-    return _parse_yaml(text)
+    return [] if text is None else list(yaml_documents(text))
 
 
 @lru_cache(maxsize=256)
-def _parse_yaml(text: str) -> tuple:
-    """Parsed once per text: in a monorepo every service's rewrite reads the same root compose file."""
+def yaml_documents(text: str) -> tuple:
+    """The documents of a YAML text read safely (never run), or none for a template or a broken file. Parsed
+    once per text: in a monorepo every service's rewrite reads the same root compose file."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
