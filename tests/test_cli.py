@@ -280,8 +280,8 @@ def test_python_strategy_flag():
 
 def test_detect_explains_the_plan():
     result = invoke("detect", PY_FIXTURES / "poetry" / "Dockerfile")
-    assert "convert: runtime slim" in result.stdout
-    assert "strategy venv: poetry installs into /opt/venv" in result.stdout
+    assert "convert: runtime distroless" in result.stdout
+    assert "strategy venv: /opt/venv is made with the image's own python" in result.stdout
     skipped = invoke("detect", "--format", "json", FIXTURES / "no-cmd" / "Dockerfile")
     plan = json.loads(skipped.stdout)["files"][0]["plan"]
     assert plan["status"] == "skipped" and plan["reason"].startswith("no CMD or ENTRYPOINT")

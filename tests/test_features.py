@@ -111,7 +111,7 @@ def test_go_gopath_without_golang_image(tmp_path):
 )
 def test_pip_cache_mount_drops_no_cache_dir(tmp_path, run, expected):
     dockerfile = f'FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\n{run}\nCOPY . .\nCMD ["python", "app.py"]\n'
-    result = _convert(tmp_path, dockerfile, PIP_FILES, cache_mounts=True)
+    result = _convert(tmp_path, dockerfile, PIP_FILES, cache_mounts=True, runtime="slim")
     builder = _stages(result.output)[0]
     assert expected in builder
     assert "--no-cache-dir" not in builder
@@ -288,7 +288,7 @@ def test_bind_mount_targets_outside_the_workdir_are_absolute(tmp_path):
         "RUN pip install -r /tmp/req/requirements.txt\n"
         'COPY . .\nCMD ["python", "app.py"]\n'
     )
-    out = _convert(tmp_path, dockerfile, PIP_FILES, bind_mounts=True).output
+    out = _convert(tmp_path, dockerfile, PIP_FILES, bind_mounts=True, runtime="slim").output
     assert "--mount=type=bind,source=requirements.txt,target=/tmp/req/requirements.txt" in out
     assert "COPY requirements.txt" not in out
 
@@ -346,7 +346,7 @@ def test_pin_runtime_and_its_builder_sibling_together(tmp_path):
         "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"
         'CMD ["python", "app.py"]\n'
     )
-    result = _convert(tmp_path, dockerfile, PIP_FILES, pin=True)
+    result = _convert(tmp_path, dockerfile, PIP_FILES, pin=True, runtime="slim")
     assert "FROM python:3.11.14 AS builder" in result.output
     assert "FROM python:3.11.14-slim AS runtime" in result.output
     assert "--pin: python:3.11-slim -> python:3.11.14-slim (runtime)" in result.warnings
@@ -477,7 +477,7 @@ def test_dockerignore_python_keeps_a_copied_dist(tmp_path):
         "FROM python:3.11\nWORKDIR /app\nCOPY dist/ /tmp/dist/\nRUN pip install /tmp/dist/*.whl\nCOPY . .\n"
         'CMD ["python", "main.py"]\n'
     )
-    text = _ignore(tmp_path, dockerfile, files, "python")
+    text = _ignore(tmp_path, dockerfile, files, "python", runtime="slim")
     patterns = _patterns(text)
     assert "dist" not in patterns
     assert "build" in patterns and "venv" in patterns and "**/__pycache__" in patterns
@@ -517,9 +517,11 @@ def test_targets_keep_the_python_manifest_copy(tmp_path):
     lines = ["FROM python:3.11", "WORKDIR /app", "COPY requirements.txt .", "RUN pip install -r requirements.txt"]
     dockerfile = "\n".join([*lines, "COPY . .", 'CMD ["python", "app.py"]', ""])
     files = {**PIP_FILES, "tests/test_a.py": ""}
-    plain = _convert(tmp_path, dockerfile, files, bind_mounts=True).output
+    plain = _convert(tmp_path, dockerfile, files, bind_mounts=True, runtime="slim").output
     assert "COPY requirements.txt" not in plain
-    with_targets = _convert(tmp_path, dockerfile, files, bind_mounts=True, targets=("develop", "test")).output
+    with_targets = _convert(
+        tmp_path, dockerfile, files, bind_mounts=True, targets=("develop", "test"), runtime="slim"
+    ).output
     assert "FROM builder AS develop" in with_targets
     assert "COPY requirements.txt ." in with_targets and "type=bind" not in with_targets
 

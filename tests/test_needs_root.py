@@ -14,7 +14,7 @@ HEAD = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirement
 
 def _convert(tmp_path: Path, tail: str, requirements: str = "flask\n") -> object:
     (tmp_path / "requirements.txt").write_text(requirements)
-    result = convert_text(HEAD + tail, BuildContext(tmp_path), Options())
+    result = convert_text(HEAD + tail, BuildContext(tmp_path), Options(runtime="slim"))
     assert result.status == CHANGED, result.reason
     return result
 

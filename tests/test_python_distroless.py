@@ -1,4 +1,5 @@
-"""`--runtime distroless` for Python: distroless cc with the builder's own interpreter and the libraries it links."""
+"""`--runtime distroless` for Python: distroless static with the builder's own interpreter and every library it
+links, glibc included."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from dockrewrite.transform import convert_text
 _DEPS = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
 
 
-def _convert(text: str, tmp_path: Path, **options) -> object:
-    (tmp_path / "requirements.txt").write_text("flask\n")
+def _convert(text: str, tmp_path: Path, requirements: str = "flask\ngunicorn\n", **options) -> object:
+    (tmp_path / "requirements.txt").write_text(requirements)
     return convert_text(text, BuildContext(tmp_path), Options(**options))
 
 
@@ -35,7 +36,7 @@ def test_the_builder_is_the_original_image_and_the_runtime_gets_its_interpreter(
     assert "RUN python -m venv --without-pip /opt/venv" in builder
     # the interpreter tree and the library scan come after the last install, so they see every package
     assert builder.index("pip install") < builder.index("mkdir -p /runtime-python") < builder.index("--inhibit-cache")
-    assert runtime.startswith("FROM gcr.io/distroless/cc-debian12:nonroot AS runtime")
+    assert runtime.startswith("FROM gcr.io/distroless/static-debian12:nonroot AS runtime")
     copies = [line for line in runtime.splitlines() if line.startswith("COPY --from=builder")]
     assert copies == [
         "COPY --from=builder --chown=65532:65532 /writable/app /app",
@@ -43,7 +44,7 @@ def test_the_builder_is_the_original_image_and_the_runtime_gets_its_interpreter(
         "COPY --from=builder /runtime-libs/ /",
         "COPY --from=builder /opt/venv /opt/venv",
     ]
-    assert "ENTRYPOINT" not in runtime  # cc has no entrypoint to clear
+    assert "ENTRYPOINT" not in runtime  # static has no entrypoint to clear
     assert runtime.rstrip().endswith('USER 65532:65532\nCMD ["gunicorn", "app:app"]')
     assert any("Python 3.11 (python:3.11-slim)" in w and "exactly" in w for w in result.warnings)
 
@@ -57,33 +58,33 @@ def test_the_interpreter_tree_leaves_out_site_packages_and_tkinter_and_adds_the_
         'rm -rf "$stdlib"/site-packages/* "$stdlib"/tkinter "$stdlib"/idlelib "$stdlib"/turtledemo '
         '"$stdlib"/lib-dynload/_tkinter.*' in builder
     )
-    # OpenSSL's default CA file, as Debian's openssl package links it: cc has the bundle, not the link
+    # OpenSSL's default CA file, as Debian's openssl package links it: distroless has the bundle, not the link
     assert "ln -s /etc/ssl/certs/ca-certificates.crt /runtime-python/usr/lib/ssl/cert.pem" in builder
 
 
-def test_the_library_scan_fails_the_build_on_a_missing_library_and_keeps_what_cc_lacks(tmp_path: Path):
+def test_the_library_scan_fails_the_build_on_a_missing_library_and_carries_glibc_too(tmp_path: Path):
     builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
-    scan = builder[builder.index("RUN set -eu; \\\n    grep -qx") :]
+    scan = builder[builder.index("RUN set -eu; \\\n    mkdir /runtime-libs") :]
     assert "exit 1" in scan.split("done > /tmp/linked.txt")[0]  # a library ldd cannot find stops the build
     assert '*"not found"*) echo "$elf: $needs" >&2; exit 1' in scan
     assert "x86_64" not in scan and "aarch64" not in scan  # the loader is found from the interpreter, any arch
-    assert "libstdc++.so.*" in scan and "libssl.so.*" in scan and "libffi" not in scan
+    # static has no C library: nothing is left out by name, the loader goes at the path the ELF files name,
+    # and what glibc opens itself (libgcc_s for pthread_exit, the NSS modules) goes with it
+    assert "libstdc++.so.*" not in scan and "libc.so.*" not in scan
+    assert 'cp -L "$loader" "/runtime-libs$loader"' in scan
+    assert '"${libc%/*}"/libgcc_s.so.1 "${libc%/*}"/libnss_files.so.2 "${libc%/*}"/libnss_dns.so.2' in scan
     assert 'cp -L "$lib" "/runtime-libs$dir/"' in scan
 
 
-def test_the_debian_release_of_the_tag_names_the_cc_image_and_is_checked(tmp_path: Path):
-    bullseye = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.9-bullseye"))
-    assert "FROM gcr.io/distroless/cc-debian11:nonroot AS runtime" in bullseye.output
-    assert "grep -qx 'VERSION_CODENAME=bullseye' /etc/os-release" in bullseye.output
-    trixie = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.13-slim-trixie"))
-    assert "FROM gcr.io/distroless/cc-debian13:nonroot AS runtime" in trixie.output
-    silent = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.12"))
-    assert "FROM gcr.io/distroless/cc-debian12:nonroot AS runtime" in silent.output
-    assert "VERSION_CODENAME=bookworm" in silent.output
-    assert any("names no Debian release" in w for w in silent.warnings)
-    assert not any("names no Debian release" in w for w in bullseye.warnings)
-    buster = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", "3.8-buster"))
-    assert buster.status == SKIPPED and "no distroless cc image" in buster.reason and buster.line == 1
+def test_no_debian_release_has_to_match_the_builders(tmp_path: Path):
+    for tag in ("3.9-bullseye", "3.13-slim-trixie", "3.12", "3.8-buster"):
+        result = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("3.11-slim", tag))
+        assert result.status == CHANGED, (tag, result.reason)
+        assert "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.output
+        assert "VERSION_CODENAME" not in result.output
+        assert any("whatever Debian release the tag gives" in w for w in result.warnings)
+    ubuntu = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', head=_DEPS.replace("python:3.11-slim", "ubuntu:24.04"))
+    assert ubuntu.status == SKIPPED
 
 
 def test_libraries_built_against_come_from_the_scan_not_a_package_table(tmp_path: Path):
@@ -133,7 +134,7 @@ def test_users_strategies_and_refusals(tmp_path: Path):
     named = _distroless(tmp_path, 'COPY --chown=app:app conf /conf\nUSER app\nCMD ["python", "a.py"]\n')
     assert named.status == CHANGED, named.reason
     assert "COPY --chown=65532:65532 conf /conf" in named.output and "USER 65532:65532" in named.output
-    assert "cc-debian12 AS runtime" in named.output  # the original's USER, not the :nonroot tag
+    assert "static-debian12 AS runtime" in named.output  # the original's USER, not the :nonroot tag
     prefix = _distroless(tmp_path, 'CMD ["python", "a.py"]\n', python_strategy="prefix")
     assert prefix.status == SKIPPED and "--python-strategy venv" in prefix.reason
     local = _distroless(tmp_path, 'CMD ["/usr/local/bin/python", "a.py"]\n')
@@ -163,19 +164,19 @@ def test_build_tools_stay_in_the_images_site_packages_which_the_runtime_does_not
 def test_keeps_root_for_an_app_in_root_as_slim_does(tmp_path: Path):
     text = 'FROM python:3.11-slim\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n'
     result = _convert(text, tmp_path, runtime="distroless")
-    assert "FROM gcr.io/distroless/cc-debian12 AS runtime" in result.output  # not :nonroot, whose user is 65532
+    assert "FROM gcr.io/distroless/static-debian12 AS runtime" in result.output  # not :nonroot: user 65532
     assert "USER" not in result.output
 
 
-# -- auto: distroless cc only when nothing suggests a shell, a tool or a package at run time ----------------
+# -- auto: distroless only when nothing suggests a shell, a tool or a package at run time -------------------
 _BOOKWORM = _DEPS.replace("3.11-slim", "3.12-slim-bookworm")
 
 
-def test_auto_picks_distroless_cc_and_says_why(tmp_path: Path):
-    result = _convert(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n', tmp_path)
+def test_auto_picks_distroless_and_says_why(tmp_path: Path):
+    result = _convert(_DEPS + 'CMD ["gunicorn", "app:app"]\n', tmp_path)
     assert result.status == CHANGED, result.reason
     assert result.runtime == "distroless"
-    assert "FROM gcr.io/distroless/cc-debian12:nonroot AS runtime" in result.output
+    assert "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.output
     assert "; auto: nothing at run time needs a shell or a package\n" in result.output
 
 
@@ -185,9 +186,9 @@ def test_auto_keeps_slim_when_anything_may_need_a_shell_or_a_package(tmp_path: P
         assert result.status == CHANGED, result.reason
         return result.output.split("\nFROM ", 2)[-1].split()[0]
 
-    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "gcr.io/distroless/cc-debian12:nonroot"
-    # the tag names no Debian release: the cc image could be another release than the builder's
-    assert runtime(_DEPS + 'CMD ["gunicorn", "app:app"]\n') == "python:3.11-slim"
+    assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "gcr.io/distroless/static-debian12:nonroot"
+    # a floating tag too: the runtime carries the builder's own glibc, so no release has to match
+    assert runtime(_DEPS + 'CMD ["gunicorn", "app:app"]\n') == "gcr.io/distroless/static-debian12:nonroot"
     assert runtime(_BOOKWORM + "CMD gunicorn --bind 0.0.0.0:$PORT app:app\n") == "python:3.12-slim-bookworm"
     assert runtime(
         _BOOKWORM + 'HEALTHCHECK CMD curl -f http://localhost/ || exit 1\nCMD ["gunicorn", "app:app"]\n'
@@ -204,3 +205,29 @@ def test_auto_keeps_slim_when_anything_may_need_a_shell_or_a_package(tmp_path: P
         "services:\n  app:\n    build: .\n    command: sh -c 'python migrate.py && gunicorn app:app'\n"
     )
     assert runtime(_BOOKWORM + 'CMD ["gunicorn", "app:app"]\n') == "python:3.12-slim-bookworm"
+
+
+def test_auto_keeps_slim_for_a_program_it_cannot_place_and_says_why(tmp_path: Path):
+    def auto(text: str, requirements: str = "flask\n") -> object:
+        result = _convert(text, tmp_path, requirements)
+        assert result.status == CHANGED, result.reason
+        return result
+
+    # a bare name no declared package provides, or a path the context does not hold, may be a program or a
+    # shell script the build makes: `auto` keeps slim and the note says which
+    undeclared = auto(_DEPS + 'CMD ["gunicorn", "app:app"]\n')
+    assert undeclared.runtime == "slim"
+    assert any(
+        w.code == "DR601" and "`gunicorn` is not a script of a package the app declares" in w
+        for w in undeclared.warnings
+    )
+    made = auto(_DEPS + 'CMD ["./server"]\n')
+    assert made.runtime == "slim" and any("`./server` is not a file of the build context" in w for w in made.warnings)
+    # the declared package's own script, one that starts with its name, and the project's own scripts run there
+    assert auto(_DEPS + 'CMD ["waitress-serve", "app:app"]\n', "waitress\n").runtime == "distroless"
+    assert auto(_DEPS + 'CMD ["django-admin", "runserver"]\n', "Django>=5\n").runtime == "distroless"
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "svc"\n\n[project.scripts]\nserve = "svc:main"\n')
+    text = _DEPS.replace("pip install -r requirements.txt", "pip install .") + 'CMD ["serve"]\n'
+    assert auto(text).runtime == "distroless"
+    # --runtime distroless, asked for, does not second-guess a name
+    assert _distroless(tmp_path, 'CMD ["./server"]\n').status == CHANGED

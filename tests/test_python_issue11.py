@@ -401,7 +401,7 @@ def test_common_dev_packages_have_runtime_packages():
 
 
 def test_unknown_dev_package_lists_the_linked_libraries(tmp_path: Path):
-    result = _run(tmp_path, _GSL, {"requirements.txt": "pygsl\n"})
+    result = _run(tmp_path, _GSL, {"requirements.txt": "pygsl\n"}, runtime="slim")
     assert result.status == CHANGED, result.reason
     builder, runtime = result.output.split("\nFROM python:3.11-slim AS runtime\n")
     assert "RUN find /install -name '*.so*' -type f -exec ldd {} +" in builder

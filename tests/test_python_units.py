@@ -175,12 +175,15 @@ def test_the_unprivileged_user_owns_the_app_folder(tmp_path: Path):
     result = _convert(
         'FROM python:3.11\nWORKDIR /srv/app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n',
         tmp_path,
+        runtime="slim",
     )
     assert "&& mkdir -p /srv/app && chown app:app /srv/app" in result.output
     assert "COPY --chown=10001:10001 . ." in result.output
     assert "COPY --from=builder /install /usr/local" in result.output  # packages stay root's
     in_root = _convert(
-        'FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n', tmp_path
+        'FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "a.py"]\n',
+        tmp_path,
+        runtime="slim",
     )
     assert "USER" not in in_root.output and any("copied into / with no WORKDIR" in w for w in in_root.warnings)
 
@@ -285,6 +288,7 @@ def test_module_form_installers_run_with_the_tools_python(tmp_path: Path):
         "RUN python -m pipenv install --system --deploy\nCOPY . .\n"
         'CMD ["python", "-m", "pipenv", "run", "flask", "run"]\n',
         tmp_path,
+        runtime="slim",
     )
     assert result.status == CHANGED, result.reason
     out = result.output
@@ -299,6 +303,7 @@ def test_module_form_installers_run_with_the_tools_python(tmp_path: Path):
         "RUN python -m poetry config virtualenvs.create false && python -m poetry install --no-root\n"
         "CMD python -m poetry run python a.py\n",
         tmp_path,
+        runtime="slim",
     )
     assert poetry.status == CHANGED, poetry.reason
     assert (

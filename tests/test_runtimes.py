@@ -96,9 +96,11 @@ def test_images_per_language():
     assert distroless.BASE.image("go", "golang:1.22", "bookworm") == "gcr.io/distroless/base-debian12"
     assert distroless.BASE.image("go", "golang:1.15", "buster") is None
     assert distroless.CC.image("go", "golang:1.24", "trixie") == "gcr.io/distroless/cc-debian13"
-    assert distroless.CC.image("python", "python:3.12") == "gcr.io/distroless/cc-debian12"
-    assert distroless.CC.image("python", "python:3.9-bullseye") == "gcr.io/distroless/cc-debian11"
-    assert distroless.CC.image("python", "python:3.12-alpine") is None
+    # Python's interpreter travels with every library it links, glibc included: one image for every release
+    assert distroless.STATIC.image("python", "python:3.12") == "gcr.io/distroless/static-debian12"
+    assert distroless.STATIC.image("python", "python:3.9-bullseye") == "gcr.io/distroless/static-debian12"
+    assert distroless.STATIC.image("python", "python:3.12-alpine") is None
+    assert distroless.CC.image("python", "python:3.12") is None
     assert distroless.NODEJS.image("node", "node:22", 22) == "gcr.io/distroless/nodejs22-debian12"
     assert distroless.NODEJS.image("node", "node:21", 21) is None
     assert distroless.NODEJS.nonroot_tag == ":nonroot" and slim.SLIM.nonroot_tag == ""
@@ -114,7 +116,7 @@ def test_lookup_and_language_neutral_choices():
     assert select.runtime("alpine") is alpine.ALPINE
     assert select.runtime("distroless", "nodejs") is distroless.NODEJS
     assert select.for_language("distroless", "node") is distroless.NODEJS
-    assert select.for_language("distroless", "python") is distroless.CC
+    assert select.for_language("distroless", "python") is distroless.STATIC
     assert select.for_language("scratch", "node") is None
     assert select.for_language("scratch", "python") is None
     assert select.for_language("slim", "python") is slim.SLIM

@@ -13,7 +13,7 @@ LIBS_TREE = "/runtime-libs"  # the shared libraries the runtime lacks, at their 
 def gather(
     elf_roots: Sequence[str],
     probe: str,
-    codename: str,
+    codename: str | None,
     runtime_image: str,
     libraries: Sequence[str],
     comments: tuple[str, ...],
@@ -24,19 +24,44 @@ def gather(
     runtime lacks (`libraries`: file-name patterns of what it has). The loader is the one `probe` (an ELF
     file of the builder) names, so nothing names an architecture; it resolves as the runtime will (no
     ld.so.cache), and a library it cannot find fails the build, as does a builder of another Debian release
-    than the runtime's. Libraries under `keep_out` travel with those folders; one whose path exists under a
-    `present_in` folder is there already."""
+    than the runtime's (`codename`). Libraries under `keep_out` travel with those folders; one whose path exists
+    under a `present_in` folder is there already.
+
+    With no `libraries` the runtime has no C library (distroless static) and `codename` is None: the builder's
+    own glibc travels too, so the runtime needs no release of its own. Then the loader goes at the path the
+    ELF files name, and with it what glibc opens by itself rather than links: libgcc_s (thread exit and
+    cancellation unwind through it) and the NSS modules (a glibc before 2.34 opens them for users and hosts)."""
+    release = (
+        f"    grep -qx 'VERSION_CODENAME={codename}' /etc/os-release \\\n"
+        f"      || {{ echo 'the builder is not Debian {codename}, the release of {runtime_image}' >&2; exit 1; }}; \\\n"
+        if codename
+        else ""
+    )
     half = len(libraries) // 2
-    patterns = "|".join(libraries[:half]) + "| \\\n        " + "|".join(libraries[half:])
+    has = (
+        '      case "${lib##*/}" in '
+        + "|".join(libraries[:half])
+        + "| \\\n        "
+        + "|".join(libraries[half:])
+        + ") continue ;; esac; \\\n"
+        if libraries
+        else ""
+    )
+    glibc = (
+        ""
+        if libraries
+        else f'    mkdir -p "{LIBS_TREE}${{loader%/*}}" && cp -L "$loader" "{LIBS_TREE}$loader"; \\\n'
+        '    libc=$(awk \'$1 ~ "^libc[.]so" && $2 == "=>" {print $3; exit}\' /tmp/linked.txt); \\\n'
+        '    for lib in "${libc%/*}"/libgcc_s.so.1 "${libc%/*}"/libnss_files.so.2 "${libc%/*}"/libnss_dns.so.2; do \\\n'
+        '      if [ -e "$lib" ]; then echo "${lib##*/} => $lib"; fi; \\\n'
+        "    done >> /tmp/linked.txt; \\\n"
+    )
     skip_trees = (
         f'      case "$lib" in {"|".join(f"{root}/*" for root in keep_out)}) continue ;; esac; \\\n' if keep_out else ""
     )
     present = "".join(f'      [ -e "{tree}$lib" ] && continue; \\\n' for tree in present_in)
     return ops.step(
-        "RUN set -eu; \\\n"
-        f"    grep -qx 'VERSION_CODENAME={codename}' /etc/os-release \\\n"
-        f"      || {{ echo 'the builder is not Debian {codename}, the release of {runtime_image}' >&2; exit 1; }}; \\\n"
-        f"    mkdir {LIBS_TREE}; \\\n"
+        "RUN set -eu; \\\n" + release + f"    mkdir {LIBS_TREE}; \\\n"
         f'    loader=$(ldd {probe} | awk \'$1 ~ "^/" && $2 != "=>" {{print $1; exit}}\'); \\\n'
         f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
         '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
@@ -45,9 +70,10 @@ def gather(
         '      case "$needs" in *"not found"*) echo "$elf: $needs" >&2; exit 1 ;; esac; \\\n'
         '      echo "$needs"; \\\n'
         "    done > /tmp/linked.txt; \\\n"
-        '    awk \'$2 == "=>" && $3 ~ "^/" {print $3}\' /tmp/linked.txt | sort -u | while read -r lib; do \\\n'
+        + glibc
+        + '    awk \'$2 == "=>" && $3 ~ "^/" {print $3}\' /tmp/linked.txt | sort -u | while read -r lib; do \\\n'
         + skip_trees
-        + f'      case "${{lib##*/}}" in {patterns}) continue ;; esac; \\\n'
+        + has
         + present
         + '      dir=$(readlink -f "${lib%/*}"); \\\n'
         f'      mkdir -p "{LIBS_TREE}$dir" && cp -L "$lib" "{LIBS_TREE}$dir/"; \\\n'

@@ -12,8 +12,6 @@ STATIC_IMAGE = "gcr.io/distroless/static-debian12"
 NODEJS_MAJORS = frozenset({18, 20, 22, 24})
 # The Debian releases distroless images are built on, as their names number them.
 _DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
-# The release a Python rewrite assumes when the python image's tag names none (the builder step checks it).
-PYTHON_DEFAULT_CODENAME = "bookworm"
 
 
 def static_image(builder: str, codename: str) -> str:
@@ -32,19 +30,11 @@ def cc_image(builder: str, codename: str) -> str | None:
     return f"gcr.io/distroless/cc-debian{version}" if version else None
 
 
-def python_codename(builder: str) -> str | None:
-    """The Debian release a python image is built on (bookworm when its tag names none), None when distroless
-    has no image of that release or the image is not Debian (alpine)."""
-    family = images.family(builder)
-    codename = PYTHON_DEFAULT_CODENAME if family is None else family
-    return codename if codename in _DEBIAN else None
-
-
-def python_cc_image(builder: str) -> str | None:
-    """cc of the python image's Debian release: glibc, libgcc_s and libstdc++ for the builder's own
-    interpreter and the extension modules built there, which the rewrite copies in."""
-    codename = python_codename(builder)
-    return cc_image(builder, codename) if codename else None
+def python_static_image(builder: str) -> str | None:
+    """static for a Debian python image: the rewrite copies in the builder's own interpreter with every library
+    it links, glibc included, so no Debian release has to match the builder's. None for alpine (musl) and
+    Ubuntu images, whose interpreter the rewrite does not gather."""
+    return STATIC_IMAGE if images.family(builder) in (None, *images.DEBIAN_CODENAMES) else None
 
 
 def nodejs_image(builder: str, major: int | None) -> str | None:
@@ -76,11 +66,9 @@ _COMMON = dict(
     nonroot_tag=":nonroot",
     rank=2,
 )
-STATIC = Runtime(variant="static", libc=None, images={"go": static_image}, **_COMMON)
+STATIC = Runtime(variant="static", libc=None, images={"go": static_image, "python": python_static_image}, **_COMMON)
 BASE = Runtime(variant="base", libc="glibc", images={"go": base_image}, libraries=_BASE_LIBRARIES, **_COMMON)
-CC = Runtime(
-    variant="cc", libc="glibc", images={"go": cc_image, "python": python_cc_image}, libraries=_CC_LIBRARIES, **_COMMON
-)
+CC = Runtime(variant="cc", libc="glibc", images={"go": cc_image}, libraries=_CC_LIBRARIES, **_COMMON)
 NODEJS = Runtime(
     variant="nodejs",
     libc="glibc",

@@ -1,8 +1,9 @@
 """Python apps rewritten with `--runtime distroless`: built on the engine, they keep the original's contract.
 
-The rewrite runs on gcr.io/distroless/cc-debian12 (no shell, no package manager, no Python) with the
-builder's own interpreter copied from /usr/local and the shared libraries the build linked, so the
-interpreter must be the original's to the patch release. Each app gets the smoke comparison test_apps.py
+The rewrite runs on gcr.io/distroless/static-debian12 (no shell, no package manager, no Python, no C library)
+with the builder's own interpreter copied from /usr/local and every shared library the build linked, glibc
+and its loader included, so the interpreter must be the original's to the patch release and its glibc the
+builder's. Each app gets the smoke comparison test_apps.py
 gives it on the default runtime: exit code, output, HTTP answer and file-system side effects (verify_file
 judges them), size ratio and a non-root user; the image must be smaller than the slim rewrite, and
 Python's default TLS context must find the CA roots.
@@ -37,10 +38,20 @@ DISTROLESS_APPS = [
     "py-psycopg2",
     "py-split-reqs",
 ]
-RUNTIME = "gcr.io/distroless/cc-debian12"
+RUNTIME = "gcr.io/distroless/static-debian12"
 VERSION = ["python", "-c", "import sys; print(sys.version)"]
 # CA roots Python's default TLS context loads (urllib, aiohttp): OpenSSL's default CA file must be there
 CA_ROOTS = ["python", "-c", "import ssl; print(ssl.create_default_context().cert_store_stats()['x509_ca'])"]
+GLIBC = ["python", "-c", "import os; print(os.confstr('CS_GNU_LIBC_VERSION'))"]
+# Daemon threads still running Python when the interpreter exits end through pthread_exit, which unwinds with
+# libgcc_s, a library glibc opens itself: without it the process aborts instead of exiting 0.
+DAEMON_EXIT = [
+    "python",
+    "-c",
+    "import threading, time\n"
+    "def spin():\n    while True: sum(range(1000))\n"
+    "[threading.Thread(target=spin, daemon=True).start() for _ in range(4)]\ntime.sleep(0.2); print('exited')",
+]
 
 
 def _rewrite(name: str, runtime: str) -> str:
@@ -88,16 +99,18 @@ def test_python_app_on_distroless(name: str, docker_engine):
         assert distroless < slim, explain(result)
         assert _python(docker_engine, tags[0], VERSION) == _python(docker_engine, builder, VERSION)
         assert int(_python(docker_engine, tags[0], CA_ROOTS)) > 0
+        assert _python(docker_engine, tags[0], GLIBC) == _python(docker_engine, builder, GLIBC)
+        assert _python(docker_engine, tags[0], DAEMON_EXIT) == "exited"
     finally:
         docker_engine.cmd(["rmi", "-f", *tags], timeout=120)
 
 
 def test_the_library_scan_fails_the_build_on_a_library_the_runtime_would_not_find(docker_engine, tmp_path):
     """A module in the virtualenv linking a library that only the builder's ld.so.cache finds (in /usr/local/lib,
-    where distroless cc's loader does not look): the build stops at the scan and names the module."""
-    from dockrewrite.providers.python import cc
+    where the runtime's loader does not look): the build stops at the scan and names the module."""
+    from dockrewrite.providers.python import distroless
 
-    steps = "\n".join(step.text for step in cc.gather_steps("bookworm", RUNTIME))
+    steps = "\n".join(step.text for step in distroless.gather_steps(RUNTIME))
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.11\nRUN python -m venv /opt/venv\n"
         "RUN echo 'int g(void){return 1;}' > /tmp/g.c && gcc -shared -fPIC -o /usr/local/lib/libg.so /tmp/g.c \\\n"

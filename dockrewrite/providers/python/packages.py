@@ -129,6 +129,19 @@ class RuntimePackages:
                 ]
         return names
 
+    def _declared_scripts(self, items: list[Item]) -> frozenset[str]:
+        """The packages the app declares and the project's own console scripts: what a bare program name in the
+        command may be, as the virtualenv will have it."""
+        names = {deps.normalize(n) for n in self._requirement_names(items)}
+        data = self.facts.pyproject
+        if data is not None:
+            names |= {*toml_table(data, "project", "scripts"), *toml_table(data, "tool", "poetry", "scripts")}
+        setup = self.ctx.read_text("setup.py")
+        info = source.read_setup_py(setup) if setup else None
+        if info is not None:
+            names |= set(info.console_scripts)
+        return frozenset(names)
+
     def _project_dependencies(self) -> list[str]:
         """Dependencies of the project itself (`pip install .`), from pyproject.toml or setup.py."""
         names: list[str] = []
@@ -168,11 +181,12 @@ class RuntimePackages:
             command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
             checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
         extra: list[str] = []
+        scripts = self._declared_scripts(items) if self.distroless and self.auto else frozenset()
         for ins, programs in checks:
             for program in programs:
                 name = posixpath.basename(program)
                 if self.distroless:
-                    self._check_distroless_program(ins, program)
+                    self._check_distroless_program(ins, program, scripts)
                     continue
                 if PYTHON_PROGRAM.match(program) or "/" in program and not program.startswith("/usr/bin/"):
                     continue  # the interpreter, or a script/binary the app ships

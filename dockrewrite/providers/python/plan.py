@@ -9,7 +9,8 @@ from dockrewrite.plan import BuildPlan
 from dockrewrite.providers import writes
 from dockrewrite.providers.base import image_name
 from dockrewrite.providers.common import Planner, chain, run_prefix
-from dockrewrite.providers.python import cc, deps
+from dockrewrite.providers.python import deps
+from dockrewrite.providers.python import distroless as python_distroless
 from dockrewrite.providers.python.analyse import PythonFacts, analyse
 from dockrewrite.providers.python.install import BuilderStage
 from dockrewrite.providers.python.layout import UV_PYTHON, Item
@@ -69,8 +70,8 @@ class PythonPlanner(
                 "no CMD or ENTRYPOINT: the runtime keeps the python image's default command, as the original did; "
                 "the real command comes from outside (compose `command:`, `docker run`) and must exist in the runtime",
             )
-        # the builder's Debian release under --runtime distroless (cc, with the builder's interpreter copied in)
-        self.distroless: str | None = None
+        # under --runtime distroless: static, with the builder's interpreter and every library it links copied in
+        self.distroless = False
         if facts.unsplittable is not None:
             raise Skip(
                 "this RUN mixes dependency installs with app steps through pipes or `||`; split it "
@@ -116,9 +117,9 @@ class PythonPlanner(
             runtime_name = "production"
         if self.distroless:
             # gathered last in the stage the runtime copies the virtualenv from, so every package is in it
-            gather = cc.gather_steps(self.distroless, runtime_image.split(":")[0])
+            gather = python_distroless.gather_steps(runtime_image.split(":")[0])
             (builder if source == "base" or not extra_stages else extra_stages[-1]).extend(gather)
-            artifacts[0:0] = cc.copy_steps(source)
+            artifacts[0:0] = python_distroless.copy_steps(source)
         texts = [s.text for s in runtime_steps + setup + artifacts]
         self._import_warnings(items)
         return BuildPlan(

@@ -10,7 +10,7 @@ from dockrewrite import images, ops, tools
 from dockrewrite.model import Instruction
 from dockrewrite.providers import writes
 from dockrewrite.providers.common import healthcheck_command, healthcheck_exec
-from dockrewrite.providers.python import cc
+from dockrewrite.providers.python import distroless as python_distroless
 from dockrewrite.providers.python.layout import PREFIX, PYTHON_PROGRAM, UV_PYTHON, VENV
 from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
@@ -126,7 +126,7 @@ class RuntimeBase:
             if found is None:
                 raise Skip(f"--runtime {requested} cannot run this Python app: {requested} has no interpreter", line)
             rt = found
-        if rt is distroless.CC:
+        if rt is distroless.STATIC:
             return self._distroless_image(image), rt
         if self.facts.alpine and rt.libc != "musl":
             raise Skip("the builder is alpine (musl); packages built there do not run on Debian slim", line)
@@ -135,7 +135,7 @@ class RuntimeBase:
         return rt.image("python", self.facts.image_text), rt
 
     def _distroless_image(self, image: str) -> str:
-        """distroless cc of the builder's Debian release: the runtime gets the builder's own interpreter."""
+        """distroless static: the runtime gets the builder's own interpreter and every library it links."""
         line = self.stage.from_.line
         if self.facts.alpine:
             raise Skip(
@@ -143,13 +143,12 @@ class RuntimeBase:
                 line,
             )
         if self.auto:
-            reason = cc.auto_refusal(self.facts.image_text, self.ctx, self.facts.workdir)
+            reason = python_distroless.auto_refusal(self.ctx, self.facts.workdir)
             if reason:
-                raise Skip(reason, line)
-        codename = distroless.python_codename(image)
-        runtime_image = distroless.CC.image("python", image)
-        if codename is None or runtime_image is None:
-            raise Skip(f"there is no distroless cc image for the Debian release of {self.facts.image_text}", line)
+                raise python_distroless.KeepSlim(reason, line)
+        runtime_image = distroless.STATIC.image("python", image)
+        if runtime_image is None:
+            raise Skip(f"{self.facts.image_text} is not a Debian python image, whose interpreter distroless gets", line)
         version = images.python_version(image)
         if version and not version.startswith("3."):
             raise Skip(f"Python {version}: the distroless rewrite copies a Python 3 interpreter", line)
@@ -160,24 +159,19 @@ class RuntimeBase:
                     f"virtualenv {VENV}, which that interpreter does not see",
                     ins.line,
                 )
-        self.distroless = codename
+        self.distroless = True
         self.note(
             "DR501",
-            "distroless cc runs the builder's own Python"
+            "distroless static runs the builder's own Python"
             + (f" {version}" if version else "")
             + f" ({self.facts.image_text}): the interpreter, libpython and the standard library are copied from "
-            "/usr/local to the same paths, so the version is the original's exactly"
-            + (
-                ""
-                if images.family(image)
-                else f"; the tag names no Debian release, so the runtime is {runtime_image} ({codename}), and the "
-                "builder step fails the build if the image is another release (name it in the tag: -bookworm, -trixie)"
-            ),
+            "/usr/local to the same paths, so the version is the original's exactly, with the builder's glibc, so "
+            "the runtime follows whatever Debian release the tag gives",
         )
         self.note(
             "DR602",
             f"the builder lists the shared libraries the interpreter and the packages in {VENV} link (ld.so, as the "
-            "runtime's loader finds them) and the runtime gets those distroless cc lacks; a library the app opens "
+            "runtime's loader finds them) and the runtime gets every one, glibc included; a library the app opens "
             "itself (ctypes, dlopen) is not linked, so it is not found: such an app needs --runtime slim",
         )
         self.note(
@@ -185,12 +179,12 @@ class RuntimeBase:
             "the runtime's Python leaves out the image's site-packages (pip, setuptools, build tools), its scripts "
             "(pip, idle, pydoc) and tkinter, idlelib and turtledemo (X11 libraries)",
         )
-        return runtime_image + (distroless.CC.nonroot_tag if self.non_root else "")
+        return runtime_image + (distroless.STATIC.nonroot_tag if self.non_root else "")
 
     def _note(self, rt: Runtime, strategy: str) -> str:
         if self.distroless:
             why = "; auto: nothing at run time needs a shell or a package" if self.auto else ""
-            return f"distroless cc (no shell) with the builder's own Python, the libraries it links and {VENV}{why}"
+            return f"distroless static (no shell) with the builder's own Python, the libraries it links and {VENV}{why}"
         # on alpine the runtime is the builder's own image (what is built against musl there runs there)
         same = rt.family == "alpine"
         image = "the same alpine image" if same else "the slim image of the same Python"
@@ -244,8 +238,10 @@ class RuntimeBase:
         comments = () if rt.family == "alpine" else ("# Shared libraries and tools the app needs at run time",)
         return rt.install(packages, comments)
 
-    def _check_distroless_program(self, ins: Instruction, program: str) -> None:
-        """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not."""
+    def _check_distroless_program(self, ins: Instruction, program: str, scripts: frozenset[str] = frozenset()) -> None:
+        """Python, the virtualenv's scripts and the app's Python files run on distroless; shells and tools do not.
+        Under `auto` a program must be known to be one of those: a script of a package the app declares or of
+        the project (`scripts`), or a Python file the context holds; anything else keeps the slim image."""
         name = posixpath.basename(program)
         if name.startswith("pip") and PYTHON_PROGRAM.match(name):
             raise Skip(f"`{name}` is not in the distroless runtime, which gets the interpreter without pip", ins.line)
@@ -256,9 +252,32 @@ class RuntimeBase:
             script = self.ctx.read_text(copied) if copied else None
             if name.endswith((".sh", ".bash")) or (script is not None and not python_shebang(script)):
                 raise Skip(f"`{program}` needs an interpreter the distroless image lacks (a shell)", ins.line)
+            if self.auto and script is None:
+                raise python_distroless.KeepSlim(
+                    f"`{program}` is not a file of the build context, so nothing shows it runs without a shell",
+                    ins.line,
+                )
             return
         if slim.SLIM.provides(name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
             raise Skip(f"`{name}` is not in the distroless runtime, which has no shell or tools", ins.line)
+        if self.auto and not _declared_script(name, scripts):
+            raise python_distroless.KeepSlim(
+                f"`{name}` is not a script of a package the app declares, so it may be a program distroless lacks",
+                ins.line,
+            )
+
+
+def _declared_script(name: str, scripts: frozenset[str]) -> bool:
+    """Whether a program is a console script of a declared package: the package's own name (gunicorn), one
+    that starts with it (waitress-serve, huey_consumer), a script whose package is named otherwise, or one
+    of the project's own."""
+    from dockrewrite.providers.python import deps
+    from dockrewrite.providers.python.start import SCRIPT_PACKAGES
+
+    if name in scripts:
+        return True
+    package = SCRIPT_PACKAGES.get(name, deps.normalize(name))
+    return any(package == n or package.startswith(n + "-") for n in scripts)
 
 
 def python_shebang(text: str) -> bool:

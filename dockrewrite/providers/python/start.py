@@ -206,14 +206,23 @@ _POE_OUTPUT_OPTIONS = frozenset({"-q", "-qq", "--quiet", "-v", "--verbose", "--a
 
 
 # console scripts whose distribution has another name
-_SCRIPT_PACKAGES = {"poe": "poethepoet", "django-admin": "django", "watchmedo": "watchdog", "pserve": "pyramid"}
+SCRIPT_PACKAGES = {
+    "poe": "poethepoet",
+    "django-admin": "django",
+    "watchmedo": "watchdog",
+    "pserve": "pyramid",
+    "jupyter-lab": "jupyterlab",
+    "jupyter-notebook": "notebook",
+    "fastapi": "fastapi-cli",
+    "py.test": "pytest",
+}
 
 
 def dev_package(command: Command, dev_only: set[str]) -> tuple[str, str] | None:
     """(program, package) when a command runs a program, or `python -m` a module, that only the dev group has."""
     for program in tools.programs(command)[0]:
         name = posixpath.basename(program)
-        package = _SCRIPT_PACKAGES.get(name, deps.normalize(name))
+        package = SCRIPT_PACKAGES.get(name, deps.normalize(name))
         if package in dev_only:
             return name, package
     argv = command.as_simple_argv() or ()

@@ -1,21 +1,26 @@
-"""Python on distroless cc: the builder steps that gather its own interpreter and the libraries the build linked."""
+"""Python on distroless static: the builder steps that gather its own interpreter and every library it links."""
 
 from __future__ import annotations
 
 import re
 
-from dockrewrite import images, ops
+from dockrewrite import ops
 from dockrewrite.context import BuildContext
 from dockrewrite.providers import linked
 from dockrewrite.providers.linked import LIBS_TREE
 from dockrewrite.providers.python.layout import VENV
-from dockrewrite.runtimes import distroless
+from dockrewrite.results import Skip
 
 PYTHON_TREE = "/runtime-python"  # the builder's interpreter, at its own paths below this folder
 OPENSSL_DIR = "/usr/lib/ssl"  # where Debian's OpenSSL looks for its default CA file (ssl.create_default_context)
 # Parts of the standard library the runtime leaves out: the GUI toolkit and what is built on it, whose X11
 # libraries slim python images do not have (their _tkinter module cannot load there either).
 LEFT_OUT = ("tkinter", "idlelib", "turtledemo", "lib-dynload/_tkinter.*")
+
+
+class KeepSlim(Skip):
+    """Why `auto` keeps the slim image: a distroless rewrite could be written, but something the app does at run
+    time may need what distroless lacks. Unlike the other refusals of the distroless plan it is told as a note."""
 
 
 # App code that starts programs or opens libraries itself: what it runs may need a shell or tools, and what
@@ -26,17 +31,14 @@ _STARTS_PROGRAMS = re.compile(
 )
 
 
-def auto_refusal(image: str, ctx: BuildContext, workdir: str) -> str | None:
-    """Why `auto` keeps the slim image although the rewrite could run on distroless cc, or None. On top of
-    what --runtime distroless refuses: a tag that names no Debian release (the cc image must be the
-    builder's), app code that starts programs or opens libraries, and deployment files that run the image
-    with a command of their own."""
+def auto_refusal(ctx: BuildContext, workdir: str) -> str | None:
+    """Why `auto` keeps the slim image although the rewrite could run on distroless, or None. On top of what
+    --runtime distroless refuses: app code that starts programs or opens libraries, and deployment files that
+    run the image with a command of their own."""
     from pathlib import Path
 
     from dockrewrite import deployments
 
-    if images.family(image) not in images.DEBIAN_CODENAMES:
-        return f"the tag of {image} names no Debian release, which distroless cc must match (a -bookworm tag would)"
     if not ctx.known:
         return "the build context is not known, so the app's code cannot be checked for programs it starts"
     for rel in ctx.walk((".py",), 500):
@@ -49,8 +51,9 @@ def auto_refusal(image: str, ctx: BuildContext, workdir: str) -> str | None:
     return None
 
 
-def gather_steps(codename: str, runtime_image: str) -> list[ops.Op]:
-    """The two builder RUNs: the interpreter tree, then the libraries its ELF files and the virtualenv's link."""
+def gather_steps(runtime_image: str) -> list[ops.Op]:
+    """The two builder RUNs: the interpreter tree, then the libraries its ELF files and the virtualenv's link,
+    glibc and its loader included, so the runtime needs no C library or Debian release of its own."""
     removed = " ".join(f'"$stdlib"/{path}' for path in ("site-packages/*", *LEFT_OUT))
     python = ops.step(
         "RUN set -eu; \\\n"
@@ -68,21 +71,22 @@ def gather_steps(codename: str, runtime_image: str) -> list[ops.Op]:
             "# python links, the interpreter, libpython and the standard library. Left out: the image's",
             f"# site-packages (pip, setuptools and build tools; the app's packages are in {VENV}) and tkinter",
             "# with idlelib and turtledemo, which need X11 libraries. Added: the CA file OpenSSL reads by",
-            f"# default ({OPENSSL_DIR}/cert.pem, as Debian's openssl package links it), which cc lacks",
+            f"# default ({OPENSSL_DIR}/cert.pem, as Debian's openssl package links it), which distroless lacks",
         ),
     )
     libraries = linked.gather(
         (PYTHON_TREE, VENV),
         "/usr/local/bin/python3",
-        codename,
+        None,
         runtime_image,
-        distroless.CC.libraries,
+        (),
         (
-            f"# The shared libraries the runtime's Python and the packages in {VENV} link that distroless cc",
-            f"# lacks, copied under {LIBS_TREE} at their own paths. The loader lists what each ELF file needs",
-            "# (--verify: 0 a program, 2 a library) as the runtime will look for it, with no ld.so.cache, and a",
-            "# library it cannot find fails the build. Left out: what the two folders hold already, and what cc",
-            "# has (glibc, libgcc_s, libstdc++, libgomp, OpenSSL), of the builder's Debian release",
+            f"# Every shared library the runtime's Python and the packages in {VENV} link, glibc and its loader",
+            f"# included, copied from this builder under {LIBS_TREE} at their own paths, so the interpreter runs",
+            "# on the very libraries it was built with and distroless static needs no Debian release of its own.",
+            "# The loader lists what each ELF file needs (--verify: 0 a program, 2 a library) as the runtime will",
+            "# look for it, with no ld.so.cache, and a library it cannot find fails the build. Added: what glibc",
+            "# opens itself (libgcc_s for thread exit, the NSS modules). Left out: what the two folders hold already",
         ),
         keep_out=(PYTHON_TREE, VENV),
         present_in=(PYTHON_TREE,),
