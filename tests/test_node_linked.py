@@ -3,9 +3,14 @@ runtime copies it, when the addon needs nothing else and the builder is of the r
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 from test_node_units import _context  # the same context builder as the other Node tests
 
+from dockrewrite.context import BuildContext
 from dockrewrite.notes import code_of
 from dockrewrite.plan import Options
 from dockrewrite.providers.linked import LIBS_TREE
@@ -31,6 +36,7 @@ FILES = {
     "server.js": "const Libpq = require('libpq');\nrequire('http').createServer().listen(3000);\n",
 }
 GATHER = f"mkdir {LIBS_TREE}"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "node"
 COPY = f"COPY --from=deps {LIBS_TREE}/ /"
 
 
@@ -149,3 +155,20 @@ def test_every_known_addon_is_judged():
     for name in npkg.NATIVE_PACKAGES:
         assert sum(name in kind for kind in kinds) == 1, name
     assert frozenset().union(*kinds) == npkg.NATIVE_PACKAGES
+
+
+def test_a_standalone_next_server_gathers_from_its_own_folder(tmp_path):
+    """The standalone server carries its own node_modules: the builder lists what that folder links."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "next-standalone", app, ignore=shutil.ignore_patterns("expected"))
+    package = json.loads((app / "package.json").read_text())
+    package["dependencies"]["libpq"] = "1.8.13"
+    (app / "package.json").write_text(json.dumps(package))
+    text = (app / "Dockerfile").read_text().replace("node:20-alpine", "node:20-bookworm")
+    text = text.replace("apk add --no-cache libc6-compat", "apt-get update && apt-get install -y libpq-dev")
+    result = convert_text(text, BuildContext(app), Options())
+    assert result.runtime == "distroless", result.reason
+    builder, runtime = result.output.split("AS runtime", 1)
+    assert "find /app/.next/standalone -type f" in builder
+    assert builder.index("RUN npm run build") < builder.index(GATHER)
+    assert f"COPY --from=builder {LIBS_TREE}/ /" in runtime

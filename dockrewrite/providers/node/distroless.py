@@ -201,7 +201,7 @@ class DistrolessChoice:
                 f"# The shared libraries the native addons in {modules} link that {repository.rsplit('/', 1)[-1]}",
                 f"# lacks, copied under {linked.LIBS_TREE} at their own paths. The loader lists what each ELF file",
                 "# needs as the runtime will look for it (no ld.so.cache), and a library it cannot find fails the",
-                "# build, as does a builder of another Debian release than the runtime's. Left out: what node_modules",
+                "# build, as does a builder of another Debian release than the runtime's. Left out: what that folder",
                 "# holds (it travels with it) and what the runtime has (glibc, libgcc_s, libstdc++, OpenSSL)",
             ),
             keep_out=(modules,),
