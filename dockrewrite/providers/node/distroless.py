@@ -30,15 +30,18 @@ SELF_CONTAINED_ADDONS = frozenset(
 )
 # Addons whose every run-time need beyond distroless nodejs is a shared library they link (DT_NEEDED), which the
 # builder's loader finds and the rewrite copies (providers/linked.py), with no program, plugin or data file:
-# - libpq (pg-native's binding, pg-native itself only JS over it): `-lpq` from pg_config's libdir; libpq5 links
-#   GSSAPI, LDAP and OpenSSL and opens nothing itself (~/.pgpass and pg_service.conf are the app's, as on slim);
-# - kerberos: libgssapi_krb5 and libkrb5 from `krb5-config --libs gssapi`; /etc/krb5.conf is the deployment's
-#   (no node image has one);
+# - libpq (pg-native's binding, pg-native itself only JS over it): `-lpq` from pg_config's libdir. libpq5 links
+#   GSSAPI, LDAP and OpenSSL; its GSSAPI uses credentials already in a cache (no password login, so none of
+#   Kerberos' preauthentication plugins), its LDAP service lookup binds anonymously (no SASL plugins), and
+#   ~/.pgpass and pg_service.conf are the app's, as on slim;
 # - zeromq: libzmq built into its own folder (prebuilt or from its vendored source); usb: libusb built from its
 #   own source (v2) or the system's libudev (v1), both linked.
-LINKED_ADDONS = frozenset({"libpq", "pg-native", "kerberos", "zeromq", "usb"})
+LINKED_ADDONS = frozenset({"libpq", "pg-native", "zeromq", "usb"})
 # The other addons need what no link shows, so distroless cannot be checked to have it; slim can install it.
 NEEDS_MORE = {
+    # checkPassword logs in with a password: libkrb5-3 opens its SPAKE preauthentication plugin
+    # (krb5/plugins/preauth/spake.so) when the KDC offers it, a file the gathered libraries leave behind
+    "kerberos": "logs in through MIT Kerberos, which opens its preauthentication plugins itself (dlopen)",
     "canvas": "reads fontconfig's configuration and the fonts it draws text with, which distroless does not have",
     "node-pty": "starts a shell in the terminals it opens, and distroless has none",
     "oracledb": "opens Oracle's client library itself (dlopen, thick mode), which no link shows",
