@@ -18,6 +18,7 @@ DISTROLESS_APPS = [
     "node-dev-require",
     "node-dotenv",
     "node-express",
+    "node-libpq",
     "node-nest-start",
     "node-ts",
     "node-ts-node-start",

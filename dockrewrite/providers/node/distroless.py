@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dockrewrite import images
+from dockrewrite import images, ops
 from dockrewrite.compose import compose_files
 from dockrewrite.paths import repository_root
+from dockrewrite.providers import linked
 from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import sources as nsrc
+from dockrewrite.providers.node.runtime import has_programs
+from dockrewrite.results import Skip
 from dockrewrite.runtimes import distroless, select
+from dockrewrite.runtimes.base import Runtime
 
 # Native addons that bundle or build their own libraries and need no more than distroless cc has (glibc,
-# libgcc, libstdc++, OpenSSL). The other NATIVE_PACKAGES link system libraries (canvas: cairo and pango;
-# kerberos: libkrb5; oracledb, odbc, ibm_db: client libraries; node-rdkafka: libsasl2, zstd) or start
-# programs (node-pty runs a shell; Prisma finds its engine by running `openssl version` through sh).
+# libgcc, libstdc++, OpenSSL).
 SELF_CONTAINED_ADDONS = frozenset(
     {
         *("bcrypt", "argon2", "sqlite3", "better-sqlite3", "sharp", "node-sass", "sodium-native", "bufferutil"),
@@ -26,6 +28,34 @@ SELF_CONTAINED_ADDONS = frozenset(
         *("@swc/core", "hiredis"),
     }
 )
+# Addons whose every run-time need beyond distroless nodejs is a shared library they link (DT_NEEDED), which the
+# builder's loader finds and the rewrite copies (providers/linked.py), with no program, plugin or data file:
+# - libpq (pg-native's binding, pg-native itself only JS over it): `-lpq` from pg_config's libdir. libpq5 links
+#   GSSAPI, LDAP and OpenSSL; its GSSAPI uses credentials already in a cache (no password login, so none of
+#   Kerberos' preauthentication plugins), its LDAP service lookup binds anonymously (no SASL plugins), and
+#   ~/.pgpass and pg_service.conf are the app's, as on slim;
+# - zeromq: libzmq built into its own folder (prebuilt or from its vendored source); usb: libusb built from its
+#   own source (v2) or the system's libudev (v1), both linked.
+LINKED_ADDONS = frozenset({"libpq", "pg-native", "zeromq", "usb"})
+# The other addons need what no link shows, so distroless cannot be checked to have it; slim can install it.
+NEEDS_MORE = {
+    # checkPassword logs in with a password: libkrb5-3 opens its SPAKE preauthentication plugin
+    # (krb5/plugins/preauth/spake.so) when the KDC offers it, a file the gathered libraries leave behind
+    "kerberos": "logs in through MIT Kerberos, which opens its preauthentication plugins itself (dlopen)",
+    "canvas": "reads fontconfig's configuration and the fonts it draws text with, which distroless does not have",
+    "node-pty": "starts a shell in the terminals it opens, and distroless has none",
+    "oracledb": "opens Oracle's client library itself (dlopen, thick mode), which no link shows",
+    "odbc": "opens the ODBC drivers odbcinst.ini names itself (dlopen), which no link shows",
+    "ibm_db": "its CLI driver opens further libraries itself (dlopen), which no link shows",
+    "node-rdkafka": "librdkafka's SASL opens its mechanism plugins itself (dlopen), which no link shows",
+    "@tensorflow/tfjs-node": "TensorFlow opens device and kernel libraries itself (dlopen), which no link shows",
+    "@prisma/client": "Prisma picks its engine by running `openssl version` through a shell, which distroless lacks",
+    "prisma": "Prisma picks its engine by running `openssl version` through a shell, which distroless lacks",
+}
+# The Debian release of the distroless nodejs images (nodejs<major>-debian12): the builder that gathers the
+# libraries must be of it, or they would not match the runtime's glibc.
+NODEJS_RELEASE = "bookworm"
+NODE_BINARY = "/usr/local/bin/node"  # the node images' own, whose loader the builder lists the addons' needs with
 # Packages whose purpose is to run other programs (a shell, a browser, ffmpeg, git), which distroless lacks and
 # cannot install; on slim a maintainer can add them.
 _PROCESS_PACKAGES = frozenset(
@@ -91,7 +121,7 @@ class DistrolessChoice:
             )
         if "develop" in self.options.targets:
             return "--targets develop builds a development stage that keeps the runtime's command, written for node"
-        native = self._unbundled_addon()
+        native = self._unbundled_addon() or self._gather_refusal()
         if native:
             return native
         runs = self._runs_programs()
@@ -104,12 +134,90 @@ class DistrolessChoice:
         if not self.facts.native:
             return None
         known = sorted(d for d in self.facts.pkg.deps() if d in npkg.NATIVE_PACKAGES)
-        other = [d for d in known if d not in SELF_CONTAINED_ADDONS]
+        other = [d for d in known if d not in SELF_CONTAINED_ADDONS and d not in LINKED_ADDONS]
         if other:
-            return f"the native addon {other[0]} needs system libraries or programs distroless does not have"
+            why = NEEDS_MORE.get(other[0], "needs system libraries or programs distroless does not have")
+            return f"the native addon {other[0]} {why}"
         if not known:
             return f"an addon is compiled ({self.facts.native}) and what it links is not known"
         return None
+
+    def _linked_need(self) -> str | None:
+        """What links libraries the runtime needs from the build, with its verb ("the native addon libpq links"):
+        the addons built against the -dev packages the original installs, or an addon that links system
+        libraries; None when nothing does."""
+        dev = self._dev_packages()
+        if dev:
+            return f"the native addons built against {', '.join(dev)} link"
+        linked = sorted(d for d in self.facts.pkg.deps() if d in LINKED_ADDONS)
+        return f"the native addon {linked[0]} links" if linked else None
+
+    def _gather_refusal(self) -> str | None:
+        """Why the libraries the addons link cannot be gathered for distroless, or None (also when none are
+        needed)."""
+        need = self._linked_need()
+        if need is None:
+            return None
+        refused = self._unbundled_addon()
+        if refused:
+            return refused
+        dev = self._dev_packages()
+        if dev and not any(d in LINKED_ADDONS for d in self.facts.pkg.deps()):
+            # an addon that bundles its library but builds against the system's when one is there may open
+            # more than it links (sharp on a global libvips opens vips' loader modules)
+            return (
+                f"{', '.join(dev)} {'is' if len(dev) == 1 else 'are'} installed for an addon not known to need only "
+                "the libraries it links"
+            )
+        release = images.family(self.facts.resolved)
+        if release != NODEJS_RELEASE:
+            named = f"names Debian {release}" if release else "names no Debian release"
+            return (
+                f"{need} shared libraries that distroless gets from the builder, whose Debian release must be the "
+                f"runtime's ({NODEJS_RELEASE}): the tag of {self.facts.resolved} {named} (an explicit "
+                f"-{NODEJS_RELEASE} tag such as node:{self.facts.major}-{NODEJS_RELEASE} lets it go distroless)"
+            )
+        return None
+
+    def _linked_steps(
+        self, rt: Runtime, image: str, first: list[ops.Op], setup: list[ops.Op], standalone: bool
+    ) -> tuple[list[ops.Op], list[ops.Op]]:
+        """On a base that cannot install packages: the first build stage gathers the libraries the addons in
+        node_modules link that the base lacks, and the runtime copies them. Refused with the reason when they
+        cannot be gathered; on `auto` the blocker says it and the slim plan is written instead."""
+        if has_programs(rt) or self._linked_need() is None:
+            return first, setup
+        refusal = self._gather_refusal()
+        if refusal:
+            if self.auto_distroless:
+                return first, setup
+            raise Skip(f"{refusal}; use --runtime slim", self.stage.from_.line)
+        modules = self._at(".next/standalone" if standalone else "node_modules")
+        repository = images.split_ref(image)[0]
+        gather = linked.gather(
+            (modules,),
+            NODE_BINARY,
+            NODEJS_RELEASE,
+            repository,
+            rt.libraries,
+            (
+                f"# The shared libraries the native addons in {modules} link that {repository.rsplit('/', 1)[-1]}",
+                f"# lacks, copied under {linked.LIBS_TREE} at their own paths. The loader lists what each ELF file",
+                "# needs as the runtime will look for it (no ld.so.cache), and a library it cannot find fails the",
+                "# build, as does a builder of another Debian release than the runtime's. Left out: what that folder",
+                "# holds (it travels with it) and what the runtime has (glibc, libgcc_s, libstdc++, OpenSSL)",
+            ),
+            keep_out=(modules,),
+        )
+        self.note(
+            "DR602",
+            f"{self._linked_need()} shared libraries {rt.name} {rt.variant} lacks: the builder gathers them with the "
+            f"loader ({linked.LIBS_TREE}) and the runtime copies them, in place of the packages slim would install; a "
+            "library an addon opens itself (dlopen) is not linked, so not found",
+        )
+        stage = "builder" if standalone else "deps"
+        copy = linked.copy(stage, ("# The shared libraries the native addons link, at their own paths",))
+        return [*first, gather], [*setup, copy]
 
     def _runs_programs(self) -> str | None:
         """The app starts other programs (child_process, shelljs, puppeteer …): exec() runs /bin/sh, and the

@@ -58,6 +58,8 @@ NATIVE_PACKAGES = frozenset(
         "ibm_db",
         "node-rdkafka",
         "hiredis",
+        "libpq",
+        "pg-native",
     }
 )
 

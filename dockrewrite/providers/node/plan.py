@@ -181,6 +181,7 @@ class NodePlanner(
             else:
                 extra = [builder]
         first = self._with_folders_made(first, rt, found)
+        first, setup = self._linked_steps(rt, image, first, setup, standalone)
         return self._assemble(
             rt.name,
             image,

@@ -244,7 +244,8 @@ class RuntimeBase:
                     continue
                 virtual = "--virtual" in seg.words or "-t" in seg.words
                 dev = [n for n in names if syslibs.is_dev(n) or virtual]
-                needed, unknown = syslibs.runtime_packages(dev, family)
+                # a base that cannot install packages gets the libraries the build linked instead (_linked_steps)
+                needed, unknown = syslibs.runtime_packages(dev, family) if has_programs(rt) else ([], [])
                 if unknown:
                     raise Skip(
                         f"no known runtime package for {', '.join(unknown)}; native addons built against it "
@@ -254,6 +255,17 @@ class RuntimeBase:
                 plain = [n for n in names if n not in dev and n not in NODE_BUILD_ONLY]
                 packages += [p for p in needed + plain if p not in packages]
         return packages
+
+    def _dev_packages(self) -> list[str]:
+        """The -dev packages the original installs with apt: what native addons build and link against."""
+        found: list[str] = []
+        for it in self.facts.items:
+            for seg in it.segments:
+                manager, names = syslibs.installed_packages(seg.text) if seg.kind == cmds.SYSTEM else (None, [])
+                if manager == "apk":
+                    continue
+                found += [n for n in names if syslibs.is_dev(n) and n not in syslibs.BUILD_ONLY and n not in found]
+        return found
 
     def _runtime_tools(self, rt: Runtime, served: bool = False, replace: dict | None = None) -> list[str]:
         """Packages for programs the command and healthcheck call that the runtime image lacks (`served`: a static
