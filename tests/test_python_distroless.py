@@ -229,5 +229,12 @@ def test_auto_keeps_slim_for_a_program_it_cannot_place_and_says_why(tmp_path: Pa
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "svc"\n\n[project.scripts]\nserve = "svc:main"\n')
     text = _DEPS.replace("pip install -r requirements.txt", "pip install .") + 'CMD ["serve"]\n'
     assert auto(text).runtime == "distroless"
+    # what the runtime runs counts: the interpreter's arguments after a python ENTRYPOINT, the command once
+    # `poetry run` is taken off
+    (tmp_path / "manage.py").write_text("print(1)\n")
+    entry = _DEPS + 'ENTRYPOINT ["python3"]\nCMD ["manage.py", "runserver", "0.0.0.0:8000"]\n'
+    assert auto(entry, "django\n").runtime == "distroless"
+    runner = _DEPS + 'CMD ["poetry", "run", "gunicorn", "app:app"]\n'
+    assert auto(runner, "gunicorn\n").runtime == "distroless"
     # --runtime distroless, asked for, does not second-guess a name
     assert _distroless(tmp_path, 'CMD ["./server"]\n').status == CHANGED

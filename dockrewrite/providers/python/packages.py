@@ -11,6 +11,7 @@ from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
 from dockrewrite.providers.python.pyproject import read_toml, toml_table
+from dockrewrite.providers.python.start import direct_command
 from dockrewrite.results import Skip
 from dockrewrite.runtimes.base import Runtime
 
@@ -129,6 +130,13 @@ class RuntimePackages:
                 ]
         return names
 
+    def _python_entrypoint(self) -> bool:
+        """Whether the ENTRYPOINT is the interpreter in exec form (`["python3"]`), so that CMD only gives it
+        arguments."""
+        entry = self.stage.last("ENTRYPOINT")
+        argv = Command.of(entry).as_simple_argv() if entry is not None and entry.args and entry.json else None
+        return bool(argv) and bool(PYTHON_PROGRAM.match(posixpath.basename(argv[0])))
+
     def _declared_scripts(self, items: list[Item]) -> frozenset[str]:
         """The packages the app declares and the project's own console scripts: what a bare program name in the
         command may be, as the virtualenv will have it."""
@@ -178,7 +186,12 @@ class RuntimePackages:
             ins = stage.last(keyword)
             if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
                 continue
-            command = healthcheck_command(ins) if keyword == "HEALTHCHECK" else Command.of(ins)
+            if keyword == "CMD" and self._python_entrypoint():
+                continue  # the CMD is the interpreter's arguments (a script, `-m module`), not a program
+            # what the runtime runs: `poetry run uvicorn …` runs uvicorn there, from the virtualenv
+            command = (
+                healthcheck_command(ins) if keyword == "HEALTHCHECK" else direct_command(ins, self._direct_text(ins))
+            )
             checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
         extra: list[str] = []
         scripts = self._declared_scripts(items) if self.distroless and self.auto else frozenset()
