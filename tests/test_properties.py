@@ -250,7 +250,7 @@ def test_uv_run_of_a_script_runs_it_with_python(tmp_path: Path):
     assert result.status == CHANGED, result.reason
     assert 'CMD ["python", "app.py"]' in result.output
     shell_form = convert_text(
-        text.replace('["uv", "run", "app.py"]', "uv run app.py"), BuildContext(tmp_path), Options()
+        text.replace('["uv", "run", "app.py"]', "uv run app.py"), BuildContext(tmp_path), Options(runtime="slim")
     )
     assert "CMD python app.py" in shell_form.output
 
