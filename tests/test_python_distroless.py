@@ -236,5 +236,10 @@ def test_auto_keeps_slim_for_a_program_it_cannot_place_and_says_why(tmp_path: Pa
     assert auto(entry, "django\n").runtime == "distroless"
     runner = _DEPS + 'CMD ["poetry", "run", "gunicorn", "app:app"]\n'
     assert auto(runner, "gunicorn\n").runtime == "distroless"
+    script = _DEPS + 'ENTRYPOINT ["celery"]\nCMD ["-A", "tasks", "worker"]\n'
+    assert auto(script, "celery\n").runtime == "distroless"  # options of a declared package's script
+    # tini runs its arguments: the CMD stays a program to place, and distroless has no tini
+    tini = auto(_DEPS + 'ENTRYPOINT ["tini", "--"]\nCMD ["gunicorn", "app:app"]\n', "gunicorn\n")
+    assert tini.runtime == "slim"
     # --runtime distroless, asked for, does not second-guess a name
     assert _distroless(tmp_path, 'CMD ["./server"]\n').status == CHANGED

@@ -8,7 +8,9 @@ from dockrewrite import ops
 from dockrewrite.context import BuildContext
 from dockrewrite.providers import linked
 from dockrewrite.providers.linked import LIBS_TREE
+from dockrewrite.providers.python import deps
 from dockrewrite.providers.python.layout import VENV
+from dockrewrite.providers.python.start import SCRIPT_PACKAGES
 from dockrewrite.results import Skip
 
 PYTHON_TREE = "/runtime-python"  # the builder's interpreter, at its own paths below this folder
@@ -49,6 +51,16 @@ def auto_refusal(ctx: BuildContext, workdir: str) -> str | None:
     if found:
         return f"a deployment file runs the image differently: {found[0]}"
     return None
+
+
+def declared_script(name: str, scripts: frozenset[str]) -> bool:
+    """Whether a program is a console script of a declared package: the package's own name (gunicorn), one
+    that starts with it (waitress-serve, huey_consumer), a script whose package is named otherwise, or one
+    of the project's own."""
+    if name in scripts:
+        return True
+    package = SCRIPT_PACKAGES.get(name, deps.normalize(name))
+    return any(package == n or package.startswith(n + "-") for n in scripts)
 
 
 def gather_steps(runtime_image: str) -> list[ops.Op]:

@@ -9,6 +9,7 @@ from dockrewrite import images, ops, shell, syslibs, tools
 from dockrewrite.model import Command, Instruction
 from dockrewrite.providers.common import healthcheck_command
 from dockrewrite.providers.python import deps, source
+from dockrewrite.providers.python import distroless as python_distroless
 from dockrewrite.providers.python.layout import BUILD_PROGRAMS, LINKED_LIST, PREFIX, PYTHON_PROGRAM, VENV, Item
 from dockrewrite.providers.python.pyproject import read_toml, toml_table
 from dockrewrite.providers.python.start import direct_command
@@ -130,12 +131,18 @@ class RuntimePackages:
                 ]
         return names
 
-    def _python_entrypoint(self) -> bool:
-        """Whether the ENTRYPOINT is the interpreter in exec form (`["python3"]`), so that CMD only gives it
-        arguments."""
+    def _cmd_is_arguments(self, scripts: frozenset[str]) -> bool:
+        """Whether the ENTRYPOINT, in exec form, is the interpreter (`["python3"]`) or, under `auto`, a script of
+        a declared package (`["greeter"]`): then CMD only gives it arguments. An entrypoint that runs its
+        arguments as a command (a start script, tini) leaves CMD a program."""
         entry = self.stage.last("ENTRYPOINT")
         argv = Command.of(entry).as_simple_argv() if entry is not None and entry.args and entry.json else None
-        return bool(argv) and bool(PYTHON_PROGRAM.match(posixpath.basename(argv[0])))
+        if not argv:
+            return False
+        name = posixpath.basename(argv[0])
+        return bool(PYTHON_PROGRAM.match(name)) or (
+            "/" not in argv[0] and python_distroless.declared_script(name, scripts)
+        )
 
     def _declared_scripts(self, items: list[Item]) -> frozenset[str]:
         """The packages the app declares and the project's own console scripts: what a bare program name in the
@@ -177,6 +184,7 @@ class RuntimePackages:
         """Packages for the tools the runtime's commands call (python and pip-installed scripts need none)."""
         stage = self.stage
         checks: list[tuple[Instruction, list[str]]] = []
+        scripts = self._declared_scripts(items) if self.distroless and self.auto else frozenset()
         for index, it in enumerate(items):
             if it.ins.keyword == "RUN" and (
                 it.role == "runtime" or it.role == "split" or (it.role == "neutral" and index > last_dep)
@@ -186,15 +194,14 @@ class RuntimePackages:
             ins = stage.last(keyword)
             if ins is None or not ins.args or (keyword == "HEALTHCHECK" and ins.args[0].upper() != "CMD"):
                 continue
-            if keyword == "CMD" and self._python_entrypoint():
-                continue  # the CMD is the interpreter's arguments (a script, `-m module`), not a program
+            if keyword == "CMD" and self._cmd_is_arguments(scripts):
+                continue  # the CMD is the entrypoint's arguments (a script, `-m module`, options), not a program
             # what the runtime runs: `poetry run uvicorn …` runs uvicorn there, from the virtualenv
             command = (
                 healthcheck_command(ins) if keyword == "HEALTHCHECK" else direct_command(ins, self._direct_text(ins))
             )
             checks.append((ins, tools.programs(command)[0] + self._script_programs(command)))
         extra: list[str] = []
-        scripts = self._declared_scripts(items) if self.distroless and self.auto else frozenset()
         for ins, programs in checks:
             for program in programs:
                 name = posixpath.basename(program)

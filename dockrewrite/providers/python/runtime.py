@@ -260,24 +260,11 @@ class RuntimeBase:
             return
         if slim.SLIM.provides(name)[0] or name in tools.SHELL_BUILTINS or "/" in program:
             raise Skip(f"`{name}` is not in the distroless runtime, which has no shell or tools", ins.line)
-        if self.auto and not _declared_script(name, scripts):
+        if self.auto and not python_distroless.declared_script(name, scripts):
             raise python_distroless.KeepSlim(
                 f"`{name}` is not a script of a package the app declares, so it may be a program distroless lacks",
                 ins.line,
             )
-
-
-def _declared_script(name: str, scripts: frozenset[str]) -> bool:
-    """Whether a program is a console script of a declared package: the package's own name (gunicorn), one
-    that starts with it (waitress-serve, huey_consumer), a script whose package is named otherwise, or one
-    of the project's own."""
-    from dockrewrite.providers.python import deps
-    from dockrewrite.providers.python.start import SCRIPT_PACKAGES
-
-    if name in scripts:
-        return True
-    package = SCRIPT_PACKAGES.get(name, deps.normalize(name))
-    return any(package == n or package.startswith(n + "-") for n in scripts)
 
 
 def python_shebang(text: str) -> bool:
