@@ -76,6 +76,12 @@ class Run(Op):
     body: str
     flags: tuple[str, ...] = ()
     written: str = "RUN"
+    # A step of the rewrite's own that reads nothing the build context put in the stage (the interpreter and
+    # library gathers), so the features may bind-mount a manifest that only an earlier install reads.
+    context_free: bool = field(default=False, compare=False)
+    # A step of the rewrite's own that may stand anywhere in its stage (it makes empty folders): kept apart from
+    # other RUNs (place_apart) when an edit would put it next to one.
+    floats: bool = field(default=False, compare=False)
 
     keyword: ClassVar[str] = "RUN"
 
@@ -292,3 +298,36 @@ def mount_flag(options: dict[str, str]) -> str:
     order = ("type", "id", "source", "target", "sharing", "uid", "gid", "mode")
     keys = [k for k in order if k in options] + [k for k in options if k not in order]
     return "--mount=" + ",".join(f"{k}={options[k]}" for k in keys)
+
+
+def _is_run(op: Op) -> bool:
+    return op.text.lstrip().split(None, 1)[0].upper() == "RUN"
+
+
+def _apart_at(stage: list[Op], start: int) -> int | None:
+    """The latest index (not before `start`) where a step inserted would stand next to no RUN, None if none."""
+
+    def run_at(i: int) -> bool:
+        return 0 <= i < len(stage) and _is_run(stage[i])
+
+    return next((i for i in range(len(stage), start, -1) if not run_at(i - 1) and not run_at(i)), None)
+
+
+def place_apart(stage: list[Op], step: Op, start: int = 0) -> list[Op]:
+    """The stage with `step` in it as late as it can go (not before `start`) without standing next to another RUN,
+    whose pair hadolint's DL3059 would ask to merge while the stage's own RUNs are the user's; else last."""
+    at = _apart_at(stage, start)
+    at = len(stage) if at is None else at
+    return [*stage[:at], step, *stage[at:]]
+
+
+def apart(stage: list[Op], start: int = 0) -> list[Op]:
+    """The stage with each floating step that stands next to a RUN moved where it stands next to none, if any."""
+    for op in [s for s in stage if getattr(s, "floats", False)]:
+        k = stage.index(op)
+        if (k > 0 and _is_run(stage[k - 1])) or (k + 1 < len(stage) and _is_run(stage[k + 1])):
+            rest = [s for s in stage if s is not op]
+            at = _apart_at(rest, start)
+            if at is not None:
+                stage = [*rest[:at], op, *rest[at:]]
+    return stage

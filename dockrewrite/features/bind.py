@@ -28,7 +28,7 @@ from dockrewrite import shell
 from dockrewrite.context import BuildContext
 from dockrewrite.model import DockerfileModel
 from dockrewrite.notes import note
-from dockrewrite.ops import Copy, From, Op, Run, keyword
+from dockrewrite.ops import Copy, From, Op, Run, apart, keyword
 from dockrewrite.plan import BuildPlan, Options
 from dockrewrite.providers import all_hooks
 
@@ -104,7 +104,8 @@ def _stage(stage: BuildStage, ctx: BuildContext, copied, later_bases: set[str], 
         folded.extend(f.source for f in files if f.source not in folded)
         changed = True
         i = indexes[0] + 1
-    return steps if changed else stage.steps
+    # a COPY taken out may leave the rewrite's folder-making RUN next to another (after FROM, never before it)
+    return apart(steps, 1) if changed else stage.steps
 
 
 def _manifest_copies(steps: list[Op], states: list[State], start: int, ctx: BuildContext):
@@ -209,7 +210,7 @@ def _not_needed_after(steps, states, consumer: int, files: list[_File], stage: B
         if kw in ("COPY", "ADD"):
             if all(_puts_back(steps[k], states[k], f) for f in files):
                 return True
-        elif kw == "RUN":
+        elif kw == "RUN" and not getattr(steps[k], "context_free", False):
             return False
     # The stage ends without them: no later stage may start from it or copy them out of it.
     if stage.name is None or stage.name in bases:

@@ -60,7 +60,7 @@ def gather(
         f'      case "$lib" in {"|".join(f"{root}/*" for root in keep_out)}) continue ;; esac; \\\n' if keep_out else ""
     )
     present = "".join(f'      [ -e "{tree}$lib" ] && continue; \\\n' for tree in present_in)
-    return ops.step(
+    made = ops.step(
         "RUN set -eu; \\\n" + release + f"    mkdir {LIBS_TREE}; \\\n"
         f'    loader=$(ldd {probe} | awk \'$1 ~ "^/" && $2 != "=>" {{print $1; exit}}\'); \\\n'
         f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
@@ -81,6 +81,8 @@ def gather(
         "    rm /tmp/linked.txt",
         (*comments, "# hadolint ignore=DL4006"),
     )
+    made.context_free = True
+    return made
 
 
 def copy(source: str, comments: tuple[str, ...] = ()) -> ops.Op:

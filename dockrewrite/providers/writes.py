@@ -410,22 +410,18 @@ def build_step(paths: list[str]) -> ops.Op:
     """The build stage's step that makes the empty folders a shell-less runtime copies in with their owner."""
     paths = [p for p in paths if not any(q.startswith(p.rstrip("/") + "/") for q in paths)]  # mkdir -p makes parents
     quoted = " ".join(shlex.quote(staged(p)) for p in paths)
-    return ops.step(
+    made = ops.step(
         f"RUN mkdir -p {quoted}",
         ("# Empty folders the app writes, copied into the runtime owned by its user (no shell there to make them)",),
     )
+    made.floats = True
+    return made
 
 
 def with_build_step(stage: list[ops.Op], paths: list[str]) -> list[ops.Op]:
     """A build stage with the folder-making step in it: as late as it can go without standing next to another RUN
     (hadolint's DL3059 asks to merge those, and the stage's own RUNs are the user's), else last."""
-    step = build_step(paths)
-
-    def is_run(i: int) -> bool:
-        return 0 <= i < len(stage) and stage[i].text.lstrip().split(None, 1)[0].upper() == "RUN"
-
-    at = next((i for i in range(len(stage), 0, -1) if not is_run(i - 1) and not is_run(i)), len(stage))
-    return [*stage[:at], step, *stage[at:]]
+    return ops.place_apart(stage, build_step(paths))
 
 
 def copy_steps(paths: list[str], owner: str, stage: str) -> list[ops.Op]:

@@ -86,6 +86,7 @@ def gather_steps(runtime_image: str) -> list[ops.Op]:
             f"# default ({OPENSSL_DIR}/cert.pem, as Debian's openssl package links it), which distroless lacks",
         ),
     )
+    python.context_free = True
     libraries = linked.gather(
         (PYTHON_TREE, VENV),
         "/usr/local/bin/python3",
