@@ -243,3 +243,27 @@ def test_auto_keeps_slim_for_a_program_it_cannot_place_and_says_why(tmp_path: Pa
     assert tini.runtime == "slim"
     # --runtime distroless, asked for, does not second-guess a name
     assert _distroless(tmp_path, 'CMD ["./server"]\n').status == CHANGED
+
+
+def test_a_library_that_opens_plugins_keeps_slim_and_a_wheel_without_its_openmp_gets_it(tmp_path: Path):
+    mysql = _convert(_DEPS + 'CMD ["python", "-m", "app"]\n', tmp_path, "django\nmysqlclient==2.2.4\n")
+    assert mysql.runtime == "slim" and "libmariadb3" in mysql.output
+    assert any(w.code == "DR601" and "authentication plugins" in w for w in mysql.warnings)
+    asked = _distroless(tmp_path, 'CMD ["python", "-m", "app"]\n')
+    assert asked.status == CHANGED  # the requirements file was rewritten to flask and gunicorn by _convert
+    (tmp_path / "requirements.txt").write_text("mysqlclient\n")
+    refused = convert_text(
+        _DEPS + 'CMD ["python", "-m", "app"]\n', BuildContext(tmp_path), Options(runtime="distroless")
+    )
+    assert refused.status == SKIPPED and "--runtime slim" in refused.reason
+    # lightgbm's wheel links libgomp without bundling it: the full image has it through gcc, slim does not
+    gbm = _convert(_DEPS + 'CMD ["python", "-m", "app"]\n', tmp_path, "lightgbm\n", runtime="slim")
+    assert "libgomp1" in gbm.output
+
+
+def test_the_scan_finds_a_wheels_bundled_libraries_beside_each_other_and_passes_what_never_loaded(tmp_path: Path):
+    builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
+    # numpy's libopenblas needs the libgfortran beside it, with no search path of its own
+    assert '"$loader" --inhibit-cache --library-path "${elf%/*}" --list "$elf"' in builder
+    # a module whose library the builder lacks too (numba's optional tbbpool) could not load in the original
+    assert 'cannot load in the original either: $needs" >&2; continue' in builder

@@ -23,9 +23,12 @@ def gather(
     """The builder RUN that copies under LIBS_TREE every library the ELF files under `elf_roots` need and the
     runtime lacks (`libraries`: file-name patterns of what it has). The loader is the one `probe` (an ELF
     file of the builder) names, so nothing names an architecture; it resolves as the runtime will (no
-    ld.so.cache), and a library it cannot find fails the build, as does a builder of another Debian release
-    than the runtime's (`codename`). Libraries under `keep_out` travel with those folders; one whose path exists
-    under a `present_in` folder is there already.
+    ld.so.cache; a library's own folder counts, as the bundled libraries of a wheel find each other there).
+    A library only the builder's cache finds fails the build, as does a builder of another Debian release
+    than the runtime's (`codename`). A file that cannot load in the builder either (an optional module whose
+    library the image never had) is left as it is, with a warning: the original could not load it. Libraries
+    under `keep_out` travel with those folders; one whose path exists under a `present_in` folder is there
+    already.
 
     With no `libraries` the runtime has no C library (distroless static) and `codename` is None: the builder's
     own glibc travels too, so the runtime needs no release of its own. Then the loader goes at the path the
@@ -65,8 +68,12 @@ def gather(
         f'    loader=$(ldd {probe} | awk \'$1 ~ "^/" && $2 != "=>" {{print $1; exit}}\'); \\\n'
         f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
         '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
-        '      needs=$("$loader" --inhibit-cache --list "$elf") \\\n'
-        '        || { echo "$elf: a library it links cannot be found" >&2; exit 1; }; \\\n'
+        '      if ! needs=$("$loader" --inhibit-cache --library-path "${elf%/*}" --list "$elf" 2>&1); then \\\n'
+        '        if ! "$loader" --library-path "${elf%/*}" --list "$elf" >/dev/null 2>&1; then \\\n'
+        '          echo "warning: $elf cannot load in the original either: $needs" >&2; continue; \\\n'
+        "        fi; \\\n"
+        '        echo "$elf: a library it links is found only through ld.so.cache: $needs" >&2; exit 1; \\\n'
+        "      fi; \\\n"
         '      case "$needs" in *"not found"*) echo "$elf: $needs" >&2; exit 1 ;; esac; \\\n'
         '      echo "$needs"; \\\n'
         "    done > /tmp/linked.txt; \\\n"

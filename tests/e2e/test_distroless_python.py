@@ -123,4 +123,34 @@ def test_the_library_scan_fails_the_build_on_a_library_the_runtime_would_not_fin
     if ok:
         docker_engine.cmd(["rmi", "-f", tag], timeout=120)
     assert not ok
-    assert any("/opt/venv/lib/libh.so: a library it links cannot be found" in line for line in lines), lines[-20:]
+    assert any(
+        "/opt/venv/lib/libh.so: a library it links is found only through ld.so.cache" in line for line in lines
+    ), lines[-20:]
+
+
+def test_a_wheel_whose_bundled_libraries_need_each_other_runs_on_distroless(docker_engine, tmp_path):
+    """numpy 1.26's wheel bundles libopenblas, which needs the libgfortran beside it and has no search path of its
+    own: the scan finds it there (as numpy's extension does at run time), and the app computes as the original."""
+    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
+    (tmp_path / "app.py").write_text(
+        "import numpy\n\nprint(numpy.linalg.inv(numpy.array([[2.0, 0.0], [0.0, 4.0]])).sum())\n"
+    )
+    original = (
+        'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    result = convert_text(original, BuildContext(tmp_path), Options(), "Dockerfile")
+    assert result.status == CHANGED and result.runtime == "distroless", result.reason
+    tags = []
+    try:
+        for kind, text in (("original", original), ("rewrite", result.output)):
+            (tmp_path / "Dockerfile").write_text(text, encoding="utf-8")
+            tag = f"dockrewrite-e2e-numpy-{kind}:{uuid.uuid4().hex[:8]}"
+            ok, lines, _ = docker_engine.build(tmp_path / "Dockerfile", tmp_path, tag, timeout=1200)
+            assert ok, "\n".join(lines[-20:])
+            tags.append(tag)
+        outputs = [docker_engine.cmd(["run", "--rm", tag], timeout=60) for tag in tags]
+        assert [p.returncode for p in outputs] == [0, 0], outputs[1].stderr
+        assert outputs[1].stdout == outputs[0].stdout == "0.75\n"
+    finally:
+        if tags:
+            docker_engine.cmd(["rmi", "-f", *tags], timeout=120)

@@ -68,6 +68,19 @@ PIP_LOADED_LIBS = {
     "python-magic": ("libmagic1", "libmagic", _NEVER, re.compile(r"^(libmagic|file$)")),
     "wand": ("libmagickwand-6.q16-6", "imagemagick-libs", _NEVER, re.compile(r"^(libmagick|imagemagick)")),
 }
+# Wheels that link a system library they do not bundle (their manylinux tag notwithstanding), which the full
+# python image has (gcc brings it) and the slim one lacks: name -> Debian runtime package.
+PIP_WHEEL_LIBS = {"lightgbm": "libgomp1"}
+# Packages built against a system library that itself opens more of its own files at run time (plugins,
+# modules, data), which a scan of what is linked does not see: distroless would carry the library without them.
+PIP_PLUGIN_LIBS = {
+    "mysqlclient": "links libmariadb, which opens its authentication plugins (caching_sha2_password, what MySQL 8 "
+    "asks for by default) from its own plugin folder",
+    "python-ldap": "links libldap, whose SASL binds open Cyrus SASL's mechanism plugins",
+    "gssapi": "links MIT Kerberos, which opens its preauthentication plugins",
+    "pygobject": "loads GObject introspection typelibs and the libraries they name at run time",
+    "pycairo": "links cairo, which reads fontconfig's configuration and fonts to draw text",
+}
 # Where a project names its requirements, extras included.
 REQUIREMENT_FILES = re.compile(
     r"^(requirements[^/]*\.(txt|in)|pyproject\.toml|setup\.(py|cfg)|Pipfile(\.lock)?|"

@@ -55,6 +55,21 @@ class RuntimePackages:
                 if lib not in packages:
                     packages.append(lib)
                     self.note("DR602", f"{name} is built from source against a system library: the runtime gets {lib}")
+        for name in requirements:
+            lib = deps.PIP_WHEEL_LIBS.get(name)
+            if lib and family == "debian" and not self.distroless and lib not in packages:
+                packages.append(lib)
+                self.note(
+                    "DR602", f"{name}'s wheel links {lib}'s library, which it does not bundle: the runtime gets {lib}"
+                )
+        if self.distroless:
+            for name in requirements:
+                why = deps.PIP_PLUGIN_LIBS.get(name)
+                if why:
+                    why = f"{name} {why}, which the library scan does not see"
+                    if self.auto:
+                        raise python_distroless.KeepSlim(why, self.stage.from_.line)
+                    raise Skip(f"{why}; use --runtime slim", self.stage.from_.line)
         for name, lib in self._loaded_libraries(items, set(requirements), family):
             if self.distroless:
                 raise Skip(
