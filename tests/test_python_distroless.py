@@ -263,7 +263,12 @@ def test_a_library_that_opens_plugins_keeps_slim_and_a_wheel_without_its_openmp_
 
 def test_the_scan_finds_a_wheels_bundled_libraries_beside_each_other_and_passes_what_never_loaded(tmp_path: Path):
     builder, _ = _stages(_distroless(tmp_path, 'CMD ["python", "a.py"]\n').output)
-    # numpy's libopenblas needs the libgfortran beside it, with no search path of its own
-    assert '"$loader" --inhibit-cache --library-path "${elf%/*}" --list "$elf"' in builder
+    # numpy's libopenblas needs the libgfortran beside it, with no search path of its own, and tensorflow's
+    # plugins the libtensorflow_framework that tensorflow loaded first, from another folder of the virtualenv
+    assert (
+        "own=$(find /runtime-python /opt/venv -type f -name '*.so*' -printf '%h\\n' | sort -u | paste -sd:)" in builder
+    )
+    assert 'path="${elf%/*}${own:+:$own}"' in builder
+    assert '"$loader" --inhibit-cache --library-path "$path" --list "$elf"' in builder
     # a module whose library the builder lacks too (numba's optional tbbpool) could not load in the original
     assert 'cannot load in the original either: $needs" >&2; continue' in builder

@@ -23,7 +23,8 @@ def gather(
     """The builder RUN that copies under LIBS_TREE every library the ELF files under `elf_roots` need and the
     runtime lacks (`libraries`: file-name patterns of what it has). The loader is the one `probe` (an ELF
     file of the builder) names, so nothing names an architecture; it resolves as the runtime will (no
-    ld.so.cache; a library's own folder counts, as the bundled libraries of a wheel find each other there).
+    ld.so.cache; a library's own folder and the folders of the libraries that travel with `elf_roots` count: a
+    wheel's bundled libraries find each other there, and one a package loads first is found by its name).
     A library only the builder's cache finds fails the build, as does a builder of another Debian release
     than the runtime's (`codename`). A file that cannot load in the builder either (an optional module whose
     library the image never had) is left as it is, with a warning: the original could not load it. Libraries
@@ -66,10 +67,12 @@ def gather(
     made = ops.step(
         "RUN set -eu; \\\n" + release + f"    mkdir {LIBS_TREE}; \\\n"
         f'    loader=$(ldd {probe} | awk \'$1 ~ "^/" && $2 != "=>" {{print $1; exit}}\'); \\\n'
+        f"    own=$(find {' '.join(elf_roots)} -type f -name '*.so*' -printf '%h\\n' | sort -u | paste -sd:); \\\n"
         f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
         '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
-        '      if ! needs=$("$loader" --inhibit-cache --library-path "${elf%/*}" --list "$elf" 2>&1); then \\\n'
-        '        if ! "$loader" --library-path "${elf%/*}" --list "$elf" >/dev/null 2>&1; then \\\n'
+        '      path="${elf%/*}${own:+:$own}"; \\\n'
+        '      if ! needs=$("$loader" --inhibit-cache --library-path "$path" --list "$elf" 2>&1); then \\\n'
+        '        if ! "$loader" --library-path "$path" --list "$elf" >/dev/null 2>&1; then \\\n'
         '          echo "warning: $elf cannot load in the original either: $needs" >&2; continue; \\\n'
         "        fi; \\\n"
         '        echo "$elf: a library it links is found only through ld.so.cache: $needs" >&2; exit 1; \\\n'
