@@ -45,10 +45,11 @@ RUNTIME = typer.Option(
     "--runtime",
     help="Runtime base (default: the config's, else auto). auto picks per language and case, the smallest "
     "base that holds what the app needs: Go scratch or distroless static (alpine when a shell is needed, "
-    "Debian slim or distroless base for CGO); Node distroless nodejs when nothing needs a shell or npm, else "
-    "the slim image of the same major; Python distroless cc with the builder's own interpreter when nothing "
-    "needs a shell or a package and the tag names the Debian release, else the slim image of the same "
-    "version; static sites nginx.",
+    "Debian slim or distroless base for CGO); Node distroless nodejs when nothing needs a shell or npm "
+    "(distroless static with the builder's own node for a pinned release, a major with no nodejs image or "
+    "addons' libraries from another Debian release), else the slim image of the same major; Python "
+    "distroless cc with the builder's own interpreter when nothing needs a shell or a package and the tag "
+    "names the Debian release, else the slim image of the same version; static sites nginx.",
     show_default=False,
 )
 STRATEGY = typer.Option(

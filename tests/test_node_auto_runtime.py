@@ -51,6 +51,74 @@ def test_a_plain_node_server_goes_to_distroless(tmp_path):
     assert "RUN " not in out.split("AS runtime", 1)[1]
 
 
+@pytest.mark.parametrize(
+    ("image", "why"),
+    [
+        ("node:20.11.1", "node:20.11.1 pins a Node release"),
+        ("node:20.18.0-slim", "node:20.18.0-slim pins a Node release"),
+        ("node:21", "no nodejs image of Node 21"),
+        ("node:16", "no nodejs image of Node 16"),
+    ],
+)
+def test_a_node_the_nodejs_image_cannot_serve_runs_on_static_as_the_builder_s_own(tmp_path, image, why):
+    result = _convert(tmp_path, SERVER.replace("FROM node:20", f"FROM {image}"))
+    assert result.status == CHANGED and result.runtime == "distroless", result.reason
+    out = result.output
+    assert "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in out
+    assert "# Runtime: distroless static with the builder's own node (no shell or npm, none of which" in out
+    runtime = out.split("AS runtime", 1)[1]
+    assert "COPY --from=deps /usr/local/bin/node /usr/local/bin/node" in runtime
+    assert "COPY --from=deps /runtime-libs/ /" in runtime
+    # node is on PATH there, as in the node images: the command keeps it
+    assert out.endswith('USER 65532:65532\nCMD ["node", "server.js"]\n')
+    (note,) = [w for w in result.warnings if code_of(w) == "DR501"]
+    assert "the Node version is the original's exactly" in note and why in note
+    assert result.output == _convert(
+        tmp_path, SERVER.replace("FROM node:20", f"FROM {image}"), runtime="distroless"
+    ).output.replace("(no shell or npm)", "(no shell or npm, none of which the app needs)")
+
+
+@pytest.mark.parametrize(
+    ("change", "kept"),
+    [
+        (
+            ("EXPOSE 3000", "EXPOSE 3000\nHEALTHCHECK CMD node healthcheck.js"),
+            'HEALTHCHECK CMD ["node", "healthcheck.js"]',
+        ),
+        (("EXPOSE 3000", 'EXPOSE 3000\nHEALTHCHECK CMD ["node", "check.js"]'), 'HEALTHCHECK CMD ["node", "check.js"]'),
+        (('CMD ["npm", "start"]', 'ENTRYPOINT ["node", "server.js"]'), 'ENTRYPOINT ["node", "server.js"]'),
+    ],
+)
+def test_on_static_node_stays_in_the_commands(tmp_path, change, kept):
+    text = SERVER.replace("FROM node:20", "FROM node:20.18.0").replace(*change)
+    result = _convert(tmp_path, text)
+    assert result.status == CHANGED and "static-debian12" in result.output, result.warnings
+    assert kept in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (('CMD ["npm", "start"]', "CMD node server.js"), "shell-form CMD"),
+        (("CMD [", "USER node\nCMD ["), "USER node"),
+        (("EXPOSE 3000", 'EXPOSE 3000\nHEALTHCHECK CMD ["/app/check.sh"]'), "other than node, or a shell"),
+        (("FROM node:20.18.0", "ARG NODE=20.18.0\nFROM node:${NODE}"), "follows a build argument"),
+    ],
+)
+def test_what_the_nodejs_plan_refuses_static_refuses_too(tmp_path, change, why):
+    text = SERVER.replace("FROM node:20", "FROM node:20.18.0").replace(*change)
+    (note,) = _kept_slim(_convert(tmp_path, text))
+    assert why in note and "rather than distroless static with the builder's own node" in note
+
+
+def test_nodejs_named_by_its_link_keeps_slim_on_static(tmp_path):
+    text = SERVER.replace("FROM node:20", "FROM node:20.18.0").replace(
+        'CMD ["npm", "start"]', 'CMD ["nodejs", "server.js"]'
+    )
+    result = _convert(tmp_path, text)
+    assert result.runtime == "slim" and "static-debian12" not in result.output
+
+
 def test_runtime_slim_is_what_auto_gave_before(tmp_path):
     slim = _convert(tmp_path, runtime="slim")
     assert slim.runtime == "slim" and "FROM node:20-slim AS runtime" in slim.output
@@ -63,7 +131,6 @@ def test_runtime_slim_is_what_auto_gave_before(tmp_path):
     [
         (("EXPOSE 3000", 'EXPOSE 3000\nHEALTHCHECK CMD ["/app/check.sh"]'), {}, {}, "other than node, or a shell"),
         (("CMD [", "USER node\nCMD ["), {}, {}, "USER node"),
-        (("FROM node:20", "FROM node:20.11.1"), {}, {}, "pins a Node release"),
         (("FROM node:20", "ARG NODE=20\nFROM node:${NODE}"), {}, {}, "follows a build argument"),
         (('CMD ["npm", "start"]\n', ""), {}, {}, "no CMD"),
         (('CMD ["npm", "start"]', "CMD node server.js"), {}, {}, "shell-form CMD (line 7)"),
@@ -122,8 +189,7 @@ def test_what_keeps_slim_is_said_once(tmp_path, change, files, options, why):
         (('CMD ["npm", "start"]', 'ENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["node", "server.js"]'), {}),
         # a health check that needs curl: slim installs it
         (("EXPOSE 3000", "EXPOSE 3000\nHEALTHCHECK CMD curl -f http://localhost:3000/ || exit 1"), {}),
-        # no distroless image for that Node, or a Node it does not publish
-        (("FROM node:20", "FROM node:16"), {}),
+        # a tag that names no Node major: which node the runtime should have is not known
         (("FROM node:20", "FROM node:lts"), {}),
     ],
 )

@@ -16,7 +16,7 @@ from dockrewrite.plan import Options
 from dockrewrite.providers.linked import LIBS_TREE
 from dockrewrite.providers.node import distroless as ndistroless
 from dockrewrite.providers.node import package as npkg
-from dockrewrite.results import CHANGED, SKIPPED
+from dockrewrite.results import CHANGED
 from dockrewrite.transform import convert_text
 
 LIBPQ = """FROM node:20-bookworm
@@ -95,23 +95,36 @@ def test_a_linked_addon_needs_no_dev_package_to_be_gathered(tmp_path):
     assert any(code_of(w) == "DR602" and "the native addon libpq links" in w for w in result.warnings)
 
 
-@pytest.mark.parametrize("image", ["node:20", "node:20-slim"])
-def test_a_floating_tag_keeps_slim_and_says_the_release_must_match(tmp_path, image):
+@pytest.mark.parametrize("image", ["node:20", "node:20-slim", "node:20-bullseye"])
+def test_a_tag_of_no_or_another_release_goes_to_static_with_the_builders_glibc(tmp_path, image):
+    """The nodejs image's glibc would have to be the builder's; on static the builder's own glibc travels."""
     result = _convert(tmp_path, LIBPQ.replace("node:20-bookworm", image))
-    note = _kept_slim(result)
-    assert f"the tag of {image} names no Debian release" in note and "node:20-bookworm" in note
-    assert "libpq5" in result.output
+    assert result.status == CHANGED and result.runtime == "distroless", result.reason
+    out = result.output
+    assert "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in out
+    deps = out.split("AS runtime", 1)[0]
+    assert "VERSION_CODENAME" not in deps and "libpq5" not in out
+    # the loader and glibc are gathered with what node and the addons link
+    assert "find /usr/local/bin/node /app/node_modules -type f" in deps
+    assert 'cp -L "$loader" "/runtime-libs$loader"' in deps
+    runtime = out.split("AS runtime", 1)[1]
+    assert "COPY --from=deps /usr/local/bin/node /usr/local/bin/node" in runtime and COPY in runtime
+    assert runtime.endswith('CMD ["node", "server.js"]\n')
+    assert any(code_of(w) == "DR501" and f"{image}), copied to the same path" in w for w in result.warnings)
+    assert not [w for w in result.warnings if w.startswith("auto keeps")]
 
 
-def test_a_tag_of_another_release_keeps_slim(tmp_path):
-    note = _kept_slim(_convert(tmp_path, LIBPQ.replace("node:20-bookworm", "node:20-bullseye")))
-    assert "names Debian bullseye" in note and "(bookworm)" in note
+def test_runtime_distroless_on_a_floating_tag_is_static_too(tmp_path):
+    text = LIBPQ.replace("node:20-bookworm", "node:20")
+    result = _convert(tmp_path, text, runtime="distroless")
+    assert result.status == CHANGED and "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in result.output
+    assert "none of which the app needs" not in result.output
 
 
-def test_runtime_distroless_on_a_floating_tag_is_refused_with_the_reason(tmp_path):
-    result = _convert(tmp_path, LIBPQ.replace("node:20-bookworm", "node:20"), runtime="distroless")
-    assert result.status == SKIPPED
-    assert "names no Debian release" in result.reason and result.reason.endswith("use --runtime slim")
+def test_an_addon_that_needs_more_than_it_links_keeps_slim_on_a_floating_tag_too(tmp_path):
+    text = LIBPQ.replace("node:20-bookworm", "node:20").replace("libpq-dev", "libcairo2-dev")
+    note = _kept_slim(_convert(tmp_path, text, deps={"canvas": "2"}))
+    assert "fontconfig" in note
 
 
 def test_runtime_distroless_gathers_on_a_bookworm_tag(tmp_path):

@@ -37,6 +37,12 @@ def python_static_image(builder: str) -> str | None:
     return STATIC_IMAGE if images.family(builder) in (None, *images.DEBIAN_CODENAMES) else None
 
 
+def node_static_image(builder: str, major: int | None) -> str | None:
+    """static for a Debian node image where the nodejs image cannot serve: the rewrite copies in the builder's
+    own node with every library it and the addons link, glibc included. None for alpine (musl)."""
+    return STATIC_IMAGE if images.family(builder) in (None, *images.DEBIAN_CODENAMES) else None
+
+
 def nodejs_image(builder: str, major: int | None) -> str | None:
     """The distroless Node image of the builder's Node major, None when there is none (the images are per major)."""
     return f"gcr.io/distroless/nodejs{major}-debian12" if major in NODEJS_MAJORS else None
@@ -78,3 +84,7 @@ NODEJS = Runtime(
     **_COMMON,
 )
 register(STATIC, BASE, CC, NODEJS)
+# Node on static with the builder's own node: not registered, so what --runtime distroless and the selection
+# give for Node stays the nodejs image; the Node provider takes this one where the nodejs image cannot serve
+# (a pinned release, a major with no nodejs image, addons' libraries from a builder of another release).
+NODE_STATIC = Runtime(variant="static", libc=None, images={"node": node_static_image}, **_COMMON)

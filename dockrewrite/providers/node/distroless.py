@@ -1,15 +1,17 @@
-"""When `auto` may run a Node server on distroless nodejs (no shell, no npm, node as the entrypoint), and why not."""
+"""When `auto` may run a Node server on distroless (nodejs, or static with the builder's own node), and why not."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from dockrewrite import images, ops
 from dockrewrite.compose import compose_files
+from dockrewrite.model import Command
 from dockrewrite.paths import repository_root
 from dockrewrite.providers import linked
-from dockrewrite.providers.common import healthcheck_command
+from dockrewrite.providers.common import healthcheck_command, healthcheck_exec
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.providers.node import sources as nsrc
@@ -69,17 +71,43 @@ _PINNED = re.compile(r"^v?\d+\.\d+")
 
 
 class DistrolessChoice:
-    """Whether `auto` puts a Node server on distroless nodejs: only when the analysis shows that nothing at run
+    """Whether `auto` puts a Node server on distroless (nodejs, or static with the builder's node where the nodejs
+    image cannot serve): only when the analysis shows that nothing at run
     time needs a shell, npm, a package manager or a program distroless lacks. The distroless plan itself refuses
     (raises Skip for) commands that are not plain node, RUN steps and packages in the runtime, global CLIs and
     wrappers; these methods add what it would carry without complaint but what would then behave differently."""
 
     def _distroless_out_of_reach(self) -> bool:
-        """What rules distroless out from the start, with nothing worth telling: the builder's C library, no
-        distroless image of that Node, or a context that cannot be read (stdin)."""
+        """What rules distroless out from the start, with nothing worth telling: the builder's C library, a tag
+        that names no Node major (node:lts), or a context that cannot be read (stdin). A major with no nodejs
+        image goes to static with the builder's own node (_static_reason)."""
+        return not self.ctx.known or self.facts.alpine or self.facts.major is None
+
+    def _static_reason(self) -> str | None:
+        """Why the distroless nodejs image cannot serve this Node where distroless static with the builder's own
+        node can (a pinned release, a major with no nodejs image, addons' libraries gathered from a builder of
+        another Debian release than the nodejs image's), or None: then the nodejs image is the choice."""
+        if self.facts.alpine or self.facts.major is None:
+            return None
+        if _PINNED.match(images.tag_of(self.facts.resolved)):
+            return (
+                f"{self.facts.resolved} pins a Node release, and the distroless nodejs image is the newest Node "
+                f"{self.facts.major}"
+            )
         nodejs = select.for_language("distroless", "node")
-        published = nodejs is not None and nodejs.image("node", self.stage.image, self.facts.major) is not None
-        return not self.ctx.known or self.facts.alpine or not published
+        if nodejs is None or nodejs.image("node", self.stage.image, self.facts.major) is None:
+            return f"distroless publishes no nodejs image of Node {self.facts.major}"
+        if self._gather_refusal(static=False) and not self._gather_refusal(static=True):
+            return (
+                f"{self._linked_need()} shared libraries, and {self.facts.resolved} is not of the nodejs image's "
+                f"Debian release ({NODEJS_RELEASE}), so its glibc travels with them"
+            )
+        return None
+
+    def _distroless_variant(self) -> Runtime | None:
+        """The distroless Runtime for this Node: static with the builder's own node where the nodejs image cannot
+        serve, else the nodejs image."""
+        return distroless.NODE_STATIC if self.static_node else select.for_language("distroless", "node")
 
     def _distroless_blocker(self) -> str | None:
         """Why a distroless plan that could be written would not behave as the original, or None."""
@@ -91,7 +119,7 @@ class DistrolessChoice:
                 "would not follow a different --build-arg"
             )
         tag = images.tag_of(self.facts.resolved)
-        if _PINNED.match(tag):
+        if _PINNED.match(tag) and not self.static_node:
             return (
                 f"{self.facts.resolved} pins a Node release, and distroless publishes one image per major "
                 f"(the newest Node {self.facts.major}), which would change it"
@@ -121,7 +149,7 @@ class DistrolessChoice:
             )
         if "develop" in self.options.targets:
             return "--targets develop builds a development stage that keeps the runtime's command, written for node"
-        native = self._unbundled_addon() or self._gather_refusal()
+        native = self._unbundled_addon() or self._gather_refusal(static=bool(self.static_node))
         if native:
             return native
         runs = self._runs_programs()
@@ -152,9 +180,9 @@ class DistrolessChoice:
         linked = sorted(d for d in self.facts.pkg.deps() if d in LINKED_ADDONS)
         return f"the native addon {linked[0]} links" if linked else None
 
-    def _gather_refusal(self) -> str | None:
+    def _gather_refusal(self, static: bool = False) -> str | None:
         """Why the libraries the addons link cannot be gathered for distroless, or None (also when none are
-        needed)."""
+        needed). On static (`static`) the builder's glibc travels with them, so no Debian release must match."""
         need = self._linked_need()
         if need is None:
             return None
@@ -170,7 +198,7 @@ class DistrolessChoice:
                 "the libraries it links"
             )
         release = images.family(self.facts.resolved)
-        if release != NODEJS_RELEASE:
+        if release != NODEJS_RELEASE and not static:
             named = f"names Debian {release}" if release else "names no Debian release"
             return (
                 f"{need} shared libraries that distroless gets from the builder, whose Debian release must be the "
@@ -185,15 +213,19 @@ class DistrolessChoice:
         """On a base that cannot install packages: the first build stage gathers the libraries the addons in
         node_modules link that the base lacks, and the runtime copies them. Refused with the reason when they
         cannot be gathered; on `auto` the blocker says it and the slim plan is written instead."""
-        if has_programs(rt) or self._linked_need() is None:
+        static = rt is distroless.NODE_STATIC
+        if has_programs(rt) or (self._linked_need() is None and not static):
             return first, setup
-        refusal = self._gather_refusal()
+        refusal = self._gather_refusal(static=static)
         if refusal:
             if self.auto_distroless:
                 return first, setup
             raise Skip(f"{refusal}; use --runtime slim", self.stage.from_.line)
         modules = self._at(".next/standalone" if standalone else "node_modules")
         repository = images.split_ref(image)[0]
+        stage = "builder" if standalone else "deps"
+        if static:
+            return self._static_steps(modules, repository, stage, first, setup)
         gather = linked.gather(
             (modules,),
             NODE_BINARY,
@@ -215,9 +247,87 @@ class DistrolessChoice:
             f"loader ({linked.LIBS_TREE}) and the runtime copies them, in place of the packages slim would install; a "
             "library an addon opens itself (dlopen) is not linked, so not found",
         )
-        stage = "builder" if standalone else "deps"
         copy = linked.copy(stage, ("# The shared libraries the native addons link, at their own paths",))
         return [*first, gather], [*setup, copy]
+
+    def _static_steps(
+        self, modules: str, repository: str, stage: str, first: list[ops.Op], setup: list[ops.Op]
+    ) -> tuple[list[ops.Op], list[ops.Op]]:
+        """On distroless static: the first build stage gathers every library the builder's node and the addons
+        link, glibc and its loader included; the runtime copies them and the node binary to their own paths."""
+        gather = linked.gather(
+            (NODE_BINARY, modules),
+            NODE_BINARY,
+            None,
+            repository,
+            (),
+            (
+                f"# Every shared library the builder's node and any native addons in {modules} link, glibc and",
+                f"# its loader included, copied from this builder under {linked.LIBS_TREE} at their own paths, so node",
+                "# runs on the very libraries it was built with and distroless static needs no Debian release of",
+                "# its own. The loader lists what each ELF file needs as the runtime will look for it (no",
+                "# ld.so.cache), and a library it cannot find fails the build. Added: what glibc opens itself",
+                "# (libgcc_s for thread exit, the NSS modules). Left out: what that folder holds (it travels with it)",
+            ),
+            keep_out=(modules,),
+        )
+        self.note(
+            "DR501",
+            f"distroless static runs the builder's own node ({NODE_BINARY} of {self.facts.resolved}), copied to "
+            "the same path, so the Node version is the original's exactly, with the builder's glibc, so no Debian "
+            f"release has to match: {self.static_node}",
+        )
+        self.note(
+            "DR602",
+            f"the builder lists the shared libraries node and the addons in {modules} link (ld.so, as the runtime's "
+            "loader finds them) and the runtime gets every one, glibc included; a library an addon opens itself "
+            "(dlopen) is not linked, so not found",
+        )
+        node = ops.step(
+            f"COPY --from={stage} {NODE_BINARY} {NODE_BINARY}",
+            ("# The builder's own node, at its own path (on PATH, as in the node images)",),
+        )
+        copy = linked.copy(stage, ("# The shared libraries node and the native addons link, at their own paths",))
+        return [*first, gather], [*setup, node, copy]
+
+    def _static_commands(self, rt: Runtime, out: dict[str, str | None]) -> dict[str, str | None]:
+        """On distroless static node is on PATH as in the node images, so the commands keep it, but with no shell
+        and no other program there, what runs must be node itself in exec form: the command and the health
+        check."""
+        nodes = ("node", NODE_BINARY)  # not `nodejs`, a link of the node images the runtime does not get
+        for keyword, item in (("ENTRYPOINT", self.facts.entry), ("CMD", self.facts.cmd)):
+            if item is None or not item.args:
+                continue
+            if keyword == "CMD" and self.facts.entry is not None:
+                if keyword not in out and not item.json:
+                    raise Skip(f"a shell-form CMD is run by /bin/sh, which {rt.name} static has not", item.line)
+                continue  # arguments to the node entrypoint
+            if out.get(keyword):
+                argv = json.loads(out[keyword].split(None, 1)[1])
+            else:
+                simple = Command.of(item).as_simple_argv()
+                if simple is None:
+                    raise Skip(f"{keyword} needs a shell, and {rt.name} has none", item.line)
+                argv = list(simple)
+                if not item.json:
+                    out[keyword] = f"{keyword} " + json.dumps(argv)
+            if argv[0] not in nodes:
+                raise Skip(
+                    f"`{argv[0]}` cannot run on {rt.name} static, which has only node ({NODE_BINARY})", item.line
+                )
+        hc = self.stage.last("HEALTHCHECK")
+        if hc is not None and hc.args and hc.args[0].upper() == "CMD":
+            simple = healthcheck_command(hc).as_simple_argv()
+            if simple is None:
+                raise Skip(f"this HEALTHCHECK needs a shell, and {rt.name} has none", hc.line)
+            if not hc.json and simple[0] in nodes:
+                out["HEALTHCHECK"] = healthcheck_exec(hc, list(simple))
+                self.note(
+                    "DR601",
+                    f"HEALTHCHECK (line {hc.line}) runs `{' '.join(simple)}` in exec form: {rt.name} static has no "
+                    "shell",
+                )
+        return out
 
     def _runs_programs(self) -> str | None:
         """The app starts other programs (child_process, shelljs, puppeteer …): exec() runs /bin/sh, and the

@@ -19,7 +19,7 @@ from dockrewrite.providers.node.runtime import RuntimeBase
 from dockrewrite.providers.node.start import StartCommand
 from dockrewrite.providers.node.static import StaticSite
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import select
+from dockrewrite.runtimes import distroless, select
 from dockrewrite.runtimes.base import Runtime
 
 
@@ -43,6 +43,7 @@ class NodePlanner(
             self.build_commands = self._build_commands()
             self.outputs = self._outputs()
         mode = self._mode()
+        self.static_node: str | None = None  # why the distroless runtime is static with the builder's own node
         if self.facts.no_command:
             self._refuse_outside_command()
             self.note(
@@ -58,6 +59,8 @@ class NodePlanner(
         """On `auto`, distroless nodejs when a plan for it can be written and nothing in it would behave otherwise
         (DistrolessChoice); else the base like the builder's, planned from the state before the try."""
         self.auto_distroless = False
+        if self.options.runtime in (select.AUTO, "distroless"):
+            self.static_node = self._static_reason()
         if self.options.runtime != select.AUTO or mode == "static" or self._distroless_out_of_reach():
             return self._server_plan_on(mode)
         saved = {k: v.copy() if isinstance(v, (list, set, dict)) else v for k, v in vars(self).items()}
@@ -72,7 +75,8 @@ class NodePlanner(
         vars(self).clear()
         vars(self).update(saved)
         if why:
-            self.note("DR601", f"auto keeps the slim image rather than distroless Node {self.facts.major}: {why}")
+            rather = "static with the builder's own node" if self.static_node else f"Node {self.facts.major}"
+            self.note("DR601", f"auto keeps the slim image rather than distroless {rather}: {why}")
         return self._server_plan_on(mode)
 
     def _server_plan_on(self, mode: str) -> BuildPlan:
@@ -150,6 +154,8 @@ class NodePlanner(
         if user is not None:
             replace["USER"] = user
         replace.update(self._command_rewrites(rt, standalone))
+        if rt is distroless.NODE_STATIC:
+            replace = self._static_commands(rt, replace)
         contract = contract_steps(self.stage, frozenset(), replace)
         if standalone:
             contract = self._with_standalone_env(contract)

@@ -14,7 +14,7 @@ from dockrewrite.providers.common import chain, healthcheck_command, healthcheck
 from dockrewrite.providers.node import commands as cmds
 from dockrewrite.providers.node import package as npkg
 from dockrewrite.results import Skip
-from dockrewrite.runtimes import nginx, select
+from dockrewrite.runtimes import distroless, nginx, select
 from dockrewrite.runtimes.base import Runtime
 
 NODE_UID = "1000:1000"  # the `node` user of the official node images
@@ -71,10 +71,10 @@ class RuntimeBase:
     def _runtime_kind_image(self, requested: str, line: int) -> tuple[Runtime, str]:
         text = self.stage.image.split("@", 1)[0]
         if requested == select.AUTO:
-            smallest = select.for_language("distroless", "node") if self.auto_distroless else None
+            smallest = self._distroless_variant() if self.auto_distroless else None
             rt = smallest or select.like_builder(self.facts.alpine)
         else:
-            found = select.for_language(requested, "node")
+            found = self._distroless_variant() if requested == "distroless" else select.for_language(requested, "node")
             if found is None:
                 raise Skip(f"--runtime {requested} has no Node; use slim, alpine or distroless", line)
             rt = found
@@ -96,7 +96,7 @@ class RuntimeBase:
             raise Skip(f"{self.stage.image} does not say which Node major it has; {rt.name} images are per major", line)
         if image is None:
             raise Skip(f"there is no {rt.name} image for Node {self.facts.major}", line)
-        if "$" in text and "$" not in image:
+        if "$" in text and "$" not in image and rt is not distroless.NODE_STATIC:
             self.note(
                 "DR501",
                 f"the runtime pins Node {self.facts.major} ({rt.name} images are per major); "
@@ -108,6 +108,9 @@ class RuntimeBase:
 
     def _image_note(self, rt: Runtime) -> str:
         """What the runtime base is, said from what it provides (a base added later needs no entry here)."""
+        if rt is distroless.NODE_STATIC:
+            needs = ", none of which the app needs" if self.auto_distroless else ""
+            return f"{rt.name} static with the builder's own node (no shell or npm{needs})"
         if not rt.shell and self.auto_distroless:
             return f"{rt.name} Node {self.facts.major} (entrypoint node, no shell or npm, none of which the app needs)"
         if not rt.shell:
