@@ -48,8 +48,9 @@ RUNTIME = typer.Option(
     "Debian slim or distroless base for CGO); Node distroless nodejs when nothing needs a shell or npm "
     "(distroless static with the builder's own node for a pinned release, a major with no nodejs image or "
     "addons' libraries from another Debian release), else the slim image of the same major; Python "
-    "distroless cc with the builder's own interpreter when nothing needs a shell or a package and the tag "
-    "names the Debian release, else the slim image of the same version; static sites nginx.",
+    "distroless static with the builder's own interpreter and every library it links when nothing needs a "
+    "shell, a package or a program the app does not declare, else the slim image of the same version; static "
+    "sites nginx.",
     show_default=False,
 )
 STRATEGY = typer.Option(
