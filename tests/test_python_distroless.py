@@ -272,3 +272,13 @@ def test_the_scan_finds_a_wheels_bundled_libraries_beside_each_other_and_passes_
     assert '"$loader" --inhibit-cache --library-path "$path" --list "$elf"' in builder
     # a module whose library the builder lacks too (numba's optional tbbpool) could not load in the original
     assert 'cannot load in the original either: $needs" >&2; continue' in builder
+
+
+def test_gitpython_gets_the_git_the_full_image_had(tmp_path: Path):
+    full = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    result = _convert(full + 'CMD ["python", "app.py"]\n', tmp_path, "flask\nGitPython==3.1.43\n")
+    assert result.runtime == "slim" and "apt-get install -y --no-install-recommends git" in result.output
+    assert any(w.code == "DR601" and "gitpython runs `git`" in w for w in result.warnings)
+    # a slim original had no git either: nothing to keep, the rewrite may go distroless
+    slim = _convert(_DEPS + 'CMD ["python", "app.py"]\n', tmp_path, "flask\nGitPython==3.1.43\n")
+    assert slim.runtime == "distroless"

@@ -68,6 +68,9 @@ PIP_LOADED_LIBS = {
     "python-magic": ("libmagic1", "libmagic", _NEVER, re.compile(r"^(libmagic|file$)")),
     "wand": ("libmagickwand-6.q16-6", "imagemagick-libs", _NEVER, re.compile(r"^(libmagick|imagemagick)")),
 }
+# Packages that run a program of the original's image when imported, which slim lacks: GitPython raises
+# ImportError ("Bad git executable") at `import git` when there is no git. Same row shape as PIP_LOADED_LIBS.
+PIP_RUN_PROGRAMS = {"gitpython": ("git", "git", _NEVER, re.compile(r"^git$"))}
 # Wheels that link a system library they do not bundle (their manylinux tag notwithstanding), which the full
 # python image has (gcc brings it) and the slim one lacks: name -> Debian runtime package.
 PIP_WHEEL_LIBS = {"lightgbm": "libgomp1"}

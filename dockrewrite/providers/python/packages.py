@@ -70,6 +70,15 @@ class RuntimePackages:
                     if self.auto:
                         raise python_distroless.KeepSlim(why, self.stage.from_.line)
                     raise Skip(f"{why}; use --runtime slim", self.stage.from_.line)
+        for name, program in self._loaded_libraries(items, set(requirements), family, deps.PIP_RUN_PROGRAMS):
+            why = f"{name} runs `{program}` when imported, which the original's image has"
+            if self.distroless:
+                if self.auto:
+                    raise python_distroless.KeepSlim(f"{why} and distroless cannot have", self.stage.from_.line)
+                raise Skip(f"{why} and distroless cannot have; use --runtime slim", self.stage.from_.line)
+            if program not in packages:
+                packages.append(program)
+                self.note("DR602", f"{why}: the runtime gets {program}")
         for name, lib in self._loaded_libraries(items, set(requirements), family):
             if self.distroless:
                 raise Skip(
@@ -86,11 +95,13 @@ class RuntimePackages:
                 )
         return packages
 
-    def _loaded_libraries(self, items: list[Item], names: set[str], family: str | None) -> list[tuple[str, str]]:
-        """(requirement, runtime package) for the requirements (names) that load a system library through ctypes,
-        which the original's image provides: the full python image (buildpack-deps has the client libraries) or
-        one of its own installs."""
-        wanted = [(n, row) for n, row in deps.PIP_LOADED_LIBS.items() if n in names]
+    def _loaded_libraries(
+        self, items: list[Item], names: set[str], family: str | None, table: dict | None = None
+    ) -> list[tuple[str, str]]:
+        """(requirement, runtime package) for the requirements (names) that load a system library through ctypes
+        (or, with deps.PIP_RUN_PROGRAMS as `table`, run a program), which the original's image provides: the full
+        python image (buildpack-deps has the client libraries and git) or one of its own installs."""
+        wanted = [(n, row) for n, row in (deps.PIP_LOADED_LIBS if table is None else table).items() if n in names]
         if not wanted:
             return []
         texts = [self.ctx.read_text(f) or "" for f in self.ctx.entries if deps.REQUIREMENT_FILES.match(f)]
