@@ -256,6 +256,8 @@ def test_a_library_that_opens_plugins_keeps_slim_and_a_wheel_without_its_openmp_
         _DEPS + 'CMD ["python", "-m", "app"]\n', BuildContext(tmp_path), Options(runtime="distroless")
     )
     assert refused.status == SKIPPED and "--runtime slim" in refused.reason
+    for opener in ("weasyprint\n", "cairocffi\n", "pyodbc\n"):  # cffi/ctypes opens, or ODBC drivers
+        assert _convert(_DEPS + 'CMD ["python", "-m", "app"]\n', tmp_path, opener).runtime == "slim", opener
     # lightgbm's wheel links libgomp without bundling it: the full image has it through gcc, slim does not
     gbm = _convert(_DEPS + 'CMD ["python", "-m", "app"]\n', tmp_path, "lightgbm\n", runtime="slim")
     assert "libgomp1" in gbm.output

@@ -75,7 +75,8 @@ PIP_RUN_PROGRAMS = {"gitpython": ("git", "git", _NEVER, re.compile(r"^git$"))}
 # python image has (gcc brings it) and the slim one lacks: name -> Debian runtime package.
 PIP_WHEEL_LIBS = {"lightgbm": "libgomp1"}
 # Packages built against a system library that itself opens more of its own files at run time (plugins,
-# modules, data), which a scan of what is linked does not see: distroless would carry the library without them.
+# modules, data), or that open a system library themselves, neither of which a scan of what is linked sees:
+# distroless would lack them. Under auto they keep slim, which has (or can install) what the original had.
 PIP_PLUGIN_LIBS = {
     "mysqlclient": "links libmariadb, which opens its authentication plugins (caching_sha2_password, what MySQL 8 "
     "asks for by default) from its own plugin folder",
@@ -83,6 +84,19 @@ PIP_PLUGIN_LIBS = {
     "gssapi": "links MIT Kerberos, which opens its preauthentication plugins",
     "pygobject": "loads GObject introspection typelibs and the libraries they name at run time",
     "pycairo": "links cairo, which reads fontconfig's configuration and fonts to draw text",
+    "pyodbc": "links unixODBC, which opens the drivers odbcinst.ini names",
+    # and packages that open a system library themselves (ctypes, cffi's ABI mode) rather than link it
+    "cairocffi": "opens libcairo itself (cffi)",
+    "cairosvg": "opens libcairo itself (through cairocffi)",
+    "weasyprint": "opens Pango, HarfBuzz and GObject itself (cffi)",
+    "pyvips": "opens libvips itself (cffi) unless built against it",
+    "pyzbar": "opens libzbar itself (ctypes)",
+    "pylibdmtx": "opens libdmtx itself (ctypes)",
+    "cx-oracle": "opens Oracle's client library itself",
+    "sounddevice": "opens PortAudio itself (cffi)",
+    "python-vlc": "opens libvlc itself (ctypes)",
+    "pyusb": "opens libusb itself (ctypes)",
+    "opuslib": "opens libopus itself (ctypes)",
 }
 # Where a project names its requirements, extras included.
 REQUIREMENT_FILES = re.compile(
