@@ -85,8 +85,9 @@ class DistrolessChoice:
 
     def _static_reason(self) -> str | None:
         """Why the distroless nodejs image cannot serve this Node where distroless static with the builder's own
-        node can (a pinned release, a major with no nodejs image, addons' libraries gathered from a builder of
-        another Debian release than the nodejs image's), or None: then the nodejs image is the choice."""
+        node can (a pinned release, a major with no nodejs image, a Node version from a build argument, addons
+        built on trixie or whose libraries come from a builder of another Debian release than the nodejs image's),
+        or None: then the nodejs image is the choice."""
         if self.facts.alpine or self.facts.major is None:
             return None
         if _PINNED.match(images.tag_of(self.facts.resolved)):
@@ -97,6 +98,13 @@ class DistrolessChoice:
         nodejs = select.for_language("distroless", "node")
         if nodejs is None or nodejs.image("node", self.stage.image, self.facts.major) is None:
             return f"distroless publishes no nodejs image of Node {self.facts.major}"
+        text = self.stage.image.split("@", 1)[0]
+        name, _, tag = text.partition(":")
+        if "$" in tag and "$" not in name and "alpine" not in tag:
+            # the builder's node follows a different --build-arg; a whole image from an argument could be alpine
+            return f"{text} follows a build argument, and the nodejs images are one per major"
+        if "trixie" in images.tag_of(self.facts.resolved) and self.facts.native:
+            return "native addons built on Debian trixie need its glibc, newer than the nodejs image's (Debian 12)"
         if self._gather_refusal(static=False) and not self._gather_refusal(static=True):
             return (
                 f"{self._linked_need()} shared libraries, and {self.facts.resolved} is not of the nodejs image's "
@@ -113,7 +121,7 @@ class DistrolessChoice:
         """Why a distroless plan that could be written would not behave as the original, or None."""
         stage = self.stage
         text = stage.image.split("@", 1)[0]
-        if "$" in text:
+        if "$" in text and not self.static_node:
             return (
                 f"{text} follows a build argument, and distroless images are one per Node major, so the runtime "
                 "would not follow a different --build-arg"
@@ -124,7 +132,7 @@ class DistrolessChoice:
                 f"{self.facts.resolved} pins a Node release, and distroless publishes one image per major "
                 f"(the newest Node {self.facts.major}), which would change it"
             )
-        if "trixie" in tag and self.facts.native:
+        if "trixie" in tag and self.facts.native and not self.static_node:
             return "native addons built on Debian trixie need a newer glibc than distroless (Debian 12) has"
         user = self.facts.user
         if user and user.split(":")[0] not in ("nonroot", distroless.NONROOT_UID):
