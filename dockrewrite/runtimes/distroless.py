@@ -30,16 +30,10 @@ def cc_image(builder: str, codename: str) -> str | None:
     return f"gcr.io/distroless/cc-debian{version}" if version else None
 
 
-def python_static_image(builder: str) -> str | None:
-    """static for a Debian python image: the rewrite copies in the builder's own interpreter with every library
-    it links, glibc included, so no Debian release has to match the builder's. None for alpine (musl) and
-    Ubuntu images, whose interpreter the rewrite does not gather."""
-    return STATIC_IMAGE if images.family(builder) in (None, *images.DEBIAN_CODENAMES) else None
-
-
-def node_static_image(builder: str, major: int | None) -> str | None:
-    """static for a Debian node image where the nodejs image cannot serve: the rewrite copies in the builder's
-    own node with every library it and the addons link, glibc included. None for alpine (musl)."""
+def own_runtime_image(builder: str, *_: object) -> str | None:
+    """static for a Debian python or node image: the rewrite copies in the builder's own interpreter (or node)
+    with every library it and the app's modules link, glibc included, so no Debian release has to match the
+    builder's. None for alpine (musl) and Ubuntu images, whose interpreter the rewrite does not gather."""
     return STATIC_IMAGE if images.family(builder) in (None, *images.DEBIAN_CODENAMES) else None
 
 
@@ -72,7 +66,7 @@ _COMMON = dict(
     nonroot_tag=":nonroot",
     rank=2,
 )
-STATIC = Runtime(variant="static", libc=None, images={"go": static_image, "python": python_static_image}, **_COMMON)
+STATIC = Runtime(variant="static", libc=None, images={"go": static_image, "python": own_runtime_image}, **_COMMON)
 BASE = Runtime(variant="base", libc="glibc", images={"go": base_image}, libraries=_BASE_LIBRARIES, **_COMMON)
 CC = Runtime(variant="cc", libc="glibc", images={"go": cc_image}, libraries=_CC_LIBRARIES, **_COMMON)
 NODEJS = Runtime(
@@ -86,5 +80,5 @@ NODEJS = Runtime(
 register(STATIC, BASE, CC, NODEJS)
 # Node on static with the builder's own node: not registered, so what --runtime distroless and the selection
 # give for Node stays the nodejs image; the Node provider takes this one where the nodejs image cannot serve
-# (a pinned release, a major with no nodejs image, addons' libraries from a builder of another release).
-NODE_STATIC = Runtime(variant="static", libc=None, images={"node": node_static_image}, **_COMMON)
+# (a pinned release, a major with no nodejs image, a version from a build argument, addons from another release).
+NODE_STATIC = Runtime(variant="static", libc=None, images={"node": own_runtime_image}, **_COMMON)
