@@ -271,7 +271,10 @@ def test_the_scan_finds_a_wheels_bundled_libraries_beside_each_other_and_passes_
         "own=$(find /runtime-python /opt/venv -type f -name '*.so*' -printf '%h\\n' | sort -u | paste -sd:)" in builder
     )
     assert 'path="${elf%/*}${own:+:$own}"' in builder
-    assert '"$loader" --inhibit-cache --library-path "$path" --list "$elf"' in builder
+    # the file's own folder first: a vendored libssl.so.3 elsewhere in the virtualenv must not stand in for the
+    # system's when _ssl is listed
+    narrow = builder.index('--inhibit-cache --library-path "${elf%/*}" --list "$elf"')
+    assert narrow < builder.index('--inhibit-cache --library-path "$path" --list "$elf"')
     # a module whose library the builder lacks too (numba's optional tbbpool) could not load in the original
     assert 'cannot load in the original either: $needs" >&2; continue' in builder
 

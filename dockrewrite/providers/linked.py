@@ -23,8 +23,10 @@ def gather(
     """The builder RUN that copies under LIBS_TREE every library the ELF files under `elf_roots` need and the
     runtime lacks (`libraries`: file-name patterns of what it has). The loader is the one `probe` (an ELF
     file of the builder) names, so nothing names an architecture; it resolves as the runtime will (no
-    ld.so.cache; a library's own folder and the folders of the libraries that travel with `elf_roots` count: a
-    wheel's bundled libraries find each other there, and one a package loads first is found by its name).
+    ld.so.cache). A file's own folder counts, where a wheel's bundled libraries find each other; only when that
+    is not enough do the folders of every library under `elf_roots` count too (one a package loads first is
+    found by its name), so a vendored copy named like a system library (mysql-connector's libssl) never stands
+    in for the system's.
     A library only the builder's cache finds fails the build, as does a builder of another Debian release
     than the runtime's (`codename`). A file that cannot load in the builder either (an optional module whose
     library the image never had) is left as it is, with a warning: the original could not load it. Libraries
@@ -71,7 +73,8 @@ def gather(
         f"    find {' '.join(elf_roots)} -type f \\( -name '*.so*' -o -perm -u+x \\) | while read -r elf; do \\\n"
         '      "$loader" --verify "$elf" >/dev/null 2>&1 || [ $? = 2 ] || continue; \\\n'
         '      path="${elf%/*}${own:+:$own}"; \\\n'
-        '      if ! needs=$("$loader" --inhibit-cache --library-path "$path" --list "$elf" 2>&1); then \\\n'
+        '      if ! needs=$("$loader" --inhibit-cache --library-path "${elf%/*}" --list "$elf" 2>&1) \\\n'
+        '        && ! needs=$("$loader" --inhibit-cache --library-path "$path" --list "$elf" 2>&1); then \\\n'
         '        if ! "$loader" --library-path "$path" --list "$elf" >/dev/null 2>&1; then \\\n'
         '          echo "warning: $elf cannot load in the original either: $needs" >&2; continue; \\\n'
         "        fi; \\\n"
