@@ -12,6 +12,9 @@ STATIC_IMAGE = "gcr.io/distroless/static-debian12"
 NODEJS_MAJORS = frozenset({18, 20, 22, 24})
 # The Debian releases distroless images are built on, as their names number them.
 _DEBIAN = {"bookworm": "12", "trixie": "13", "bullseye": "11"}
+# The Debian release the distroless nodejs images are built on: a builder that gathers libraries for them must be
+# of it, or they would not match the image's glibc.
+NODEJS_CODENAME = "bookworm"
 
 
 def static_image(builder: str, codename: str) -> str:
@@ -39,7 +42,7 @@ def own_runtime_image(builder: str, *_: object) -> str | None:
 
 def nodejs_image(builder: str, major: int | None) -> str | None:
     """The distroless Node image of the builder's Node major, None when there is none (the images are per major)."""
-    return f"gcr.io/distroless/nodejs{major}-debian12" if major in NODEJS_MAJORS else None
+    return f"gcr.io/distroless/nodejs{major}-debian{_DEBIAN[NODEJS_CODENAME]}" if major in NODEJS_MAJORS else None
 
 
 # glibc and OpenSSL, which every glibc variant has; cc adds the C++ runtime (libgcc_s, libstdc++, libgomp).

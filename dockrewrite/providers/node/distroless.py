@@ -54,9 +54,7 @@ NEEDS_MORE = {
     "@prisma/client": "Prisma picks its engine by running `openssl version` through a shell, which distroless lacks",
     "prisma": "Prisma picks its engine by running `openssl version` through a shell, which distroless lacks",
 }
-# The Debian release of the distroless nodejs images (nodejs<major>-debian12): the builder that gathers the
-# libraries must be of it, or they would not match the runtime's glibc.
-NODEJS_RELEASE = "bookworm"
+NODEJS_RELEASE = distroless.NODEJS_CODENAME  # what a builder gathering libraries for the nodejs image must be
 NODE_BINARY = "/usr/local/bin/node"  # the node images' own, whose loader the builder lists the addons' needs with
 # Packages whose purpose is to run other programs (a shell, a browser, ffmpeg, git), which distroless lacks and
 # cannot install; on slim a maintainer can add them.
