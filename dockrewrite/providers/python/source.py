@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import sys
@@ -156,8 +157,10 @@ class SetupInfo:
     python_requires: str | None = None
 
 
+@functools.lru_cache(maxsize=16)
 def read_setup_py(text: str) -> SetupInfo | None:
-    """The literal arguments of the setup() call; None when the file does not parse."""
+    """The literal arguments of the setup() call; None when the file does not parse. One parse per text, as a
+    plan asks for the requirements and the console scripts several times: the result is shared, read it only."""
     import libcst as cst
 
     try:
